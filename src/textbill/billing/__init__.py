@@ -1,0 +1,1 @@
+"""The billing engine: pure functions over the model; `as_of` is always passed in."""

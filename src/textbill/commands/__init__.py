@@ -1,0 +1,1 @@
+"""Command modules: each attaches its click commands to `textbill.cli.main` on import."""

@@ -1,0 +1,1 @@
+"""Renderers: computed model -> bytes.  They format; they never compute money."""

@@ -1,0 +1,158 @@
+"""JSON shapes of the command line (LANGUAGE.md section 7): amounts as strings, snake_case keys."""
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+
+from ..billing.aging import Due
+from ..billing.invoices import InvoiceDoc, Line, TaxGroup
+from ..billing.receivables import InvoiceState
+from ..billing.statement import Statement
+from ..money import fmt
+
+INVOICE_COLUMNS = ("number", "client", "date", "due", "currency", "net", "tax", "total", "paid",
+                   "outstanding", "status")
+OVERDUE_COLUMNS = ("invoice", "client", "currency", "due", "outstanding", "days_overdue", "bucket",
+                   "installment", "late_interest", "status")
+
+
+def invoice_row(state: InvoiceState) -> dict:
+    doc = state.doc
+    c = doc.currency
+    return {
+        "number": doc.number,
+        "client": doc.invoice.client,
+        "date": doc.date.isoformat(),
+        "due": doc.due.isoformat(),
+        "currency": c,
+        "net": fmt(doc.net, c),
+        "tax": fmt(doc.tax, c),
+        "total": fmt(doc.total, c),
+        "paid": fmt(state.paid, c),
+        "outstanding": fmt(state.outstanding, c),
+        "status": state.status,
+        "credited": fmt(state.credited, c),
+        "written_off": fmt(state.written_off, c),
+    }
+
+
+def overdue_row(d: Due, with_interest: bool) -> dict:
+    c = d.state.currency
+    row = {
+        "invoice": d.number,
+        "client": d.state.client,
+        "currency": c,
+        "due": d.due.isoformat(),
+        "outstanding": fmt(d.outstanding, c),
+        "days_overdue": d.days_overdue,
+        "bucket": d.bucket,
+    }
+    if d.installment is not None:
+        row["installment"] = d.installment
+    if with_interest and d.late_interest is not None:
+        row["late_interest"] = fmt(d.late_interest, c)
+    row["status"] = d.state.status
+    return row
+
+
+def statement_doc(st: Statement) -> dict:
+    c = st.currency
+    return {
+        "client": st.client.id,
+        "client_name": st.client.name,
+        "currency": c,
+        "from": st.start.isoformat() if st.start else None,
+        "to": st.end.isoformat(),
+        "opening_balance": fmt(st.opening, c),
+        "closing_balance": fmt(st.closing, c),
+        "entries": [
+            {
+                "date": ln.event.date.isoformat(),
+                "kind": ln.event.kind,
+                "ref": ln.event.ref,
+                "amount": fmt(ln.event.amount, c),
+                "balance": fmt(ln.balance, c),
+                "detail": ln.event.detail,
+            }
+            for ln in st.lines
+        ],
+        "aging": {b: fmt(v, c) for b, v in st.aging.items()},
+        "credit": fmt(st.credit, c),
+    }
+
+
+def line_doc(ln: Line, currency: str) -> dict:
+    return {
+        "kind": ln.kind,
+        "date": ln.date.isoformat() if ln.date else None,
+        "description": ln.description,
+        "sow": ln.sow,
+        "quantity": _num(ln.quantity),
+        "unit": ln.unit,
+        "unit_price": _num(ln.unit_price),
+        "amount": fmt(ln.amount, currency),
+        "tax": ln.tax.label,
+        "tags": list(ln.tags),
+    }
+
+
+def group_doc(g: TaxGroup, currency: str) -> dict:
+    return {
+        "tax": g.tax.label,
+        "kind": g.tax.kind,
+        "name": g.tax.name,
+        "rate": _num(g.tax.percent),
+        "reason": g.tax.reason,
+        "net": fmt(g.net, currency),
+        "allowances": fmt(g.allowances, currency),
+        "charges": fmt(g.charges, currency),
+        "basis": fmt(g.basis, currency),
+        "tax_amount": fmt(g.tax_amount, currency),
+    }
+
+
+def invoice_doc(doc: InvoiceDoc, state: InvoiceState | None = None) -> dict:
+    c = doc.currency
+    out = {
+        "number": doc.number,
+        "client": doc.invoice.client,
+        "date": doc.date.isoformat(),
+        "due": doc.due.isoformat(),
+        "currency": c,
+        "period": {"start": _day(doc.period.start), "end": doc.period.end.isoformat()},
+        "sows": list(doc.sows),
+        "lines": [line_doc(ln, c) for ln in doc.lines],
+        "tax_groups": [group_doc(g, c) for g in doc.groups],
+        "net": fmt(doc.net, c),
+        "tax": fmt(doc.tax, c),
+        "total": fmt(doc.total, c),
+    }
+    if doc.company_tax is not None:
+        ct = doc.company_tax
+        out["company_currency_tax"] = {
+            "currency": ct.currency,
+            "rate": _num(ct.rate),
+            "rate_date": _day(ct.rate_date),
+            "tax": fmt(ct.amount, ct.currency),
+        }
+    if state is not None:
+        out.update(paid=fmt(state.paid, c), credited=fmt(state.credited, c),
+                   written_off=fmt(state.written_off, c), outstanding=fmt(state.outstanding, c),
+                   status=state.status)
+    return out
+
+
+def _num(v: Decimal) -> str:
+    s = format(v.normalize(), "f") if v == v.to_integral_value() else format(v, "f")
+    return s
+
+
+def _day(d: date | None) -> str | None:
+    if d is None or d == date.min:
+        return None
+    return d.isoformat()
+
+
+def dumps(obj) -> str:
+    return json.dumps(obj, indent=2, ensure_ascii=False)

@@ -1,0 +1,99 @@
+"""Source locations: where every node and diagnostic comes from."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A region of a source file; lines and columns count from 1."""
+
+    file: str
+    line: int
+    col: int = 1
+    end_line: int = 0
+    end_col: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+    @property
+    def short(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+class Sources:
+    """The text of every file read in a run, for quoting lines in diagnostics."""
+
+    def __init__(self) -> None:
+        self._texts: dict[str, str] = {}
+        self._lines: dict[str, list[str]] = {}
+
+    def add(self, name: str, text: str) -> None:
+        self._texts[name] = text
+        self._lines.pop(name, None)
+
+    def line(self, name: str, number: int) -> str | None:
+        lines = self._lines.get(name)
+        if lines is None:
+            text = self._texts.get(name)
+            if text is None:
+                return None
+            lines = self._lines[name] = text.split("\n")
+        if 1 <= number <= len(lines):
+            return lines[number - 1]
+        return None
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._texts
+
+    def text(self, name: str) -> str | None:
+        return self._texts.get(name)
+
+
+_TOKEN_RE = re.compile(r'"(?:\\.|[^"\\\n])*"|;.*|[^\s;]+')
+
+
+def find_token(sources: Sources, span: Span, token: str, nth: int = 0) -> Span:
+    """Narrow a span to one token of its directive (the nth occurrence).
+
+    Nodes keep only their header line; the column of a particular word is
+    found again here, when a diagnostic needs it, which keeps the model small.
+    The header line is searched first, then the block's indented lines.
+    """
+    if not token:
+        return span
+    seen = 0
+    line_no = span.line
+    text = sources.line(span.file, line_no)
+    while text is not None:
+        if line_no > span.line and text[:1] not in (" ", "\t", ""):
+            break
+        for m in _TOKEN_RE.finditer(text):
+            word = m.group(0)
+            if word.startswith(";"):
+                break
+            if word == token or (word.startswith('"') and word[1:-1] == token):
+                if seen == nth:
+                    return Span(span.file, line_no, m.start() + 1, line_no, m.end() + 1)
+                seen += 1
+        line_no += 1
+        text = sources.line(span.file, line_no)
+    return span
+
+
+def find_keyword_line(sources: Sources, span: Span, keyword: str) -> Span:
+    """The first attribute line of a block (header at span.line) that starts with keyword."""
+    line_no = span.line
+    text = sources.line(span.file, line_no)
+    while text is not None:
+        stripped = text.lstrip()
+        if line_no > span.line and text[:1] not in (" ", "\t") and stripped and not stripped.startswith(";"):
+            break
+        if line_no > span.line and stripped.split(" ", 1)[0] == keyword:
+            col = len(text) - len(stripped) + 1
+            return Span(span.file, line_no, col, line_no, len(text) + 1)
+        line_no += 1
+        text = sources.line(span.file, line_no)
+    return span
