@@ -9,8 +9,10 @@ from . import model as m
 from .billing.invoices import Books, compute_books
 from .billing.receivables import Receivables, check_receivables, replay
 from .checks import run_checks
+from .checks_einvoice import check_einvoice
 from .diagnostics import Diagnostic, has_errors, narrow, sort_key
 from .loader import Loaded, load
+from .lockfile import check_locks
 from .source import Sources
 
 
@@ -49,6 +51,8 @@ def analyze(path: Path, extra_checks=()) -> Analysis:
     books = compute_books(ledger)
     diags.extend(books.diagnostics)
     diags.extend(check_receivables(ledger, books))
+    diags.extend(check_einvoice(ledger))
+    diags.extend(check_locks(loaded, books))
     for check in extra_checks:
         diags.extend(check(loaded, books))
     diags = narrow(_dedupe(diags), loaded.sources)
