@@ -12,7 +12,7 @@ from typing import Callable, Iterable
 
 from . import model as m
 from .diagnostics import Diagnostic, closest, error, warning
-from .money import round_money
+from .money import ZERO, round_money
 from .source import Span
 
 Check = Callable[[m.Ledger], Iterable[Diagnostic]]
@@ -218,7 +218,7 @@ def sow_fee(sow: m.Sow) -> Decimal | None:
     currency = p.amount.currency
     if p.kind == "fixed":
         return p.amount.value
-    fee = p.amount.value * (p.percent or 0) / 100
+    fee = p.amount.value * (p.percent or ZERO) / 100
     return round_money(fee, currency) if currency else fee
 
 

@@ -328,7 +328,7 @@ class _Computer:
                 continue
             if not self._take(("expense", id(e)), inv, e.span, conflicts):
                 continue
-            base = e.amount.value * (1 + (e.markup or 0) / 100)
+            base = e.amount.value * (1 + (e.markup or ZERO) / 100)
             source_ccy = e.amount.currency or currency
             value, conv = self.convert(base, source_ccy, currency, inv.date, inv, f"expense '{e.description}'")
             amount = round_money(value, currency) if value is not None else ZERO
@@ -616,7 +616,7 @@ def _caps(ledger: m.Ledger, comp: _Computer):
                 entries.append((t.date, 0, t, value))
         if sow.cap.minutes is None:
             for e in index.expenses.get(sow.ref, ()):
-                entries.append((e.date, 1, e, e.amount.value * (1 + (e.markup or 0) / 100)))
+                entries.append((e.date, 1, e, e.amount.value * (1 + (e.markup or ZERO) / 100)))
         entries.sort(key=lambda x: (x[0], x[1]))
         total = sum((v for *_, v in entries), ZERO)
         over = total > limit
