@@ -232,7 +232,7 @@ def check_sows(ledger: m.Ledger):
             continue
         if sow.milestones and p.kind not in ("fixed", "value"):
             yield error(sow.milestones[0].span, "E123",
-                        f"milestones belong to fixed or value SOWs, not to a {p.kind} SOW",
+                        f"milestones belong to fixed or value SOWs, not to {'an' if p.kind[0] in 'aeiouh' else 'a'} {p.kind} SOW",
                         "remove the milestones or change the pricing")
         if p.kind == "retainer" and sow.period is None:
             yield warning(sow.span, "W127", f"retainer SOW '{sow.ref}' has no period",

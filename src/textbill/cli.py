@@ -184,11 +184,16 @@ def check(ctx: Ctx, ledger_pos, fmt, strict):
     else:
         print_diagnostics(analysis)
         ledger = analysis.ledger
-        counts = (f"{len(analysis.loaded.files)} file{'s' if len(analysis.loaded.files) != 1 else ''}, "
-                  f"{len(ledger.directives)} directives, {len(analysis.books.invoices)} invoices")
+        counts = ", ".join(_count(n, what) for n, what in (
+            (len(analysis.loaded.files), "file"), (len(ledger.directives), "directive"),
+            (len(analysis.books.invoices), "invoice")))
         click.echo(f"{counts}: {summary(diags)}", err=True)
     failed = has_errors(diags) or (strict and diags)
     sys.exit(1 if failed else 0)
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
 
 
 # ---------------------------------------------------------------------------- invoices

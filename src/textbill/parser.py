@@ -333,21 +333,21 @@ class _ToModel(Transformer):
             self.p.err(end, "E011", f"period ends ({e}) before it starts ({s})", "swap the two dates")
         return ("period", m.Period(s, e), start)
 
-    def hourly(self, amt):
-        return ("pricing", m.Pricing("hourly", amt), "hourly")
+    def hourly(self, kw, amt):
+        return ("pricing", m.Pricing("hourly", amt), kw)
 
-    def fixed(self, amt):
-        return ("pricing", m.Pricing("fixed", amt), "fixed")
+    def fixed(self, kw, amt):
+        return ("pricing", m.Pricing("fixed", amt), kw)
 
-    def retainer(self, amt, freq):
+    def retainer(self, kw, amt, freq):
         if str(freq) not in ("monthly", "quarterly", "yearly"):
             self.p.err(freq, "E001", f"a retainer renews monthly, quarterly or yearly, not {freq}")
             raise _Fail
-        return ("pricing", m.Pricing("retainer", amt, frequency=str(freq)), "retainer")
+        return ("pricing", m.Pricing("retainer", amt, frequency=str(freq)), kw)
 
-    def value(self, pct, amt, basis=None):
+    def value(self, kw, pct, amt, basis=None):
         return ("pricing", m.Pricing("value", amt, percent=self._percent(pct),
-                                     basis=_unquote(basis) if basis is not None else ""), "value")
+                                     basis=_unquote(basis) if basis is not None else ""), kw)
 
     def increment(self, tok):
         minutes = self._duration(tok)
@@ -423,7 +423,7 @@ class _ToModel(Transformer):
             if key in out:
                 where = tok if isinstance(tok, Token) else None
                 if key == "pricing":
-                    self.p.err_line(where, "E016", f"a second pricing line ({tok}) in SOW '{header_tok}'",
+                    self.p.err_line(where, "E016", f"a second pricing line '{tok}' in SOW '{header_tok}'",
                                     "a SOW has exactly one of: hourly, fixed, retainer, value")
                 else:
                     self.p.err_line(where, "E015", f"'{key.replace('standing-', '')}' is given twice in this {kind}",
