@@ -1,0 +1,368 @@
+"""Reminder e-mails: a due Reminder -> an RFC 5322 message (text, HTML, the invoice PDF).
+
+The words come from per-step templates of the theme, `reminders/<step>.txt`
+and `reminders/<step>.html`, with `default.txt` / `default.html` behind them; a
+user theme folder inside the ledger overrides any of them.  The first line of
+a `.txt` template is the message's subject: `Subject: ...`.
+
+Every value that reaches a header is checked first: an address must be a plain
+`local@domain`, and a name, number or subject must hold no line break or other
+control character, so a ledger string such as "x\\nBcc: y" can never add a
+header.  Problems are located diagnostics, and no message is built for them.
+
+The output is deterministic for a given ledger, day and PDF: a fixed
+Message-ID (invoice, step, day, at the sender's domain), the Date header
+handed in by the caller, and MIME boundaries derived from the content.  So a
+message written with `--out` can be golden-tested, and is the same bytes that
+`--send` delivers.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+from email import policy as email_policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+import jinja2
+
+from .. import model as m
+from ..billing.reminders import Reminder
+from ..diagnostics import Diagnostic, error
+from ..money import fmt_grouped
+from ..paths import inside, slug
+from ..source import Sources, Span, find_keyword_line
+
+POLICY = email_policy.SMTP  # CRLF line ends, as sent on the wire
+
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+ADDRESS_RE = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})+")
+
+METHODS = {"bank-transfer": "bank transfer", "card": "card", "cash": "cash", "cheque": "cheque",
+           "check": "check", "paypal": "PayPal", "sepa": "SEPA transfer", "wire": "wire transfer"}
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December")
+
+
+class ThemeError(Exception):
+    """The theme folder or one of its reminder templates cannot be used."""
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One reminder, ready to write or send."""
+
+    reminder: Reminder
+    message: EmailMessage
+    data: bytes  # the serialized message: the .eml file, and what is sent
+    sender: str
+    recipient: str
+    subject: str
+    filename: str  # for --out: NUMBER-STEP.eml, file-name safe
+
+
+# ---------------------------------------------------------------------------- theme
+
+def bundled_themes() -> Path:
+    """The folder of the bundled themes (in the wheel, or beside src/ in a checkout)."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "themes", here.parent.parent / "themes"):
+        if (candidate / "default").is_dir():
+            return candidate
+    raise ThemeError("the bundled themes are missing from this textbill installation")
+
+
+def theme_dirs(root: Path, theme: str) -> list[Path]:
+    """Where templates are looked up, first match wins: the theme, then the bundled default."""
+    bundled = bundled_themes()
+    if theme and inside(Path(root), theme) and (Path(root) / theme).is_dir():
+        first = Path(root) / theme
+    elif theme and "/" not in theme and "\\" not in theme and (bundled / theme).is_dir():
+        first = bundled / theme
+    else:
+        raise ThemeError(f"theme '{theme}' is neither a bundled theme nor a folder inside the ledger")
+    dirs = [first]
+    if first.resolve() != (bundled / "default").resolve():
+        dirs.append(bundled / "default")
+    return dirs
+
+
+class Templates:
+    """The reminder templates of a theme: a text and an HTML environment over one search path."""
+
+    def __init__(self, dirs: list[Path]):
+        loader = jinja2.FileSystemLoader([str(d / "reminders") for d in dirs])
+        common = dict(loader=loader, undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                      trim_blocks=True, lstrip_blocks=True)
+        self.text = jinja2.Environment(autoescape=False, **common)
+        self.html = jinja2.Environment(autoescape=True, **common)
+        for env in (self.text, self.html):
+            env.filters["day"] = long_date
+
+    def source(self, env: jinja2.Environment, step: str, ext: str) -> tuple[str, str]:
+        """(source, file name) of the step's template, else the default one."""
+        for name in (f"{template_name(step)}.{ext}", f"default.{ext}"):
+            try:
+                src, filename, _ = env.loader.get_source(env, name)
+            except jinja2.TemplateNotFound:
+                continue
+            return src, filename or name
+        raise ThemeError(f"no reminder template for step '{step}': the theme has neither "
+                         f"reminders/{template_name(step)}.{ext} nor reminders/default.{ext}")
+
+    def render(self, step: str, context: dict) -> tuple[str, str, str]:
+        """(subject, text body, HTML body) of a step."""
+        src, filename = self.source(self.text, step, "txt")
+        first, _, rest = src.partition("\n")
+        if not first.startswith("Subject:"):
+            raise ThemeError(f"{filename}: the first line of a reminder text template must be "
+                             "'Subject: ...'")
+        # the subject line becomes an empty line, so template line numbers stay right
+        subject = _render(self.text, first[len("Subject:"):], filename, context).strip()
+        text = _render(self.text, "\n" + rest, filename, context).lstrip("\n")
+        html_src, html_name = self.source(self.html, step, "html")
+        html = _render(self.html, html_src, html_name, context)
+        return subject, text, html
+
+
+def _render(env: jinja2.Environment, src: str, filename: str, context: dict) -> str:
+    try:
+        return env.from_string(src).render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise ThemeError(f"{filename}:{exc.lineno}: {exc.message}") from exc
+    except jinja2.TemplateError as exc:
+        raise ThemeError(f"{filename}: {exc}") from exc
+
+
+def template_name(step: str) -> str:
+    """A step's template file name: 'Second notice' -> 'second-notice'."""
+    return slug(step.lower()).lower()
+
+
+def load_templates(root: Path, theme: str) -> Templates:
+    return Templates(theme_dirs(root, theme))
+
+
+# ---------------------------------------------------------------------------- formatting
+
+def long_date(day: date) -> str:
+    """30 March 2026: unambiguous in every English-speaking country."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def money(value, currency: str) -> str:
+    return f"{fmt_grouped(value, currency)} {currency}"
+
+
+def grouped_iban(iban: str) -> str:
+    compact = iban.replace(" ", "")
+    return " ".join(compact[i:i + 4] for i in range(0, len(compact), 4))
+
+
+def context(rem: Reminder, ledger: m.Ledger, attached: bool) -> dict:
+    """What the templates see: formatted values only (renderers never compute money)."""
+    company = ledger.company
+    state = rem.state
+    doc = state.doc
+    client = doc.client or ledger.clients.get(state.client)
+    c = state.currency
+    fee = None
+    if rem.late_fee is not None:
+        fee = money(rem.late_fee.value, rem.late_fee.currency or (company.currency if company else c))
+    bank = company.bank if company else None
+    rate = company.late_interest if company else None
+    plan = state.plan
+    return {
+        "company": company,
+        "client": client,
+        "greeting": (client.contact or client.name) if client else "",
+        "number": state.number,
+        "invoice_date": doc.date,
+        "due": rem.due,
+        "step": rem.step.name,
+        "offset": rem.step.offset,
+        "days_overdue": max(rem.days_overdue, 0),
+        "days_to_due": max(-rem.days_overdue, 0),
+        "currency": c,
+        "amount_due": money(rem.amount_due, c),
+        "outstanding": money(rem.amount, c),
+        "total": money(doc.total, c),
+        "installment": rem.installment,
+        "installments": len(plan.installments) if plan is not None else None,
+        "late_interest": money(rem.late_interest, c) if rem.late_interest else None,
+        "interest_rate": f"{rate.normalize():f}%" if rate is not None else None,
+        "late_fee": fee,
+        "bank": bank,
+        "iban": grouped_iban(bank.iban) if bank and bank.iban else None,
+        "payment_methods": [METHODS.get(p, p.replace("-", " ")) for p in (company.payment_methods if company else ())],
+        "attached": attached,
+    }
+
+
+# ---------------------------------------------------------------------------- checks
+
+def header_problem(value: str) -> str | None:
+    """Why value cannot go into a header, or None: line breaks and control characters."""
+    for ch in value:
+        if unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
+            what = {"\n": "a line break (\\n)", "\r": "a carriage return (\\r)", "\t": "a tab"}.get(
+                ch, f"the control character U+{ord(ch):04X}")
+            return f"it contains {what}"
+    return None
+
+
+def address_problem(value: str) -> str | None:
+    if header_problem(value):
+        return header_problem(value)
+    if not ADDRESS_RE.fullmatch(value):
+        return "it is not a plain e-mail address like name@example.com"
+    return None
+
+
+def recipient(client: m.Client) -> tuple[str | None, str, str]:
+    """(address, display name, keyword of the ledger line it came from): email, else the contact's."""
+    if client.email:
+        return client.email, client.name, "email"
+    if client.contact_email:
+        return client.contact_email, client.contact or client.name, "contact"
+    return None, client.name, "email"
+
+
+def check_reminder(rem: Reminder, ledger: m.Ledger, sender: str | None,
+                   sources: Sources | None = None) -> list[Diagnostic]:
+    """Everything that would stop this reminder from becoming a safe message."""
+    diags: list[Diagnostic] = []
+    company = ledger.company
+    client = rem.state.doc.client or ledger.clients.get(rem.state.client)
+    number = rem.number
+    inv_span = rem.state.doc.invoice.span
+
+    def at(span: Span | None, keyword: str) -> Span | None:
+        if span is None or sources is None:
+            return span
+        return find_keyword_line(sources, span, keyword)
+
+    if client is None:  # pragma: no cover - the checks reject unknown clients
+        return [error(inv_span, "E170", f"invoice '{number}' names no known client; no reminder")]
+    address, name, keyword = recipient(client)
+    if address is None:
+        diags.append(error(client.span, "E170", f"client '{client.id}' has no e-mail address, so reminder "
+                           f"'{rem.step.name}' for {number} cannot be sent",
+                           "add a line 'email ap@example.com' to the client, or 'reminders off'"))
+    else:
+        why = address_problem(address)
+        if why:
+            diags.append(error(at(client.span, keyword), "E171", f"the e-mail address of client '{client.id}' "
+                               f"cannot be used: {why}; no reminder is sent to it",
+                               "write one plain address, like: email ap@example.com"))
+    named = [(f"the name of client '{client.id}'", client.name, client.span),
+             (f"invoice number '{number}'", number, inv_span),
+             (f"reminder step '{rem.step.name}'", rem.step.name, rem.step.span)]
+    if keyword == "contact" and client.contact:
+        named.append((f"the contact name of client '{client.id}'", client.contact, at(client.span, "contact")))
+    if company is not None:
+        named.append((f"the name of company '{company.id}'", company.name, company.span))
+    for label, value, span in named:
+        why = header_problem(value)
+        if why:
+            diags.append(error(span, "E172", f"{label} goes into an e-mail header, but {why}; "
+                               f"no reminder for {number} is sent",
+                               "remove the escape sequence (a name is one line)"))
+    if sender is None:
+        diags.append(error(company.span if company else None, "E170",
+                           "no sender address for reminders: set smtp.from in textbill.yaml or the company's "
+                           "email", "add a line 'email billing@example.com' to the company"))
+    else:
+        why = address_problem(sender)
+        if why:
+            from_company = company is not None and company.email == sender
+            diags.append(error(at(company.span, "email") if from_company and company else None, "E171",
+                               f"the sender address '{sender}' cannot be used: {why}",
+                               "fix the company's email" if from_company else "fix smtp.from in textbill.yaml"))
+    return diags
+
+
+# ---------------------------------------------------------------------------- the message
+
+def build_mail(rem: Reminder, ledger: m.Ledger, templates: Templates, sender: str | None, when: datetime,
+               pdf: bytes | None = None, sources: Sources | None = None) -> tuple[Mail | None, list[Diagnostic]]:
+    """The message for one reminder, or None with the diagnostics that prevent it."""
+    diags = check_reminder(rem, ledger, sender, sources)
+    if diags:
+        return None, diags
+    company = ledger.company
+    client = rem.state.doc.client or ledger.clients[rem.state.client]
+    to_addr, to_name, _ = recipient(client)
+    assert to_addr is not None and sender is not None
+    subject, text, html = templates.render(rem.step.name, context(rem, ledger, pdf is not None))
+    why = header_problem(subject)
+    if why or not subject:
+        return None, [error(None, "E172", f"the subject of reminder step '{rem.step.name}' for {rem.number} "
+                            f"is {'empty' if not subject else 'unsafe: ' + why}; nothing is sent",
+                            "check the 'Subject:' line of the theme's reminder template")]
+
+    msg = EmailMessage(policy=POLICY)
+    msg["From"] = Address(company.name if company else "", addr_spec=sender)
+    msg["To"] = Address(to_name, addr_spec=to_addr)
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(when)
+    msg["Message-ID"] = message_id(rem, sender, when.date())
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to a reminder
+    msg["X-Textbill-Invoice"] = rem.number
+    msg["X-Textbill-Step"] = rem.step.name
+    msg.set_content(text, subtype="plain", charset="utf-8")
+    msg.add_alternative(html, subtype="html", charset="utf-8")
+    if pdf is not None:
+        msg.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"{slug(rem.number)}.pdf")
+    for part in msg.iter_parts():
+        del part["MIME-Version"]  # the top-level header is enough
+    _fix_boundaries(msg, text, html, pdf)
+    data = msg.as_bytes(policy=POLICY)
+    return Mail(rem, msg, data, sender, to_addr, subject, eml_filename(rem)), []
+
+
+def message_id(rem: Reminder, sender: str, day: date) -> str:
+    domain = sender.rpartition("@")[2]
+    part = f".i{rem.installment}" if rem.installment else ""
+    return f"<reminder.{slug(rem.number)}{part}.{template_name(rem.step.name)}.{day:%Y%m%d}@{domain}>"
+
+
+def eml_filename(rem: Reminder) -> str:
+    part = f"-i{rem.installment}" if rem.installment else ""
+    return f"{slug(rem.number)}{part}-{template_name(rem.step.name)}.eml"
+
+
+def _fix_boundaries(msg: EmailMessage, text: str, html: str, pdf: bytes | None) -> None:
+    """Boundaries from a hash of the content instead of random ones: the same input, the same bytes.
+
+    A boundary must not occur in the encoded content; '=_' cannot appear in
+    quoted-printable or base64 output, and the hash makes a clash in 8bit text
+    as unlikely as with random boundaries.
+    """
+    h = hashlib.sha256()
+    for chunk in (text.encode("utf-8"), html.encode("utf-8"), pdf or b""):
+        h.update(len(chunk).to_bytes(8, "big"))
+        h.update(chunk)
+    digest = h.hexdigest()[:24]
+    for i, part in enumerate(p for p in msg.walk() if p.is_multipart()):
+        part.set_boundary(f"=_textbill_{part.get_content_subtype()}_{i}_{digest}")
+
+
+def invoice_pdf(analysis, doc) -> tuple[bytes | None, str | None]:
+    """The invoice's PDF for the attachment, or (None, why not) when it cannot be rendered here."""
+    try:
+        from .html import render_invoice
+        from .pdf import html_to_pdf
+
+        html = render_invoice(analysis, doc)
+        return html_to_pdf(html, base_url=str(analysis.root)), None
+    except (ImportError, NotImplementedError):
+        return None, "invoice PDF rendering is not available in this build"
+    except Exception as exc:  # noqa: BLE001 - a reminder still goes out without its attachment
+        return None, f"the invoice PDF could not be rendered: {type(exc).__name__}: {exc}"
