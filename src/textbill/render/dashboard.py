@@ -1,8 +1,37 @@
-"""The static dashboard site (`index.html`, per-client pages) written by `build`.  (Stub.)"""
+"""The static dashboard site written by `build`: `index.html` and `clients/<slug>.html`.
+
+Stage: (Analysis, Receivables, DocRefs) -> {relative path: bytes}.  The figures
+come from the engine (books, receivables, aging); this module only formats
+them, adds them up for display, and turns them into chart geometry.  Pages are
+Jinja2 templates of the theme (`dashboard.html`, `client.html`, `site.css`,
+`site.js`) rendered with autoescape; data for the script goes through `|tojson`.
+The output depends only on its inputs (no clock, no absolute paths), so an
+unchanged ledger rebuilds to identical bytes.
+"""
 from __future__ import annotations
 
-import html
+import functools
+from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_CEILING, Decimal
+from pathlib import Path
+from urllib.parse import quote
+
+import jinja2
+from babel.core import Locale, UnknownLocaleError
+from babel.dates import format_date
+from babel.numbers import format_compact_decimal, format_currency
+
+from .. import __version__
+from ..billing.aging import BUCKETS, dues
+from ..billing.invoices import round_up
+from ..checks import sow_fee
+from ..money import ZERO, fmt, minor_units, round_money
+from ..paths import slug
+
+SITE_FILES = ("site.css", "site.js")  # copied from the theme as they are
+STATUSES = ("open", "overdue", "paid", "credited", "written-off", "collections")
 
 
 @dataclass(frozen=True)
@@ -16,10 +45,603 @@ class DocRef:
     pdf: str | None
 
 
+# ---------------------------------------------------------------------------- themes
+
+def bundled_themes() -> Path:
+    """The folder of bundled themes: inside the wheel, or at the repository root (editable)."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "themes", here.parent.parent / "themes"):
+        if (candidate / "default").is_dir():
+            return candidate
+    return here / "themes"
+
+
+def theme_dirs(root: Path | str, theme: str = "default") -> list[Path]:
+    """Template folders, first match wins: a theme folder inside the ledger, a bundled theme
+    of that name, then the bundled default (so a user theme may override one file only)."""
+    dirs: list[Path] = []
+    base = bundled_themes()
+    if theme and theme != "default":
+        local = Path(root) / theme
+        if local.is_dir():
+            dirs.append(local)
+        elif (base / theme).is_dir():
+            dirs.append(base / theme)
+    dirs.append(base / "default")
+    return dirs
+
+
+@functools.lru_cache(maxsize=8)
+def _environment(dirs: tuple[str, ...]) -> jinja2.Environment:
+    # cached so watch mode keeps compiled templates; auto_reload picks up edited theme files
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(list(dirs)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["href"] = href
+    return env
+
+
+def href(path: str | None) -> str:
+    """A relative link to an output file, percent-encoded (no scheme can sneak in: ':' is encoded)."""
+    return quote(path or "", safe="/._-~")
+
+
+def environment(root: Path | str, theme: str = "default") -> jinja2.Environment:
+    return _environment(tuple(str(d) for d in theme_dirs(root, theme)))
+
+
+# ---------------------------------------------------------------------------- formatting
+
+class Formats:
+    """Display forms of the engine's figures in one locale."""
+
+    def __init__(self, locale: str | None):
+        try:
+            self.locale = Locale.parse((locale or "en").replace("-", "_"))
+        except (UnknownLocaleError, ValueError):
+            self.locale = Locale.parse("en")
+
+    def money(self, value: Decimal, currency: str) -> str:
+        """With the currency sign: '$4,707.00'."""
+        return format_currency(round_money(value, currency), currency, locale=self.locale)
+
+    def amount(self, value: Decimal, currency: str) -> str:
+        """Grouped, the currency's minor digits, no sign: '4,707.00' (for tables with a currency column)."""
+        return format_currency(round_money(value, currency), currency, format="#,##0.00", locale=self.locale,
+                               currency_digits=True)
+
+    def compact(self, value: Decimal) -> str:
+        """Axis labels: '12K', '1.5M'."""
+        return format_compact_decimal(value, locale=self.locale, fraction_digits=1)
+
+    def day(self, day: date) -> str:
+        return format_date(day, "medium", locale=self.locale)
+
+    def month(self, year: int, month: int) -> str:
+        return format_date(date(year, month, 1), "MMM yy", locale=self.locale)
+
+    def month_long(self, year: int, month: int) -> str:
+        return format_date(date(year, month, 1), "MMMM y", locale=self.locale)
+
+    @property
+    def tag(self) -> str:
+        return str(self.locale).replace("_", "-")
+
+
+def _hours(value: Decimal) -> str:
+    return f"{value.quantize(Decimal('0.1'))} h"
+
+
+# ---------------------------------------------------------------------------- charts
+
+BUCKET_LABELS = {"current": "Not yet due", "1-30": "1–30 days", "31-60": "31–60 days",
+                 "61-90": "61–90 days", "90+": "Over 90 days"}
+
+
+def nice_step(peak: Decimal, most: int = 5) -> Decimal:
+    """A 1, 2 or 5 times a power of ten that splits 0..peak into at most `most` steps."""
+    if peak <= 0:
+        return Decimal(1)
+    raw = peak / most
+    exp = raw.adjusted()
+    for mult in (Decimal(1), Decimal(2), Decimal(5), Decimal(10)):
+        step = mult.scaleb(exp)
+        if step >= raw:
+            return step
+    return Decimal(10).scaleb(exp)
+
+
+def _ticks(peak: Decimal) -> list[Decimal]:
+    step = nice_step(peak)
+    count = max(1, int((peak / step).to_integral_value(rounding=ROUND_CEILING)))
+    return [step * i for i in range(count + 1)]
+
+
+def bar_chart(groups: list[dict], series: list[dict], fm: Formats, currency: str, *,
+              width: int = 640, height: int = 240) -> dict:
+    """Geometry of a grouped bar chart.
+
+    groups: [{"label": str, "title": str, "values": [Decimal per series]}]
+    series: [{"name": str, "class": str}]
+    """
+    left, right, top, bottom = 64, 12, 16, 30
+    plot_w, plot_h = width - left - right, height - top - bottom
+    peak = max((v for g in groups for v in g["values"]), default=ZERO)
+    marks = _ticks(peak)
+    ceiling = marks[-1]
+    ticks = []
+    for t in marks:
+        y = top + plot_h - float(t / ceiling) * plot_h
+        ticks.append({"y": round(y, 1), "label": fm.compact(t)})
+    n = max(len(groups), 1)
+    slot = plot_w / n
+    inner = slot * 0.72
+    bar_w = inner / max(len(series), 1)
+    bars, labels = [], []
+    for gi, g in enumerate(groups):
+        x0 = left + gi * slot + (slot - inner) / 2
+        labels.append({"x": round(left + gi * slot + slot / 2, 1), "y": height - 10, "text": g["label"]})
+        for si, v in enumerate(g["values"]):
+            h = float(v / ceiling) * plot_h if ceiling else 0.0
+            if v > 0:
+                h = max(h, 1.5)  # a small amount stays visible
+            bars.append({
+                "x": round(x0 + si * bar_w + 1, 1), "y": round(top + plot_h - h, 1),
+                "w": round(max(bar_w - 2, 1), 1), "h": round(h, 1),
+                "cls": series[si]["class"],
+                "title": f"{g['title']} — {series[si]['name']}: {fm.money(v, currency)}",
+                "value": fm.compact(v) if v > 0 else "",
+            })
+    return {"width": width, "height": height, "left": left, "right": width - right,
+            "top": top, "base": top + plot_h, "ticks": ticks, "bars": bars, "labels": labels,
+            "series": series, "currency": currency}
+
+
+def aging_bar(per_bucket: dict[str, Decimal], fm: Formats, currency: str, width: int = 1000) -> list[dict]:
+    """Segments of a 100% stacked bar: each bucket's share of what a currency has outstanding."""
+    total = sum(per_bucket.values(), ZERO)
+    segments, x = [], 0.0
+    if total <= 0:
+        return segments
+    for b in BUCKETS:
+        v = per_bucket.get(b, ZERO)
+        if v <= 0:
+            continue
+        w = float(v / total) * width
+        segments.append({"x": round(x, 2), "w": round(w, 2), "cls": "b-" + b.replace("+", "p"),
+                         "title": f"{BUCKET_LABELS[b]}: {fm.money(v, currency)}",
+                         "pct": f"{float(v / total) * 100:.0f}%"})
+        x += w
+    return segments
+
+
+def _month_range(first: date, last: date, limit: int = 12) -> list[tuple[int, int]]:
+    months = []
+    y, mo = first.year, first.month
+    while (y, mo) <= (last.year, last.month):
+        months.append((y, mo))
+        y, mo = (y + 1, 1) if mo == 12 else (y, mo + 1)
+    return months[-limit:]
+
+
+def monthly_chart(billed: dict, collected: dict, months: list[tuple[int, int]], fm: Formats,
+                  currency: str) -> dict:
+    groups = [{"label": fm.month(y, mo), "title": fm.month_long(y, mo),
+               "values": [billed.get((y, mo), ZERO), collected.get((y, mo), ZERO)]} for y, mo in months]
+    series = [{"name": "billed", "class": "billed"}, {"name": "collected", "class": "collected"}]
+    return bar_chart(groups, series, fm, currency, width=720, height=300)
+
+
+# ---------------------------------------------------------------------------- the model
+
+class _Site:
+    """Everything the templates show, as plain dicts of display strings."""
+
+    def __init__(self, analysis, rec, docs: list[DocRef]):
+        self.analysis = analysis
+        self.ledger = analysis.ledger
+        self.books = analysis.books
+        self.rec = rec
+        self.as_of: date = rec.as_of
+        company = self.ledger.company
+        self.fm = Formats(self.ledger.config.locale or (company.locale if company else None))
+        self.docs = docs
+        self.links: dict[tuple[str, str], DocRef] = {}
+        for d in docs:
+            self.links.setdefault((d.kind, d.number), d)
+        self.linked: set[tuple[str, str]] = set()
+        self.dues = dues(rec, company)
+        self.client_slugs = self._slugs()
+
+    # ------------------------------------------------------------------ links
+    def _slugs(self) -> dict[str, str]:
+        out, used = {}, set()
+        for cid in sorted(self.ledger.clients):
+            s = slug(cid)
+            while s in used:
+                s += "-"
+            used.add(s)
+            out[cid] = s
+        return out
+
+    def doc_links(self, kind: str, number: str, prefix: str) -> dict:
+        ref = self.links.get((kind, number))
+        if ref is None:
+            return {"html": None, "pdf": None}
+        self.linked.add((kind, number))
+        return {"html": prefix + ref.html if ref.html else None, "pdf": prefix + ref.pdf if ref.pdf else None}
+
+    def client_name(self, cid: str) -> str:
+        c = self.ledger.clients.get(cid)
+        return c.name if c else cid
+
+    # ------------------------------------------------------------------ rows
+    def invoice_rows(self, prefix: str, client: str | None = None) -> list[dict]:
+        fm = self.fm
+        credit_notes = defaultdict(list)
+        for number, credit in self.books.credits.items():
+            if credit.date <= self.as_of and credit.invoice is not None:
+                credit_notes[credit.invoice.number].append(credit)
+        overdue_days = {}
+        for d in self.dues:
+            if d.days_overdue > 0:
+                overdue_days[d.number] = max(overdue_days.get(d.number, 0), d.days_overdue)
+        rows = []
+        for state in self.rec.invoices.values():
+            if client is not None and state.client != client:
+                continue
+            doc, c = state.doc, state.currency
+            raw = {k: fmt(v, c) for k, v in (("net", doc.net), ("tax", doc.tax), ("total", doc.total),
+                                             ("paid", state.paid), ("outstanding", state.outstanding))}
+            rows.append({
+                "number": doc.number,
+                "client": state.client,
+                "client_name": self.client_name(state.client),
+                "client_href": f"{prefix}clients/{self.client_slugs[state.client]}.html"
+                if state.client in self.client_slugs else None,
+                "date": doc.date.isoformat(), "date_label": fm.day(doc.date),
+                "due": doc.due.isoformat(), "due_label": fm.day(doc.due),
+                "currency": c,
+                "raw": raw,
+                "shown": {k: fm.amount(Decimal(v), c) for k, v in raw.items()},
+                "status": state.status,
+                "days_overdue": overdue_days.get(doc.number, 0),
+                "plan": len(state.plan.installments) if state.plan else 0,
+                "credited": fm.money(state.credited, c) if state.credited else "",
+                "links": self.doc_links("invoice", doc.number, prefix),
+                "credit_notes": [{"number": cn.number, "amount": fm.money(cn.amount, c),
+                                  "links": self.doc_links("credit-note", cn.number, prefix)}
+                                 for cn in credit_notes.get(doc.number, ())],
+            })
+        return rows
+
+    def credit_note_rows(self, prefix: str, client: str | None = None) -> list[dict]:
+        rows = []
+        for credit in self.books.credits.values():
+            if credit.date > self.as_of or credit.invoice is None:
+                continue
+            cid = credit.invoice.invoice.client
+            if client is not None and cid != client:
+                continue
+            rows.append({"number": credit.number, "date": self.fm.day(credit.date), "invoice": credit.invoice.number,
+                         "client": cid, "client_name": self.client_name(cid),
+                         "amount": self.fm.money(credit.amount, credit.currency), "reason": credit.note.reason,
+                         "links": self.doc_links("credit-note", credit.number, prefix),
+                         "invoice_links": self.doc_links("invoice", credit.invoice.number, prefix)})
+        return rows
+
+    def payment_rows(self, client: str) -> list[dict]:
+        out = []
+        for e in self.rec.events:
+            if e.kind == "payment" and e.client == client:
+                out.append({"date": self.fm.day(e.date), "ref": e.ref, "via": e.detail,
+                            "amount": self.fm.money(-e.amount, e.currency)})
+        return out[::-1]
+
+    # ------------------------------------------------------------------ summaries
+    def totals(self, client: str | None = None) -> list[dict]:
+        """Per currency: billed, collected, outstanding, overdue, and counts."""
+        per: dict[str, dict] = {}
+        for state in self.rec.invoices.values():
+            if client is not None and state.client != client:
+                continue
+            t = per.setdefault(state.currency, defaultdict(lambda: ZERO))
+            t["billed"] += state.doc.total
+            t["collected"] += state.paid
+            t["credited"] += state.credited
+            t["outstanding"] += max(state.outstanding, ZERO)
+            t["open_count"] += 1 if state.outstanding > 0 else 0
+        for d in self.dues:
+            if (client is None or d.state.client == client) and d.days_overdue > 0:
+                t = per[d.state.currency]
+                t["overdue"] += d.outstanding
+                t.setdefault("overdue_invoices", set()).add(d.number)
+        out = []
+        for c in sorted(per):
+            t = per[c]
+            out.append({"currency": c, **{k: self.fm.money(t[k], c) for k in
+                                          ("billed", "collected", "credited", "outstanding", "overdue")},
+                        "open_count": int(t["open_count"]), "overdue_count": len(t.get("overdue_invoices", ())),
+                        "has_overdue": t["overdue"] > 0, "has_outstanding": t["outstanding"] > 0})
+        return out
+
+    def by_client(self, prefix: str) -> list[dict]:
+        """Outstanding per client and currency, with the overdue share, largest first within a currency."""
+        out_amt: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+        over_amt: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+        counts: dict[tuple[str, str], int] = defaultdict(int)
+        for state in self.rec.invoices.values():
+            key = (state.client, state.currency)
+            counts[key] += 1
+            if state.outstanding > 0:
+                out_amt[key] += state.outstanding
+        for d in self.dues:
+            if d.days_overdue > 0:
+                over_amt[(d.state.client, d.state.currency)] += d.outstanding
+        peak: dict[str, Decimal] = {}
+        for (cid, c), v in out_amt.items():
+            peak[c] = max(peak.get(c, ZERO), v)
+        keys = set(counts) | {(cid, self.ledger.client_currency(cid)) for cid in self.ledger.clients}
+        rows = []
+        for cid, c in keys:
+            outstanding, overdue = out_amt.get((cid, c), ZERO), over_amt.get((cid, c), ZERO)
+            top = peak.get(c) or Decimal(1)
+            credit = self.rec.credit.get((cid, c), ZERO)
+            rows.append({
+                "client": cid, "client_name": self.client_name(cid), "currency": c,
+                "href": f"{prefix}clients/{self.client_slugs[cid]}.html" if cid in self.client_slugs else None,
+                "outstanding": self.fm.money(outstanding, c), "overdue": self.fm.money(overdue, c),
+                "has_overdue": overdue > 0, "invoices": counts.get((cid, c), 0),
+                "credit": self.fm.money(credit, c) if credit > 0 else "",
+                "bar_due": round(float((outstanding - overdue) / top) * 100, 1),
+                "bar_over": round(float(overdue / top) * 100, 1),
+                "sort": (c, -outstanding, cid),
+                "statement": self.doc_links("statement", cid, prefix),
+            })
+        rows.sort(key=lambda r: r["sort"])
+        return rows
+
+    def aging(self, client: str | None = None) -> list[dict]:
+        per: dict[str, dict[str, Decimal]] = {}
+        for d in self.dues:
+            if client is not None and d.state.client != client:
+                continue
+            per.setdefault(d.state.currency, {b: ZERO for b in BUCKETS})[d.bucket] += d.outstanding
+        out = []
+        for c in sorted(per):
+            buckets = per[c]
+            out.append({"currency": c, "segments": aging_bar(buckets, self.fm, c),
+                        "rows": [{"bucket": b, "label": BUCKET_LABELS[b], "amount": self.fm.money(buckets[b], c),
+                                  "cls": "b-" + b.replace("+", "p"), "zero": buckets[b] == 0} for b in BUCKETS],
+                        "total": self.fm.money(sum(buckets.values(), ZERO), c)})
+        return out
+
+    def monthly(self, client: str | None = None) -> list[dict]:
+        billed: dict[str, dict] = defaultdict(lambda: defaultdict(lambda: ZERO))
+        collected: dict[str, dict] = defaultdict(lambda: defaultdict(lambda: ZERO))
+        first: date | None = None
+        for e in self.rec.events:
+            if client is not None and e.client != client:
+                continue
+            key = (e.date.year, e.date.month)
+            if e.kind == "invoice":
+                billed[e.currency][key] += e.amount
+                first = e.date if first is None else min(first, e.date)
+            elif e.kind == "payment":
+                collected[e.currency][key] -= e.amount
+                first = e.date if first is None else min(first, e.date)
+        if first is None:
+            return []
+        months = _month_range(first, self.as_of)
+        out = []
+        for c in sorted(set(billed) | set(collected)):
+            chart = monthly_chart(billed[c], collected[c], months, self.fm, c)
+            out.append({"currency": c, "chart": chart,
+                        "billed": self.fm.money(sum((billed[c].get(k, ZERO) for k in months), ZERO), c),
+                        "collected": self.fm.money(sum((collected[c].get(k, ZERO) for k in months), ZERO), c),
+                        "span": f"{self.fm.month_long(*months[0])} – {self.fm.month_long(*months[-1])}"})
+        return out
+
+    def next_due(self, prefix: str, client: str | None = None, limit: int = 6) -> list[dict]:
+        items = [d for d in self.dues if d.days_overdue <= 0 and (client is None or d.state.client == client)]
+        items.sort(key=lambda d: (d.due, d.state.client, d.number, d.installment or 0))
+        return [self._due_row(d, prefix) for d in items[:limit]]
+
+    def most_overdue(self, prefix: str, client: str | None = None, limit: int = 6) -> list[dict]:
+        items = [d for d in self.dues if d.days_overdue > 0 and (client is None or d.state.client == client)]
+        items.sort(key=lambda d: (-d.days_overdue, d.state.client, d.number, d.installment or 0))
+        return [self._due_row(d, prefix) for d in items[:limit]]
+
+    def _due_row(self, d, prefix: str) -> dict:
+        days = d.days_overdue
+        if days > 0:
+            when = f"{days} day{'s' if days != 1 else ''} overdue"
+        elif days == 0:
+            when = "due today"
+        else:
+            when = f"in {-days} day{'s' if days != -1 else ''}"
+        return {"number": d.number, "installment": d.installment, "client": d.state.client,
+                "client_name": self.client_name(d.state.client), "due": self.fm.day(d.due),
+                "when": when, "amount": self.fm.money(d.outstanding, d.state.currency),
+                "bucket": d.bucket, "cls": "b-" + d.bucket.replace("+", "p"),
+                "links": self.doc_links("invoice", d.number, prefix)}
+
+    def budgets(self, client: str | None = None) -> list[dict]:
+        """SOW budget burn: hours or money used against the cap, or billed against a fixed fee.
+
+        Billed usage is read from the invoice lines the engine computed; unbilled hours are the
+        billable time entries not on an invoice yet, rounded up to the SOW increment.
+        """
+        on_books = {num for num in self.rec.invoices}
+        lines: dict[str, list] = defaultdict(list)
+        for number in on_books:
+            doc = self.books.invoices[number]
+            for ln in doc.lines:
+                if ln.sow:
+                    lines[ln.sow].append((doc, ln))
+        unbilled_min: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for t in self.ledger.times:
+            if t.billable and t.date <= self.as_of and ("time", id(t)) not in self.books.billed:
+                sow = self.ledger.sows.get(t.sow)
+                if sow is not None and sow.pricing is not None and sow.pricing.kind == "hourly":
+                    unbilled_min[t.sow] += round_up(t.minutes, sow.increment)
+        out = []
+        for ref, sow in self.ledger.sows.items():
+            if client is not None and sow.client != client:
+                continue
+            if sow.pricing is None:
+                continue
+            item = {"ref": ref, "title": sow.title, "client": sow.client, "client_name": self.client_name(sow.client),
+                    "period": f"{self.fm.day(sow.period.start)} – {self.fm.day(sow.period.end)}" if sow.period else "",
+                    "kind": sow.pricing.kind, "note": ""}
+            sow_lines = lines.get(ref, [])
+            if sow.cap is not None and sow.cap.minutes is not None:
+                billed = sum((ln.quantity for _, ln in sow_lines if ln.kind == "time"), ZERO)
+                unbilled = unbilled_min.get(ref, ZERO) / 60
+                limit = sow.cap.minutes / 60
+                item.update(unit="hours", used=_hours(billed + unbilled), limit=_hours(limit),
+                            **self._burn(billed, unbilled, limit))
+                if unbilled:
+                    item["note"] = f"{_hours(billed)} billed, {_hours(unbilled)} not yet invoiced"
+            elif sow.cap is not None and sow.cap.amount is not None:
+                currency = sow.cap.amount.currency or sow.pricing.amount.currency \
+                    or self.ledger.client_currency(sow.client)
+                billed = sum((ln.amount for doc, ln in sow_lines if doc.currency == currency), ZERO)
+                limit = sow.cap.amount.value
+                item.update(unit="money", used=self.fm.money(billed, currency),
+                            limit=self.fm.money(limit, currency), **self._burn(billed, ZERO, limit))
+                hours = unbilled_min.get(ref, ZERO) / 60
+                item["note"] = "billed so far" + (f"; {_hours(hours)} not yet invoiced" if hours else "")
+            elif sow.pricing.kind in ("fixed", "value"):
+                fee = sow_fee(sow)
+                currency = sow.pricing.amount.currency or self.ledger.client_currency(sow.client)
+                if fee is None or fee <= 0:
+                    continue
+                billed = sum((ln.amount for doc, ln in sow_lines
+                              if ln.kind == "milestone" and doc.currency == currency), ZERO)
+                done = sum(1 for _, ln in sow_lines if ln.kind == "milestone")
+                total = len(sow.milestones) or 1
+                item.update(unit="fee", used=self.fm.money(billed, currency), limit=self.fm.money(fee, currency),
+                            **self._burn(billed, ZERO, fee))
+                if item["level"] == "warn":
+                    item["level"] = "ok"  # invoicing a fixed fee in full is completion, not a warning
+                item["note"] = f"{done} of {total} milestone{'s' if total != 1 else ''} invoiced"
+            else:
+                continue
+            out.append(item)
+        out.sort(key=lambda i: (-i["pct_value"], i["ref"]))
+        return out
+
+    @staticmethod
+    def _burn(billed: Decimal, unbilled: Decimal, limit: Decimal) -> dict:
+        used = billed + unbilled
+        pct = float(used / limit * 100) if limit else 0.0
+        scale = max(float(limit), float(used), 1e-9)
+        level = "over" if used > limit else "warn" if pct >= 80 else "ok"
+        return {"pct": f"{pct:.0f}%", "pct_value": pct, "level": level,
+                "bar_billed": round(float(billed) / scale * 100, 2),
+                "bar_unbilled": round(float(unbilled) / scale * 100, 2),
+                "cap_at": round(float(limit) / scale * 100, 2)}
+
+    def clients(self, prefix: str) -> list[dict]:
+        out = []
+        for cid in sorted(self.ledger.clients):
+            out.append({"id": cid, "name": self.client_name(cid),
+                        "href": f"{prefix}clients/{self.client_slugs[cid]}.html"})
+        return out
+
+    def other_docs(self, prefix: str) -> list[dict]:
+        """Documents not linked from anywhere else on the page (so every document is reachable)."""
+        out = []
+        for d in self.docs:
+            if (d.kind, d.number) in self.linked:
+                continue
+            label = {"statement": "Statement", "report": "Report", "credit-note": "Credit note",
+                     "invoice": "Invoice"}.get(d.kind, d.kind)
+            out.append({"label": label, "number": d.number,
+                        "client_name": self.client_name(d.client) if d.client else "",
+                        "html": prefix + d.html if d.html else None, "pdf": prefix + d.pdf if d.pdf else None})
+        return out
+
+    def report(self, prefix: str) -> dict:
+        return self.doc_links("report", "overdue", prefix)
+
+    def base(self, prefix: str, page: str) -> dict:
+        company = self.ledger.company
+        return {
+            "prefix": prefix, "page": page, "lang": self.fm.tag,
+            "company": company.name if company else "textbill",
+            "as_of": self.as_of.isoformat(), "as_of_label": self.fm.day(self.as_of),
+            "version": __version__, "report": self.report(prefix), "clients": self.clients(prefix),
+            "statuses": STATUSES, "buckets": [{"id": b, "label": BUCKET_LABELS[b],
+                                               "cls": "b-" + b.replace("+", "p")} for b in BUCKETS],
+        }
+
+
+AMOUNT_COLUMNS = ("net", "tax", "total", "paid", "outstanding")
+
+
+def table_data(rows: list[dict], fm: Formats) -> dict:
+    """The invoice table's footer (sums per currency, for display) and what site.js needs to
+    redo them exactly for the rows a filter leaves: each currency's minor digits."""
+    sums: dict[str, dict[str, Decimal]] = {}
+    counts: dict[str, int] = defaultdict(int)
+    for r in rows:
+        per = sums.setdefault(r["currency"], {k: ZERO for k in AMOUNT_COLUMNS})
+        counts[r["currency"]] += 1
+        for k in AMOUNT_COLUMNS:
+            per[k] += Decimal(r["raw"][k])
+    footer = [{"currency": c, "count": counts[c], "shown": {k: fm.amount(v, c) for k, v in per.items()}}
+              for c, per in sorted(sums.items())]
+    return {"digits": {c: minor_units(c) for c in sums}, "lang": fm.tag, "footer": footer,
+            "count": len(rows)}
+
+
 def render_site(analysis, rec, docs: list[DocRef]) -> dict[str, bytes]:
     """Relative path -> content of every dashboard file."""
-    items = "\n".join(
-        f'<li><a href="{html.escape(d.html or d.pdf or "")}">{html.escape(d.kind)} {html.escape(d.number)}</a></li>'
-        for d in docs)
-    page = f"<!doctype html><meta charset=utf-8><title>textbill</title><ul>{items}</ul>\n"
-    return {"index.html": page.encode("utf-8")}
+    ledger = analysis.ledger
+    env = environment(analysis.root, ledger.config.theme)
+    site = _Site(analysis, rec, docs)
+    out: dict[str, bytes] = {}
+
+    for cid in sorted(ledger.clients):
+        prefix = "../"
+        client = ledger.clients[cid]
+        rows = site.invoice_rows(prefix, cid)
+        ctx = site.base(prefix, "client")
+        ctx.update(
+            client={"id": cid, "name": client.name, "address": client.address, "contact": client.contact,
+                    "contact_email": client.contact_email, "email": client.email, "tax_id": client.tax_id,
+                    "terms": str(client.terms), "currency": ledger.client_currency(cid),
+                    "tax": client.tax.label if client.tax else "no tax"},
+            totals=site.totals(cid), aging=site.aging(cid), monthly=site.monthly(cid),
+            next_due=site.next_due(prefix, cid), overdue=site.most_overdue(prefix, cid),
+            budgets=site.budgets(cid), invoices=rows, table=table_data(rows, site.fm),
+            credit_notes=site.credit_note_rows(prefix, cid), payments=site.payment_rows(cid),
+            statement=site.doc_links("statement", cid, prefix),
+            credit=[site.fm.money(v, c) for (cl, c), v in sorted(rec.credit.items()) if cl == cid and v > 0],
+        )
+        page = env.get_template("client.html").render(ctx)
+        out[f"clients/{site.client_slugs[cid]}.html"] = page.encode("utf-8")
+
+    prefix = ""
+    rows = site.invoice_rows(prefix)
+    ctx = site.base(prefix, "dashboard")
+    ctx.update(
+        totals=site.totals(), by_client=site.by_client(prefix), aging=site.aging(), monthly=site.monthly(),
+        next_due=site.next_due(prefix), overdue=site.most_overdue(prefix), budgets=site.budgets(),
+        invoices=rows, table=table_data(rows, site.fm), credit_notes=site.credit_note_rows(prefix),
+    )
+    ctx["other_docs"] = site.other_docs(prefix)
+    out["index.html"] = env.get_template("dashboard.html").render(ctx).encode("utf-8")
+
+    for name in SITE_FILES:
+        source, _, _ = env.loader.get_source(env, name)
+        out[name] = source.encode("utf-8")
+    return out
