@@ -25,6 +25,7 @@ KEYS = {
     "jobs": ("int", "how many documents to render at once"),
     "invoices-file": ("str", "the .bill file that 'textbill issue' appends to"),
     "toggl": ("map", "projects: a mapping of Toggl project names to client/sow"),
+    "timeclock": ("map", "accounts: a mapping of timeclock accounts to client/sow"),
 }
 
 
