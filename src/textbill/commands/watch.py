@@ -1,1 +1,41 @@
-"""Commands of this area attach to textbill.cli.main here (see commands/__init__.py)."""
+"""`textbill watch`: rebuild on save and serve a live-reloading preview (see textbill.watch)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..cli import Ctx, as_of_option, ledger_options, main, today
+
+
+@main.command()
+@click.argument("ledger_arg", metavar="[LEDGER]", required=False)
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port of the preview server on localhost; 0 picks a free one.")
+@click.option("--out", "out", metavar="DIR", help="Output folder (default: 'out' of textbill.yaml, else build).")
+@click.option("--no-open", is_flag=True, help="Do not open the preview in a browser.")
+@as_of_option
+@ledger_options
+def watch(ctx: Ctx, ledger_arg, port, out, no_open, as_of):
+    """Rebuild on every save and serve a live-reloading preview on localhost.
+
+    Open pages reload when a build finishes; while the ledger has errors, the
+    page shows them (file:line:col, message, source line) and the watch goes on.
+    """
+    from ..watch import serve
+
+    path = ctx.ledger_path(ledger_arg)
+    day = today(as_of) if as_of else None  # validate now; without --as-of each build looks from its own day
+
+    def log(text: str) -> None:
+        click.echo(text, err=True)
+        sys.stderr.flush()
+
+    try:
+        serve(path, Path(out) if out else None, port, (lambda: day) if day else (lambda: today(None)),
+              open_browser=not no_open, log=log)
+    except OSError as exc:
+        if exc.errno in (98, 48, 10048):  # address in use (Linux, macOS, Windows)
+            raise click.UsageError(f"port {port} is in use; choose another with --port, or --port 0 for a free one")
+        raise
