@@ -1,18 +1,706 @@
-"""HTML documents from Jinja2 themes.  (Stub: replaced by the rendering work.)"""
+"""HTML documents from Jinja2 themes: computed documents -> view models -> HTML.
+
+Two steps, both pure:
+
+1. A *view model* per document (`invoice_view`, `credit_view`, `statement_view`,
+   `overdue_view`): plain dicts and lists of strings, every figure formatted in
+   the document's locale from what the engine computed.  Renderers never compute
+   money; the only arithmetic here is adding up report rows the engine already
+   rounded.
+2. The theme's template fills it in.  Themes are folders of templates searched
+   in order (a user folder first, the bundled default behind it), in a
+   sandboxed Jinja environment with autoescape on and undefined names as errors.
+
+Nothing here reads the clock; the files read are the theme's templates and the
+company logo (inlined as a data: URI, only when it lies inside the ledger).
+"""
 from __future__ import annotations
 
+import base64
+import hashlib
+import os
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
 
-def render_invoice(analysis, doc, state=None, draft: bool = False) -> str:
-    raise NotImplementedError
+from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader, StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
+
+from .. import model as m
+from ..paths import inside
+from .i18n import DEFAULT_LOCALE, Formatter, Translator
+from .words import amount_in_words
+
+PAPERS = ("a4", "letter")
+TEMPLATES = {
+    "invoice": "invoice.html",
+    "credit-note": "credit_note.html",
+    "statement": "statement.html",
+    "overdue": "report_overdue.html",
+}
+LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+              ".svg": "image/svg+xml", ".webp": "image/webp"}
+MAX_LOGO_BYTES = 2 * 1024 * 1024
 
 
-def render_credit_note(analysis, credit) -> str:
-    raise NotImplementedError
+class ThemeError(Exception):
+    """The configured theme cannot be used (unknown name, folder outside the ledger, broken template)."""
 
 
-def render_statement(analysis, st) -> str:
-    raise NotImplementedError
+# ---------------------------------------------------------------------------- themes
+
+def bundled_themes() -> Path:
+    """The folder of the bundled themes: inside the installed package, else the source tree's themes/."""
+    packaged = resources.files("textbill") / "themes"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[3] / "themes"
 
 
-def render_overdue_report(analysis, rec, items) -> str:
-    raise NotImplementedError
+def bundled_names() -> tuple[str, ...]:
+    root = bundled_themes()
+    return tuple(sorted(p.name for p in root.iterdir() if (p / "base.html").is_file()))
+
+
+@dataclass(frozen=True)
+class Theme:
+    """A theme: template folders searched in order, the last one the bundled default."""
+
+    name: str
+    dirs: tuple[Path, ...]
+    user: bool = False
+
+    @property
+    def env(self) -> SandboxedEnvironment:
+        return _environment(self.dirs)
+
+    def find(self, name: str) -> Path | None:
+        for folder in self.dirs:
+            path = folder / name
+            if path.is_file():
+                return path
+        return None
+
+    def files(self) -> list[tuple[str, Path]]:
+        """(name, path) of every file the theme may use, the first of equal names winning."""
+        seen: dict[str, Path] = {}
+        for folder in self.dirs:
+            for dirpath, dirnames, filenames in os.walk(folder):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "__pycache__")
+                for fname in sorted(filenames):
+                    if fname.startswith("."):
+                        continue
+                    path = Path(dirpath) / fname
+                    seen.setdefault(f"{folder.name}:{path.relative_to(folder).as_posix()}", path)
+        return sorted(seen.items())
+
+    def digest(self) -> str:
+        """A hash of every file of the theme: a changed template or stylesheet re-renders its documents."""
+        h = hashlib.sha256()
+        for name, path in self.files():
+            h.update(name.encode("utf-8") + b"\0")
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+        return h.hexdigest()
+
+    def pdf_stylesheets(self) -> list[Path]:
+        """Each folder's fonts.css (print fonts, resolved relative to its own folder), default first."""
+        return [d / "fonts.css" for d in reversed(self.dirs) if (d / "fonts.css").is_file()]
+
+    def render(self, template: str, context: dict) -> str:
+        try:
+            return self.env.get_template(template).render(context)
+        except ThemeError:
+            raise
+        except Exception as exc:  # a user theme's template error: say which theme and template
+            if not self.user:
+                raise
+            raise ThemeError(f"theme '{self.name}': template {template}: {type(exc).__name__}: {exc}") from exc
+
+
+@lru_cache(maxsize=16)
+def _environment(dirs: tuple[Path, ...]) -> SandboxedEnvironment:
+    bundled = bundled_themes()
+    prefixed = {name: FileSystemLoader(str(bundled / name)) for name in bundled_names()}
+    loader = ChoiceLoader([FileSystemLoader([str(d) for d in dirs]), PrefixLoader(prefixed)])
+    env = SandboxedEnvironment(loader=loader, autoescape=True, undefined=StrictUndefined,
+                               trim_blocks=True, lstrip_blocks=True)
+    env.filters["css_string"] = css_string
+    return env
+
+
+def css_string(value) -> Markup:
+    """A value as a quoted CSS string, safe inside a <style> element (for @page margin boxes)."""
+    if isinstance(value, Markup):
+        value = value.unescape()
+    out = []
+    for ch in " ".join(str(value).split()):
+        if ch.isalnum() or ch in " .,:;-_/()+#@%*!?'":
+            out.append(ch)
+        else:
+            out.append(f"\\{ord(ch):x} ")
+    return Markup('"' + "".join(out) + '"')
+
+
+def load_theme(ledger: m.Ledger, name: str | None = None) -> Theme:
+    """The ledger's theme (`theme:` in textbill.yaml): a folder inside the ledger, else a bundled name."""
+    name = name or ledger.config.theme or "default"
+    bundled = bundled_themes()
+    default = bundled / "default"
+    root = Path(ledger.root)
+    if root.is_file():
+        root = root.parent
+    looks_like_path = "/" in name or "\\" in name or name.startswith(".")
+    if looks_like_path or (root / name).is_dir():
+        if not inside(root, name):
+            raise ThemeError(f"theme folder '{name}' is outside the ledger; a theme must be a folder "
+                             f"inside the ledger or one of: {', '.join(bundled_names())}")
+        folder = (root / name).resolve()
+        if not folder.is_dir():
+            raise ThemeError(f"no theme folder '{name}' in the ledger")
+        return Theme(name, (folder, default), user=True)
+    if name == "default":
+        return Theme(name, (default,))
+    if name in bundled_names():
+        return Theme(name, (bundled / name, default))
+    raise ThemeError(f"unknown theme '{name}': not a folder of the ledger nor a bundled theme "
+                     f"({', '.join(bundled_names())})")
+
+
+# ---------------------------------------------------------------------------- shared pieces
+
+def document_locale(ledger: m.Ledger, client: m.Client | None = None) -> str:
+    """The client's locale, else the company's, else textbill.yaml's, else English."""
+    if client is not None and client.locale:
+        return client.locale
+    if ledger.company is not None and ledger.company.locale:
+        return ledger.company.locale
+    return ledger.config.locale or DEFAULT_LOCALE
+
+
+def paper(ledger: m.Ledger) -> str:
+    value = str(ledger.config.extra.get("paper") or "a4").lower()
+    return value if value in PAPERS else "a4"
+
+
+def logo_problem(ledger: m.Ledger) -> str | None:
+    """Why the company logo will not be shown, or None (no logo, or a usable one)."""
+    company = ledger.company
+    if company is None or not company.logo:
+        return None
+    root = Path(ledger.root)
+    root = root.parent if root.is_file() else root
+    if not inside(root, company.logo):
+        return f"the company logo '{company.logo}' is outside the ledger; it is not used"
+    path = root / company.logo
+    if not path.is_file():
+        return f"the company logo '{company.logo}' does not exist"
+    if path.suffix.lower() not in LOGO_TYPES:
+        return f"the company logo '{company.logo}' is not an image (use {', '.join(sorted(LOGO_TYPES))})"
+    if path.stat().st_size > MAX_LOGO_BYTES:
+        return f"the company logo '{company.logo}' is larger than 2 MB; it is not used"
+    return None
+
+
+def logo_data_uri(ledger: m.Ledger) -> str | None:
+    """The company logo inlined as a data: URI (so every document is one self-contained file)."""
+    if ledger.company is None or not ledger.company.logo or logo_problem(ledger):
+        return None
+    root = Path(ledger.root)
+    root = root.parent if root.is_file() else root
+    path = root / ledger.company.logo
+    data = path.read_bytes()
+    return f"data:{LOGO_TYPES[path.suffix.lower()]};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _lines_of(text: str | None) -> list[str]:
+    return [ln.strip() for ln in (text or "").split("\n") if ln.strip()]
+
+
+def _label(t: Translator, prefix: str, key: str) -> str:
+    """A catalog label for an id (`method.card`), else the id in words ('po-number' -> 'Po number')."""
+    full = f"{prefix}.{key}"
+    if t.has(full):
+        return t(full)
+    words = key.replace("-", " ").replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def _fields(pairs, t: Translator, skip_values=()) -> list[dict]:
+    return [{"label": _label(t, "field", k), "value": v} for k, v in pairs if v not in skip_values]
+
+
+def _iban(value: str | None) -> str:
+    if not value:
+        return ""
+    s = value.replace(" ", "")
+    return " ".join(s[i:i + 4] for i in range(0, len(s), 4))
+
+
+def company_view(ledger: m.Ledger, f: Formatter, t: Translator) -> dict:
+    c = ledger.company
+    if c is None:
+        return {"name": "", "address_lines": [], "country": "", "email": "", "phone": "", "website": "",
+                "tax_id": "", "logo": None, "bank": None, "methods": [], "fields": []}
+    bank = None
+    if c.bank is not None:
+        bank = {"name": c.bank.name or "", "iban": _iban(c.bank.iban), "bic": c.bank.bic or "",
+                "account": c.bank.account or "", "routing": c.bank.routing or ""}
+    return {
+        "id": c.id,
+        "name": c.name,
+        "address_lines": _lines_of(c.address),
+        "country": f.country(c.country),
+        "country_code": c.country or "",
+        "email": c.email or "",
+        "phone": c.phone or "",
+        "website": c.website or "",
+        "tax_id": c.tax_id or "",
+        "logo": logo_data_uri(ledger),
+        "bank": bank,
+        "methods": [_label(t, "method", pm) for pm in c.payment_methods],
+        "fields": _fields(c.fields, t),
+    }
+
+
+def client_view(client: m.Client | None, f: Formatter, t: Translator, skip_values=()) -> dict:
+    if client is None:
+        return {"id": "", "name": "", "address_lines": [], "country": "", "country_code": "", "contact": "",
+                "contact_email": "", "email": "", "phone": "", "tax_id": "", "fields": []}
+    return {
+        "id": client.id,
+        "name": client.name,
+        "address_lines": _lines_of(client.address),
+        "country": f.country(client.country),
+        "country_code": client.country or "",
+        "contact": client.contact or "",
+        "contact_email": client.contact_email or "",
+        "email": client.email or "",
+        "phone": client.phone or "",
+        "tax_id": client.tax_id or "",
+        "fields": _fields(client.fields, t, skip_values),
+    }
+
+
+def _address_shows_country(lines: list[str], country: str) -> bool:
+    return bool(country) and any(country.lower() == ln.lower() for ln in lines)
+
+
+def _page(ledger: m.Ledger, locale: str, kind: str, title: str, day: date | None, author: str,
+          t: Translator, draft: bool = False) -> dict:
+    return {
+        "kind": kind,
+        "title": title,
+        "paper": paper(ledger),
+        "lang": locale.replace("_", "-"),
+        "created": day.isoformat() if day and day != date.min else "",
+        "author": author,
+        "draft": draft,
+        "footer_page": t("doc.page"),
+        "footer_of": t("doc.of"),
+    }
+
+
+def tax_label(tax: m.Tax, f: Formatter, t: Translator) -> str:
+    if tax.kind == "rate":
+        return f"{tax.name} {f.percent(tax.percent)}".strip()
+    if tax.kind == "exempt":
+        return t("tax.exempt")
+    if tax.kind == "reverse-charge":
+        return t("tax.reverse_charge")
+    return t("tax.none")
+
+
+def tax_note(tax: m.Tax, t: Translator) -> str:
+    if tax.kind == "reverse-charge":
+        return t("tax.note.reverse_charge")
+    if tax.kind == "exempt":
+        return t("tax.note.exempt", reason=tax.reason) if tax.reason else t("tax.note.exempt_no_reason")
+    return ""
+
+
+def terms_text(terms: m.Terms, t: Translator) -> str:
+    if terms.kind == "due-on-receipt":
+        return t("terms.due_on_receipt")
+    if terms.kind == "eom":
+        return t("terms.eom", days=terms.days) if terms.days else t("terms.eom_zero")
+    return t("terms.net_one") if terms.days == 1 else t("terms.net", days=terms.days)
+
+
+# ---------------------------------------------------------------------------- invoices
+
+def _group_view(g, currency: str, f: Formatter, t: Translator, company_amount=None, company_ccy=None) -> dict:
+    return {
+        "label": tax_label(g.tax, f, t),
+        "kind": g.tax.kind,
+        "rate": f.percent(g.tax.percent) if g.tax.kind == "rate" else "0%",
+        "net": f.amount(g.net, currency),
+        "allowances": f.amount(g.allowances, currency),
+        "charges": f.amount(g.charges, currency),
+        "basis": f.amount(g.basis, currency),
+        "tax": f.amount(g.tax_amount, currency),
+        "has_allowances": g.allowances != 0,
+        "has_charges": g.charges != 0,
+        "note": tax_note(g.tax, t),
+        "company_tax": f.amount(company_amount, company_ccy) if company_amount is not None else "",
+        "parts": [{"kind": p.kind, "label": p.label,
+                   "title": t("totals.discount") if p.kind == "discount" else t("totals.charge"),
+                   "amount": f.amount(p.amount, currency),
+                   "signed": ("\u2212" if p.kind == "discount" else "+") + f.amount(p.amount, currency)}
+                  for p in g.parts],
+    }
+
+
+def _notes_of(groups: list[dict]) -> list[str]:
+    notes: list[str] = []
+    for g in groups:
+        if g["note"] and g["note"] not in notes:
+            notes.append(g["note"])
+    return notes
+
+
+def _sow_titles(ledger: m.Ledger, refs) -> dict[str, str]:
+    return {r: ledger.sows[r].title for r in refs if r in ledger.sows}
+
+
+def invoice_view(analysis, doc, state=None, draft: bool = False) -> dict:
+    """Everything an invoice template shows, formatted; no arithmetic on money."""
+    from ..render.qr import epc_qr_svg
+
+    ledger: m.Ledger = analysis.ledger
+    client = doc.client or ledger.clients.get(doc.invoice.client)
+    locale = document_locale(ledger, client)
+    f, t = Formatter(locale), Translator(locale)
+    c = doc.currency
+    inv: m.Invoice = doc.invoice
+
+    # purchase order: the invoice's own, else those of the SOWs it bills
+    pos = [inv.po] if inv.po else [ledger.sows[r].po for r in doc.sows if r in ledger.sows and ledger.sows[r].po]
+    pos = list(dict.fromkeys(pos))
+    titles = _sow_titles(ledger, doc.sows)
+
+    lines = []
+    for ln in doc.lines:
+        lines.append({
+            "kind": ln.kind,
+            "section": titles.get(ln.sow, "") if ln.sow else "",
+            "date": f.date(ln.date) if ln.date else "",
+            "description": ln.description,
+            "quantity": f.quantity(ln.quantity),
+            "unit": t("lines.hours") if ln.unit == "h" else ln.unit,
+            "unit_price": f.price(ln.unit_price, c),
+            "amount": f.amount(ln.amount, c),
+            "tax": tax_label(ln.tax, f, t),
+            "tags": list(ln.tags),
+        })
+    sections = list(dict.fromkeys(ln["section"] for ln in lines))
+
+    ct = doc.company_tax
+    groups = [_group_view(g, c, f, t, ct.groups[i] if ct and i < len(ct.groups) else None,
+                          ct.currency if ct else None)
+              for i, g in enumerate(doc.groups)]
+    single = len(groups) == 1
+    adjusted = any(g["parts"] for g in groups)
+    taxed = any(g["kind"] != "none" for g in groups)
+
+    rows: list[dict] = []
+    if single and adjusted:
+        rows.append({"label": t("totals.subtotal"), "amount": groups[0]["net"], "kind": "subtotal"})
+    for g in groups:
+        for p in g["parts"]:
+            label = f"{p['title']}: {p['label']}" if p["label"] else p["title"]
+            if not single:
+                label += f" ({g['label']})"
+            rows.append({"label": label, "amount": p["signed"], "kind": p["kind"]})
+    if adjusted or not single or taxed:
+        rows.append({"label": t("totals.net"), "amount": f.amount(doc.net, c), "kind": "net"})
+    for g in groups:
+        if g["kind"] == "none":
+            continue
+        label = g["label"] if g["kind"] == "rate" else f"{t('totals.tax')} ({g['label'].lower()})"
+        if not single:
+            label = t("totals.tax_on", tax=label, basis=g["basis"])
+        rows.append({"label": label, "amount": g["tax"], "kind": "tax"})
+
+    company_tax = None
+    if ct is not None and ct.amount != 0:
+        pair = f"{c}/{ct.currency}"
+        fields = {"currency": ct.currency, "amount": f.money(ct.amount, ct.currency), "rate": f.rate(ct.rate),
+                  "pair": pair}
+        company_tax = {
+            "currency": ct.currency,
+            "amount": f.money(ct.amount, ct.currency),
+            "rate": f.rate(ct.rate),
+            "rate_date": f.date(ct.rate_date),
+            "text": (t("tax.company_currency_dated", date=f.date(ct.rate_date), **fields) if ct.rate_date
+                     else t("tax.company_currency", **fields)),
+        }
+
+    client_v = client_view(client, f, t, skip_values=set(pos))
+    company_v = company_view(ledger, f, t)
+    meta = []
+    if inv.due is None and client is not None:
+        meta.append({"label": t("doc.terms"), "value": terms_text(client.terms, t)})
+    if doc.period.start != date.min and doc.lines and any(ln.sow for ln in doc.lines):
+        meta.append({"label": t("doc.period"), "value": f"{f.date(doc.period.start)} – {f.date(doc.period.end)}"})
+    if pos:
+        meta.append({"label": t("doc.po"), "value": ", ".join(pos)})
+    meta.extend(client_v["fields"])
+    meta.extend(_fields(inv.fields, t, skip_values=set(pos)))
+
+    qr = epc_qr_svg(ledger, doc)
+    status = None
+    if state is not None:
+        status = {"key": state.status, "label": _label(t, "status", state.status),
+                  "outstanding": f.money(state.outstanding, c), "paid": f.money(state.paid, c)}
+    title = t("invoice.title")
+    return {
+        "page": _page(ledger, locale, "invoice", f"{title} {doc.number}", doc.date, company_v["name"], t, draft),
+        "company": company_v,
+        "client": client_v,
+        "client_shows_country": _address_shows_country(client_v["address_lines"], client_v["country"]),
+        "company_shows_country": _address_shows_country(company_v["address_lines"], company_v["country"]),
+        "doc": {
+            "title": title,
+            "number": doc.number,
+            "date": f.date(doc.date),
+            "due": f.date(doc.due),
+            "currency": c,
+            "meta": meta,
+            "notes": list(inv.notes),
+            "status": status,
+        },
+        "lines": lines,
+        "sections": sections if len(sections) > 1 else [],
+        "show_dates": any(ln["date"] for ln in lines),
+        "show_tax_column": len(groups) > 1,
+        "groups": groups,
+        "show_tax_summary": adjusted or not single or company_tax is not None,
+        "tax_notes": _notes_of(groups),
+        "company_tax": company_tax,
+        "totals": {
+            "rows": rows,
+            "net": f.money(doc.net, c),
+            "tax": f.money(doc.tax, c),
+            "total": f.money(doc.total, c),
+            "total_amount": f.amount(doc.total, c),
+            "words": amount_in_words(doc.total, c, locale),
+        },
+        "payment": {
+            "bank": company_v["bank"],
+            "methods": company_v["methods"],
+            "reference": doc.number,
+            "instruction": t("payment.due_by", amount=f.money(doc.total, c), date=f.date(doc.due)),
+            "qr": Markup(qr) if qr else None,
+        },
+    }
+
+
+def render_invoice(analysis, doc, state=None, draft: bool = False, theme: Theme | None = None) -> str:
+    """An invoice as HTML; draft=True marks it DRAFT on every page (for `textbill draft`)."""
+    theme = theme or load_theme(analysis.ledger)
+    return _render(theme, TEMPLATES["invoice"], invoice_view(analysis, doc, state, draft))
+
+
+# ---------------------------------------------------------------------------- credit notes
+
+def credit_view(analysis, credit) -> dict:
+    ledger: m.Ledger = analysis.ledger
+    inv = credit.invoice
+    client = (inv.client if inv is not None else None) or ledger.clients.get(inv.invoice.client if inv else "")
+    locale = document_locale(ledger, client)
+    f, t = Formatter(locale), Translator(locale)
+    c = credit.currency
+    note: m.CreditNote = credit.note
+    full = note.amount is None
+    groups = [_group_view(g, c, f, t) for g in credit.groups]
+    inv_number = inv.number if inv is not None else note.invoice
+    inv_date = f.date(inv.date) if inv is not None else ""
+    company_v = company_view(ledger, f, t)
+    client_v = client_view(client, f, t)
+    title = t("credit_note.title")
+    meta = [{"label": t("credit.corrects"), "value": inv_number}]
+    if inv is not None:
+        meta.append({"label": t("credit.invoice_date"), "value": inv_date})
+        meta.append({"label": t("credit.invoice_total"), "value": f.money(inv.total, c)})
+    meta.extend(client_v["fields"])
+    meta.extend(_fields(note.fields, t))
+    return {
+        "page": _page(ledger, locale, "credit-note", f"{title} {note.number}", note.date, company_v["name"], t),
+        "company": company_v,
+        "client": client_v,
+        "client_shows_country": _address_shows_country(client_v["address_lines"], client_v["country"]),
+        "company_shows_country": _address_shows_country(company_v["address_lines"], company_v["country"]),
+        "doc": {
+            "title": title,
+            "number": note.number,
+            "date": f.date(note.date),
+            "currency": c,
+            "invoice_number": inv_number,
+            "invoice_date": inv_date,
+            "reason": note.reason,
+            "description": t("credit.full" if full else "credit.line", number=inv_number, date=inv_date),
+            "full": full,
+            "meta": meta,
+            "notes": list(note.notes),
+        },
+        "groups": groups,
+        "tax_notes": _notes_of(groups),
+        "totals": {
+            "amount": f.amount(credit.amount, c),
+            "total": f.money(credit.amount, c),
+            "words": amount_in_words(credit.amount, c, locale),
+        },
+    }
+
+
+def render_credit_note(analysis, credit, theme: Theme | None = None) -> str:
+    theme = theme or load_theme(analysis.ledger)
+    return _render(theme, TEMPLATES["credit-note"], credit_view(analysis, credit))
+
+
+# ---------------------------------------------------------------------------- statements
+
+def statement_view(analysis, st) -> dict:
+    ledger: m.Ledger = analysis.ledger
+    locale = document_locale(ledger, st.client)
+    f, t = Formatter(locale), Translator(locale)
+    c = st.currency
+    entries = []
+    for ln in st.lines:
+        e = ln.event
+        detail = e.detail
+        if e.kind == "payment" and detail:
+            detail = _label(t, "method", detail)
+        entries.append({
+            "date": f.date(e.date),
+            "kind": e.kind,
+            "kind_label": _label(t, "kind", e.kind),
+            "ref": e.ref,
+            "detail": detail,
+            "charge": f.amount(e.amount, c) if e.amount > 0 else "",
+            "credit": f.amount(-e.amount, c) if e.amount < 0 else "",
+            "balance": f.amount(ln.balance, c),
+        })
+    aging = [{"key": b, "label": _label(t, "bucket", b), "amount": f.amount(v, c), "zero": v == 0}
+             for b, v in st.aging.items()]
+    company_v = company_view(ledger, f, t)
+    client_v = client_view(st.client, f, t)
+    title = t("statement.title")
+    period = (f"{f.date(st.start)} – {f.date(st.end)}" if st.start
+              else f"{t('statement.from_start')} – {f.date(st.end)}")
+    return {
+        "page": _page(ledger, locale, "statement", f"{title} — {st.client.name}", st.end, company_v["name"], t),
+        "company": company_v,
+        "client": client_v,
+        "client_shows_country": _address_shows_country(client_v["address_lines"], client_v["country"]),
+        "company_shows_country": _address_shows_country(company_v["address_lines"], company_v["country"]),
+        "doc": {
+            "title": title,
+            "date": f.date(st.end),
+            "period": period,
+            "currency": c,
+            "opening": f.amount(st.opening, c),
+            "closing": f.amount(st.closing, c),
+            "closing_money": f.money(st.closing, c),
+            "closing_label": t("statement.amount_due") if st.closing >= 0 else t("statement.in_credit"),
+            "credit": f.money(st.credit, c) if st.credit else "",
+        },
+        "entries": entries,
+        "aging": aging,
+        "payment": {"bank": company_v["bank"], "methods": company_v["methods"], "reference": st.client.id,
+                    "instruction": "", "qr": None},
+    }
+
+
+def render_statement(analysis, st, theme: Theme | None = None) -> str:
+    theme = theme or load_theme(analysis.ledger)
+    return _render(theme, TEMPLATES["statement"], statement_view(analysis, st))
+
+
+# ---------------------------------------------------------------------------- overdue report
+
+def overdue_view(analysis, rec, items) -> dict:
+    from ..billing.aging import BUCKETS, aging_totals
+
+    ledger: m.Ledger = analysis.ledger
+    locale = document_locale(ledger)
+    f, t = Formatter(locale), Translator(locale)
+    company = ledger.company
+    rate = company.late_interest if company else None
+    rows = []
+    for d in items:
+        c = d.state.currency
+        client = ledger.clients.get(d.state.client)
+        rows.append({
+            "invoice": d.number,
+            "installment": str(d.installment) if d.installment is not None else "",
+            "client": client.name if client else d.state.client,
+            "client_id": d.state.client,
+            "currency": c,
+            "due": f.date(d.due),
+            "days": str(d.days_overdue),
+            "bucket": _label(t, "bucket", d.bucket),
+            "bucket_key": d.bucket,
+            "outstanding": f.amount(d.outstanding, c),
+            "interest": f.amount(d.late_interest, c) if d.late_interest is not None else "",
+            "status": _label(t, "status", d.state.status),
+        })
+    # totals: additions of amounts the engine already rounded, per currency (never across currencies)
+    by_bucket = []
+    for c, per in sorted(aging_totals(items).items()):
+        cells = [{"key": b, "amount": f.amount(per[b], c)} for b in BUCKETS if b != "current"]
+        interest = _sum(d.late_interest for d in items if d.state.currency == c and d.late_interest is not None)
+        by_bucket.append({"currency": c, "buckets": cells, "total": f.money(_sum(per.values()), c),
+                          "interest": f.money(interest, c) if rate is not None else ""})
+    per_client: dict[tuple[str, str], list] = {}
+    for d in items:
+        per_client.setdefault((d.state.client, d.state.currency), []).append(d)
+    by_client = []
+    for (cid, c), ds in per_client.items():
+        client = ledger.clients.get(cid)
+        total = _sum(d.outstanding for d in ds)
+        interest = _sum(d.late_interest for d in ds if d.late_interest is not None)
+        by_client.append((-total, cid, c, {
+            "client": client.name if client else cid, "client_id": cid, "currency": c, "count": str(len(ds)),
+            "outstanding": f.money(total, c), "interest": f.money(interest, c) if rate is not None else ""}))
+    by_client.sort(key=lambda x: (x[2], x[0], x[1]))
+    company_v = company_view(ledger, f, t)
+    title = t("overdue.title")
+    count = t("overdue.count_one") if len(items) == 1 else t("overdue.count", count=len(items))
+    return {
+        "page": _page(ledger, locale, "overdue", f"{title} — {f.date(rec.as_of)}", rec.as_of, company_v["name"], t),
+        "company": company_v,
+        "company_shows_country": _address_shows_country(company_v["address_lines"], company_v["country"]),
+        "doc": {"title": title, "date": f.date(rec.as_of), "count": count},
+        "items": rows,
+        "show_installments": any(r["installment"] for r in rows),
+        "show_interest": rate is not None,
+        "buckets": [{"key": b, "label": _label(t, "bucket", b)} for b in BUCKETS if b != "current"],
+        "by_bucket": by_bucket,
+        "by_client": [row for *_, row in by_client],
+        "interest_note": (t("overdue.interest_note", rate=f.percent(rate), date=f.date(rec.as_of))
+                          if rate is not None else ""),
+    }
+
+
+def _sum(values) -> Decimal:
+    total = Decimal(0)
+    for v in values:
+        total += v
+    return total
+
+
+def render_overdue_report(analysis, rec, items, theme: Theme | None = None) -> str:
+    theme = theme or load_theme(analysis.ledger)
+    return _render(theme, TEMPLATES["overdue"], overdue_view(analysis, rec, items))
+
+
+# ---------------------------------------------------------------------------- rendering
+
+def _render(theme: Theme, template: str, view: dict) -> str:
+    locale = view["page"]["lang"].replace("-", "_")
+    return theme.render(template, {**view, "t": Translator(locale)})

@@ -1,0 +1,136 @@
+"""HTML -> PDF with WeasyPrint: byte-reproducible and sandboxed.
+
+Reproducible: the same HTML and theme give the same bytes on every run.  The
+PDF dates come from the document's own date (`<meta name="dcterms.created">`,
+which the themes set), the PDF identifier is a hash of the inputs, and the
+fonts are the theme's bundled ones rather than whatever the machine has.
+
+Sandboxed: a document may only load files inside the folders it is given (the
+ledger root and the theme folders) and `data:` URIs.  Anything else — the
+network, `file:///etc/passwd`, a symlink out of the ledger — is refused and the
+resource is left out, with a warning in the report.
+
+WeasyPrint takes about a second to import, so it is imported on first use and
+kept (with its font configuration and the theme's font stylesheets) for the
+life of the process: a build worker pays once.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from pathlib import Path
+from typing import Iterable
+from urllib.parse import unquote, urlsplit
+
+_weasy = None  # the weasyprint module, once imported
+_fonts = None  # one FontConfiguration per process
+_css_cache: dict[tuple, object] = {}
+
+
+class PdfError(Exception):
+    """WeasyPrint could not make the PDF."""
+
+
+def _weasyprint():
+    global _weasy, _fonts
+    if _weasy is None:
+        import weasyprint
+        from weasyprint.text.fonts import FontConfiguration
+
+        # WeasyPrint logs each refused or missing resource; the fetcher keeps its own list
+        logging.getLogger("weasyprint").setLevel(logging.ERROR)
+        _weasy = weasyprint
+        _fonts = FontConfiguration()
+    return _weasy
+
+
+def warm_up() -> None:
+    """Import WeasyPrint now (a build worker calls this once when it starts)."""
+    _weasyprint()
+
+
+def _fetcher_class():
+    weasyprint = _weasyprint()
+
+    class SandboxFetcher(weasyprint.URLFetcher):
+        """Serves data: URIs and files inside the allowed folders; refuses everything else."""
+
+        def __init__(self, roots: Iterable[Path]):
+            super().__init__(allowed_protocols=("file", "data"), allow_redirects=False)
+            self.roots = tuple(Path(r).resolve() for r in roots)
+            self.refused: list[str] = []
+
+        def allowed(self, url: str) -> Path | None:
+            parts = urlsplit(url)
+            if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+                return None
+            path = Path(unquote(parts.path)).resolve()
+            if any(path == r or r in path.parents for r in self.roots) and path.is_file():
+                return path
+            return None
+
+        def fetch(self, url, headers=None):
+            scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+            if scheme == "data":
+                return super().fetch(url, headers)
+            path = self.allowed(url)
+            if path is None:
+                self.refused.append(url)
+                raise ValueError(f"textbill does not load {url!r}: only files inside the ledger and the theme")
+            return weasyprint.urls.URLFetcherResponse(path.as_uri(), path.read_bytes())
+
+    return SandboxFetcher
+
+
+def _stylesheet(path: Path, fetcher):
+    """A theme's print stylesheet, parsed once per process (and again when the file changes)."""
+    weasyprint = _weasyprint()
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    css = _css_cache.get(key)
+    if css is None:
+        css = weasyprint.CSS(filename=str(path), url_fetcher=fetcher, font_config=_fonts)
+        _css_cache[key] = css
+    return css
+
+
+def pdf_identifier(html: str, stylesheets: Iterable[Path] = ()) -> bytes:
+    """A fixed PDF /ID from the document's content and its stylesheets."""
+    h = hashlib.sha256(html.encode("utf-8"))
+    for path in stylesheets:
+        h.update(Path(path).read_bytes())
+    return h.hexdigest()[:32].encode("ascii")
+
+
+def html_to_pdf(html: str, base_url: str | None = None, *, theme=None, roots: Iterable[Path] = (),
+                refused: list | None = None) -> bytes:
+    """A PDF of html.  Relative URLs resolve against base_url (the ledger root); files load only from
+    base_url, the theme folders and `roots`.  theme: a render.html.Theme (default: the bundled one);
+    refused: a list that receives every URL the sandbox turned down."""
+    from .html import Theme, bundled_themes
+
+    weasyprint = _weasyprint()
+    if theme is None:
+        theme = Theme("default", (bundled_themes() / "default",))
+    allowed = [*theme.dirs, *roots]
+    if base_url:
+        base = Path(base_url)
+        allowed.append(base.parent if base.is_file() else base)
+    fetcher = _fetcher_class()(allowed)
+    sheets = theme.pdf_stylesheets()
+    base = base_url
+    if base and os.path.isdir(base):
+        base = Path(base).resolve().as_uri() + "/"
+    try:
+        doc = weasyprint.HTML(string=html, base_url=base, url_fetcher=fetcher)
+        css = [_stylesheet(p, fetcher) for p in sheets]
+        data = doc.write_pdf(stylesheets=css, font_config=_fonts, pdf_identifier=pdf_identifier(html, sheets),
+                             uncompressed_pdf=False)
+    except weasyprint.urls.FatalURLFetchingError as exc:  # a BaseException, not an Exception
+        raise PdfError(f"a resource could not be loaded: {exc}") from exc
+    except (OSError, ValueError, TypeError, AssertionError, RuntimeError) as exc:
+        raise PdfError(f"{type(exc).__name__}: {exc}") from exc
+    if refused is not None:
+        refused.extend(fetcher.refused)
+    return data
