@@ -203,12 +203,12 @@ def issue(ctx: Ctx, as_of, file, dry_run):
     from ..lockfile import write_lock
     from ..parser import parse_text
     from ..pipeline import analyze
+    from ..timers import state_dir
     from ..writer import append_text, locked
 
     day = today(as_of)
     path, root = _root(ctx)
-    with locked(root / ".textbill" / "issue"):
-        _ignore_state_folder(root)
+    with locked(state_dir(root) / "issue"):
         analysis = load_clean(ctx)
         option = file or analysis.ledger.config.extra.get("invoices-file")
         target = _target_file(path, root, file, option or "invoices.bill", "invoices")
@@ -245,10 +245,302 @@ def issue(ctx: Ctx, as_of, file, dry_run):
                f"{display_name(target)} and locked", err=True)
 
 
-def _ignore_state_folder(root: Path) -> None:
-    """.textbill/ holds local state (timers, write locks): keep it out of git without touching .gitignore."""
+# ---------------------------------------------------------------------------- clock
+
+def _now():
+    from datetime import datetime
+
+    # the command line owns the clock; the library is handed the moment
+    return datetime.now().replace(microsecond=0)
+
+
+def _at(value: str | None):
+    from ..timers import parse_at
+
+    now = _now()
+    if value is None:
+        return now
+    try:
+        return parse_at(value, now)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--at")
+
+
+def _timer_error(exc) -> None:
+    click.echo(f"textbill: {exc}", err=True)
+    sys.exit(1)
+
+
+@main.group(cls=Group)
+def clock():
+    """Running timers, one per SOW, several at once.
+
+    State is kept in .textbill/timers.json under the ledger root (never
+    committed); 'clock out' appends a time entry to the ledger.
+    """
+
+
+@clock.command("in")
+@click.argument("sow", metavar="CLIENT/SOW")
+@click.argument("description", required=False, default="")
+@click.option("--at", "at", metavar="HH:MM|ISO", help="Start time instead of now (today's HH:MM, or "
+              "an ISO date-time like 2026-01-05T09:00).")
+@click.option("--tag", "tags", multiple=True, metavar="TAG", help="A tag for the entry (repeatable).")
+@ledger_options
+def clock_in(ctx: Ctx, sow, description, at, tags):
+    """Start a timer on an hourly SOW."""
+    from ..diagnostics import closest
+    from ..loader import load
+    from ..timers import TimerError, clock_in as start
+
+    path, root = _root(ctx)
+    ledger = load(path).ledger
+    found = ledger.sows.get(sow)
+    if found is None:
+        guess = closest(sow, ledger.sows)
+        raise click.BadParameter(f"unknown SOW '{sow}'" + (f" — did you mean '{guess}'?" if guess else ""),
+                                 param_hint="CLIENT/SOW")
+    if found.pricing is not None and found.pricing.kind != "hourly":
+        raise click.BadParameter(f"SOW '{sow}' is priced {found.pricing.kind}; time is billed only on hourly "
+                                 f"SOWs", param_hint="CLIENT/SOW")
+    try:
+        timer = start(root, sow, _at(at), description, tuple(t.lstrip("#") for t in tags))
+    except TimerError as exc:
+        _timer_error(exc)
+    click.echo(f"clocked in on {timer.sow} at {timer.start:%Y-%m-%d %H:%M}"
+               + (f": {timer.description}" if timer.description else ""), err=True)
+
+
+@clock.command("out")
+@click.argument("sow", metavar="[CLIENT/SOW]", required=False)
+@click.option("--at", "at", metavar="HH:MM|ISO", help="End time instead of now.")
+@click.option("-m", "--message", "message", metavar="TEXT", help="The entry's description (default: the one "
+              "given to 'clock in').")
+@click.option("--file", "file", metavar="FILE", help="The .bill file to append the entry to (default: "
+              "time.bill at the ledger root).")
+@ledger_options
+def clock_out(ctx: Ctx, sow, at, message, file):
+    """Stop a timer and append its time entry to the ledger.
+
+    Without CLIENT/SOW, stops the only running timer.  An entry that starts
+    and ends on one day is written as a clock range (09:00-12:30), else as a
+    duration dated on its first day.
+    """
+    from ..loader import display_name
+    from ..timers import TimerError, clock_out as stop
+
+    path, root = _root(ctx)
+    target = _target_file(path, root, file, "time.bill", "time entries")
+    try:
+        timer, text = stop(root, sow, _at(at), target, message)
+    except TimerError as exc:
+        _timer_error(exc)
+    if text is None:
+        click.echo(f"stopped {timer.sow}: under a minute, nothing recorded", err=True)
+    else:
+        click.echo(f"{display_name(target)}: {text.strip()}", err=True)
+
+
+@clock.command("status")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@ledger_options
+def clock_status(ctx: Ctx, fmt):
+    """The running timers and how long each has run."""
+    from ..timers import TimerError, duration, running
+
+    _, root = _root(ctx)
+    now = _now()
+    try:
+        timers = running(root)
+    except TimerError as exc:
+        _timer_error(exc)
+    rows = [{"sow": t.sow, "start": t.start.isoformat(timespec="minutes"),
+             "elapsed": duration(max(0, int(t.elapsed(now).total_seconds() // 60))),
+             "description": t.description} for t in timers]
+    if fmt == "json":
+        emit_json(rows)
+    elif not rows:
+        click.echo("no timer is running", err=True)
+    else:
+        emit_table(["sow", "start", "elapsed", "description"], rows, right=("elapsed",))
+
+
+@clock.command("cancel")
+@click.argument("sow", metavar="[CLIENT/SOW]", required=False)
+@ledger_options
+def clock_cancel(ctx: Ctx, sow):
+    """Discard a running timer without recording anything."""
+    from ..timers import TimerError, cancel
+
+    _, root = _root(ctx)
+    try:
+        timer = cancel(root, sow)
+    except TimerError as exc:
+        _timer_error(exc)
+    click.echo(f"discarded the timer for {timer.sow} (started {timer.start:%Y-%m-%d %H:%M})", err=True)
+
+
+# ---------------------------------------------------------------------------- import
+
+@main.group("import", cls=Group)
+def import_group():
+    """Time entries from other trackers (timeclock, Toggl), idempotently.
+
+    Each imported entry carries a #import-<hash> tag of its source row, so an
+    import run twice, or two overlapping exports, add nothing twice.  Nothing
+    is written when any row cannot be placed (an unmapped account or project,
+    an entry outside its SOW, a change to a locked invoice).
+    """
+
+
+_FILE_OPT = click.option("--file", "out_file", metavar="FILE",
+                         help="The .bill file to append the entries to (default: time.bill at the ledger root).")
+_DRY_OPT = click.option("--dry-run", is_flag=True, help="Print the entries that would be appended; write nothing.")
+
+
+@import_group.command("timeclock")
+@click.argument("source", metavar="FILE", type=click.Path(dir_okay=False))
+@_FILE_OPT
+@_DRY_OPT
+@ledger_options
+def import_timeclock(ctx: Ctx, source, out_file, dry_run):
+    """An hledger/ledger timeclock file: 'i 2026/01/05 09:00:00 client:sow  description' / 'o ...'.
+
+    Accounts name SOWs as client:sow or client/sow (or end in client:sow), or
+    are mapped in textbill.yaml:  timeclock: {accounts: {"Acme web": acme/web}}
+    """
+    from ..importers import read_timeclock
+
+    _run_import(ctx, source, out_file, dry_run, read_timeclock, ("timeclock", "accounts"))
+
+
+@import_group.command("toggl")
+@click.argument("source", metavar="FILE", type=click.Path(dir_okay=False))
+@_FILE_OPT
+@_DRY_OPT
+@ledger_options
+def import_toggl(ctx: Ctx, source, out_file, dry_run):
+    """A Toggl Track detailed report exported as CSV.
+
+    Projects are mapped to SOWs in textbill.yaml:
+    toggl: {projects: {"Website redesign": globex/web-2026}}
+    (a project named like a SOW, globex/web-2026, needs no mapping).
+    Billable: No rows become nonbillable entries; Toggl tags become tags.
+    """
+    from ..importers import read_toggl
+
+    _run_import(ctx, source, out_file, dry_run, read_toggl, ("toggl", "projects"))
+
+
+def _run_import(ctx: Ctx, source: str, out_file, dry_run: bool, reader, mapping_key) -> None:
+    from ..importers import added_problems, appended_nodes, config_mapping, plan_import
+    from ..loader import display_name, read_source
+    from ..timers import state_dir
+    from ..writer import append_text, locked
+
+    path, root = _root(ctx)
+    src = Path(source)
+    if not src.is_file():
+        raise click.BadParameter(f"no such file: {source}", param_hint="FILE")
+    src_name = display_name(src)
+    with locked(state_dir(root) / "import"):
+        analysis = load_clean(ctx)
+        target = _target_file(path, root, out_file, "time.bill", "time entries")
+        text, problem = read_source(src, src_name)
+        if problem:
+            _print_problems([problem], analysis.sources)
+            sys.exit(1)
+        analysis.sources.add(src_name, text)
+        ledger = analysis.ledger
+        rows, diags = reader(text, src_name, config_mapping(ledger.config, *mapping_key), ledger.sows)
+        if diags:
+            _print_problems(diags, analysis.sources)
+        if has_errors(diags):
+            click.echo("textbill: nothing was imported", err=True)
+            sys.exit(1)
+        plan = plan_import(ledger, rows)
+        notes = []
+        if plan.skipped:
+            notes.append(f"{plan.skipped} already imported")
+        if plan.short:
+            notes.append(f"{plan.short} under a minute")
+        suffix = f" ({', '.join(notes)})" if notes else ""
+        if not plan.entries:
+            click.echo(f"nothing new in {src_name}{suffix}", err=True)
+            return
+        target_name = display_name(target)
+        nodes, syntax, new_text = appended_nodes(target, plan.text, target_name)
+        analysis.sources.add(target_name, new_text)
+        problems = syntax + added_problems(analysis.loaded, analysis.books, nodes)
+        if problems:
+            _print_problems(problems, analysis.sources)
+            click.echo(f"textbill: nothing was imported: the entries above would be wrong in {target_name}",
+                       err=True)
+            sys.exit(1)
+        if dry_run:
+            click.echo(plan.text, nl=False)
+            return
+        append_text(target, plan.text)
+    n = len(plan.entries)
+    click.echo(f"imported {n} time entr{'ies' if n != 1 else 'y'} from {src_name} into {target_name}{suffix}",
+               err=True)
+
+
+# ---------------------------------------------------------------------------- export
+
+@main.group("export", cls=Group)
+def export_group():
+    """The receivables as plain-text accounting (hledger, Beancount) or CSV postings.
+
+    One transaction per invoice (receivable, revenue per tax group, tax
+    payable), credit note, payment and write-off up to --as-of, tagged with the
+    invoice numbers, with one receivables account per client
+    (Assets:Receivables:CLIENT).
+    """
+
+
+def _export(ctx: Ctx, as_of, output, kind: str) -> None:
+    from ..exporters import to_beancount, to_csv, to_hledger, transactions
     from ..writer import write_atomic
 
-    ignore = root / ".textbill" / ".gitignore"
-    if not ignore.exists():
-        write_atomic(ignore, b"# local textbill state (timers, write locks): never committed\n*\n")
+    day = today(as_of)
+    analysis = load_clean(ctx)
+    txns = transactions(analysis.ledger, analysis.books, analysis.receivables(day))
+    company = analysis.ledger.company
+    text = {"hledger": lambda: to_hledger(txns, day, company), "beancount": lambda: to_beancount(txns, day, company),
+            "csv": lambda: to_csv(txns)}[kind]()
+    if output:
+        write_atomic(Path(output), text.encode("utf-8"))
+        click.echo(f"wrote {output} ({len(txns)} transactions)", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+_OUT_OPT = click.option("-o", "--output", "output", metavar="FILE", help="Write to FILE instead of standard output.")
+
+
+@export_group.command("hledger")
+@as_of_option
+@_OUT_OPT
+@ledger_options
+def export_hledger(ctx: Ctx, as_of, output):
+    """An hledger journal (tags: type, client, invoice)."""
+    _export(ctx, as_of, output, "hledger")
+
+
+@export_group.command("beancount")
+@as_of_option
+@_OUT_OPT
+@ledger_options
+def export_beancount(ctx: Ctx, as_of, output):
+    """A Beancount ledger (accounts opened, invoice numbers as ^links), ready for bean-check."""
+    _export(ctx, as_of, output, "beancount")
+
+
+@export_group.command("csv")
+@as_of_option
+@_OUT_OPT
+@ledger_options
+def export_csv(ctx: Ctx, as_of, output):
+    """One CSV row per posting: date, kind, ref, client, account, amount, currency, invoices, description."""
+    _export(ctx, as_of, output, "csv")
