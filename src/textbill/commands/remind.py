@@ -53,7 +53,13 @@ def remind(ctx: Ctx, as_of, out, send, client, record_file, fmt):
     when = _date_header(as_of is not None, day)
     if record_file and not send:
         raise click.UsageError("--file names where --send records reminders; use it with --send")
-    analysis = load_clean(ctx)
+    if send:
+        from ..pipeline import analyze
+
+        # the settings and paths only: the ledger is checked (and reported) once the lock is held
+        analysis = analyze(ctx.ledger_path())
+    else:
+        analysis = load_clean(ctx)
     _check_client(analysis.ledger, client)
     if not send:
         mails, failed = _prepare(analysis, day, when, client, render_pdf=out is not None)
@@ -315,8 +321,11 @@ def _row(item, company_currency: str, as_json: bool = False) -> dict:
     }
     if as_json:
         row["late_fee_currency"] = fee_currency
-    elif fee is not None:
+        return row
+    if fee is not None:
         row["late_fee"] = f"{row['late_fee']} {fee_currency}"
+    if row["to"] is None:
+        row["to"] = "(cannot be sent)"
     return row
 
 

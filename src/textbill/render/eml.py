@@ -316,8 +316,9 @@ def build_mail(rem: Reminder, ledger: m.Ledger, templates: Templates, sender: st
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to a reminder
     msg["X-Textbill-Invoice"] = rem.number
     msg["X-Textbill-Step"] = rem.step.name
-    msg.set_content(text, subtype="plain", charset="utf-8")
-    msg.add_alternative(html, subtype="html", charset="utf-8")
+    # 7bit when ASCII, else quoted-printable: never raw 8bit, which needs the server's 8BITMIME
+    msg.set_content(text, subtype="plain", charset="utf-8", cte=_cte(text))
+    msg.add_alternative(html, subtype="html", charset="utf-8", cte=_cte(html))
     if pdf is not None:
         msg.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"{slug(rem.number)}.pdf")
     for part in msg.iter_parts():
@@ -325,6 +326,10 @@ def build_mail(rem: Reminder, ledger: m.Ledger, templates: Templates, sender: st
     _fix_boundaries(msg, text, html, pdf)
     data = msg.as_bytes(policy=POLICY)
     return Mail(rem, msg, data, sender, to_addr, subject, eml_filename(rem)), []
+
+
+def _cte(text: str) -> str:
+    return "7bit" if text.isascii() and all(len(line) <= 998 for line in text.splitlines()) else "quoted-printable"
 
 
 def message_id(rem: Reminder, sender: str, day: date) -> str:
