@@ -31,16 +31,63 @@ def ubl_xml(ledger, doc) -> bytes:
 def facturx_pdf(pdf: bytes, xml: bytes) -> bytes:
     """The PDF as PDF/A-3b with the CII XML embedded as factur-x.xml (Factur-X EN16931).
 
-    The input PDF should already be PDF/A-3b (WeasyPrint: pdf_variant="pdf/a-3b"),
-    since fonts and colour profile come from it; this adds the attachment
-    (AFRelationship Data), the Factur-X XMP and the document info.  Every
-    timestamp is the invoice's issue date, so the bytes are reproducible.
+    Best given a PDF/A-3b already (WeasyPrint: pdf_variant="pdf/a-3b"); a plain
+    WeasyPrint PDF (fonts embedded, as WeasyPrint always does) gets what PDF/A
+    adds to it: an sRGB output intent and printable annotations.  factur-x then
+    adds the attachment (AFRelationship Data), the Factur-X XMP and the document
+    info.  Every timestamp is the invoice's issue date: the bytes are reproducible.
     """
     from facturx import generate_from_binary
 
-    with _clock_at(_issue_date(xml)):
-        return generate_from_binary(pdf, xml, flavor="factur-x", level="en16931", check_xsd=True,
-                                    afrelationship="data")
+    moment = _issue_date(xml)
+    with _clock_at(moment):
+        out = generate_from_binary(_pdfa_ready(pdf), xml, flavor="factur-x", level="en16931",
+                                   check_xsd=True, afrelationship="data")
+    # pypdf writes the header of its own default version, older than the features used
+    # (embedded files with /AF are PDF 1.7); the header has a fixed length, offsets stay right
+    if out[:8] in (b"%PDF-1.3", b"%PDF-1.4", b"%PDF-1.5", b"%PDF-1.6"):
+        out = b"%PDF-1.7" + out[8:]
+    return out
+
+
+def _pdfa_ready(pdf: bytes) -> bytes:
+    """Add the sRGB output intent and the annotation print flags PDF/A asks for, if missing."""
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, StreamObject, TextStringObject
+
+    reader = PdfReader(io.BytesIO(pdf))
+    root = reader.trailer["/Root"]
+    annots = [a.get_object() for page in reader.pages for a in page.get("/Annots", ())]
+    if "/OutputIntents" in root and all(a.get("/F") == 4 for a in annots):
+        return pdf
+    writer = PdfWriter(clone_from=reader)
+    for page in writer.pages:
+        for annot in page.get("/Annots", ()):
+            annot.get_object()[NameObject("/F")] = NumberObject(4)
+    if "/OutputIntents" not in writer._root_object:
+        profile = StreamObject()
+        profile.set_data(_srgb_profile())
+        profile[NameObject("/N")] = NumberObject(3)
+        intent = DictionaryObject({
+            NameObject("/Type"): NameObject("/OutputIntent"),
+            NameObject("/S"): NameObject("/GTS_PDFA1"),
+            NameObject("/OutputConditionIdentifier"): TextStringObject("sRGB IEC61966-2.1"),
+            NameObject("/Info"): TextStringObject("sRGB IEC61966-2.1"),
+            NameObject("/DestOutputProfile"): writer._add_object(profile.flate_encode()),
+        })
+        writer._root_object[NameObject("/OutputIntents")] = ArrayObject([writer._add_object(intent)])
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _srgb_profile() -> bytes:
+    """The sRGB ICC profile WeasyPrint ships for its own PDF/A output."""
+    from importlib.resources import files
+
+    return files("weasyprint").joinpath("pdf", "sRGB2014.icc").read_bytes()
 
 
 _CLOCK = threading.Lock()
