@@ -338,6 +338,7 @@ class Watcher:
         self._observer = None
         self._analysis = None
         self.builds: list[dict] = []  # timings of every build, for the benchmark
+        self.themes = self.theme_dirs()
 
     @property
     def url(self) -> str:
@@ -346,9 +347,17 @@ class Watcher:
 
     # ------------------------------------------------------------------ what to watch
     def theme_dirs(self) -> list[Path]:
-        from .render.dashboard import theme_dirs
+        """The theme's folders (a user theme inside the ledger, the bundled default behind it)."""
+        from . import model as m
+        from .render.html import ThemeError, bundled_themes, load_theme
 
-        return [d.resolve() for d in theme_dirs(self.root, self.config.theme) if d.is_dir()]
+        try:
+            ledger = m.Ledger(root=str(self.root), company=None, clients={}, sows={}, policies={},
+                              config=self.config)
+            dirs = load_theme(ledger).dirs
+        except ThemeError:
+            dirs = (bundled_themes() / "default",)
+        return [Path(d).resolve() for d in dirs if Path(d).is_dir()]
 
     def relevant(self, path: str) -> bool:
         """A ledger file, the settings, the lock, or a file of the theme; never the output."""
@@ -362,7 +371,7 @@ class Watcher:
             return False
         if p.name.startswith(".") or p.name.endswith("~"):
             return False
-        if any(d == resolved or d in resolved.parents for d in self.theme_dirs()):
+        if any(d == resolved or d in resolved.parents for d in self.themes):
             return True
         return p.suffix == ".bill" or p.name in WATCHED_NAMES
 
@@ -383,7 +392,7 @@ class Watcher:
         handler = _Events(self)
         observer = Observer()
         observer.schedule(handler, str(self.root), recursive=True)
-        for d in self.theme_dirs():
+        for d in self.themes:
             if not (d == self.root.resolve() or self.root.resolve() in d.parents):
                 observer.schedule(handler, str(d), recursive=True)
         observer.daemon = True
@@ -450,7 +459,7 @@ class Watcher:
 
         started = time.perf_counter()
         self.preview.update(building=True)
-        themes = self.theme_dirs()
+        themes = self.themes
         theme_only = bool(changed) and self._analysis is not None and all(
             any(d == Path(p).resolve() or d in Path(p).resolve().parents for d in themes) for p in changed)
         analysis = self._analysis if theme_only else analyze(self.ledger)

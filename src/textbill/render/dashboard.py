@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 from babel.core import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.numbers import format_compact_decimal, format_currency
@@ -29,6 +30,7 @@ from ..billing.invoices import round_up
 from ..checks import sow_fee
 from ..money import ZERO, fmt, minor_units, round_money
 from ..paths import slug
+from .html import Theme, ThemeError, load_theme
 
 SITE_FILES = ("site.css", "site.js")  # copied from the theme as they are
 STATUSES = ("open", "overdue", "paid", "credited", "written-off", "collections")
@@ -47,35 +49,12 @@ class DocRef:
 
 # ---------------------------------------------------------------------------- themes
 
-def bundled_themes() -> Path:
-    """The folder of bundled themes: inside the wheel, or at the repository root (editable)."""
-    here = Path(__file__).resolve().parent.parent
-    for candidate in (here / "themes", here.parent.parent / "themes"):
-        if (candidate / "default").is_dir():
-            return candidate
-    return here / "themes"
-
-
-def theme_dirs(root: Path | str, theme: str = "default") -> list[Path]:
-    """Template folders, first match wins: a theme folder inside the ledger, a bundled theme
-    of that name, then the bundled default (so a user theme may override one file only)."""
-    dirs: list[Path] = []
-    base = bundled_themes()
-    if theme and theme != "default":
-        local = Path(root) / theme
-        if local.is_dir():
-            dirs.append(local)
-        elif (base / theme).is_dir():
-            dirs.append(base / theme)
-    dirs.append(base / "default")
-    return dirs
-
-
 @functools.lru_cache(maxsize=8)
-def _environment(dirs: tuple[str, ...]) -> jinja2.Environment:
-    # cached so watch mode keeps compiled templates; auto_reload picks up edited theme files
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(list(dirs)),
+def _environment(dirs: tuple[Path, ...]) -> SandboxedEnvironment:
+    # cached so watch mode keeps compiled templates; auto_reload picks up edited theme files.
+    # Sandboxed like the documents' environment (render/html.py): a ledger's theme is its author's code.
+    env = SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -92,8 +71,22 @@ def href(path: str | None) -> str:
     return quote(path or "", safe="/._-~")
 
 
-def environment(root: Path | str, theme: str = "default") -> jinja2.Environment:
-    return _environment(tuple(str(d) for d in theme_dirs(root, theme)))
+def _render(theme: Theme, template: str, context: dict) -> str:
+    try:
+        return _environment(theme.dirs).get_template(template).render(context)
+    except ThemeError:
+        raise
+    except Exception as exc:  # a user theme's mistake names its theme and template; ours are bugs
+        if not theme.user:
+            raise
+        raise ThemeError(f"theme '{theme.name}': template {template}: {type(exc).__name__}: {exc}") from exc
+
+
+def _source(theme: Theme, name: str) -> bytes:
+    path = theme.find(name)
+    if path is None:
+        raise ThemeError(f"theme '{theme.name}' has no {name}")
+    return path.read_bytes()
 
 
 # ---------------------------------------------------------------------------- formatting
@@ -606,7 +599,7 @@ def table_data(rows: list[dict], fm: Formats) -> dict:
 def render_site(analysis, rec, docs: list[DocRef]) -> dict[str, bytes]:
     """Relative path -> content of every dashboard file."""
     ledger = analysis.ledger
-    env = environment(analysis.root, ledger.config.theme)
+    theme = load_theme(ledger)
     site = _Site(analysis, rec, docs)
     out: dict[str, bytes] = {}
 
@@ -627,7 +620,7 @@ def render_site(analysis, rec, docs: list[DocRef]) -> dict[str, bytes]:
             statement=site.doc_links("statement", cid, prefix),
             credit=[site.fm.money(v, c) for (cl, c), v in sorted(rec.credit.items()) if cl == cid and v > 0],
         )
-        page = env.get_template("client.html").render(ctx)
+        page = _render(theme, "client.html", ctx)
         out[f"clients/{site.client_slugs[cid]}.html"] = page.encode("utf-8")
 
     prefix = ""
@@ -639,9 +632,7 @@ def render_site(analysis, rec, docs: list[DocRef]) -> dict[str, bytes]:
         invoices=rows, table=table_data(rows, site.fm), credit_notes=site.credit_note_rows(prefix),
     )
     ctx["other_docs"] = site.other_docs(prefix)
-    out["index.html"] = env.get_template("dashboard.html").render(ctx).encode("utf-8")
-
+    out["index.html"] = _render(theme, "dashboard.html", ctx).encode("utf-8")
     for name in SITE_FILES:
-        source, _, _ = env.loader.get_source(env, name)
-        out[name] = source.encode("utf-8")
+        out[name] = _source(theme, name)
     return out
