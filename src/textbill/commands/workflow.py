@@ -84,9 +84,10 @@ def lock(ctx: Ctx):
     for e in added:
         click.echo(f"locked {e.kind} {e.number} ({e.date}, {e.total} {e.currency})", err=True)
     total = len(analysis.books.invoices) + len(analysis.books.credits)
-    click.echo(f"{len(added)} document{'s' if len(added) != 1 else ''} locked, "
-               f"{total} locked in all" if added else f"nothing to lock: all {total} documents are locked",
-               err=True)
+    if added:
+        click.echo(f"{len(added)} document{'s' if len(added) != 1 else ''} locked in textbill.lock", err=True)
+    else:
+        click.echo(f"nothing to lock: all {total} documents are locked", err=True)
 
 
 # ---------------------------------------------------------------------------- draft / issue
@@ -544,3 +545,34 @@ def export_beancount(ctx: Ctx, as_of, output):
 def export_csv(ctx: Ctx, as_of, output):
     """One CSV row per posting: date, kind, ref, client, account, amount, currency, invoices, description."""
     _export(ctx, as_of, output, "csv")
+
+
+# ---------------------------------------------------------------------------- diff
+
+@main.command("diff")
+@click.argument("revisions", metavar="REV1..REV2")
+@as_of_option
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True,
+              help="Plain text, or Markdown for a pull-request comment.")
+@ledger_options
+def diff_cmd(ctx: Ctx, revisions, as_of, fmt):
+    """What a git range changes in the billing.
+
+    Takes both revisions of the ledger out of git (the working tree is never
+    touched) and reports documents that are new, removed or changed (and the
+    entries behind each change), invoiced amounts, tax and outstanding per
+    client as of --as-of, and SOW budgets used against their caps.
+
+    REV1..REV2 compares two revisions (REV1.. means REV1..HEAD; REV1...REV2
+    starts from their merge base); a single REV compares it with the working
+    tree.
+    """
+    from ..gitdiff import DiffError, diff, format_markdown, format_text as as_text
+
+    day = today(as_of)
+    path = ctx.ledger_path()
+    try:
+        report = diff(path, revisions, day)
+    except DiffError as exc:
+        raise click.UsageError(str(exc))
+    click.echo((format_markdown if fmt == "markdown" else as_text)(report), nl=False)
