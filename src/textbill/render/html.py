@@ -147,10 +147,14 @@ def css_string(value) -> Markup:
 
 def load_theme(ledger: m.Ledger, name: str | None = None) -> Theme:
     """The ledger's theme (`theme:` in textbill.yaml): a folder inside the ledger, else a bundled name."""
-    name = name or ledger.config.theme or "default"
+    return theme_by_name(Path(ledger.root), name or ledger.config.theme or "default")
+
+
+def theme_by_name(root: Path, name: str) -> Theme:
+    """A theme by its textbill.yaml name, relative to the ledger root."""
     bundled = bundled_themes()
     default = bundled / "default"
-    root = Path(ledger.root)
+    root = Path(root)
     if root.is_file():
         root = root.parent
     looks_like_path = "/" in name or "\\" in name or name.startswith(".")
@@ -703,4 +707,5 @@ def render_overdue_report(analysis, rec, items, theme: Theme | None = None) -> s
 
 def _render(theme: Theme, template: str, view: dict) -> str:
     locale = view["page"]["lang"].replace("-", "_")
+    view["page"]["theme"] = theme.name  # lets html_to_pdf find the theme's fonts again
     return theme.render(template, {**view, "t": Translator(locale)})

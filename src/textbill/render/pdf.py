@@ -95,6 +95,22 @@ def _stylesheet(path: Path, fetcher):
     return css
 
 
+def _theme_of(html: str, base_url: str | None):
+    """The theme a document was rendered with (its `textbill-theme` meta), for its print fonts."""
+    import re
+
+    from .html import Theme, ThemeError, bundled_themes, theme_by_name
+
+    default = Theme("default", (bundled_themes() / "default",))
+    found = re.search(r'<meta name="textbill-theme" content="([^"<>]*)"', html[:4000])
+    if not found or not base_url:
+        return default
+    try:
+        return theme_by_name(Path(base_url), found.group(1))
+    except ThemeError:
+        return default
+
+
 def pdf_identifier(html: str, stylesheets: Iterable[Path] = ()) -> bytes:
     """A fixed PDF /ID from the document's content and its stylesheets."""
     h = hashlib.sha256(html.encode("utf-8"))
@@ -108,11 +124,9 @@ def html_to_pdf(html: str, base_url: str | None = None, *, theme=None, roots: It
     """A PDF of html.  Relative URLs resolve against base_url (the ledger root); files load only from
     base_url, the theme folders and `roots`.  theme: a render.html.Theme (default: the bundled one);
     refused: a list that receives every URL the sandbox turned down."""
-    from .html import Theme, bundled_themes
-
     weasyprint = _weasyprint()
     if theme is None:
-        theme = Theme("default", (bundled_themes() / "default",))
+        theme = _theme_of(html, base_url)
     allowed = [*theme.dirs, *roots]
     if base_url:
         base = Path(base_url)
