@@ -521,6 +521,13 @@ def credit_view(analysis, credit) -> dict:
     note: m.CreditNote = credit.note
     full = note.amount is None
     groups = [_group_view(g, c, f, t) for g in credit.groups]
+    rows: list[dict] = []
+    for g in groups:
+        label = t("totals.net") if len(groups) == 1 else f"{t('tax.basis')} ({g['label']})"
+        rows.append({"label": label, "amount": g["basis"], "kind": "net"})
+        if g["kind"] != "none":
+            tax = g["label"] if g["kind"] == "rate" else f"{t('totals.tax')} ({g['label'].lower()})"
+            rows.append({"label": tax, "amount": g["tax"], "kind": "tax"})
     inv_number = inv.number if inv is not None else note.invoice
     inv_date = f.date(inv.date) if inv is not None else ""
     company_v = company_view(ledger, f, t)
@@ -554,6 +561,7 @@ def credit_view(analysis, credit) -> dict:
         "groups": groups,
         "tax_notes": _notes_of(groups),
         "totals": {
+            "rows": rows,
             "amount": f.amount(credit.amount, c),
             "total": f.money(credit.amount, c),
             "words": amount_in_words(credit.amount, c, locale),
