@@ -298,21 +298,24 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 # ---------------------------------------------------------------------------- the watcher
 
-def _library_build():
-    """textbill.build.build when it exists (HTML, PDFs, report, dashboard), else None."""
-    try:
-        from .build import build
-    except ImportError:
-        return None
-    return build
+class Superseded(Exception):
+    """A build abandoned because a newer change arrived."""
+
+
+PREVIEW = ".preview"  # the HTML-only preview's folder inside the output folder
 
 
 class Watcher:
-    """Watch a ledger folder, rebuild on change, serve the output with live reload."""
+    """Watch a ledger folder, rebuild on change, serve the output with live reload.
+
+    Without `pdf`, the preview is HTML only and goes to `<out>/.preview`, so that it never
+    prunes the PDFs of a full `textbill build` in `<out>`; with `pdf`, every configured
+    format is built into `<out>` itself.  `out_dir` overrides either.
+    """
 
     def __init__(self, ledger: Path, out_dir: Path | None = None, *, port: int = 8000, host: str = "127.0.0.1",
                  as_of: Callable[[], date] = date.today, debounce: float = DEBOUNCE,
-                 log: Callable[[str], None] = lambda s: None, pdf: bool = True):
+                 log: Callable[[str], None] = lambda s: None, pdf: bool = False):
         from .config import read_config
         from .source import Sources
 
@@ -320,7 +323,11 @@ class Watcher:
         self.root = self.ledger if self.ledger.is_dir() else self.ledger.parent
         config, _ = read_config(self.root, Sources())
         self.config = config
-        self.out_dir = Path(out_dir) if out_dir is not None else self.root / config.out
+        self.build_dir = self.root / config.out
+        if out_dir is not None:
+            self.out_dir = Path(out_dir)
+        else:
+            self.out_dir = self.build_dir if pdf else self.build_dir / PREVIEW
         self.as_of = as_of
         self.debounce = debounce
         self.log = log
@@ -366,9 +373,9 @@ class Watcher:
             resolved = p.resolve()
         except OSError:
             resolved = p
-        out = self.out_dir.resolve()
-        if resolved == out or out in resolved.parents:
-            return False
+        for out in {self.out_dir.resolve(), self.build_dir.resolve()} - {self.root.resolve()}:
+            if resolved == out or out in resolved.parents:
+                return False
         if p.name.startswith(".") or p.name.endswith("~"):
             return False
         if any(d == resolved or d in resolved.parents for d in self.themes):
@@ -451,11 +458,19 @@ class Watcher:
 
     def _pending(self) -> bool:
         with self._lock:
-            return bool(self._dirty)
+            return bool(self._dirty) or self._stop.is_set()
+
+    def _abort_if_superseded(self, done: int, total: int, what: str) -> None:
+        """build()'s progress hook: a newer save (or Ctrl-C) abandons this build half-way; the
+        build's manifest then makes the next one render what this one did not."""
+        if self._pending():
+            raise Superseded()
 
     def rebuild(self, changed: set[str]) -> dict:
-        """Analyze (unless only theme files changed), then write HTML; PDFs after, if nothing is pending."""
+        """Analyze (unless only theme files changed), then write the preview; publish the outcome."""
+        from .build import BuildError
         from .pipeline import analyze
+        from .render.html import ThemeError
 
         started = time.perf_counter()
         self.preview.update(building=True)
@@ -470,58 +485,56 @@ class Watcher:
         state = self.preview.snapshot()
         if errors:
             self._analysis = None
-            page = error_page(analysis.diagnostics, analysis.sources)
             timings["total_ms"] = round((time.perf_counter() - started) * 1000, 1)
-            self.preview.update(build=state.build + 1, building=False, ok=False, error_page=page,
-                                errors=len(errors), warnings=warnings, message=summary(analysis.diagnostics),
-                                timings=timings)
+            self._publish_error(error_page(analysis.diagnostics, analysis.sources), len(errors), warnings,
+                                summary(analysis.diagnostics), timings)
             self.log(f"build {state.build + 1}: {summary(analysis.diagnostics)}; showing them in the page")
             self._print_diagnostics(analysis)
-            self.builds.append(timings)
             return timings
         self._analysis = analysis
-        day = self.as_of()
-        written = self._write(analysis, day, ("html",))
+        try:
+            written, problems = self._write(analysis, self.as_of())
+        except Superseded:
+            self.log("        a newer change arrived; building again")
+            return timings
+        except (BuildError, ThemeError) as exc:
+            timings["total_ms"] = round((time.perf_counter() - started) * 1000, 1)
+            self._publish_error(error_page([], None, "The build failed", str(exc)), 1, warnings,
+                                "the build failed", timings)
+            self.log(f"build {state.build + 1}: {exc}")
+            return timings
         built = time.perf_counter()
         timings.update(render_ms=round((built - analyzed) * 1000, 1), total_ms=round((built - started) * 1000, 1),
                        written=written)
-        message = f"built {time.strftime('%H:%M:%S')}" + (f" · {warnings} warning{'s' if warnings != 1 else ''}"
-                                                         if warnings else "")
+        notes = warnings + len(problems)
+        message = f"built {time.strftime('%H:%M:%S')}" + (f" · {notes} warning{'s' if notes != 1 else ''}"
+                                                         if notes else "")
         self.preview.update(build=state.build + 1, building=False, ok=True, error_page=None, errors=0,
-                            warnings=warnings, message=message, timings=timings)
+                            warnings=notes, message=message, timings=timings)
         self.log(f"build {state.build + 1}: {written} file{'s' if written != 1 else ''} written in "
                  f"{timings['total_ms']:.0f} ms (analysis {timings['analyze_ms']:.0f} ms)"
                  + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""))
+        for problem in problems:
+            self.log(f"        {problem}")
         self.builds.append(timings)
-        if self.pdf and "pdf" in analysis.ledger.config.formats and not self._pending() and _library_build():
-            pdf_start = time.perf_counter()
-            written = self._write(analysis, day, None)
-            if written:
-                self.log(f"        {written} more file{'s' if written != 1 else ''} (PDF and others) in "
-                         f"{(time.perf_counter() - pdf_start) * 1000:.0f} ms")
         return timings
 
-    def _write(self, analysis, day: date, formats) -> int:
-        """Write the output with textbill.build when it exists, else the dashboard alone."""
-        build = _library_build()
-        if build is not None:
-            report = build(analysis, self.out_dir, day, formats=formats)
-            for name in ("written", "changed", "files"):
-                value = getattr(report, name, None)
-                if isinstance(value, int):
-                    return value
-                if value is not None:
-                    with contextlib.suppress(TypeError):
-                        return len(value)
-            return 0
-        from .render.dashboard import render_site
-        from .writer import write_atomic
+    def _publish_error(self, page: bytes, errors: int, warnings: int, message: str, timings: dict) -> None:
+        state = self.preview.snapshot()
+        self.preview.update(build=state.build + 1, building=False, ok=False, error_page=page, errors=errors,
+                            warnings=warnings, message=message, timings=timings)
+        self.builds.append(timings)
 
-        rec = analysis.receivables(day)
-        written = 0
-        for rel, data in render_site(analysis, rec, []).items():
-            written += write_atomic(self.out_dir / rel, data)
-        return written
+    def _write(self, analysis, day: date) -> tuple[int, list[str]]:
+        """textbill.build into the preview folder: HTML only (fast), or every configured format with --pdf.
+
+        One process (jobs=1): forking a pool from a process with server threads is not safe."""
+        from .build import build
+
+        report = build(analysis, self.out_dir, day, jobs=1, formats=None if self.pdf else ("html",),
+                       progress=self._abort_if_superseded)
+        problems = [f"error: {f}" for f in report.failures] + [f"warning: {w}" for w in report.warnings]
+        return len(report.written), problems
 
     def _print_diagnostics(self, analysis) -> None:
         from .diagnostics import format_text
@@ -557,11 +570,11 @@ class _Events:
 
 
 def serve(ledger: Path, out_dir: Path | None, port: int, as_of: Callable[[], date], *,
-          open_browser: bool = True, log: Callable[[str], None] = print) -> None:
+          open_browser: bool = True, pdf: bool = False, log: Callable[[str], None] = print) -> None:
     """Run until interrupted (Ctrl-C or SIGTERM)."""
     import signal
 
-    watcher = Watcher(ledger, out_dir, port=port, as_of=as_of, log=log)
+    watcher = Watcher(ledger, out_dir, port=port, as_of=as_of, log=log, pdf=pdf)
     stop = threading.Event()
 
     def on_term(signum, frame):

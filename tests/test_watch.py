@@ -1,0 +1,206 @@
+"""Watch mode without a browser: the watcher in-process, and `textbill watch` as a process."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from conftest import write_ledger
+from textbill.watch import Watcher, inject
+
+LEDGER = """
+client globex "Globex Corporation"
+  currency USD
+
+2026-01-31 invoice INV-2026-0001 globex
+  item "Consulting" 10 x 100.00
+"""
+
+
+def get(url: str) -> tuple[int, dict, bytes]:
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        return resp.status, dict(resp.headers), resp.read()
+
+
+def status(w: Watcher) -> dict:
+    return json.loads(get(w.url + "__textbill/status")[2])
+
+
+def wait_for(predicate, timeout: float = 10.0, step: float = 0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError("timed out waiting")
+
+
+def wait_build(w: Watcher, after: int) -> dict:
+    return wait_for(lambda: (s := status(w))["build"] > after and not s["building"] and s)
+
+
+@pytest.fixture
+def watcher(tmp_path):
+    folder = write_ledger(tmp_path / "ledger", LEDGER)
+    w = Watcher(folder, tmp_path / "out", port=0, as_of=lambda: date(2026, 2, 15), pdf=False)
+    w.start()
+    wait_build(w, 0)
+    yield w
+    w.stop()
+
+
+def test_serves_the_dashboard_with_the_reload_script(watcher):
+    code, headers, body = get(watcher.url)
+    assert code == 200
+    assert b"Globex Corporation" in body
+    assert b"data-textbill-watch" in body and b"/__textbill/events" in body
+    assert headers["Cache-Control"] == "no-store"
+    assert (watcher.out_dir / "index.html").is_file()
+    # other files are served as they are
+    code, _, css = get(watcher.url + "site.css")
+    assert code == 200 and b"data-textbill-watch" not in css
+
+
+def test_an_edit_rebuilds(watcher):
+    before = status(watcher)["build"]
+    bill = watcher.root / "ledger.bill"
+    bill.write_text(bill.read_text().replace("Globex Corporation", "Globex International"))
+    s = wait_build(watcher, before)
+    assert s["ok"]
+    assert b"Globex International" in get(watcher.url)[2]
+
+
+def test_errors_replace_the_page_and_the_watch_recovers(watcher):
+    bill = watcher.root / "ledger.bill"
+    good = bill.read_text()
+    before = status(watcher)["build"]
+    bill.write_text(good + "2026-02-30 payment globex 10.00\n")
+    s = wait_build(watcher, before)
+    assert not s["ok"] and s["errors"] == 1
+    page = get(watcher.url)[2].decode()
+    assert re.search(r"ledger\.bill:\d+:1", page)
+    assert "impossible date 2026-02-30" in page
+    assert "2026-02-30 payment globex 10.00" in page  # the source line
+    assert "data-textbill-watch" in page
+    # every HTML page shows the errors, not stale output
+    assert "impossible date" in get(watcher.url + "clients/globex.html")[2].decode()
+    before = s["build"]
+    bill.write_text(good.replace("10 x 100.00", "12 x 100.00"))
+    s = wait_build(watcher, before)
+    assert s["ok"]
+    page = get(watcher.url)[2].decode()
+    assert "impossible date" not in page and "1,200.00" in page
+
+
+def test_rapid_saves_are_debounced(watcher):
+    bill = watcher.root / "ledger.bill"
+    good = bill.read_text()
+    before = status(watcher)["build"]
+    for n in range(2, 7):
+        bill.write_text(good.replace("10 x 100.00", f"{n} x 100.00"))
+        time.sleep(0.01)
+    s = wait_build(watcher, before)
+    time.sleep(0.4)
+    s = status(watcher)
+    assert s["build"] - before <= 2  # a burst of saves is one build (two if the burst straddles it)
+    assert "600.00" in get(watcher.url)[2].decode()
+
+
+def test_writing_the_output_does_not_trigger_builds(watcher):
+    before = status(watcher)["build"]
+    (watcher.out_dir / "stray.html").write_text("<p>x</p>")
+    (watcher.root / "notes.txt").write_text("not a ledger file")
+    time.sleep(0.5)
+    assert status(watcher)["build"] == before
+
+
+def test_relevant_paths(watcher):
+    root = watcher.root
+    assert watcher.relevant(str(root / "a.bill"))
+    assert watcher.relevant(str(root / "sub" / "b.bill"))
+    assert watcher.relevant(str(root / "textbill.yaml"))
+    assert not watcher.relevant(str(root / ".#a.bill"))
+    assert not watcher.relevant(str(root / "a.bill~"))
+    assert not watcher.relevant(str(root / "a.txt"))
+    assert not watcher.relevant(str(watcher.out_dir / "x.bill"))
+    assert watcher.relevant(str(watcher.themes[-1] / "site.css"))
+
+
+def test_event_stream_announces_builds(watcher):
+    with urllib.request.urlopen(watcher.url + "__textbill/events", timeout=5) as resp:
+        assert resp.headers["Content-Type"] == "text/event-stream"
+        first = b""
+        while b"event: build" not in first or not first.endswith(b"\n\n"):
+            first += resp.read1(1024)
+        assert re.search(rb"event: build\ndata: (\d+)", first)
+        bill = watcher.root / "ledger.bill"
+        bill.write_text(bill.read_text().replace("10 x", "11 x"))
+        seen = first
+        current = int(re.search(rb"event: build\ndata: (\d+)", first).group(1))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            seen += resp.read1(1024)
+            builds = [int(b) for b in re.findall(rb"event: build\ndata: (\d+)", seen)]
+            if builds and builds[-1] > current:
+                break
+        assert builds[-1] > current
+
+
+def test_inject_places_the_script_before_the_body_ends():
+    assert inject(b"<html><body><p>x</p></body></html>", b"<script></script>") == \
+        b"<html><body><p>x</p><script></script></body></html>"
+    assert inject(b"<p>no body</p>", b"<s>") == b"<p>no body</p><s>"
+
+
+def _start_cli(folder: Path, out: Path) -> tuple[subprocess.Popen, str]:
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "textbill", "watch", str(folder), "--port", "0", "--no-open",
+         "--out", str(out), "--as-of", "2026-02-15"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    line = proc.stderr.readline()
+    m = re.search(r"http://localhost:(\d+)/", line)
+    assert m, line
+    return proc, m.group(0)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_cli_prints_the_url_and_stops_cleanly(tmp_path, sig):
+    folder = write_ledger(tmp_path / "ledger", LEDGER)
+    proc, url = _start_cli(folder, tmp_path / "out")
+    try:
+        wait_for(lambda: json.loads(get(url + "__textbill/status")[2])["build"] >= 1)
+        assert b"Globex" in get(url)[2]
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    assert "stopped" in err
+
+
+def test_cli_refuses_a_busy_port(tmp_path):
+    import socket
+
+    folder = write_ledger(tmp_path / "ledger", LEDGER)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        port = s.getsockname()[1]
+        r = subprocess.run([sys.executable, "-m", "textbill", "watch", str(folder), "--port", str(port),
+                            "--no-open"], capture_output=True, text=True, timeout=20)
+    assert r.returncode == 2
+    assert "in use" in r.stderr and "Traceback" not in r.stderr
