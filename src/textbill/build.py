@@ -342,6 +342,8 @@ def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, form
     from .render.html import ThemeError, load_theme
 
     start = time.perf_counter()
+    if not analysis.ok:
+        raise BuildError("the ledger has errors (see 'textbill check'); nothing was built")
     ledger = analysis.ledger
     formats = resolve_formats(formats, ledger)
     try:

@@ -400,7 +400,14 @@ def invoice_view(analysis, doc, state=None, draft: bool = False) -> dict:
             "tax": tax_label(ln.tax, f, t),
             "tags": list(ln.tags),
         })
+    # section headings only when the invoice bills several SOWs; manual items go under "Other items"
     sections = list(dict.fromkeys(ln["section"] for ln in lines))
+    if len([s for s in sections if s]) > 1:
+        for ln in lines:
+            ln["section"] = ln["section"] or t("lines.other")
+        sections = list(dict.fromkeys(ln["section"] for ln in lines))
+    else:
+        sections = []
 
     ct = doc.company_tax
     groups = [_group_view(g, c, f, t, ct.groups[i] if ct and i < len(ct.groups) else None,
@@ -415,7 +422,10 @@ def invoice_view(analysis, doc, state=None, draft: bool = False) -> dict:
         rows.append({"label": t("totals.subtotal"), "amount": groups[0]["net"], "kind": "subtotal"})
     for g in groups:
         for p in g["parts"]:
-            label = f"{p['title']}: {p['label']}" if p["label"] else p["title"]
+            if p["kind"] in p["label"].lower():  # "standing discount 3%" needs no "Discount:" before it
+                label = p["label"][:1].upper() + p["label"][1:]
+            else:
+                label = f"{p['title']}: {p['label']}" if p["label"] else p["title"]
             if not single:
                 label += f" ({g['label']})"
             rows.append({"label": label, "amount": p["signed"], "kind": p["kind"]})
@@ -432,7 +442,7 @@ def invoice_view(analysis, doc, state=None, draft: bool = False) -> dict:
     company_tax = None
     if ct is not None and ct.amount != 0:
         pair = f"{c}/{ct.currency}"
-        fields = {"currency": ct.currency, "amount": f.money(ct.amount, ct.currency), "rate": f.rate(ct.rate),
+        fields = {"currency": ct.currency, "amount": f.amount(ct.amount, ct.currency), "rate": f.rate(ct.rate),
                   "pair": pair}
         company_tax = {
             "currency": ct.currency,
@@ -478,7 +488,7 @@ def invoice_view(analysis, doc, state=None, draft: bool = False) -> dict:
             "status": status,
         },
         "lines": lines,
-        "sections": sections if len(sections) > 1 else [],
+        "sections": sections,
         "show_dates": any(ln["date"] for ln in lines),
         "show_tax_column": len(groups) > 1,
         "groups": groups,

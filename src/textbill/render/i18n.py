@@ -67,6 +67,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "lines.tax": "Tax",
         "lines.hours": "h",
         "lines.none": "No billable items in this period.",
+        "lines.other": "Other items",
         # totals
         "totals.subtotal": "Subtotal",
         "totals.discount": "Discount",
