@@ -577,10 +577,11 @@ def serve(ledger: Path, out_dir: Path | None, port: int, as_of: Callable[[], dat
     watcher = Watcher(ledger, out_dir, port=port, as_of=as_of, log=log, pdf=pdf)
     stop = threading.Event()
 
-    def on_term(signum, frame):
+    def on_signal(signum, frame):
         stop.set()
 
-    previous = signal.signal(signal.SIGTERM, on_term)
+    # explicit handlers: Ctrl-C works even where SIGINT was inherited as ignored (a background job)
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     log(f"textbill watch: serving {watcher.out_dir} at {watcher.url} (Ctrl-C to stop)")
     watcher.start()
     if open_browser:
@@ -593,8 +594,9 @@ def serve(ledger: Path, out_dir: Path | None, port: int, as_of: Callable[[], dat
     except KeyboardInterrupt:
         pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
         watcher.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         log("textbill watch: stopped")
 
 
