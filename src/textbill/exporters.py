@@ -132,17 +132,31 @@ def transactions(ledger: m.Ledger, books: Books, rec: Receivables) -> list[Txn]:
             what += f" via {p.via}"
         out.append((p.date, 2, i, Txn(p.date, "payment", p.ref or "", p.client, name(p.client), what, invoices,
                                       postings)))
+    written = {e.ref: -e.amount for e in rec.events if e.kind == "writeoff"}
     for i, state in enumerate(rec.invoices.values()):
-        if state.writeoff is None or not state.written_off:
-            continue
         w = state.writeoff
-        postings = (Posting(BAD_DEBT, state.written_off, state.currency),
-                    Posting(client_account(state.client), -state.written_off, state.currency))
-        out.append((w.date, 4, i, Txn(w.date, "writeoff", state.number, state.client, name(state.client),
-                                      f"Write-off {state.number}" + (f": {w.reason}" if w.reason else ""),
-                                      (state.number,), postings)))
+        amount = written.get(state.number, ZERO)
+        if w is None or not amount:
+            continue
+        out.append((w.date, 4, i, _writeoff(state, amount, w.date, name(state.client),
+                                            f"Write-off {state.number}" + (f": {w.reason}" if w.reason else ""))))
+        if state.written_off < amount:
+            # a credit note after the write-off took part of it back: book that on the credit note's
+            # day, so the history of an earlier export is never rewritten
+            later = [c for c in ledger.credit_notes
+                     if c.invoice == state.number and w.date <= c.date <= rec.as_of]
+            day = max((c.date for c in later), default=w.date)
+            refs = " ".join(c.number for c in later)
+            out.append((day, 5, i, _writeoff(state, state.written_off - amount, day, name(state.client),
+                                             f"Write-off {state.number} reduced by {refs or 'a credit note'}")))
     out.sort(key=lambda t: t[:3])
     return [t[3] for t in out]
+
+
+def _writeoff(state, amount: Decimal, day: date, payee: str, narration: str) -> Txn:
+    postings = (Posting(BAD_DEBT, amount, state.currency),
+                Posting(client_account(state.client), -amount, state.currency))
+    return Txn(day, "writeoff", state.number, state.client, payee, narration, (state.number,), postings)
 
 
 # ---------------------------------------------------------------------------- hledger
