@@ -265,3 +265,12 @@ def test_lock_json_check_output_stays_one_document(ledger):
     folder = ledger(BASE)
     r = cli("check", folder, "--format", "json")
     assert json.loads(r.out)["warnings"] == 1
+
+
+def test_a_syntax_error_does_not_cascade_into_lock_errors(ledger):
+    folder = ledger(BASE)
+    cli("lock", "-f", folder)
+    edit(folder / "ledger.bill", '2026-01-05 time globex/web 2h "Kickoff"', '2026-01-05 time globex/web 2hh "Kickoff"')
+    code, diags = check_json(folder)
+    assert code == 1
+    assert [d["code"] for d in diags if d["severity"] == "error"] != [] and "E170" not in {d["code"] for d in diags}

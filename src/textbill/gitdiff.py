@@ -73,7 +73,10 @@ def checkout(top: Path, rev: str, prefix: str, dest: Path) -> Path | None:
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         members = [t for t in tar.getmembers() if not (t.issym() or t.islnk() or t.isdev())
                    and not Path(t.name).is_absolute() and ".." not in Path(t.name).parts]
-        tar.extractall(dest, members=members)
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(dest, members=members, filter="data")
+        else:  # pragma: no cover - Python before 3.11.4
+            tar.extractall(dest, members=members)
     return dest / prefix if prefix else dest
 
 

@@ -322,10 +322,6 @@ class LockFile:
     entries: dict[str, Entry]
     problems: list[Diagnostic]
 
-    @property
-    def exists(self) -> bool:
-        return bool(self.text) or self.path.exists()
-
 
 def parse_lock(text: str, name: str) -> tuple[dict[str, Entry], list[Diagnostic]]:
     entries: dict[str, Entry] = {}
@@ -439,6 +435,9 @@ def check_locks(loaded, books) -> list:
         return diags
     entries = current_entries(ledger, books)
     index = NodeIndex(ledger)
+    # with syntax errors, entries that fail to parse are missing: a locked document that only lost
+    # lines is then reported once the file reads again, not as a cascade of the syntax error
+    unreadable = any(d.is_error for d in loaded.diagnostics)
     directives = {d.number: d for d in (*ledger.invoices, *ledger.credit_notes)}
 
     for number, old in lock.entries.items():
@@ -460,7 +459,9 @@ def check_locks(loaded, books) -> list:
                 f"locked {_kind(old.kind)} '{number}' is now a {_kind(new.kind)}",
                 "issued documents are immutable: give the new document its own number", focus=number))
             continue
-        diags.append(_changed(ledger, books, old, new, directives.get(number), index, loaded.sources))
+        found = _changed(ledger, books, old, new, directives.get(number), index, loaded.sources, unreadable)
+        if found is not None:
+            diags.append(found)
 
     for number, new in entries.items():
         if number in lock.entries:
@@ -482,6 +483,7 @@ def _kind(kind: str) -> str:
 class Culprit:
     span: Span
     what: str
+    gone: bool = False  # a line that is no longer there (its entry may just fail to parse)
 
 
 def find_culprits(ledger: m.Ledger, books, old: Entry, new: Entry, node, index: NodeIndex,
@@ -501,8 +503,11 @@ def find_culprits(ledger: m.Ledger, books, old: Entry, new: Entry, node, index: 
         out.append(Culprit(doc_span, "its dates, period, SOWs or notes changed (the document itself, or the "
                                      "client's terms)"))
     if not out and old.parts.get("t") != new.parts.get("t"):
-        out.append(Culprit(doc_span, "its discounts, charges or tax changed (the document itself, or the "
-                                     "client's discount or tax)"))
+        if new.kind == "credit-note":
+            out.append(Culprit(doc_span, "its amount changed, or the invoice it corrects did"))
+        else:
+            out.append(Culprit(doc_span, "its discounts, charges or tax changed (the document itself, or the "
+                                         "client's discount or tax)"))
     if not out:
         out.append(Culprit(doc_span, "its content changed"))
     return out
@@ -573,7 +578,7 @@ def _gone_line(ledger: m.Ledger, doc, rec: LineRecord, doc_span: Span) -> Culpri
         if entry.sow in refs and entry.date.isoformat() == day and not entry.billable:
             return Culprit(entry.span, f"{_describe(entry)} of {day} was billed and is now nonbillable")
     return Culprit(doc_span, f"a line of {day} it billed is gone (its entry was deleted, re-dated out of "
-                             f"the period, or billed elsewhere)")
+                             f"the period, or billed elsewhere)", gone=True)
 
 
 def _describe(node) -> str:
@@ -590,8 +595,11 @@ def _describe(node) -> str:
     return "the entry"
 
 
-def _changed(ledger: m.Ledger, books, old: Entry, new: Entry, node, index: NodeIndex, sources) -> Diagnostic:
+def _changed(ledger: m.Ledger, books, old: Entry, new: Entry, node, index: NodeIndex, sources,
+             unreadable: bool = False) -> Diagnostic | None:
     culprits = find_culprits(ledger, books, old, new, node, index, sources)
+    if unreadable and all(c.gone for c in culprits):
+        return None
     what = _kind(new.kind)
     if old.total == new.total and old.currency == new.currency:
         totals = f"its total is still {old.total} {old.currency}, but its content changed"

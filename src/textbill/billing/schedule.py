@@ -23,7 +23,7 @@ from datetime import date, timedelta
 
 from .. import model as m
 from ..checks import Pattern, numbering_patterns, run_checks
-from ..diagnostics import Diagnostic, error, warning
+from ..diagnostics import Diagnostic, error
 from .dates import add_months
 from .invoices import Books, InvoiceDoc, billable_items, compute_books
 from .receivables import check_receivables
@@ -256,9 +256,3 @@ def docno(number: str) -> str:
         return number
     return '"' + number.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
-
-def warn_unscheduled(ledger: m.Ledger) -> list[Diagnostic]:
-    """A note for SOWs that no schedule covers (they are billed by hand)."""
-    return [warning(s.span, "W175", f"SOW '{s.ref}' has no schedule; 'textbill draft' never proposes it",
-                    "add 'schedule monthly' (or weekly, biweekly, quarterly, on-completion)", focus=s.ref)
-            for s in ledger.sows.values() if schedule_of(s) is None]
