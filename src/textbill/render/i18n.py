@@ -10,7 +10,7 @@ document never shows a figure the engine did not compute).
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
@@ -242,7 +242,10 @@ class Formatter:
         self.code_first = self.locale.currency_formats["standard"].pattern.lstrip("\u200e\u200f").startswith("¤")
 
     def number(self, value: Decimal, digits: int = 2, max_digits: int | None = None) -> str:
-        frac = "0" * digits + "#" * max(0, (max_digits or digits) - digits)
+        shown = max(digits, max_digits or digits)
+        # babel rounds half to even; a figure shown shorter than it is rounds half up, as the engine does
+        value = Decimal(value).quantize(Decimal(1).scaleb(-shown), rounding=ROUND_HALF_UP)
+        frac = "0" * digits + "#" * (shown - digits)
         pattern = "#,##0" + ("." + frac if frac else "")
         return format_decimal(value, format=pattern, locale=self.locale)
 
