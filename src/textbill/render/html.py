@@ -343,6 +343,7 @@ def _group_view(g, currency: str, f: Formatter, t: Translator, company_amount=No
         "rate": f.percent(g.tax.percent) if g.tax.kind == "rate" else "0%",
         "net": f.amount(g.net, currency),
         "allowances": f.amount(g.allowances, currency),
+        "allowances_signed": f.amount(-g.allowances, currency),
         "charges": f.amount(g.charges, currency),
         "basis": f.amount(g.basis, currency),
         "tax": f.amount(g.tax_amount, currency),
@@ -353,7 +354,7 @@ def _group_view(g, currency: str, f: Formatter, t: Translator, company_amount=No
         "parts": [{"kind": p.kind, "label": p.label,
                    "title": t("totals.discount") if p.kind == "discount" else t("totals.charge"),
                    "amount": f.amount(p.amount, currency),
-                   "signed": ("\u2212" if p.kind == "discount" else "+") + f.amount(p.amount, currency)}
+                   "signed": f.amount(-p.amount, currency) if p.kind == "discount" else "+" + f.amount(p.amount, currency)}
                   for p in g.parts],
     }
 
