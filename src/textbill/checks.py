@@ -31,7 +31,7 @@ def _is_broken(ledger: m.Ledger, kind: str, ident: str) -> bool:
 
 def check_company(ledger: m.Ledger):
     companies = [d for d in ledger.directives if isinstance(d, m.Company)]
-    if not companies and not _is_broken_kind(ledger, "company"):
+    if not companies and not _is_broken_kind(ledger, "company") and not _is_broken_kind(ledger, "unreadable"):
         yield error(Span(ledger.files[0], 1) if ledger.files else None, "E020", "the ledger has no company",
                     'add one, e.g.: company acme "Acme Consulting" (with its currency and address below)')
     for extra in companies[1:]:

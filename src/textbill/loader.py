@@ -93,14 +93,21 @@ def read_source(path: Path, name: str) -> tuple[str | None, Diagnostic | None]:
         before = data[: exc.start]
         line = before.count(b"\n") + 1
         col = len(before) - (before.rfind(b"\n") + 1) + 1
-        return None, error(Span(name, line, col, line, col + 1), "E006",
-                           f"invalid UTF-8 (byte 0x{data[exc.start]:02x})",
-                           "save the file as UTF-8 in your editor")
+        # report it, and read on with the bad bytes replaced so the rest of the file
+        # is still checked and its names are known to the other files
+        problem = error(Span(name, line, col, line, col + 1), "E006",
+                        f"invalid UTF-8 (byte 0x{data[exc.start]:02x})",
+                        "save the file as UTF-8 in your editor")
+        return _normalize(data.decode("utf-8", errors="replace")), problem
+    return _normalize(text), None
+
+
+def _normalize(text: str) -> str:
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text, None
+    return text
 
 
 def _long_lines(text: str, name: str) -> tuple[str, list[Diagnostic]]:
@@ -127,7 +134,9 @@ def parse_files(root: Path, files: list[Path], sources: Sources):
         text, problem = read_source(path, name)
         if problem:
             diags.append(problem)
-            continue
+            if text is None:
+                broken.add(("unreadable", name))
+                continue
         sources.add(name, text)
         text, long_diags = _long_lines(text, name)
         diags.extend(long_diags)

@@ -36,6 +36,7 @@ def minor_units(currency: str) -> int:
     return _DEFAULT_MINOR if exp is None else int(exp)
 
 
+@lru_cache(maxsize=None)
 def is_known_currency(currency: str) -> bool:
     try:
         import iso4217

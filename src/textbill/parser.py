@@ -18,13 +18,15 @@ from pathlib import Path
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
+from . import fastpath
 from . import model as m
 from .diagnostics import Diagnostic, closest, error, warning
 from .money import Amount, is_known_currency
 from .source import Span
 
-MAX_DIGITS = 20  # significant digits of any number in a ledger
-MAX_MINUTES = Decimal(24 * 60 * 366)  # one entry may not exceed a year of hours
+FAST_PATH = True  # tests switch it off to compare both paths
+MAX_DIGITS = fastpath.MAX_DIGITS  # significant digits of any number in a ledger
+MAX_MINUTES = fastpath.MAX_MINUTES  # one entry may not exceed a year of hours
 
 DIRECTIVES = ("company", "client", "sow", "reminders")
 DATED = ("time", "expense", "done", "invoice", "payment", "credit-note", "plan",
@@ -485,7 +487,7 @@ class _ToModel(Transformer):
         desc = ""
         flags = []
         for r in rest:
-            if isinstance(r, Token) and r.type == "STRING":
+            if getattr(r, "type", None) == "STRING":
                 desc = _unquote(r)
             else:
                 flags.append(r)
@@ -521,7 +523,7 @@ class _ToModel(Transformer):
         for r in rest:
             if isinstance(r, tuple):
                 markup = r[1]
-            elif isinstance(r, Token) and r.type == "STRING":
+            elif getattr(r, "type", None) == "STRING":
                 desc = _unquote(r)
             else:
                 flags.append(r)
@@ -567,12 +569,12 @@ class _ToModel(Transformer):
         reason = ""
         attrs = []
         for r in rest:
-            if isinstance(r, Token) and r.type == "STRING":
+            if getattr(r, "type", None) == "STRING":
                 reason = _unquote(r)
             else:
                 attrs.append(r)
         a = self._block("credit-note", number, attrs)
-        amount = None if isinstance(amt, Token) and amt == "full" else amt
+        amount = None if getattr(amt, "type", None) == "FULL" else amt
         if amount is not None and amount.value <= 0:
             self.p.err_line(None, "E014", f"a credit note of {amount} is not positive",
                             "write the amount the credit note takes off the invoice")
@@ -651,6 +653,16 @@ class _ChunkParser:
     def parse(self, first_line: int, lines: list[str]):
         self.offset = first_line - 1
         self.lines = lines
+        if FAST_PATH and (len(lines) == 1 or all(not ln.strip() or ln.lstrip().startswith(";")
+                                                 for ln in lines[1:])):
+            mark = len(self.diags)
+            try:
+                node = fastpath.parse_line(self.transformer, lines[0], self.header_span())
+            except _Fail:
+                return None
+            if node is not None:
+                return [node]
+            del self.diags[mark:]  # Lark reads the line again and says it all
         text = "\n".join(lines) + "\n"
         try:
             tree = _lark().parse(text)
