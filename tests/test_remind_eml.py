@@ -25,7 +25,8 @@ FAKE_PDF = b"%PDF-1.4\n% a stand-in invoice for tests\n%%EOF\n"
 
 # As of 2026-03-02: INV-2025-0001 due 2025-12-31 (+61: final); INV-2026-0001 under a plan, installment 1
 # due 02-15 (+15: friendly); INV-2026-0002 due 02-09 (+21: firm, late fee); INV-2026-0003 due 03-03
-# (-1: upcoming, to the contact's address since the client has no `email`).
+# (-1: upcoming, to the contact's address since the client has no `email`).  Only INV-2025-0001 had an
+# earlier reminder, so only its text speaks of one.
 LEDGER = r'''
 company acme "Acme & Sons \"Consulting\" Ltd"
   address "1 Main St\nSpringfield"
@@ -68,6 +69,7 @@ client umbrella "Umbrella Żółć GmbH"
 
 2026-01-20 payment globex 300.00 for INV-2026-0002
 2026-02-01 plan INV-2026-0001 2 installments every 14 days
+2026-01-07 reminded INV-2025-0001 friendly
 '''
 
 
@@ -127,6 +129,29 @@ def test_golden_eml_files(tmp_path, fake_pdf):
     assert sorted(p.name for p in GOLDEN.glob("*.eml")) == written, "refresh with TEXTBILL_REFRESH_GOLDEN=1"
     for name in written:
         assert (out / name).read_bytes() == (GOLDEN / name).read_bytes(), f"{name} differs from its golden file"
+
+
+def test_earlier_reminders_are_mentioned_only_when_there_were_some(tmp_path, fake_pdf):
+    folder = make_ledger(tmp_path / "ledger")
+    out = tmp_path / "out"
+    run("remind", "-f", folder, "--as-of", "2026-03-02", "--out", out)
+    final = words(body(parsed(out / "INV-2025-0001-final.eml"), "plain"))
+    firm = words(body(parsed(out / "INV-2026-0002-firm.eml"), "plain"))
+    assert "despite our earlier reminders" in final
+    assert "earlier" not in firm and firm.startswith("Dear Hank Scorpio, Invoice INV-2026-0002 for 1,200.00 USD")
+
+
+def test_the_real_invoice_pdf_is_attached(tmp_path):
+    folder = make_ledger(tmp_path / "ledger")
+    out = tmp_path / "out"
+    r = run("remind", "-f", folder, "--as-of", "2026-03-02", "--out", out, "--client", "initech")
+    assert r.exit_code == 0, r.stderr
+    assert "without the invoice PDF" not in r.stderr
+    msg = parsed(out / "INV-2026-0003-upcoming.eml")
+    (pdf,) = list(msg.iter_attachments())
+    assert (pdf.get_content_type(), pdf.get_filename()) == ("application/pdf", "INV-2026-0003.pdf")
+    assert pdf.get_content().startswith(b"%PDF-")
+    assert "The invoice is attached as a PDF." in body(msg, "plain")
 
 
 def test_output_is_deterministic(tmp_path, fake_pdf):

@@ -115,6 +115,7 @@ class Mailer:
         self._smtp_class = smtp_class or smtplib.SMTP
         self._ssl_class = ssl_class or smtplib.SMTP_SSL
         self._conn: smtplib.SMTP | None = None
+        self._fatal: str | None = None  # a failure to connect or log in: the same for every message
 
     def __enter__(self) -> "Mailer":
         return self
@@ -145,14 +146,20 @@ class Mailer:
         """Deliver data (the serialized message) to the message's To address; raises SendError."""
         sender = _bare(message["From"])
         recipients = [_bare(message["To"])]
-        try:
-            if self._conn is None:
+        if self._fatal is not None:
+            raise SendError(f"not tried: {self._fatal}")
+        if self._conn is None:
+            try:
                 self._conn = self._connect()
+            except smtplib.SMTPAuthenticationError as exc:
+                self._fatal = (f"the SMTP server refused the login of user '{self.settings.user}': "
+                               f"{_reply(exc)} (check smtp.user and {PASSWORD_ENV})")
+                raise SendError(self._fatal) from exc
+            except (smtplib.SMTPException, OSError) as exc:
+                self._fatal = self._talk_error(exc)
+                raise SendError(self._fatal) from exc
+        try:
             refused = self._conn.sendmail(sender, recipients, data)
-        except smtplib.SMTPAuthenticationError as exc:
-            self.close()
-            raise SendError(f"the SMTP server refused the login of user '{self.settings.user}': "
-                            f"{_reply(exc)} (check smtp.user and {PASSWORD_ENV})") from exc
         except smtplib.SMTPRecipientsRefused as exc:
             reasons = "; ".join(f"{addr}: {_reply(err)}" for addr, err in exc.recipients.items())
             raise SendError(f"the SMTP server refused the recipient ({reasons})") from exc
@@ -163,14 +170,16 @@ class Mailer:
             raise SendError(f"the SMTP server answered {_reply(exc)}") from exc
         except (smtplib.SMTPException, OSError) as exc:
             self.close()
-            where = f"{self.settings.host}:{self.settings.port}"
-            if isinstance(exc, socket.timeout):
-                raise SendError(f"no answer from the SMTP server {where} within "
-                                f"{self.settings.timeout:g} seconds") from exc
-            raise SendError(f"could not talk to the SMTP server {where}: {exc or type(exc).__name__}") from exc
+            raise SendError(self._talk_error(exc)) from exc
         if refused:
             raise SendError("the SMTP server refused the recipient: "
                             + "; ".join(f"{a}: {_reply(e)}" for a, e in refused.items()))
+
+    def _talk_error(self, exc: BaseException) -> str:
+        where = f"{self.settings.host}:{self.settings.port}"
+        if isinstance(exc, socket.timeout):
+            return f"no answer from the SMTP server {where} within {self.settings.timeout:g} seconds"
+        return f"could not talk to the SMTP server {where}: {exc or type(exc).__name__}"
 
     def close(self) -> None:
         if self._conn is not None:

@@ -78,7 +78,7 @@ def remind(ctx: Ctx, as_of, out, send, client, record_file, fmt):
         settings = smtp_settings(analysis.ledger.config.smtp, os.environ)
     except SettingsError as exc:
         raise click.UsageError(str(exc))
-    target = _record_target(analysis, record_file)
+    target = _record_target(analysis, ctx.ledger_path(), record_file)
     with _exclusive(analysis.root / LOCK_NAME):
         # read the ledger again under the lock: another run may have sent and recorded meanwhile
         analysis = load_clean(ctx)
@@ -239,10 +239,10 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t") + '"'
 
 
-def _record_target(analysis, record_file: str | None) -> Path:
+def _record_target(analysis, ledger_path: Path, record_file: str | None) -> Path:
     """Where sent reminders are recorded: a .bill file that the ledger reads."""
-    if _single_file_ledger(analysis):
-        only = Path(analysis.loaded.files[0])
+    if ledger_path.is_file():
+        only = ledger_path
         if record_file is not None and Path(record_file).expanduser().resolve() != only.resolve():
             raise click.BadParameter(f"the ledger is the single file {only}; reminders can only be "
                                      "recorded there", param_hint="--file")
@@ -265,11 +265,6 @@ def _record_target(analysis, record_file: str | None) -> Path:
     if resolved.is_dir():
         raise click.BadParameter(f"'{record_file}' is a folder", param_hint="--file")
     return path
-
-
-def _single_file_ledger(analysis) -> bool:
-    files = analysis.loaded.files
-    return len(files) == 1 and Path(files[0]).resolve() == analysis.root.resolve()
 
 
 def _shown(path: Path) -> str:

@@ -35,7 +35,7 @@ from .. import model as m
 from ..billing.reminders import Reminder
 from ..diagnostics import Diagnostic, error
 from ..money import fmt_grouped
-from ..paths import inside, slug
+from ..paths import slug
 from ..source import Sources, Span, find_keyword_line
 
 POLICY = email_policy.SMTP  # CRLF line ends, as sent on the wire
@@ -69,28 +69,14 @@ class Mail:
 
 # ---------------------------------------------------------------------------- theme
 
-def bundled_themes() -> Path:
-    """The folder of the bundled themes (in the wheel, or beside src/ in a checkout)."""
-    here = Path(__file__).resolve().parent.parent
-    for candidate in (here / "themes", here.parent.parent / "themes"):
-        if (candidate / "default").is_dir():
-            return candidate
-    raise ThemeError("the bundled themes are missing from this textbill installation")
-
-
 def theme_dirs(root: Path, theme: str) -> list[Path]:
-    """Where templates are looked up, first match wins: the theme, then the bundled default."""
-    bundled = bundled_themes()
-    if theme and inside(Path(root), theme) and (Path(root) / theme).is_dir():
-        first = Path(root) / theme
-    elif theme and "/" not in theme and "\\" not in theme and (bundled / theme).is_dir():
-        first = bundled / theme
-    else:
-        raise ThemeError(f"theme '{theme}' is neither a bundled theme nor a folder inside the ledger")
-    dirs = [first]
-    if first.resolve() != (bundled / "default").resolve():
-        dirs.append(bundled / "default")
-    return dirs
+    """Where templates are looked up, first match wins: the same folders as the invoice's theme."""
+    from . import html
+
+    try:
+        return list(html.theme_by_name(Path(root), theme or "default").dirs)
+    except html.ThemeError as exc:
+        raise ThemeError(str(exc)) from exc
 
 
 class Templates:
@@ -165,8 +151,9 @@ def grouped_iban(iban: str) -> str:
     return " ".join(compact[i:i + 4] for i in range(0, len(compact), 4))
 
 
-def context(rem: Reminder, ledger: m.Ledger, attached: bool) -> dict:
+def context(rem: Reminder, ledger: m.Ledger, attached: bool, day: date | None = None) -> dict:
     """What the templates see: formatted values only (renderers never compute money)."""
+    earlier = [r.step for r in ledger.reminded if r.invoice == rem.number and (day is None or r.date <= day)]
     company = ledger.company
     state = rem.state
     doc = state.doc
@@ -202,6 +189,7 @@ def context(rem: Reminder, ledger: m.Ledger, attached: bool) -> dict:
         "iban": grouped_iban(bank.iban) if bank and bank.iban else None,
         "payment_methods": [METHODS.get(p, p.replace("-", " ")) for p in (company.payment_methods if company else ())],
         "attached": attached,
+        "earlier_reminders": earlier,  # steps already sent for this invoice, oldest first
     }
 
 
@@ -300,7 +288,7 @@ def build_mail(rem: Reminder, ledger: m.Ledger, templates: Templates, sender: st
     client = rem.state.doc.client or ledger.clients[rem.state.client]
     to_addr, to_name, _ = recipient(client)
     assert to_addr is not None and sender is not None
-    subject, text, html = templates.render(rem.step.name, context(rem, ledger, pdf is not None))
+    subject, text, html = templates.render(rem.step.name, context(rem, ledger, pdf is not None, when.date()))
     why = header_problem(subject)
     if why or not subject:
         return None, [error(None, "E172", f"the subject of reminder step '{rem.step.name}' for {rem.number} "
@@ -362,11 +350,12 @@ def _fix_boundaries(msg: EmailMessage, text: str, html: str, pdf: bytes | None) 
 def invoice_pdf(analysis, doc) -> tuple[bytes | None, str | None]:
     """The invoice's PDF for the attachment, or (None, why not) when it cannot be rendered here."""
     try:
-        from .html import render_invoice
+        from .html import load_theme, render_invoice
         from .pdf import html_to_pdf
 
-        html = render_invoice(analysis, doc)
-        return html_to_pdf(html, base_url=str(analysis.root)), None
+        theme = load_theme(analysis.ledger)
+        html = render_invoice(analysis, doc, theme=theme)
+        return html_to_pdf(html, base_url=str(analysis.root), theme=theme), None
     except (ImportError, NotImplementedError):
         return None, "invoice PDF rendering is not available in this build"
     except Exception as exc:  # noqa: BLE001 - a reminder still goes out without its attachment
