@@ -11,6 +11,8 @@ unchanged ledger rebuilds to identical bytes.
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -22,7 +24,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 from babel.core import Locale, UnknownLocaleError
 from babel.dates import format_date
-from babel.numbers import format_compact_decimal, format_currency
+from babel.numbers import format_compact_decimal, format_currency, get_decimal_symbol, get_group_symbol
 
 from .. import __version__
 from ..billing.aging import BUCKETS, dues
@@ -82,6 +84,37 @@ def _render(theme: Theme, template: str, context: dict) -> str:
         raise ThemeError(f"theme '{theme.name}': template {template}: {type(exc).__name__}: {exc}") from exc
 
 
+# Watch mode renders the site after every save; a page whose context and templates are what
+# they were last time is not rendered again.  (path key) -> (fingerprint, page).
+_PAGES: dict[tuple, tuple[str, bytes]] = {}
+_PAGES_MAX = 20_000
+
+
+def _templates_stamp(theme: Theme) -> tuple:
+    """Changes when any file of the theme's folders changes (names, sizes, times)."""
+    stamp = []
+    for folder in theme.dirs:
+        try:
+            with os.scandir(folder) as entries:
+                stamp.extend((e.name, e.stat().st_mtime_ns, e.stat().st_size) for e in entries if e.is_file())
+        except OSError:
+            stamp.append((str(folder), None))
+    return tuple(sorted(stamp, key=str))
+
+
+def _page(theme: Theme, stamp: tuple, key: tuple, template: str, context: dict) -> bytes:
+    # the context is plain data built in a fixed order: its repr is a faithful, fast fingerprint
+    fingerprint = hashlib.sha1(repr((template, stamp, context)).encode("utf-8", "surrogatepass")).hexdigest()
+    cached = _PAGES.get(key)
+    if cached is not None and cached[0] == fingerprint:
+        return cached[1]
+    page = _render(theme, template, context).encode("utf-8")
+    if len(_PAGES) >= _PAGES_MAX:
+        _PAGES.clear()
+    _PAGES[key] = (fingerprint, page)
+    return page
+
+
 def _source(theme: Theme, name: str) -> bytes:
     path = theme.find(name)
     if path is None:
@@ -92,39 +125,136 @@ def _source(theme: Theme, name: str) -> bytes:
 # ---------------------------------------------------------------------------- formatting
 
 class Formats:
-    """Display forms of the engine's figures in one locale."""
+    """Display forms of the engine's figures in one locale.
+
+    Babel formats every amount the first time a currency is seen, on a few probe values;
+    when its output splits into sign/affixes around plainly grouped digits, later amounts
+    are formatted by that template (a dashboard of thousands of invoices formats tens of
+    thousands of amounts), else every amount goes through Babel.
+    """
+
+    _PROBES = ("0", "1", "-1", "7.5", "1234.5", "-12345.67", "1234567.891", "-98765432.1")
 
     def __init__(self, locale: str | None):
         try:
             self.locale = Locale.parse((locale or "en").replace("-", "_"))
         except (UnknownLocaleError, ValueError):
             self.locale = Locale.parse("en")
+        self._group = get_group_symbol(self.locale)
+        self._decimal = get_decimal_symbol(self.locale)
+        self._grouping = self.locale.currency_formats["standard"].grouping
+        self._templates: dict[tuple[str, bool], tuple | None] = {}
+        self._days: dict[date, str] = {}
+        self._memo: dict[tuple, str] = {}
+        self._labels: dict[tuple, str] = {}
 
+    # ------------------------------------------------------------------ money
     def money(self, value: Decimal, currency: str) -> str:
         """With the currency sign: '$4,707.00'."""
-        return format_currency(round_money(value, currency), currency, locale=self.locale)
+        return self._format(value, currency, True)
 
     def amount(self, value: Decimal, currency: str) -> str:
         """Grouped, the currency's minor digits, no sign: '4,707.00' (for tables with a currency column)."""
-        return format_currency(round_money(value, currency), currency, format="#,##0.00", locale=self.locale,
-                               currency_digits=True)
+        return self._format(value, currency, False)
 
+    def _babel(self, value: Decimal, currency: str, symbol: bool) -> str:
+        if symbol:
+            return format_currency(value, currency, locale=self.locale)
+        return format_currency(value, currency, format="#,##0.00", locale=self.locale, currency_digits=True)
+
+    def _format(self, value: Decimal, currency: str, symbol: bool) -> str:
+        memo = (value, currency, symbol)
+        shown = self._memo.get(memo)
+        if shown is None:
+            if len(self._memo) > 200_000:
+                self._memo.clear()
+            shown = self._memo[memo] = self._format_new(value, currency, symbol)
+        return shown
+
+    def _format_new(self, value: Decimal, currency: str, symbol: bool) -> str:
+        key = (currency, symbol)
+        template = self._templates.get(key, False)
+        if template is False:
+            template = self._templates[key] = self._learn(currency, symbol)
+        value = round_money(value, currency)
+        if template is None:
+            return self._babel(value, currency, symbol)
+        places, positive, negative = template
+        prefix, suffix = negative if value < 0 else positive
+        return prefix + self._digits(value, places) + suffix
+
+    def _digits(self, value: Decimal, places: int) -> str:
+        whole, _, frac = f"{abs(value):.{places}f}".partition(".")
+        first, rest = self._grouping
+        if len(whole) > first:
+            head, parts = whole[:-first], [whole[-first:]]
+            while len(head) > rest:
+                parts.append(head[-rest:])
+                head = head[:-rest]
+            if head:
+                parts.append(head)
+            whole = self._group.join(reversed(parts))
+        return whole + (self._decimal + frac if frac else "")
+
+    def _learn(self, currency: str, symbol: bool):
+        """(places, (prefix, suffix), (negative prefix, suffix)) reproducing Babel, or None."""
+        places = minor_units(currency)
+        try:
+            affixes = []
+            for one in (Decimal(1), Decimal(-1)):
+                shown = self._babel(one, currency, symbol)
+                digits = self._digits(one, places)
+                at = shown.rfind(digits)
+                if at < 0:
+                    return None
+                affixes.append((shown[:at], shown[at + len(digits):]))
+            template = (places, affixes[0], affixes[1])
+            for probe in self._PROBES:
+                v = round_money(Decimal(probe), currency)
+                prefix, suffix = template[2] if v < 0 else template[1]
+                if prefix + self._digits(v, places) + suffix != self._babel(v, currency, symbol):
+                    return None
+            return template
+        except Exception:  # noqa: BLE001 - any surprise: the slow, exact path
+            return None
+
+    # ------------------------------------------------------------------ the rest
     def compact(self, value: Decimal) -> str:
         """Axis labels: '12K', '1.5M'."""
-        return format_compact_decimal(value, locale=self.locale, fraction_digits=1)
+        return self._label(("compact", value), lambda: format_compact_decimal(value, locale=self.locale,
+                                                                              fraction_digits=1))
+
+    def _label(self, key: tuple, make) -> str:
+        shown = self._labels.get(key)
+        if shown is None:
+            if len(self._labels) > 50_000:
+                self._labels.clear()
+            shown = self._labels[key] = make()
+        return shown
 
     def day(self, day: date) -> str:
-        return format_date(day, "medium", locale=self.locale)
+        shown = self._days.get(day)
+        if shown is None:
+            shown = self._days[day] = format_date(day, "medium", locale=self.locale)
+        return shown
 
     def month(self, year: int, month: int) -> str:
-        return format_date(date(year, month, 1), "MMM yy", locale=self.locale)
+        return self._label(("month", year, month),
+                           lambda: format_date(date(year, month, 1), "MMM yy", locale=self.locale))
 
     def month_long(self, year: int, month: int) -> str:
-        return format_date(date(year, month, 1), "MMMM y", locale=self.locale)
+        return self._label(("month_long", year, month),
+                           lambda: format_date(date(year, month, 1), "MMMM y", locale=self.locale))
 
     @property
     def tag(self) -> str:
         return str(self.locale).replace("_", "-")
+
+
+@functools.lru_cache(maxsize=16)
+def formats(locale: str | None) -> Formats:
+    """One Formats per locale for the process: its caches carry over from build to build (watch mode)."""
+    return Formats(locale)
 
 
 def _hours(value: Decimal) -> str:
@@ -243,7 +373,7 @@ class _Site:
         self.rec = rec
         self.as_of: date = rec.as_of
         company = self.ledger.company
-        self.fm = Formats(self.ledger.config.locale or (company.locale if company else None))
+        self.fm = formats(self.ledger.config.locale or (company.locale if company else None))
         self.docs = docs
         self.links: dict[tuple[str, str], DocRef] = {}
         for d in docs:
@@ -251,6 +381,36 @@ class _Site:
         self.linked: set[tuple[str, str]] = set()
         self.dues = dues(rec, company)
         self.client_slugs = self._slugs()
+        # everything grouped by client once: a page per client must not scan the whole ledger
+        self.states_of: dict[str, list] = defaultdict(list)
+        for state in rec.invoices.values():
+            self.states_of[state.client].append(state)
+        self.dues_of: dict[str, list] = defaultdict(list)
+        self.overdue_days: dict[str, int] = {}
+        for d in self.dues:
+            self.dues_of[d.state.client].append(d)
+            if d.days_overdue > 0:
+                self.overdue_days[d.number] = max(self.overdue_days.get(d.number, 0), d.days_overdue)
+        self.events_of: dict[str, list] = defaultdict(list)
+        for e in rec.events:
+            self.events_of[e.client].append(e)
+        self.credits_of_invoice: dict[str, list] = defaultdict(list)
+        self.credits_of_client: dict[str, list] = defaultdict(list)
+        for credit in self.books.credits.values():
+            if credit.date <= self.as_of and credit.invoice is not None:
+                self.credits_of_invoice[credit.invoice.number].append(credit)
+                self.credits_of_client[credit.invoice.invoice.client].append(credit)
+        self._rows: dict[str, dict] = {}
+        self._budgets: list[dict] | None = None
+
+    def _states(self, client: str | None) -> list:
+        return list(self.rec.invoices.values()) if client is None else self.states_of.get(client, [])
+
+    def _dues(self, client: str | None) -> list:
+        return self.dues if client is None else self.dues_of.get(client, [])
+
+    def _events(self, client: str | None) -> list:
+        return self.rec.events if client is None else self.events_of.get(client, [])
 
     # ------------------------------------------------------------------ links
     def _slugs(self) -> dict[str, str]:
@@ -275,53 +435,53 @@ class _Site:
         return c.name if c else cid
 
     # ------------------------------------------------------------------ rows
-    def invoice_rows(self, prefix: str, client: str | None = None) -> list[dict]:
+    def _base_row(self, state) -> dict:
+        """An invoice's row without links (the same on every page), formatted once."""
+        row = self._rows.get(state.number)
+        if row is not None:
+            return row
         fm = self.fm
-        credit_notes = defaultdict(list)
-        for number, credit in self.books.credits.items():
-            if credit.date <= self.as_of and credit.invoice is not None:
-                credit_notes[credit.invoice.number].append(credit)
-        overdue_days = {}
-        for d in self.dues:
-            if d.days_overdue > 0:
-                overdue_days[d.number] = max(overdue_days.get(d.number, 0), d.days_overdue)
+        doc, c = state.doc, state.currency
+        raw = {k: fmt(v, c) for k, v in (("net", doc.net), ("tax", doc.tax), ("total", doc.total),
+                                         ("paid", state.paid), ("outstanding", state.outstanding))}
+        row = self._rows[state.number] = {
+            "number": doc.number,
+            "client": state.client,
+            "client_name": self.client_name(state.client),
+            "date": doc.date.isoformat(), "date_label": fm.day(doc.date),
+            "due": doc.due.isoformat(), "due_label": fm.day(doc.due),
+            "currency": c,
+            "raw": raw,
+            "shown": {k: fm.amount(v, c) for k, v in (("net", doc.net), ("tax", doc.tax), ("total", doc.total),
+                                                     ("paid", state.paid), ("outstanding", state.outstanding))},
+            "status": state.status,
+            "days_overdue": self.overdue_days.get(doc.number, 0),
+            "plan": len(state.plan.installments) if state.plan else 0,
+        }
+        return row
+
+    def invoice_rows(self, prefix: str, client: str | None = None) -> list[dict]:
         rows = []
-        for state in self.rec.invoices.values():
-            if client is not None and state.client != client:
-                continue
-            doc, c = state.doc, state.currency
-            raw = {k: fmt(v, c) for k, v in (("net", doc.net), ("tax", doc.tax), ("total", doc.total),
-                                             ("paid", state.paid), ("outstanding", state.outstanding))}
+        for state in self._states(client):
+            base = self._base_row(state)
+            c = state.currency
             rows.append({
-                "number": doc.number,
-                "client": state.client,
-                "client_name": self.client_name(state.client),
+                **base,
                 "client_href": f"{prefix}clients/{self.client_slugs[state.client]}.html"
                 if state.client in self.client_slugs else None,
-                "date": doc.date.isoformat(), "date_label": fm.day(doc.date),
-                "due": doc.due.isoformat(), "due_label": fm.day(doc.due),
-                "currency": c,
-                "raw": raw,
-                "shown": {k: fm.amount(Decimal(v), c) for k, v in raw.items()},
-                "status": state.status,
-                "days_overdue": overdue_days.get(doc.number, 0),
-                "plan": len(state.plan.installments) if state.plan else 0,
-                "credited": fm.money(state.credited, c) if state.credited else "",
-                "links": self.doc_links("invoice", doc.number, prefix),
-                "credit_notes": [{"number": cn.number, "amount": fm.money(cn.amount, c),
+                "links": self.doc_links("invoice", state.number, prefix),
+                "credit_notes": [{"number": cn.number, "amount": self.fm.money(cn.amount, c),
                                   "links": self.doc_links("credit-note", cn.number, prefix)}
-                                 for cn in credit_notes.get(doc.number, ())],
+                                 for cn in self.credits_of_invoice.get(state.number, ())],
             })
         return rows
 
     def credit_note_rows(self, prefix: str, client: str | None = None) -> list[dict]:
         rows = []
-        for credit in self.books.credits.values():
-            if credit.date > self.as_of or credit.invoice is None:
-                continue
+        credits = self.credits_of_client.get(client, []) if client is not None else \
+            [c for c in self.books.credits.values() if c.date <= self.as_of and c.invoice is not None]
+        for credit in credits:
             cid = credit.invoice.invoice.client
-            if client is not None and cid != client:
-                continue
             rows.append({"number": credit.number, "date": self.fm.day(credit.date), "invoice": credit.invoice.number,
                          "client": cid, "client_name": self.client_name(cid),
                          "amount": self.fm.money(credit.amount, credit.currency), "reason": credit.note.reason,
@@ -331,8 +491,8 @@ class _Site:
 
     def payment_rows(self, client: str) -> list[dict]:
         out = []
-        for e in self.rec.events:
-            if e.kind == "payment" and e.client == client:
+        for e in self._events(client):
+            if e.kind == "payment":
                 out.append({"date": self.fm.day(e.date), "ref": e.ref, "via": e.detail,
                             "amount": self.fm.money(-e.amount, e.currency)})
         return out[::-1]
@@ -341,17 +501,15 @@ class _Site:
     def totals(self, client: str | None = None) -> list[dict]:
         """Per currency: billed, collected, outstanding, overdue, and counts."""
         per: dict[str, dict] = {}
-        for state in self.rec.invoices.values():
-            if client is not None and state.client != client:
-                continue
+        for state in self._states(client):
             t = per.setdefault(state.currency, defaultdict(lambda: ZERO))
             t["billed"] += state.doc.total
             t["collected"] += state.paid
             t["credited"] += state.credited
             t["outstanding"] += max(state.outstanding, ZERO)
             t["open_count"] += 1 if state.outstanding > 0 else 0
-        for d in self.dues:
-            if (client is None or d.state.client == client) and d.days_overdue > 0:
+        for d in self._dues(client):
+            if d.days_overdue > 0:
                 t = per[d.state.currency]
                 t["overdue"] += d.outstanding
                 t.setdefault("overdue_invoices", set()).add(d.number)
@@ -402,9 +560,7 @@ class _Site:
 
     def aging(self, client: str | None = None) -> list[dict]:
         per: dict[str, dict[str, Decimal]] = {}
-        for d in self.dues:
-            if client is not None and d.state.client != client:
-                continue
+        for d in self._dues(client):
             per.setdefault(d.state.currency, {b: ZERO for b in BUCKETS})[d.bucket] += d.outstanding
         out = []
         for c in sorted(per):
@@ -419,9 +575,7 @@ class _Site:
         billed: dict[str, dict] = defaultdict(lambda: defaultdict(lambda: ZERO))
         collected: dict[str, dict] = defaultdict(lambda: defaultdict(lambda: ZERO))
         first: date | None = None
-        for e in self.rec.events:
-            if client is not None and e.client != client:
-                continue
+        for e in self._events(client):
             key = (e.date.year, e.date.month)
             if e.kind == "invoice":
                 billed[e.currency][key] += e.amount
@@ -442,12 +596,12 @@ class _Site:
         return out
 
     def next_due(self, prefix: str, client: str | None = None, limit: int = 6) -> list[dict]:
-        items = [d for d in self.dues if d.days_overdue <= 0 and (client is None or d.state.client == client)]
+        items = [d for d in self._dues(client) if d.days_overdue <= 0]
         items.sort(key=lambda d: (d.due, d.state.client, d.number, d.installment or 0))
         return [self._due_row(d, prefix) for d in items[:limit]]
 
     def most_overdue(self, prefix: str, client: str | None = None, limit: int = 6) -> list[dict]:
-        items = [d for d in self.dues if d.days_overdue > 0 and (client is None or d.state.client == client)]
+        items = [d for d in self._dues(client) if d.days_overdue > 0]
         items.sort(key=lambda d: (-d.days_overdue, d.state.client, d.number, d.installment or 0))
         return [self._due_row(d, prefix) for d in items[:limit]]
 
@@ -466,6 +620,11 @@ class _Site:
                 "links": self.doc_links("invoice", d.number, prefix)}
 
     def budgets(self, client: str | None = None) -> list[dict]:
+        if self._budgets is None:
+            self._budgets = self._all_budgets()
+        return [b for b in self._budgets if client is None or b["client"] == client]
+
+    def _all_budgets(self) -> list[dict]:
         """SOW budget burn: hours or money used against the cap, or billed against a fixed fee.
 
         Billed usage is read from the invoice lines the engine computed; unbilled hours are the
@@ -486,8 +645,6 @@ class _Site:
                     unbilled_min[t.sow] += round_up(t.minutes, sow.increment)
         out = []
         for ref, sow in self.ledger.sows.items():
-            if client is not None and sow.client != client:
-                continue
             if sow.pricing is None:
                 continue
             item = {"ref": ref, "title": sow.title, "client": sow.client, "client_name": self.client_name(sow.client),
@@ -600,6 +757,8 @@ def render_site(analysis, rec, docs: list[DocRef]) -> dict[str, bytes]:
     """Relative path -> content of every dashboard file."""
     ledger = analysis.ledger
     theme = load_theme(ledger)
+    stamp = _templates_stamp(theme)
+    root = str(analysis.root)
     site = _Site(analysis, rec, docs)
     out: dict[str, bytes] = {}
 
@@ -620,8 +779,8 @@ def render_site(analysis, rec, docs: list[DocRef]) -> dict[str, bytes]:
             statement=site.doc_links("statement", cid, prefix),
             credit=[site.fm.money(v, c) for (cl, c), v in sorted(rec.credit.items()) if cl == cid and v > 0],
         )
-        page = _render(theme, "client.html", ctx)
-        out[f"clients/{site.client_slugs[cid]}.html"] = page.encode("utf-8")
+        path = f"clients/{site.client_slugs[cid]}.html"
+        out[path] = _page(theme, stamp, (root, path), "client.html", ctx)
 
     prefix = ""
     rows = site.invoice_rows(prefix)
@@ -632,7 +791,7 @@ def render_site(analysis, rec, docs: list[DocRef]) -> dict[str, bytes]:
         invoices=rows, table=table_data(rows, site.fm), credit_notes=site.credit_note_rows(prefix),
     )
     ctx["other_docs"] = site.other_docs(prefix)
-    out["index.html"] = _render(theme, "dashboard.html", ctx).encode("utf-8")
+    out["index.html"] = _page(theme, stamp, (root, "index.html"), "dashboard.html", ctx)
     for name in SITE_FILES:
         out[name] = _source(theme, name)
     return out
