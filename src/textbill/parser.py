@@ -659,10 +659,10 @@ class _ChunkParser:
             try:
                 node = fastpath.parse_line(self.transformer, lines[0], self.header_span())
             except _Fail:
-                return None
+                node = None
             if node is not None:
                 return [node]
-            del self.diags[mark:]  # Lark reads the line again and says it all
+            del self.diags[mark:]  # Lark reads the line again and says it all, in its order
         text = "\n".join(lines) + "\n"
         try:
             tree = _lark().parse(text)
@@ -737,6 +737,19 @@ def _word_at(line: str, col: int) -> str:
     return line[col - 1:col]
 
 
+def _accepted(exc: UnexpectedInput, fallback) -> set:
+    """What the parser could really take here: LALR's merged states over-promise."""
+    ip = getattr(exc, "interactive_parser", None)
+    if ip is not None:
+        try:
+            found = ip.accepts()
+            if found:
+                return set(found)
+        except Exception:  # noqa: BLE001 - a better message is a nicety, never a crash
+            pass
+    return set(fallback or ())
+
+
 def explain_syntax_error(exc: UnexpectedInput, text: str, filename: str, offset: int) -> Diagnostic:
     """Turn a Lark exception into a diagnostic that says what was expected, in words."""
     lines = text.split("\n")
@@ -747,7 +760,7 @@ def explain_syntax_error(exc: UnexpectedInput, text: str, filename: str, offset:
         line = lines[line_no - 1]
         code_part = _strip_comment(line).rstrip()
         col = len(code_part) + 1
-        expected = describe_expected(exc.expected)
+        expected = describe_expected(_accepted(exc, exc.expected))
         span = Span(filename, line_no + offset, col, line_no + offset, col + 1)
         return error(span, "E001", f"this line ends too early: expected {_or(expected)}",
                      _example_hint(lines[0], line, expected))
@@ -756,9 +769,9 @@ def explain_syntax_error(exc: UnexpectedInput, text: str, filename: str, offset:
     line = lines[line_no - 1] if line_no - 1 < len(lines) else ""
     word = _word_at(line, col)
     if isinstance(exc, UnexpectedToken):
-        expected_names = exc.expected
+        expected_names = _accepted(exc, exc.expected)
     else:
-        expected_names = getattr(exc, "allowed", None) or set()
+        expected_names = _accepted(exc, getattr(exc, "allowed", None))
     expected = describe_expected(expected_names)
     keywords = _literal_words(expected_names)
     span = Span(filename, line_no + offset, col, line_no + offset, col + max(1, len(word)))
