@@ -17,7 +17,8 @@ from pathlib import Path
 
 import click
 
-from ..cli import Ctx, as_of_option, emit_json, emit_table, ledger_options, load_clean, main, stderr_is_tty, today
+from ..cli import (Ctx, as_of_option, emit_json, emit_table, ledger_options, load_clean, main, print_diagnostics,
+                   stderr_is_tty, today)
 from ..diagnostics import closest, format_text
 
 RECORD_FILE = "reminders.bill"
@@ -56,8 +57,11 @@ def remind(ctx: Ctx, as_of, out, send, client, record_file, fmt):
     if send:
         from ..pipeline import analyze
 
-        # the settings and paths only: the ledger is checked (and reported) once the lock is held
+        # for the settings and paths; warnings are reported once, by the second reading under the lock
         analysis = analyze(ctx.ledger_path())
+        if not analysis.ok:
+            print_diagnostics(analysis, quiet_warnings=True)
+            sys.exit(1)
     else:
         analysis = load_clean(ctx)
     _check_client(analysis.ledger, client)
@@ -276,7 +280,10 @@ def _shown(path: Path) -> str:
 @contextlib.contextmanager
 def _exclusive(lock_path: Path):
     """An exclusive lock for the whole send run; says so when it has to wait for another one."""
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise click.ClickException(f"cannot take the send lock {lock_path}: {exc.strerror}; nothing was sent")
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
