@@ -232,3 +232,18 @@ def test_draft_out_renders_marked_drafts_or_says_why_not(ledger, tmp_path):
         assert "DRAFT" in html and "INV-2026-0001" in html
     else:  # rendering not built yet: a clear message, no traceback
         assert "not available" in r.err
+
+
+def test_biweekly_periods_stay_on_their_grid_once_some_are_invoiced(ledger):
+    folder = ledger("""
+    client c "C"
+    sow c/s "S"
+      hourly 10
+      schedule biweekly
+    2026-01-07 time c/s 1h "a"           ; first entry: the grid starts Monday 2026-01-05
+    2026-01-21 time c/s 1h "b"
+    2026-01-31 time c/s 1h "c"
+    2026-01-19 invoice INV-2026-0001 c
+      period 2026-01-05 .. 2026-01-18
+    """)
+    assert summary(folder, "2026-02-02") == [("INV-2026-0002", "c", "2026-01-19", "2026-02-01", "20.00")]

@@ -108,7 +108,9 @@ def due_periods(ledger: m.Ledger, books: Books, as_of: date) -> list[DuePeriod]:
         for ref in doc.sows:
             billed_until[ref] = max(billed_until.get(ref, date.min), doc.period.end)
     unbilled: dict[str, list[date]] = defaultdict(list)
+    first_item: dict[str, date] = {}  # a stable anchor for biweekly periods of SOWs without a period
     for key, day, _span, ref, _what in billable_items(ledger):
+        first_item[ref] = min(first_item.get(ref, day), day)
         if key not in books.billed:
             unbilled[ref].append(day)
 
@@ -126,7 +128,7 @@ def due_periods(ledger: m.Ledger, books: Books, as_of: date) -> list[DuePeriod]:
             if found:
                 out.append(found)
             continue
-        anchor = sow.period.start if sow.period else days[0]
+        anchor = sow.period.start if sow.period else first_item.get(sow.ref, days[0])
         periods: dict[date, m.Period] = {}
         for day in days:
             p = period_around(unit, day, anchor)
