@@ -37,7 +37,7 @@ def test_issue_appends_numbers_locks_and_is_idempotent(ledger):
     assert r.code == 0, r
     target = folder / "invoices.bill"
     assert target.read_text() == (
-        "\n2026-02-01 invoice INV-2026-0001 c\n  sow web\n  period 2026-01-01 .. 2026-01-31\n"
+        "2026-02-01 invoice INV-2026-0001 c\n  sow web\n  period 2026-01-01 .. 2026-01-31\n"
         "\n2026-02-01 invoice INV-2026-0002 d\n  sow care\n  period 2026-01-01 .. 2026-01-31\n")
     assert set(read_lock(folder).entries) == {"INV-2026-0001", "INV-2026-0002"}
     check = cli("check", folder, "--format", "json").json()

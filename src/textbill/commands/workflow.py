@@ -221,12 +221,14 @@ def issue(ctx: Ctx, as_of, file, dry_run):
         if not dr.proposals:
             click.echo(f"nothing to issue as of {day}", err=True)
             return
-        text = "".join("\n" + format_invoice(p.invoice) for p in dr.proposals)
+        text = "\n".join(format_invoice(p.invoice) for p in dr.proposals)
+        if target.exists() and target.stat().st_size:
+            text = "\n" + text  # a blank line between the file's last directive and the new ones
         nodes, diags, _ = parse_text(text, str(target))
         if diags or list(nodes) != [p.invoice for p in dr.proposals]:  # pragma: no cover - a printer bug
             raise click.ClickException("internal: the invoice text does not read back the same; nothing written")
         if dry_run:
-            click.echo(text.lstrip("\n"), nl=False)
+            click.echo(text, nl=False)
             return
         append_text(target, text)
         numbers = {p.invoice.number for p in dr.proposals}
