@@ -296,12 +296,12 @@ client evil "Evil Corp"
 
 
 @pytest.mark.parametrize("client_lines, code, line", [
-    ('client evil "Evil Corp"\n  email "ap@evil.example\\nBcc: victim@else.example"', "E171", 12),
-    ('client evil "Evil Corp"\n  email "ap@evil.example\\r\\nBcc: victim@else.example"', "E171", 12),
-    ('client evil "Evil Corp"\n  email "ap@evil.example, victim@else.example"', "E171", 12),
-    ('client evil "Evil\\nBcc: victim@else.example"\n  email ap@evil.example', "E172", 11),
-    ('client evil "Evil Corp"\n  contact "Eve\\nBcc: victim@else.example" eve@evil.example', "E172", 12),
-    ('client evil "Evil Corp"\n  contact "Eve" "eve@evil.example\\nBcc: victim@else.example"', "E171", 12),
+    ('client evil "Evil Corp"\n  email "ap@evil.example\\nBcc: victim@else.example"', "E251", 12),
+    ('client evil "Evil Corp"\n  email "ap@evil.example\\r\\nBcc: victim@else.example"', "E251", 12),
+    ('client evil "Evil Corp"\n  email "ap@evil.example, victim@else.example"', "E251", 12),
+    ('client evil "Evil\\nBcc: victim@else.example"\n  email ap@evil.example', "E252", 11),
+    ('client evil "Evil Corp"\n  contact "Eve\\nBcc: victim@else.example" eve@evil.example', "E252", 12),
+    ('client evil "Evil Corp"\n  contact "Eve" "eve@evil.example\\nBcc: victim@else.example"', "E251", 12),
 ], ids=["lf-in-address", "crlf-in-address", "two-addresses", "lf-in-name", "lf-in-contact", "lf-in-contact-mail"])
 def test_header_injection_is_refused_with_a_located_error(tmp_path, fake_pdf, client_lines, code, line):
     text = INJECTION.replace('client evil "Evil Corp"\n  email "ap@evil.example\\nBcc: victim@else.example"',
@@ -321,7 +321,7 @@ def test_a_client_without_any_address_cannot_be_reminded(tmp_path, no_pdf):
     folder = make_ledger(tmp_path / "ledger", text)
     r = run("remind", "-f", folder, "--as-of", "2026-03-01")
     assert r.exit_code == 1
-    assert "error[E170]" in r.stderr and "client 'evil' has no e-mail address" in r.stderr
+    assert "error[E250]" in r.stderr and "client 'evil' has no e-mail address" in r.stderr
     assert "INV-2026-0002" in r.stdout  # still listed as due
 
 
@@ -380,7 +380,7 @@ def test_a_subject_made_unsafe_by_a_template_is_refused(tmp_path, no_pdf):
     out = tmp_path / "out"
     r = run("remind", "-f", folder, "--as-of", "2026-03-02", "--out", out)
     assert r.exit_code == 1
-    assert "error[E172]" in r.stderr and "subject" in r.stderr
+    assert "error[E252]" in r.stderr and "subject" in r.stderr
     assert not (out / "INV-2026-0002-firm.eml").exists()
 
 

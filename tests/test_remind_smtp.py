@@ -222,7 +222,7 @@ def test_header_injection_sends_nothing(tmp_path, smtp_server):
     folder = make_ledger(tmp_path / "ledger", smtp_server(inbox), text)
     r = textbill("remind", "-f", folder, "--as-of", "2026-02-16", "--send")
     assert r.returncode == 1
-    assert "error[E171]" in r.stderr and "error[E172]" in r.stderr
+    assert "error[E251]" in r.stderr and "error[E252]" in r.stderr
     assert inbox.steps() == [("INV-2026-0003", "friendly")]  # only the clean client
     assert all("victim" not in rcpt[0] and b"victim" not in data for _, rcpt, data in inbox.messages)
     assert recorded(folder) == ["2026-02-16 reminded INV-2026-0003 friendly"]

@@ -237,16 +237,16 @@ def check_reminder(rem: Reminder, ledger: m.Ledger, sender: str | None,
         return find_keyword_line(sources, span, keyword)
 
     if client is None:  # pragma: no cover - the checks reject unknown clients
-        return [error(inv_span, "E170", f"invoice '{number}' names no known client; no reminder")]
+        return [error(inv_span, "E250", f"invoice '{number}' names no known client; no reminder")]
     address, name, keyword = recipient(client)
     if address is None:
-        diags.append(error(client.span, "E170", f"client '{client.id}' has no e-mail address, so reminder "
+        diags.append(error(client.span, "E250", f"client '{client.id}' has no e-mail address, so reminder "
                            f"'{rem.step.name}' for {number} cannot be sent",
                            "add a line 'email ap@example.com' to the client, or 'reminders off'"))
     else:
         why = address_problem(address)
         if why:
-            diags.append(error(at(client.span, keyword), "E171", f"the e-mail address of client '{client.id}' "
+            diags.append(error(at(client.span, keyword), "E251", f"the e-mail address of client '{client.id}' "
                                f"cannot be used: {why}; no reminder is sent to it",
                                "write one plain address, like: email ap@example.com"))
     named = [(f"the name of client '{client.id}'", client.name, client.span),
@@ -259,18 +259,18 @@ def check_reminder(rem: Reminder, ledger: m.Ledger, sender: str | None,
     for label, value, span in named:
         why = header_problem(value)
         if why:
-            diags.append(error(span, "E172", f"{label} goes into an e-mail header, but {why}; "
+            diags.append(error(span, "E252", f"{label} goes into an e-mail header, but {why}; "
                                f"no reminder for {number} is sent",
                                "remove the escape sequence (a name is one line)"))
     if sender is None:
-        diags.append(error(company.span if company else None, "E170",
+        diags.append(error(company.span if company else None, "E250",
                            "no sender address for reminders: set smtp.from in textbill.yaml or the company's "
                            "email", "add a line 'email billing@example.com' to the company"))
     else:
         why = address_problem(sender)
         if why:
             from_company = company is not None and company.email == sender
-            diags.append(error(at(company.span, "email") if from_company and company else None, "E171",
+            diags.append(error(at(company.span, "email") if from_company and company else None, "E251",
                                f"the sender address '{sender}' cannot be used: {why}",
                                "fix the company's email" if from_company else "fix smtp.from in textbill.yaml"))
     return diags
@@ -291,7 +291,7 @@ def build_mail(rem: Reminder, ledger: m.Ledger, templates: Templates, sender: st
     subject, text, html = templates.render(rem.step.name, context(rem, ledger, pdf is not None, when.date()))
     why = header_problem(subject)
     if why or not subject:
-        return None, [error(None, "E172", f"the subject of reminder step '{rem.step.name}' for {rem.number} "
+        return None, [error(None, "E252", f"the subject of reminder step '{rem.step.name}' for {rem.number} "
                             f"is {'empty' if not subject else 'unsafe: ' + why}; nothing is sent",
                             "check the 'Subject:' line of the theme's reminder template")]
 
