@@ -274,3 +274,17 @@ def test_a_syntax_error_does_not_cascade_into_lock_errors(ledger):
     code, diags = check_json(folder)
     assert code == 1
     assert [d["code"] for d in diags if d["severity"] == "error"] != [] and "E170" not in {d["code"] for d in diags}
+
+
+def test_lock_lines_round_trip_numbers_with_spaces_and_quotes():
+    from textbill.lockfile import Entry, LineRecord, parse_lock
+
+    entry = Entry('FV 2026 "7"', "invoice", "2026-01-31", "c", "10.00", "USD", "sha256:" + "ab" * 32,
+                  {"s": "1", "b": "2", "h": "3", "t": "4"}, (LineRecord("2026-01-05", "aaaaaa", "bbbbbb"),
+                                                             LineRecord("-", "cccccc", "dddddd")))
+    line = entry.format()
+    assert line.startswith('"FV 2026 \\"7\\"" invoice 2026-01-31 c 10.00 USD sha256:')
+    parsed, problems = parse_lock("# header\n" + line + "\n", "textbill.lock")
+    assert problems == []
+    got = parsed['FV 2026 "7"']
+    assert (got.total, got.parts, got.lines, got.lineno) == ("10.00", entry.parts, entry.lines, 2)

@@ -262,20 +262,19 @@ class NodeIndex:
         return self.by_place.get((span.file, span.line))
 
 
-def _entry_digest(ln, index: NodeIndex) -> str:
+def _entry_digest(ln, index: NodeIndex, currency: str) -> str:
+    """The digest of the ledger entry behind a line (a manual item without a span of its own: the line)."""
     for span in ln.sources:
         node = index.node(span)
-        if node is not None:
-            if isinstance(node, m.Invoice):  # a manual item without its own span: the line is the entry
-                return _short(_line(ln, "XXX"), 6)
+        if node is not None and not isinstance(node, m.Invoice):
             return _short(_plain(node), 6)
-    return _short(_line(ln, "XXX"), 6)
+    return _short(_line(ln, currency), 6)
 
 
 def entry_for_invoice(doc, company, index: NodeIndex) -> Entry:
     content = canonical_invoice(doc, company)
     records = tuple(
-        LineRecord(_day(ln.date) or "-", _short(line, 6), _entry_digest(ln, index))
+        LineRecord(_day(ln.date) or "-", _short(line, 6), _entry_digest(ln, index, doc.currency))
         for ln, line in zip(doc.lines, content["lines"]))
     return Entry(doc.number, "invoice", doc.date.isoformat(), doc.invoice.client, content["total"],
                  doc.currency, digest(content), _parts(content), records)
