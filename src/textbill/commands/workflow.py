@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from ..cli import Ctx, Group, as_of_option, emit_json, emit_table, ledger_options, load_clean, main, parse_day, \
+from ..cli import Ctx, Group, as_of_option, emit_json, emit_table, ledger_options, load_clean, main, \
     print_diagnostics, today
 from ..diagnostics import format_text, has_errors
 
