@@ -251,6 +251,15 @@
 
   document.querySelectorAll("table[data-sortable]").forEach(setupTable);
 
+  // "show all" under folded lists
+  document.querySelectorAll(".more-toggle").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var table = document.getElementById(button.getAttribute("data-toggle"));
+      var folded = table.classList.toggle("folded");
+      button.textContent = button.getAttribute(folded ? "data-more" : "data-less");
+    });
+  });
+
   // close the clients menu when clicking elsewhere
   document.addEventListener("click", function (ev) {
     document.querySelectorAll("details.menu[open]").forEach(function (d) {

@@ -34,7 +34,8 @@ from ..money import ZERO, fmt, minor_units, round_money
 from ..paths import slug
 from .html import Theme, ThemeError, load_theme
 
-SITE_FILES = ("site.css", "site.js")  # copied from the theme as they are
+SITE_FILES = ("site.css", "site.js")
+BY_CLIENT_SHOWN = 5  # clients per currency in the "outstanding by client" card before "show all"  # copied from the theme as they are
 STATUSES = ("open", "overdue", "paid", "credited", "written-off", "collections")
 
 
@@ -556,6 +557,14 @@ class _Site:
                 "statement": self.doc_links("statement", cid, prefix),
             })
         rows.sort(key=lambda r: r["sort"])
+        # the card shows the largest few per currency; the rest fold behind "show all"
+        rank: dict[str, int] = defaultdict(int)
+        for r in rows:
+            r["more"] = rank[r["currency"]] >= BY_CLIENT_SHOWN or r["sort"][1] >= 0
+            rank[r["currency"]] += 1
+        if all(r["more"] for r in rows):
+            for r in rows[:BY_CLIENT_SHOWN]:
+                r["more"] = False
         return rows
 
     def aging(self, client: str | None = None) -> list[dict]:
