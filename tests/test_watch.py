@@ -204,3 +204,31 @@ def test_cli_refuses_a_busy_port(tmp_path):
                             "--no-open"], capture_output=True, text=True, timeout=20)
     assert r.returncode == 2
     assert "in use" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_user_theme_is_watched_and_its_mistakes_shown(tmp_path):
+    folder = write_ledger(tmp_path / "ledger", LEDGER)
+    (folder / "textbill.yaml").write_text("theme: mytheme\nformats: [html]\n")
+    theme = folder / "mytheme"
+    theme.mkdir()
+    (theme / "site.css").write_text("body { color: black }\n")
+    w = Watcher(folder, tmp_path / "out", port=0, as_of=lambda: date(2026, 2, 15))
+    w.start()
+    try:
+        s = wait_build(w, 0)
+        assert s["ok"]
+        (theme / "site.css").write_text("body { color: rebeccapurple }\n")
+        s = wait_build(w, s["build"])
+        assert s["ok"] and s["timings"]["analyze_ms"] < 50  # a theme edit does not re-read the ledger
+        assert b"rebeccapurple" in get(w.url + "site.css")[2]
+        # a broken template: the page names it, the watch goes on
+        (theme / "client.html").write_text("{% if %}\n")
+        s = wait_build(w, s["build"])
+        assert not s["ok"]
+        page = get(w.url)[2].decode()
+        assert "client.html" in page and "The build failed" in page
+        (theme / "client.html").unlink()
+        s = wait_build(w, s["build"])
+        assert s["ok"] and b"Globex" in get(w.url)[2]
+    finally:
+        w.stop()

@@ -474,6 +474,8 @@ class Watcher:
 
         started = time.perf_counter()
         self.preview.update(building=True)
+        if any(Path(p).name == "textbill.yaml" for p in changed):
+            self._reload_config()
         themes = self.themes
         theme_only = bool(changed) and self._analysis is not None and all(
             any(d == Path(p).resolve() or d in Path(p).resolve().parents for d in themes) for p in changed)
@@ -518,6 +520,19 @@ class Watcher:
             self.log(f"        {problem}")
         self.builds.append(timings)
         return timings
+
+    def _reload_config(self) -> None:
+        """A new theme setting takes effect at once; a new output folder needs a restart."""
+        from .config import read_config
+        from .source import Sources
+
+        config, _ = read_config(self.root, Sources())
+        if config.out != self.config.out:
+            self.log(f"        'out' changed to {config.out}: restart the watch to serve it; still serving "
+                     f"{self.out_dir}")
+        self.config = config
+        self.themes = self.theme_dirs()
+        self._analysis = None
 
     def _publish_error(self, page: bytes, errors: int, warnings: int, message: str, timings: dict) -> None:
         state = self.preview.snapshot()

@@ -53,7 +53,7 @@ class DocRef:
 # ---------------------------------------------------------------------------- themes
 
 @functools.lru_cache(maxsize=8)
-def _environment(dirs: tuple[Path, ...]) -> SandboxedEnvironment:
+def _environment(dirs: tuple[Path, ...], names: tuple = ()) -> SandboxedEnvironment:
     # cached so watch mode keeps compiled templates; auto_reload picks up edited theme files.
     # Sandboxed like the documents' environment (render/html.py): a ledger's theme is its author's code.
     env = SandboxedEnvironment(
@@ -74,9 +74,21 @@ def href(path: str | None) -> str:
     return quote(path or "", safe="/._-~")
 
 
+def _names(theme: Theme) -> tuple:
+    """Which files each theme folder holds: a file added in front of another (a user override)
+    needs a new environment, since Jinja's cache only notices edits of the file it loaded."""
+    out = []
+    for folder in theme.dirs:
+        try:
+            out.append(tuple(sorted(e.name for e in os.scandir(folder) if e.is_file())))
+        except OSError:
+            out.append(())
+    return tuple(out)
+
+
 def _render(theme: Theme, template: str, context: dict) -> str:
     try:
-        return _environment(theme.dirs).get_template(template).render(context)
+        return _environment(theme.dirs, _names(theme)).get_template(template).render(context)
     except ThemeError:
         raise
     except Exception as exc:  # a user theme's mistake names its theme and template; ours are bugs
