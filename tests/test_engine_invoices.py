@@ -454,3 +454,17 @@ def test_json_shape_and_amount_strings(ledger):
                 "outstanding", "status"):
         assert key in row
     assert row["total"] == "1.00" and isinstance(row["total"], str)
+
+
+def test_value_fee_rounds_to_the_client_currency_when_the_price_has_none(ledger):
+    # JPY client, value 12.5% of 10001 (no currency: the client's) = 1250.125 -> 1250
+    folder = ledger("""
+        client jp "JP"
+          currency JPY
+        sow jp/v "Value"
+          value 12.5% of 10001 "basis"
+        2026-01-10 done jp/v "complete"
+        2026-01-31 fx JPY USD 0.0067
+        2026-01-31 invoice INV-2026-0001 jp
+    """)
+    assert invoices_json(folder)["INV-2026-0001"]["total"] == "1250"

@@ -210,16 +210,16 @@ def policy_for(ledger: m.Ledger, client_id: str) -> m.ReminderPolicy | None:
 
 # ---------------------------------------------------------------------------- SOWs
 
-def sow_fee(sow: m.Sow) -> Decimal | None:
-    """The fee of a fixed SOW, or of a value SOW (PCT x AMOUNT, rounded)."""
+def sow_fee(sow: m.Sow, currency: str | None = None) -> Decimal | None:
+    """The fee of a fixed SOW, or of a value SOW (PCT x AMOUNT, rounded to the minor
+    unit of the price's currency, else of `currency`, the client's)."""
     p = sow.pricing
     if p is None or p.kind not in ("fixed", "value"):
         return None
-    currency = p.amount.currency
     if p.kind == "fixed":
         return p.amount.value
     fee = p.amount.value * (p.percent or ZERO) / 100
-    return round_money(fee, currency) if currency else fee
+    return round_money(fee, p.amount.currency or currency or "USD")
 
 
 def check_sows(ledger: m.Ledger):
@@ -244,7 +244,7 @@ def check_sows(ledger: m.Ledger):
                 yield error(ms.span, "E115", f"milestone '{ms.name}' is listed twice in SOW '{sow.ref}'",
                             "give each milestone its own name")
         if p.kind in ("fixed", "value") and sow.milestones:
-            fee = sow_fee(sow)
+            fee = sow_fee(sow, ledger.client_currency(sow.client))
             total = Decimal(0)
             for ms in sow.milestones:
                 if ms.percent is not None:

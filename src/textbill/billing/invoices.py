@@ -290,7 +290,7 @@ class _Computer:
                                         "period": f"{start} .. {period_end(start, unit)}", "fx": conv}))
 
         if pricing.kind in ("fixed", "value"):
-            shares = milestone_shares(sow)
+            shares = milestone_shares(sow, currency)
             for dn in self.index.dones.get(sow.ref, ()):
                 if dn.date not in period or dn.milestone not in shares:
                     continue
