@@ -461,16 +461,16 @@ def split_proportionally(total: Decimal, order: list, nets: dict, currency: str)
     return {k: shares[k] for k in order if k in shares}
 
 
-def milestone_shares(sow: m.Sow) -> dict[str, tuple[Decimal, str]]:
+def milestone_shares(sow: m.Sow, client_currency: str | None = None) -> dict[str, tuple[Decimal, str]]:
     """Each milestone's amount; the last takes the remainder so they sum to the fee."""
-    fee = sow_fee(sow)
+    currency = (sow.pricing.amount.currency if sow.pricing else None) or client_currency or "USD"
+    fee = sow_fee(sow, currency)
     if fee is None:
         return {}
-    currency = sow.pricing.amount.currency
     milestones = sow.milestones or (m.Milestone("complete", Decimal(100)),)
 
     def rnd(v: Decimal) -> Decimal:
-        return round_money(v, currency) if currency else v.quantize(Decimal("0.01"))
+        return round_money(v, currency)
 
     out: dict[str, tuple[Decimal, str]] = {}
     running = ZERO
