@@ -4,6 +4,12 @@ The documents are mapped once onto the EN 16931 semantic model
 (einvoice_model.py) and written in either syntax (einvoice_cii.py,
 einvoice_ubl.py).  Everything here is a pure function of its input: the same
 ledger gives the same bytes, PDFs included.
+
+How a build uses it, per invoice or credit note `doc` (InvoiceDoc / CreditDoc):
+  formats has `facturx`: pdf = facturx_pdf(html_to_pdf(...), cii_xml(ledger, doc)),
+                         written as <slug>.pdf in place of the plain PDF;
+  formats has `ubl`:     ubl_xml(ledger, doc) written beside it as <slug>.xml.
+A ValueError means the document cannot be an e-invoice (no company, no client).
 """
 from __future__ import annotations
 
