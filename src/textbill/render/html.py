@@ -76,7 +76,10 @@ class Theme:
 
     @property
     def env(self) -> SandboxedEnvironment:
-        return _environment(self.dirs)
+        # keyed by the file names too: a template added to a user theme must shadow the bundled one
+        # at once (Jinja reloads changed templates itself, but not a newly shadowing one)
+        names = tuple(tuple(sorted(p.name for p in d.iterdir())) if d.is_dir() else () for d in self.dirs)
+        return _environment(self.dirs, names)
 
     def find(self, name: str) -> Path | None:
         for folder in self.dirs:
@@ -122,7 +125,7 @@ class Theme:
 
 
 @lru_cache(maxsize=16)
-def _environment(dirs: tuple[Path, ...]) -> SandboxedEnvironment:
+def _environment(dirs: tuple[Path, ...], names: tuple = ()) -> SandboxedEnvironment:
     bundled = bundled_themes()
     prefixed = {name: FileSystemLoader(str(bundled / name)) for name in bundled_names()}
     loader = ChoiceLoader([FileSystemLoader([str(d) for d in dirs]), PrefixLoader(prefixed)])
