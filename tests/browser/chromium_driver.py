@@ -1,6 +1,8 @@
 """Real headless Chromium (Debian's chromium + chromium-driver) driven by Selenium.
 
-Every test here is skipped, with the reason, when Chromium or its driver is not installed.
+The `browser` fixture, imported by the browser tests (not a conftest.py: a second module
+named conftest would shadow tests/conftest.py for `from conftest import ...`).  Every
+test using it is skipped, with the reason, when Chromium or its driver is not installed.
 """
 from __future__ import annotations
 

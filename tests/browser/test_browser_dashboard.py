@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from chromium_driver import browser  # noqa: F401 - the fixture
+
 from textbill.build import build
 from textbill.pipeline import analyze
 
