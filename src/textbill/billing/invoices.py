@@ -98,6 +98,7 @@ class CreditDoc:
     currency: str
     amount: Decimal  # gross, positive
     groups: tuple[TaxGroup, ...] = ()  # the credited share of each tax group of the invoice
+    company_tax: CompanyTax | None = None  # its tax in the company currency, at the invoice's rate
 
     @property
     def number(self) -> str:
@@ -543,7 +544,14 @@ def _credit_docs(ledger: m.Ledger, docs: dict[str, InvoiceDoc], diags: list) -> 
                                f"what is left to correct on '{doc.number}' ({left} {currency} of {doc.total})",
                                f"credit at most {left} {currency}", focus=cn.number))
         credited[cn.invoice] += amount
-        out[cn.number] = CreditDoc(cn, doc, currency, amount, credit_groups(doc, amount))
+        groups = credit_groups(doc, amount)
+        company_tax = None
+        if doc.company_tax is not None:
+            ct = doc.company_tax
+            tax = sum((g.tax_amount for g in groups), ZERO)
+            company_tax = CompanyTax(ct.currency, ct.rate, ct.rate_date, round_money(tax * ct.rate, ct.currency),
+                                     tuple(round_money(g.tax_amount * ct.rate, ct.currency) for g in groups))
+        out[cn.number] = CreditDoc(cn, doc, currency, amount, groups, company_tax)
     return out
 
 
