@@ -28,6 +28,7 @@ from babel.numbers import format_compact_decimal, format_currency, get_decimal_s
 
 from .. import __version__
 from ..billing.aging import BUCKETS, dues
+from ..billing.dates import period_starts
 from ..billing.invoices import round_up
 from ..checks import sow_fee
 from ..money import ZERO, fmt, minor_units, round_money
@@ -268,6 +269,10 @@ class Formats:
 def formats(locale: str | None) -> Formats:
     """One Formats per locale for the process: its caches carry over from build to build (watch mode)."""
     return Formats(locale)
+
+
+_PERIOD_NOUNS = {"monthly": "month", "quarterly": "quarter", "yearly": "year", "weekly": "week",
+                 "biweekly": "fortnight"}
 
 
 def _hours(value: Decimal) -> str:
@@ -703,6 +708,17 @@ class _Site:
                 if item["level"] == "warn":
                     item["level"] = "ok"  # invoicing a fixed fee in full is completion, not a warning
                 item["note"] = f"{done} of {total} milestone{'s' if total != 1 else ''} invoiced"
+            elif sow.pricing.kind == "retainer" and sow.period is not None:
+                unit = sow.pricing.frequency or "monthly"
+                total = sum(1 for _ in period_starts(sow.period.start, unit, sow.period.start, sow.period.end))
+                billed = sum(1 for _, ln in sow_lines if ln.kind == "retainer")
+                if total <= 0:
+                    continue
+                noun = _PERIOD_NOUNS.get(unit, "period")
+                item.update(unit="periods", used=f"{billed} {noun}{'s' if billed != 1 else ''}",
+                            limit=f"{total}", **self._burn(Decimal(billed), ZERO, Decimal(total)))
+                item["level"] = "over" if billed > total else "ok"
+                item["note"] = f"{self.fm.money(sow.pricing.amount.value, sow.pricing.amount.currency or self.ledger.client_currency(sow.client))} {unit}"
             else:
                 continue
             out.append(item)
