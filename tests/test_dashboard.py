@@ -137,6 +137,9 @@ def test_key_figures_of_the_example(example):
     assert index.count('<svg class="chart"') == 3
     # the Globex cap: 200h, 78h used (all of it invoiced)
     assert "78.0 h" in index and "200.0 h" in index
+    # fixed fee by milestones invoiced, retainer by months invoiced
+    assert "2 of 3 milestones invoiced" in index and "€16,800.00" in index
+    assert "3 months</strong> of 12" in index
     globex = files["clients/globex.html"].decode("utf-8")
     assert "Globex Corporation" in globex and "$6,167.00" in globex
     assert "FV/2026/0004" in globex and "FV/2026/0002" not in globex
