@@ -99,7 +99,7 @@ def load_clean(ctx: Ctx, positional: str | None = None):
 
 
 def _cache_kw(ctx: Ctx) -> dict:
-    return {}
+    return {"cache": not ctx.no_cache}
 
 
 def emit_table(columns, rows, title=None, right=(), footer=None) -> None:

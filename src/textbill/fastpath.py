@@ -13,12 +13,19 @@ import re
 from datetime import date
 from decimal import Decimal
 
+from .cache import builder
 from .model import Expense, Payment, TimeEntry
 from .money import Amount, is_known_currency
 from .source import Span
 
 MAX_DIGITS = 20  # as parser.MAX_DIGITS
 MAX_MINUTES = Decimal(24 * 60 * 366)  # as parser.MAX_MINUTES
+
+_TIME = builder(TimeEntry)
+_EXPENSE = builder(Expense)
+_PAYMENT = builder(Payment)
+_SPAN = builder(Span)
+
 
 class Tok(str):
     """A word with the attributes of a Lark token that the transformer reads."""
@@ -301,11 +308,44 @@ _DOCS = re.compile(_DOC)
 _FLAGS = re.compile(r"#[a-z0-9][a-z0-9_-]*|nonbillable|markup[ \t]+(" + _PCT + ")")
 
 
+# Values that repeat across a ledger (days, durations, SOW refs, clients, descriptions,
+# tags) are shared between nodes: a large ledger then holds each once, and the parse
+# cache stores and loads each once.  Nodes are frozen, so sharing is safe.
+_DAYS: dict[str, date] = {}
+_DECIMALS: dict[str, Decimal] = {}
+_STRINGS: dict[str, str] = {}
+_MAX_SHARED = 200_000  # per table: a ledger of unique values must not grow them without end
+
+
 def _day(m) -> date | None:
-    try:
-        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    except ValueError:
-        return None
+    key = m.group(0)[:10]
+    day = _DAYS.get(key)
+    if day is None:
+        try:
+            day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            return None
+        if len(_DAYS) < _MAX_SHARED:
+            _DAYS[key] = day
+    return day
+
+
+def _shared(text: str) -> str:
+    found = _STRINGS.get(text)
+    if found is None:
+        if len(_STRINGS) < _MAX_SHARED:
+            _STRINGS[text] = text
+        return text
+    return found
+
+
+def _dec_shared(text: str) -> Decimal:
+    found = _DECIMALS.get(text)
+    if found is None:
+        found = Decimal(text.replace("_", ""))
+        if len(_DECIMALS) < _MAX_SHARED:
+            _DECIMALS[text] = found
+    return found
 
 
 def _unquote(tok: str) -> str:
@@ -317,6 +357,22 @@ def _unquote(tok: str) -> str:
 
 def _dec(text: str) -> Decimal:
     return Decimal(text.replace("_", ""))
+
+
+_MINUTES: dict[int, Decimal] = {}
+_DURATIONS: dict[str, Decimal] = {}
+_TUPLES: dict[tuple, tuple] = {}
+
+
+def _shared_tuple(t: tuple) -> tuple:
+    if not t:
+        return ()
+    found = _TUPLES.get(t)
+    if found is None:
+        if len(_TUPLES) < _MAX_SHARED:
+            _TUPLES[t] = t
+        return t
+    return found
 
 
 def _significant_ok(text: str) -> bool:
@@ -332,29 +388,40 @@ def _time_node(line: str, span: Span):
         return None
     clock = None
     if mt.group(5) is not None:
-        h1, m1, h2, m2 = (int(mt.group(i)) for i in (5, 6, 7, 8))
+        h1, m1, h2, m2 = int(mt.group(5)), int(mt.group(6)), int(mt.group(7)), int(mt.group(8))
         if h1 > 24 or h2 > 24 or m1 > 59 or m2 > 59 or (h1 == 24 and m1) or (h2 == 24 and m2):
             return None
         a, b = h1 * 60 + m1, h2 * 60 + m2
         if b <= a:
             return None
-        minutes = Decimal(b - a)
-        clock = (f"{mt.group(5)}:{mt.group(6)}", f"{mt.group(7)}:{mt.group(8)}")
-    elif mt.group(9) is not None:
-        if int(mt.group(10)) >= 60:
-            return None
-        minutes = Decimal(mt.group(9)) * 60 + Decimal(mt.group(10))
-    elif mt.group(11) is not None:
-        minutes = _dec(mt.group(11)) * 60
+        minutes = _MINUTES.get(b - a)
+        if minutes is None:
+            minutes = _MINUTES[b - a] = Decimal(b - a)
+        clock = _shared_tuple((f"{mt.group(5)}:{mt.group(6)}", f"{mt.group(7)}:{mt.group(8)}"))
     else:
-        minutes = _dec(mt.group(12))
-    if minutes > MAX_MINUTES:
-        return None
-    desc = _unquote(mt.group(13)) if mt.group(13) is not None else ""
-    flags = mt.group(14).split() if mt.group(14) else ()
-    return TimeEntry(day, mt.group(4), minutes, desc, clock,
-                     tags=tuple(f[1:] for f in flags if f[0] == "#"),
-                     billable="nonbillable" not in flags, span=span)
+        key = mt.group(9, 10, 11, 12)
+        minutes = _DURATIONS.get(key)
+        if minutes is None:
+            if key[0] is not None:
+                if int(key[1]) >= 60:
+                    return None
+                minutes = Decimal(key[0]) * 60 + Decimal(key[1])
+            elif key[2] is not None:
+                minutes = _dec(key[2]) * 60
+            else:
+                minutes = _dec(key[3])
+            if minutes > MAX_MINUTES:
+                return None
+            if len(_DURATIONS) < _MAX_SHARED:
+                _DURATIONS[key] = minutes
+    desc = _shared(_unquote(mt.group(13))) if mt.group(13) is not None else ""
+    if mt.group(14):
+        flags = mt.group(14).split()
+        tags = _shared_tuple(tuple(f[1:] for f in flags if f[0] == "#"))
+        billable = "nonbillable" not in flags
+    else:
+        tags, billable = (), True
+    return _TIME(day, _shared(mt.group(4)), minutes, desc, clock, tags, billable, span)
 
 
 def _expense_node(line: str, span: Span):
@@ -365,7 +432,7 @@ def _expense_node(line: str, span: Span):
     currency = mt.group(6)
     if day is None or not _significant_ok(mt.group(5)) or (currency and not is_known_currency(currency)):
         return None
-    desc = _unquote(mt.group(7)) if mt.group(7) is not None else ""
+    desc = _shared(_unquote(mt.group(7))) if mt.group(7) is not None else ""
     markup, tags, billable = None, [], True
     for f in _FLAGS.finditer(mt.group(8) or ""):
         word = f.group(0)
@@ -378,8 +445,8 @@ def _expense_node(line: str, span: Span):
             if abs(value) > 1000:
                 return None
             markup = value
-    return Expense(day, mt.group(4), Amount(_dec(mt.group(5)), currency), desc, markup,
-                   tags=tuple(tags), billable=billable, span=span)
+    return _EXPENSE(day, _shared(mt.group(4)), Amount(_dec(mt.group(5)), currency), desc, markup,
+                    _shared_tuple(tuple(tags)), billable, span)
 
 
 def _payment_node(line: str, span: Span):
@@ -395,10 +462,23 @@ def _payment_node(line: str, span: Span):
         return None
     numbers = tuple(_unquote(d) if d.startswith('"') else d for d in _DOCS.findall(mt.group(7) or ""))
     ref = _unquote(mt.group(9)) if mt.group(9) is not None else None
-    return Payment(day, mt.group(4), Amount(value, currency), numbers, mt.group(8), ref, span=span)
+    return _PAYMENT(day, _shared(mt.group(4)), Amount(value, currency), numbers, mt.group(8), ref, span)
 
 
 _WHOLE_LINE = {"time": _time_node, "expense": _expense_node, "payment": _payment_node}
+
+
+def whole_line(line: str, file: str, number: int):
+    """The node of a one-line time entry, expense or payment at line `number`, or None.
+
+    Its span is the header span the chunk parser gives (the line without trailing blanks).
+    """
+    if len(line) < 12 or line[10] not in " \t" or line[11] in " \t":
+        return None
+    handler = _WHOLE_LINE.get(line[11:20].split(None, 1)[0])
+    if handler is None:
+        return None
+    return handler(line, _SPAN(file, number, 1, number, len(line.rstrip()) + 1))
 
 
 def parse_line(tf, line: str, span: Span | None = None):

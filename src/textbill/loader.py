@@ -28,6 +28,7 @@ class Loaded:
     sources: Sources
     root: Path
     files: list[Path] = field(default_factory=list)
+    cache: object = None  # the ParseCache used, if any (for its statistics)
 
 
 def find_root(start: Path) -> Path:
@@ -74,15 +75,27 @@ def ledger_files(root: Path) -> list[Path]:
 
 def read_source(path: Path, name: str) -> tuple[str | None, Diagnostic | None]:
     """A file's text, or a located diagnostic saying why it cannot be read."""
+    data, problem = read_bytes(path, name)
+    if data is None:
+        return None, problem
+    return decode_source(data, name)
+
+
+def read_bytes(path: Path, name: str) -> tuple[bytes | None, Diagnostic | None]:
+    """A file's bytes, or a located diagnostic saying why it cannot be read."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             return None, error(Span(name, 1), "E006", f"file is too large ({size // (1024 * 1024)} MB)",
                                f"split the ledger into several files of at most {MAX_FILE_BYTES // (1024 * 1024)} MB")
-        data = path.read_bytes()
+        return path.read_bytes(), None
     except OSError as exc:
         return None, error(Span(name, 1), "E006", f"cannot read file: {exc.strerror or exc}",
                            "check that the file exists and is readable")
+
+
+def decode_source(data: bytes, name: str) -> tuple[str | None, Diagnostic | None]:
+    """A file's bytes as normalized text, or a located diagnostic saying why they are not text."""
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         return None, error(Span(name, line), "E006", "this is not a text file (it holds NUL bytes)",
@@ -125,26 +138,111 @@ def _long_lines(text: str, name: str) -> tuple[str, list[Diagnostic]]:
     return ("\n".join(lines) if diags else text), diags
 
 
-def parse_files(root: Path, files: list[Path], sources: Sources):
+def parse_source(name: str, data: bytes):
+    """One file's bytes -> (text, nodes, diagnostics, broken names); text None if it is not text."""
+    text, problem = decode_source(data, name)
+    diags: list[Diagnostic] = [problem] if problem else []
+    if text is None:
+        return None, [], diags, {("unreadable", name)}
+    parsed, long_diags = _long_lines(text, name)
+    diags.extend(long_diags)
+    nodes, file_diags, broken = parse_text(parsed, name)
+    diags.extend(file_diags)
+    return text, nodes, diags, broken
+
+
+# Parsing in a process pool pays for the pool's start and for sending the nodes back
+# only above this much text to parse, in at least two files (measured: bench/README.md).
+PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+
+
+def _parse_in_worker(job: tuple[str, bytes]) -> bytes:
+    from .cache import dumps
+
+    name, data = job
+    _, nodes, diags, broken = parse_source(name, data)
+    return dumps((nodes, diags, broken))
+
+
+def _parse_all(jobs: list[tuple[str, bytes]], workers: int | None):
+    """Parse files, in parallel when it pays; yields (text, nodes, diags, broken) in order."""
+    size = sum(len(data) for _, data in jobs)
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    workers = min(workers, len(jobs))
+    if workers > 1 and size >= PARALLEL_MIN_BYTES:
+        import multiprocessing
+
+        from .cache import loads
+
+        try:
+            ctx = multiprocessing.get_context("fork")
+            pool = ctx.Pool(workers)
+        except (OSError, ValueError):
+            pool = None
+        if pool is not None:
+            # biggest files first, so that no worker is left with a large file at the end
+            order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][1]))
+            results: dict[int, tuple] = {}
+            try:
+                for i, payload in zip(order, pool.imap(_parse_in_worker, [jobs[i] for i in order])):
+                    results[i] = loads(payload)
+            finally:
+                pool.terminate()
+            for i, (name, data) in enumerate(jobs):
+                nodes, diags, broken = results[i]
+                text, _ = decode_source(data, name)
+                yield text, nodes, diags, broken
+            return
+    for name, data in jobs:
+        yield parse_source(name, data)
+
+
+def parse_files(root: Path, files: list[Path], sources: Sources, cache=None, workers: int | None = None):
+    """Read and parse every file; served from the parse cache where a file is unchanged."""
+    from .cache import file_key
+
     nodes: list = []
     diags: list[Diagnostic] = []
     broken: set = set()
+    per_file: list = []  # per file: a diagnostic (unreadable), a cached result, or a job index
+    jobs: list[tuple[str, bytes]] = []
     for path in files:
         name = display_name(path)
-        text, problem = read_source(path, name)
-        if problem:
-            diags.append(problem)
-            if text is None:
-                broken.add(("unreadable", name))
-                continue
-        sources.add(name, text)
-        text, long_diags = _long_lines(text, name)
-        diags.extend(long_diags)
-        file_nodes, file_diags, file_broken = parse_text(text, name)
+        data, problem = read_bytes(path, name)
+        if data is None:
+            per_file.append(("unreadable", name, problem))
+            continue
+        key = file_key(name, data) if cache is not None and cache.enabled else None
+        hit = cache.get(key) if key is not None else None
+        if hit is not None:
+            sources.add_lazy(name, _decoder(data, name))
+            per_file.append(("cached", name, hit))
+        else:
+            per_file.append(("parse", name, (len(jobs), key)))
+            jobs.append((name, data))
+    parsed = list(_parse_all(jobs, workers)) if jobs else []
+    for kind, name, value in per_file:
+        if kind == "unreadable":
+            diags.append(value)
+            broken.add(("unreadable", name))
+            continue
+        if kind == "cached":
+            file_nodes, file_diags, file_broken = value
+        else:
+            index, key = value
+            text, file_nodes, file_diags, file_broken = parsed[index]
+            if text is not None:
+                sources.add(name, text)
+                if key is not None:
+                    cache.put(key, file_nodes, file_diags, file_broken)
         nodes.extend(file_nodes)
         diags.extend(file_diags)
         broken |= file_broken
     return nodes, diags, broken
+
+
+def _decoder(data: bytes, name: str):
+    return lambda: decode_source(data, name)[0]
 
 
 def build_ledger(root: Path, nodes: list, config: m.Config, files: list[str], broken=frozenset()) -> m.Ledger:
@@ -180,8 +278,13 @@ def build_ledger(root: Path, nodes: list, config: m.Config, files: list[str], br
     )
 
 
-def load(path: Path) -> Loaded:
-    """Read a ledger folder or a single `.bill` file."""
+def load(path: Path, cache: bool = True, workers: int | None = None) -> Loaded:
+    """Read a ledger folder or a single `.bill` file.
+
+    cache: serve unchanged files from the parse cache in ROOT/.textbill/cache (False: parse
+    everything, read and write nothing).  workers: processes for a cold parse (default: CPUs).
+    """
+    from .cache import ParseCache
     from .config import read_config
 
     path = Path(path)
@@ -194,7 +297,10 @@ def load(path: Path) -> Loaded:
     if not files:
         diags.append(error(None, "E007", f"no .bill files in {display_name(path)}",
                            "create one, for example with 'textbill init', or point -f at a ledger"))
-    nodes, parse_diags, broken = parse_files(root, files, sources)
+    store = ParseCache(root, enabled=cache) if cache else None
+    nodes, parse_diags, broken = parse_files(root, files, sources, store, workers)
+    if store is not None:
+        store.prune()
     diags.extend(parse_diags)
     ledger = build_ledger(root, nodes, config, [display_name(f) for f in files], broken)
-    return Loaded(ledger, diags, sources, root, files)
+    return Loaded(ledger, diags, sources, root, files, store)

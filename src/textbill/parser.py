@@ -684,7 +684,13 @@ def parse_text(text: str, filename: str):
     cp = _ChunkParser(filename)
     nodes = []
     broken: set[tuple[str, str]] = set()
+    whole_line = fastpath.whole_line if FAST_PATH else None
     for first, lines in split_chunks(text):
+        if whole_line is not None and lines is not None and len(lines) == 1:
+            node = whole_line(lines[0], filename, first)
+            if node is not None:
+                nodes.append(node)
+                continue
         if lines is None:
             line = text.split("\n")[first - 1]
             col = len(line) - len(line.lstrip()) + 1

@@ -42,9 +42,12 @@ class Analysis:
         return replay(self.ledger, self.books, as_of)
 
 
-def analyze(path: Path, extra_checks=()) -> Analysis:
-    """Everything `textbill check` reports, and the computed documents."""
-    loaded = load(path)
+def analyze(path: Path, extra_checks=(), cache: bool = True) -> Analysis:
+    """Everything `textbill check` reports, and the computed documents.
+
+    cache: unchanged files come from the parse cache (False: `--no-cache`).
+    """
+    loaded = load(path, cache=cache)
     ledger = loaded.ledger
     diags = list(loaded.diagnostics)
     diags.extend(run_checks(ledger))

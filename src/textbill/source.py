@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,20 +25,32 @@ class Span:
 
 
 class Sources:
-    """The text of every file read in a run, for quoting lines in diagnostics."""
+    """The text of every file read in a run, for quoting lines in diagnostics.
+
+    A file's lines are split only when a diagnostic quotes one of them, and a file
+    served from the parse cache is not even decoded until then (add_lazy).
+    """
 
     def __init__(self) -> None:
         self._texts: dict[str, str] = {}
+        self._lazy: dict[str, Callable[[], str | None]] = {}
         self._lines: dict[str, list[str]] = {}
 
     def add(self, name: str, text: str) -> None:
         self._texts[name] = text
+        self._lazy.pop(name, None)
+        self._lines.pop(name, None)
+
+    def add_lazy(self, name: str, load: Callable[[], str | None]) -> None:
+        """A file whose text is made (decoded) only when it is asked for."""
+        self._texts.pop(name, None)
+        self._lazy[name] = load
         self._lines.pop(name, None)
 
     def line(self, name: str, number: int) -> str | None:
         lines = self._lines.get(name)
         if lines is None:
-            text = self._texts.get(name)
+            text = self.text(name)
             if text is None:
                 return None
             lines = self._lines[name] = text.split("\n")
@@ -46,10 +59,15 @@ class Sources:
         return None
 
     def __contains__(self, name: str) -> bool:
-        return name in self._texts
+        return name in self._texts or name in self._lazy
 
     def text(self, name: str) -> str | None:
-        return self._texts.get(name)
+        text = self._texts.get(name)
+        if text is None and name in self._lazy:
+            text = self._lazy.pop(name)()
+            if text is not None:
+                self._texts[name] = text
+        return text
 
 
 _TOKEN_RE = re.compile(r'"(?:\\.|[^"\\\n])*"|;.*|[^\s;]+')
