@@ -315,7 +315,7 @@ class Watcher:
 
     def __init__(self, ledger: Path, out_dir: Path | None = None, *, port: int = 8000, host: str = "127.0.0.1",
                  as_of: Callable[[], date] = date.today, debounce: float = DEBOUNCE,
-                 log: Callable[[str], None] = lambda s: None, pdf: bool = False):
+                 log: Callable[[str], None] = lambda s: None, pdf: bool = False, cache: bool = True):
         from .config import read_config
         from .source import Sources
 
@@ -332,6 +332,7 @@ class Watcher:
         self.debounce = debounce
         self.log = log
         self.pdf = pdf
+        self.cache = cache
         self.preview = Preview()
         self.server = PreviewServer((host, port), self.out_dir, self.preview)
         self.host, self.port = self.server.server_address[:2]
@@ -479,7 +480,7 @@ class Watcher:
         themes = self.themes
         theme_only = bool(changed) and self._analysis is not None and all(
             any(d == Path(p).resolve() or d in Path(p).resolve().parents for d in themes) for p in changed)
-        analysis = self._analysis if theme_only else analyze(self.ledger)
+        analysis = self._analysis if theme_only else analyze(self.ledger, cache=self.cache)
         analyzed = time.perf_counter()
         errors = [d for d in analysis.diagnostics if d.is_error]
         warnings = len(analysis.diagnostics) - len(errors)
@@ -585,11 +586,12 @@ class _Events:
 
 
 def serve(ledger: Path, out_dir: Path | None, port: int, as_of: Callable[[], date], *,
-          open_browser: bool = True, pdf: bool = False, log: Callable[[str], None] = print) -> None:
+          open_browser: bool = True, pdf: bool = False, cache: bool = True,
+          log: Callable[[str], None] = print) -> None:
     """Run until interrupted (Ctrl-C or SIGTERM)."""
     import signal
 
-    watcher = Watcher(ledger, out_dir, port=port, as_of=as_of, log=log, pdf=pdf)
+    watcher = Watcher(ledger, out_dir, port=port, as_of=as_of, log=log, pdf=pdf, cache=cache)
     stop = threading.Event()
 
     def on_signal(signum, frame):

@@ -38,7 +38,7 @@ def watch(ctx: Ctx, ledger_arg, port, out, pdf, no_open, as_of):
 
     try:
         serve(path, Path(out) if out else None, port, (lambda: day) if day else (lambda: today(None)),
-              open_browser=not no_open, pdf=pdf, log=log)
+              open_browser=not no_open, pdf=pdf, cache=not ctx.no_cache, log=log)
     except OSError as exc:
         if exc.errno in (98, 48, 10048):  # address in use (Linux, macOS, Windows)
             raise click.UsageError(f"port {port} is in use; choose another with --port, or --port 0 for a free one")
