@@ -1,6 +1,7 @@
 """Invoice computation: lines, tax groups, totals, due dates (LANGUAGE.md 5.1-5.8, 5.17)."""
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -157,6 +158,18 @@ class _Index:
         for table in (self.times, self.expenses, self.dones):
             for entries in table.values():
                 entries.sort(key=lambda e: e.date)
+        self._days: dict[tuple[int, str], list[date]] = {}
+
+    def between(self, table: dict, ref: str, period: m.Period) -> list:
+        """The entries of table[ref] dated inside period, in order (a slice: no scan of the rest)."""
+        entries = table.get(ref)
+        if not entries:
+            return []
+        key = (id(table), ref)
+        days = self._days.get(key)
+        if days is None:
+            days = self._days[key] = [e.date for e in entries]
+        return entries[bisect_left(days, period.start):bisect_right(days, period.end)]
 
 
 def issue_order(ledger: m.Ledger) -> list[m.Invoice]:
@@ -292,8 +305,8 @@ class _Computer:
 
         if pricing.kind in ("fixed", "value"):
             shares = milestone_shares(sow, currency)
-            for dn in self.index.dones.get(sow.ref, ()):
-                if dn.date not in period or dn.milestone not in shares:
+            for dn in self.index.between(self.index.dones, sow.ref, period):
+                if dn.milestone not in shares:
                     continue
                 if not self._take(("done", id(dn)), inv, dn.span, conflicts):
                     continue
@@ -308,9 +321,7 @@ class _Computer:
 
         if pricing.kind == "hourly":
             rate = pricing.amount.value
-            for t in self.index.times.get(sow.ref, ()):
-                if t.date not in period:
-                    continue
+            for t in self.index.between(self.index.times, sow.ref, period):
                 if not self._take(("time", id(t)), inv, t.span, conflicts):
                     continue
                 minutes = round_up(t.minutes, sow.increment)
@@ -324,9 +335,7 @@ class _Computer:
                                         "increment": sow.increment, "rate": rate, "currency": price_ccy,
                                         "fx": conv, "exact": value}))
 
-        for e in self.index.expenses.get(sow.ref, ()):
-            if e.date not in period:
-                continue
+        for e in self.index.between(self.index.expenses, sow.ref, period):
             if not self._take(("expense", id(e)), inv, e.span, conflicts):
                 continue
             base = e.amount.value * (1 + (e.markup or ZERO) / 100)

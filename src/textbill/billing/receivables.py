@@ -120,6 +120,7 @@ class _Replay:
         self.as_of = as_of
         self.rates = Rates(ledger.fxs)
         self.states: dict[str, InvoiceState] = {}
+        self.by_account: dict[tuple[str, str], list[InvoiceState]] = defaultdict(list)  # (client, currency)
         self.credit: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
         self.credit_source: dict[tuple[str, str], m.Payment] = {}
         self.events: list[Event] = []
@@ -128,8 +129,7 @@ class _Replay:
 
     def open_invoices(self, client: str, currency: str) -> list[InvoiceState]:
         """A client's open invoices in a currency, oldest due date first, then number."""
-        found = [s for s in self.states.values()
-                 if s.client == client and s.currency == currency and s.is_open]
+        found = [s for s in self.by_account.get((client, currency), ()) if s.is_open]
         found.sort(key=lambda s: (s.doc.due, s.doc.seq or 0, s.number))
         return found
 
@@ -154,6 +154,7 @@ class _Replay:
     def on_invoice(self, doc: InvoiceDoc) -> None:
         state = InvoiceState(doc, outstanding=doc.total)
         self.states[doc.number] = state
+        self.by_account[(state.client, doc.currency)].append(state)
         self.events.append(Event(doc.date, "invoice", doc.number, doc.total, state.client, doc.currency))
         key = (state.client, doc.currency)
         if self.credit[key] > 0:
@@ -300,9 +301,14 @@ def check_receivables(ledger: m.Ledger, books: Books) -> list[Diagnostic]:
     """Diagnostics of the replay over the whole ledger: currency problems and overpayments."""
     rec = replay(ledger, books, date.max)
     diags = list(rec.diagnostics)
+    by_client: dict[str, list[m.Payment]] | None = None
     for (client, currency), left in rec.credit.items():
         if left > 0:
-            payments = [p for p in ledger.payments if p.client == client]
+            if by_client is None:
+                by_client = defaultdict(list)
+                for p in ledger.payments:
+                    by_client[p.client].append(p)
+            payments = by_client.get(client, [])
             where = payments[-1].span if payments else None
             diags.append(warning(where, "W164", f"client '{client}' has paid {left} {currency} more than all "
                                  f"its invoices: an overpayment, kept as client credit",
