@@ -45,6 +45,9 @@ TEMPLATES = {
 LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
               ".svg": "image/svg+xml", ".webp": "image/webp"}
 MAX_LOGO_BYTES = 2 * 1024 * 1024
+# theme files that no document uses (the dashboard's and the reminder e-mails'): editing them
+# must not re-render every invoice
+NOT_DOCUMENTS = ("dashboard", "client", "site.", "reminders", "__pycache__")
 
 
 class ThemeError(Exception):
@@ -89,13 +92,13 @@ class Theme:
         return None
 
     def files(self) -> list[tuple[str, Path]]:
-        """(name, path) of every file the theme may use, the first of equal names winning."""
+        """(name, path) of every file the documents may use (not the dashboard's or the reminders')."""
         seen: dict[str, Path] = {}
         for folder in self.dirs:
             for dirpath, dirnames, filenames in os.walk(folder):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "__pycache__")
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in NOT_DOCUMENTS)
                 for fname in sorted(filenames):
-                    if fname.startswith("."):
+                    if fname.startswith(".") or fname.startswith(NOT_DOCUMENTS):
                         continue
                     path = Path(dirpath) / fname
                     seen.setdefault(f"{folder.name}:{path.relative_to(folder).as_posix()}", path)

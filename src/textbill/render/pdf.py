@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 from pathlib import Path
 from typing import Iterable
 from urllib.parse import unquote, urlsplit
@@ -95,10 +96,34 @@ def _stylesheet(path: Path, fetcher):
     return css
 
 
+_THEME_STYLE = re.compile(r"<style data-textbill-theme>(.*?)</style>", re.S)
+
+
+def _split_theme_style(html: str) -> tuple[str, str | None]:
+    """The document without its theme stylesheet, and that stylesheet.
+
+    WeasyPrint gets it as a cached *user* stylesheet: parsed once per process instead of once
+    per document, and still below the document's own <style> in the cascade, as a theme's base
+    styles should be."""
+    found = _THEME_STYLE.search(html)
+    if not found:
+        return html, None
+    return html[:found.start()] + html[found.end():], found.group(1)
+
+
+def _inline_stylesheet(text: str, base_url: str | None, fetcher):
+    key = (hashlib.sha256(text.encode("utf-8")).hexdigest(), base_url)
+    css = _css_cache.get(key)
+    if css is None:
+        if len(_css_cache) > 64:
+            _css_cache.clear()
+        css = _weasyprint().CSS(string=text, base_url=base_url, url_fetcher=fetcher, font_config=_fonts)
+        _css_cache[key] = css
+    return css
+
+
 def _theme_of(html: str, base_url: str | None):
     """The theme a document was rendered with (its `textbill-theme` meta), for its print fonts."""
-    import re
-
     from .html import Theme, ThemeError, bundled_themes, theme_by_name
 
     default = Theme("default", (bundled_themes() / "default",))
@@ -136,11 +161,15 @@ def html_to_pdf(html: str, base_url: str | None = None, *, theme=None, roots: It
     base = base_url
     if base and os.path.isdir(base):
         base = Path(base).resolve().as_uri() + "/"
+    identifier = pdf_identifier(html, sheets)
     try:
+        # the theme's stylesheet is the same in every document: parsed once per process
+        html, theme_css = _split_theme_style(html)
         doc = weasyprint.HTML(string=html, base_url=base, url_fetcher=fetcher)
         css = [_stylesheet(p, fetcher) for p in sheets]
-        data = doc.write_pdf(stylesheets=css, font_config=_fonts, pdf_identifier=pdf_identifier(html, sheets),
-                             uncompressed_pdf=False)
+        if theme_css:
+            css.append(_inline_stylesheet(theme_css, base, fetcher))
+        data = doc.write_pdf(stylesheets=css, font_config=_fonts, pdf_identifier=identifier)
     except weasyprint.urls.FatalURLFetchingError as exc:  # a BaseException, not an Exception
         raise PdfError(f"a resource could not be loaded: {exc}") from exc
     except (OSError, ValueError, TypeError, AssertionError, RuntimeError) as exc:
