@@ -129,6 +129,49 @@ def _page(theme: Theme, stamp: tuple, key: tuple, template: str, context: dict) 
     return page
 
 
+class _Row:
+    """A rendered <tr>: printed as it is, and left out of page fingerprints (its row is in them)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __html__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return "<row>"
+
+
+_ROWS: dict[tuple, _Row] = {}
+
+
+def _with_markup(theme: Theme, stamp: tuple, rows: list[dict], show_client: bool) -> list[dict]:
+    """Each invoice row with its <tr> (dashboard_row.html), rendered only when the row is new."""
+    macro = None
+    out = []
+    for r in rows:
+        key = (theme.dirs, stamp, show_client, repr(r))
+        markup = _ROWS.get(key)
+        if markup is None:
+            if macro is None:
+                env = _environment(theme.dirs, _names(theme))
+                try:
+                    macro = env.get_template("dashboard_row.html").module.row
+                except Exception as exc:  # noqa: BLE001 - as _render: a user theme's mistake names itself
+                    if not theme.user:
+                        raise
+                    raise ThemeError(f"theme '{theme.name}': template dashboard_row.html: "
+                                     f"{type(exc).__name__}: {exc}") from exc
+            markup = _Row(str(macro(r, show_client)).strip())
+            if len(_ROWS) >= _PAGES_MAX:
+                _ROWS.clear()
+            _ROWS[key] = markup
+        out.append({**r, "markup": markup})
+    return out
+
+
 def _source(theme: Theme, name: str) -> bytes:
     path = theme.find(name)
     if path is None:
@@ -802,7 +845,7 @@ def render_site(analysis, rec, docs: list[DocRef]) -> dict[str, bytes]:
     for cid in sorted(ledger.clients):
         prefix = "../"
         client = ledger.clients[cid]
-        rows = site.invoice_rows(prefix, cid)
+        rows = _with_markup(theme, stamp, site.invoice_rows(prefix, cid), False)
         ctx = site.base(prefix, "client")
         ctx.update(
             client={"id": cid, "name": client.name, "address": client.address, "contact": client.contact,
@@ -820,7 +863,7 @@ def render_site(analysis, rec, docs: list[DocRef]) -> dict[str, bytes]:
         out[path] = _page(theme, stamp, (root, path), "client.html", ctx)
 
     prefix = ""
-    rows = site.invoice_rows(prefix)
+    rows = _with_markup(theme, stamp, site.invoice_rows(prefix), True)
     ctx = site.base(prefix, "dashboard")
     ctx.update(
         totals=site.totals(), by_client=site.by_client(prefix), aging=site.aging(), monthly=site.monthly(),
