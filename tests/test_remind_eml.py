@@ -419,3 +419,13 @@ def test_a_recorded_entry_reads_back_as_written(tmp_path, number, step):
     loaded = load(tmp_path / "r.bill")
     assert [(r.date, r.invoice, r.step) for r in loaded.ledger.reminded] == [(date(2026, 3, 2), number, step)]
     assert not [d for d in loaded.diagnostics if d.code.startswith("E0")], loaded.diagnostics
+
+
+def test_theme_templates_run_sandboxed(tmp_path, no_pdf):
+    folder = make_ledger(tmp_path / "ledger", yaml="theme: t\n")
+    (folder / "t" / "reminders").mkdir(parents=True)
+    (folder / "t" / "reminders" / "firm.txt").write_text(
+        "Subject: x\n{{ company.__class__.__init__.__globals__ }}\n", encoding="utf-8")
+    r = run("remind", "-f", folder, "--as-of", "2026-03-02")
+    assert r.exit_code == 2
+    assert "unsafe" in r.stderr or "not safely" in r.stderr or "access" in r.stderr

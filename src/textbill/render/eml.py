@@ -30,6 +30,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 
 from .. import model as m
 from ..billing.reminders import Reminder
@@ -86,8 +87,9 @@ class Templates:
         loader = jinja2.FileSystemLoader([str(d / "reminders") for d in dirs])
         common = dict(loader=loader, undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                       trim_blocks=True, lstrip_blocks=True)
-        self.text = jinja2.Environment(autoescape=False, **common)
-        self.html = jinja2.Environment(autoescape=True, **common)
+        # sandboxed, as for the invoice templates: a theme inside a ledger is data, not code
+        self.text = SandboxedEnvironment(autoescape=False, **common)
+        self.html = SandboxedEnvironment(autoescape=True, **common)
         for env in (self.text, self.html):
             env.filters["day"] = long_date
 
