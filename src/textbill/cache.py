@@ -169,6 +169,51 @@ def file_key(name: str, data: bytes) -> str:
     return h.hexdigest()
 
 
+def check_key(path: Path, file_keys: list[str], config_text: str | None, lock_text: str | None) -> str:
+    """Every input of `textbill check` but the logo's existence (a probe, checked on reading)."""
+    h = hashlib.sha256(code_digest().encode())
+    for part in (os.getcwd(), str(Path(path).resolve()), str(path)):
+        h.update(part.encode("utf-8", "surrogatepass") + b"\0")
+    for key in file_keys:
+        h.update(key.encode("utf-8", "surrogatepass") + b"\0")
+    for text in (config_text, lock_text):
+        h.update(b"-" if text is None else b"+" + text.encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def current_check_key(path: Path):
+    """(key, root, sources) of a ledger as it is now, reading every file once; None if unreadable."""
+    from .config import read_config
+    from .loader import LOCK_NAME, decode_source, display_name, ledger_files, read_bytes
+    from .source import Sources
+
+    path = Path(path)
+    root = path if path.is_dir() else path.parent
+    sources = Sources()
+    keys = []
+    for file in ledger_files(path):
+        name = display_name(file)
+        data, _ = read_bytes(file, name)
+        if data is None:
+            return None
+        keys.append(file_key(name, data))
+        sources.add_lazy(name, (lambda d, n: lambda: decode_source(d, n)[0])(data, name))
+    config_name = display_name(root / "textbill.yaml")
+    read_config(root, sources)
+    config_text = sources.text(config_name) if config_name in sources else None
+    lock_path = root / LOCK_NAME
+    try:
+        lock_text = lock_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        lock_text = None
+    except (OSError, UnicodeDecodeError):
+        return None
+    if lock_text:
+        sources.add(display_name(lock_path), lock_text)
+    return check_key(path, keys, config_text, lock_text), root, sources
+
+
 # ---------------------------------------------------------------------------- the store
 
 class ParseCache:
@@ -178,6 +223,7 @@ class ParseCache:
         self.dir = Path(root) / CACHE_DIR
         self.enabled = enabled
         self.used: set[str] = set()
+        self.keys: list[str] = []  # the key of every file read, in order (for the check cache)
         self.hits = 0
         self.misses = 0
         self.written = 0

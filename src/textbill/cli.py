@@ -183,10 +183,7 @@ def check(ctx: Ctx, ledger_pos, fmt, strict):
         click.echo(format_json(diags))
     else:
         print_diagnostics(analysis)
-        ledger = analysis.ledger
-        counts = ", ".join(_count(n, what) for n, what in (
-            (len(analysis.loaded.files), "file"), (len(ledger.directives), "directive"),
-            (len(analysis.books.invoices), "invoice")))
+        counts = ", ".join(_count(n, what) for n, what in zip(analysis.counts(), ("file", "directive", "invoice")))
         click.echo(f"{counts}: {summary(diags)}", err=True)
     failed = has_errors(diags) or (strict and diags)
     sys.exit(1 if failed else 0)

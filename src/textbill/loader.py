@@ -211,8 +211,12 @@ def parse_files(root: Path, files: list[Path], sources: Sources, cache=None, wor
         data, problem = read_bytes(path, name)
         if data is None:
             per_file.append(("unreadable", name, problem))
+            if cache is not None:
+                cache.keys.append("unreadable:" + name)
             continue
         key = file_key(name, data) if cache is not None and cache.enabled else None
+        if cache is not None:
+            cache.keys.append(key or "")
         hit = cache.get(key) if key is not None else None
         if hit is not None:
             sources.add_lazy(name, _decoder(data, name))

@@ -38,15 +38,24 @@ class Analysis:
     def ok(self) -> bool:
         return not has_errors(self.diagnostics)
 
+    def counts(self) -> tuple[int, int, int]:
+        """Files, directives and invoices, as `textbill check` reports them."""
+        return len(self.loaded.files), len(self.ledger.directives), len(self.books.invoices)
+
     def receivables(self, as_of: date) -> Receivables:
         return replay(self.ledger, self.books, as_of)
 
 
-def analyze(path: Path, extra_checks=(), cache: bool = True) -> Analysis:
+def analyze(path: Path, extra_checks=(), cache: bool = True, _check_cache: bool = True) -> Analysis:
     """Everything `textbill check` reports, and the computed documents.
 
-    cache: unchanged files come from the parse cache (False: `--no-cache`).
+    cache: unchanged files come from the parse cache, and an unchanged ledger's diagnostics
+    from the check cache (False: `--no-cache`).
     """
+    if cache and _check_cache and not extra_checks:
+        hit = _from_check_cache(path)
+        if hit is not None:
+            return hit
     loaded = load(path, cache=cache)
     ledger = loaded.ledger
     diags = list(loaded.diagnostics)
@@ -60,7 +69,72 @@ def analyze(path: Path, extra_checks=(), cache: bool = True) -> Analysis:
         diags.extend(check(loaded, books))
     diags = narrow(_dedupe(diags), loaded.sources)
     diags.sort(key=sort_key)
-    return Analysis(loaded, books, diags)
+    analysis = Analysis(loaded, books, diags)
+    if cache and not extra_checks and loaded.cache is not None:
+        _to_check_cache(path, analysis)
+    return analysis
+
+
+class _Cached(Analysis):
+    """An unchanged ledger: diagnostics from the check cache; the rest computed if asked for."""
+
+    def __init__(self, path: Path, root: Path, sources: Sources, diagnostics: list[Diagnostic],
+                 counts: tuple[int, int, int]):
+        self.path, self._root, self._sources = path, root, sources
+        self.diagnostics, self._counts, self._full = diagnostics, counts, None
+
+    def _analysis(self) -> Analysis:
+        if self._full is None:
+            self._full = analyze(self.path, cache=True, _check_cache=False)
+        return self._full
+
+    loaded = property(lambda self: self._analysis().loaded)
+    books = property(lambda self: self._analysis().books)
+    sources = property(lambda self: self._sources)
+    root = property(lambda self: self._root)
+
+    def counts(self) -> tuple[int, int, int]:
+        return self._counts
+
+
+def _from_check_cache(path: Path) -> Analysis | None:
+    from .cache import ParseCache, current_check_key
+
+    try:
+        current = current_check_key(path)
+        if current is None:
+            return None
+        key, root, sources = current
+        hit = ParseCache(root).get_check(key)
+    except Exception:  # noqa: BLE001 - the cache is an optimisation; any problem means: compute
+        return None
+    if hit is None:
+        return None
+    diagnostics, counts = hit
+    return _Cached(path, root, sources, diagnostics, counts)
+
+
+def _to_check_cache(path: Path, analysis: Analysis) -> None:
+    from .cache import check_key
+    from .loader import LOCK_NAME, display_name
+
+    loaded = analysis.loaded
+    store = loaded.cache
+    if not store.enabled or len(store.keys) != len(loaded.files):
+        return
+    sources = loaded.sources
+    config_name = display_name(loaded.root / "textbill.yaml")
+    lock_name = display_name(loaded.root / LOCK_NAME)
+    lock_text = sources.text(lock_name) if lock_name in sources else None
+    if lock_text is None and (loaded.root / LOCK_NAME).exists():
+        lock_text = ""
+    key = check_key(path, store.keys, sources.text(config_name) if config_name in sources else None,
+                    lock_text)
+    company = analysis.ledger.company
+    probes = ()
+    if company is not None and company.logo:
+        probes = ((company.logo, (loaded.root / company.logo).is_file()),)
+    store.put_check(key, analysis.diagnostics, analysis.counts(), probes)
 
 
 def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
