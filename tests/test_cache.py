@@ -1,0 +1,236 @@
+"""The parse cache and the check cache: used when valid, ignored when not, never trusted blindly."""
+from __future__ import annotations
+
+import os
+import pickle
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from textbill import cache as cache_mod
+from textbill import pipeline
+from textbill.cache import CACHE_DIR, ParseCache, dumps, loads
+from textbill.loader import load
+
+LEDGER = '''company me "Me Ltd"
+  currency USD
+
+client acme "Acme"
+
+sow acme/web "Web"
+  hourly 100 USD
+
+2026-01-05 time acme/web 3h "Kickoff"
+2026-01-06 time acme/web 09:00-12:30 "Wireframes" #design
+2026-01-07 expense acme/web 120.00 USD "Photos" markup 10%
+2026-01-31 invoice INV-2026-0001 acme
+  note "Thanks"
+2026-02-10 payment acme 100.00 for INV-2026-0001 via card
+'''
+
+
+@pytest.fixture
+def ledger(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.bill").write_text(LEDGER, encoding="utf-8")
+    (tmp_path / "b.bill").write_text('2026-01-08 time acme/web 1h "More"\n', encoding="utf-8")
+    return tmp_path
+
+
+def _entries(root: Path, kind: str = "parse") -> list[Path]:
+    folder = root / CACHE_DIR
+    return sorted(folder.glob(f"{kind}-*.pickle")) if folder.is_dir() else []
+
+
+def _same(a, b):
+    assert a.ledger.directives == b.ledger.directives
+    assert [n.span for n in a.ledger.directives] == [n.span for n in b.ledger.directives]
+    assert a.diagnostics == b.diagnostics
+
+
+def test_second_load_comes_from_the_cache_and_equals_a_fresh_parse(ledger):
+    first = load(ledger)
+    assert first.cache.misses == 2 and first.cache.written == 2
+    second = load(ledger)
+    assert second.cache.hits == 2 and second.cache.written == 0
+    _same(second, load(ledger, cache=False))
+
+
+def test_no_cache_reads_and_writes_nothing(ledger):
+    loaded = load(ledger, cache=False)
+    assert loaded.cache is None
+    assert not (ledger / ".textbill").exists()
+    pipeline.analyze(ledger, cache=False)
+    assert not (ledger / ".textbill").exists()
+
+
+def test_cli_no_cache_flag(ledger):
+    run = subprocess.run([sys.executable, "-m", "textbill", "check", "--no-cache", str(ledger)],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert not (ledger / ".textbill").exists()
+    run = subprocess.run([sys.executable, "-m", "textbill", "check", str(ledger)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert _entries(ledger) and _entries(ledger, "check")
+
+
+def test_a_one_file_edit_parses_only_that_file(ledger):
+    load(ledger)
+    (ledger / "b.bill").write_text('2026-01-08 time acme/web 2h "More"\n', encoding="utf-8")
+    again = load(ledger)
+    assert (again.cache.hits, again.cache.misses) == (1, 1)
+    assert [t.minutes for t in again.ledger.times][-1] == 120
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "other-key", "foreign-class", "wrong-type"])
+def test_a_corrupt_or_tampered_entry_is_ignored(ledger, damage):
+    load(ledger)
+    entry = _entries(ledger)[0]
+    data = entry.read_bytes()
+    if damage == "garbage":
+        entry.write_bytes(b"\x80\x05not a pickle at all")
+    elif damage == "truncated":
+        entry.write_bytes(data[: len(data) // 2])
+    elif damage == "empty":
+        entry.write_bytes(b"")
+    elif damage == "other-key":
+        fmt, key, nodes, diags, broken = loads(data)
+        entry.write_bytes(dumps((fmt, "0" * 64, nodes, diags, broken)))
+    elif damage == "foreign-class":
+        # a pickle that would run a command if it were unpickled without restrictions
+        entry.write_bytes(pickle.dumps(_Evil()))
+    elif damage == "wrong-type":
+        fmt, key, nodes, diags, broken = loads(data)
+        entry.write_bytes(dumps((fmt, key, nodes + ["not a node"], diags, broken)))
+    again = load(ledger)
+    assert again.cache.misses == 1
+    assert not (ledger / "pwned").exists()
+    _same(again, load(ledger, cache=False))
+
+
+class _Evil:
+    def __reduce__(self):
+        return (os.system, ("touch pwned",))
+
+
+def test_the_restricted_unpickler_refuses_any_other_global():
+    with pytest.raises(pickle.UnpicklingError):
+        loads(pickle.dumps(_Evil()))
+    with pytest.raises(pickle.UnpicklingError):
+        loads(pickle.dumps(Path("x")))
+
+
+def test_stale_entries_of_another_parser_are_not_used(ledger, monkeypatch):
+    load(ledger)
+    cache_mod.parser_digest.cache_clear()
+    monkeypatch.setattr(cache_mod, "FORMAT", cache_mod.FORMAT + 100)
+    try:
+        again = load(ledger)
+        assert again.cache.hits == 0 and again.cache.misses == 2
+    finally:
+        cache_mod.parser_digest.cache_clear()
+
+
+def test_a_read_only_ledger_still_checks(ledger):
+    if os.geteuid() == 0:
+        pytest.skip("root writes anywhere")
+    ledger.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        analysis = pipeline.analyze(ledger)
+        assert analysis.ok
+        assert not (ledger / ".textbill").exists()
+    finally:
+        ledger.chmod(stat.S_IRWXU)
+
+
+def test_an_unwritable_cache_folder_only_turns_the_cache_off(ledger):
+    (ledger / ".textbill").write_text("a file where the cache folder would be")
+    analysis = pipeline.analyze(ledger)
+    assert analysis.ok
+    _same(analysis, pipeline.analyze(ledger, cache=False))
+
+
+def test_parse_diagnostics_and_broken_names_are_cached(ledger):
+    (ledger / "c.bill").write_text('client bad "x"\n  terms sometimes\n2026-02-30 time acme/web 1h\n',
+                                   encoding="utf-8")
+    first = load(ledger)
+    second = load(ledger)
+    assert second.cache.hits == 3
+    assert first.diagnostics == second.diagnostics and first.diagnostics
+    assert first.ledger.broken == second.ledger.broken and ("client", "bad") in second.ledger.broken
+
+
+def test_diagnostics_quote_lines_of_cached_files(ledger):
+    (ledger / "c.bill").write_text("2026-01-09 time acme/nope 1h\n", encoding="utf-8")
+    load(ledger)
+    run = subprocess.run([sys.executable, "-m", "textbill", "check", str(ledger)], capture_output=True, text=True)
+    assert "2026-01-09 time acme/nope 1h" in run.stderr and "E102" in run.stderr
+
+
+# ---------------------------------------------------------------------------- the check cache
+
+def test_an_unchanged_ledger_is_checked_from_the_check_cache(ledger):
+    fresh = pipeline.analyze(ledger)
+    cached = pipeline.analyze(ledger)
+    assert type(cached) is not pipeline.Analysis
+    assert cached.diagnostics == fresh.diagnostics
+    assert cached.counts() == fresh.counts() == (2, len(fresh.ledger.directives), 1)
+    # the rest is computed when something asks for it
+    assert cached.books.invoices.keys() == fresh.books.invoices.keys()
+    assert cached.ledger.directives == fresh.ledger.directives
+
+
+@pytest.mark.parametrize("change", ["bill", "config", "lock", "new-file", "logo"])
+def test_the_check_cache_sees_every_input(ledger, change):
+    (ledger / "a.bill").write_text(LEDGER.replace('  currency USD\n', '  currency USD\n  logo "logo.png"\n'),
+                                   encoding="utf-8")
+    before = pipeline.analyze(ledger)
+    assert any(d.code == "W181" for d in before.diagnostics)
+    if change == "bill":
+        (ledger / "b.bill").write_text('2026-01-08 time acme/nowhere 1h "More"\n', encoding="utf-8")
+    elif change == "config":
+        (ledger / "textbill.yaml").write_text("colour: red\n", encoding="utf-8")
+    elif change == "lock":
+        (ledger / "textbill.lock").write_text("garbage line\n", encoding="utf-8")
+    elif change == "new-file":
+        (ledger / "c.bill").write_text("2026-01-09 time acme/web 1h75m\n", encoding="utf-8")
+    elif change == "logo":
+        (ledger / "logo.png").write_bytes(b"\x89PNG")
+    after = pipeline.analyze(ledger)
+    assert after.diagnostics == pipeline.analyze(ledger, cache=False).diagnostics
+    assert after.diagnostics != before.diagnostics
+
+
+def test_a_tampered_check_entry_is_ignored(ledger):
+    fresh = pipeline.analyze(ledger)
+    for entry in _entries(ledger, "check"):
+        entry.write_bytes(pickle.dumps(_Evil()))
+    again = pipeline.analyze(ledger)
+    assert type(again) is pipeline.Analysis
+    assert again.diagnostics == fresh.diagnostics
+    assert not (ledger / "pwned").exists()
+
+
+def test_old_entries_are_pruned(ledger):
+    for i in range(cache_mod.MAX_UNUSED + 10):
+        (ledger / "b.bill").write_text(f'2026-01-08 time acme/web {i + 1}m "More"\n', encoding="utf-8")
+        load(ledger)
+    assert len(_entries(ledger)) <= cache_mod.MAX_UNUSED + 2
+
+
+def test_parallel_parse_builds_the_same_nodes(tmp_path, monkeypatch):
+    import textbill.loader as loader
+
+    monkeypatch.chdir(tmp_path)
+    lines = "".join(f'2026-01-{d:02d} time acme/web {h}h "Work {h}"\n' for d in range(1, 29) for h in range(1, 9))
+    (tmp_path / "a.bill").write_text(LEDGER, encoding="utf-8")
+    for i in range(3):
+        (tmp_path / f"m{i}.bill").write_text(lines + "2026-13-01 time acme/web 1h\n", encoding="utf-8")
+    monkeypatch.setattr(loader, "PARALLEL_MIN_BYTES", 0)
+    parallel = load(tmp_path, cache=False, workers=2)
+    serial = load(tmp_path, cache=False, workers=1)
+    _same(parallel, serial)
+    assert any(d.code == "E010" for d in parallel.diagnostics)
