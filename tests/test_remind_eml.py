@@ -105,8 +105,10 @@ def no_pdf(monkeypatch):
 
 
 def snapshot(folder: Path) -> dict[str, str]:
+    """The ledger's own files (not textbill's hidden caches and locks) and their content."""
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+            for p in sorted(folder.rglob("*"))
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)}
 
 
 # ---------------------------------------------------------------------------- golden output
