@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from ..cli import (Ctx, as_of_option, emit_json, emit_table, ledger_options, load_clean, main, print_diagnostics,
+from ..cli import (Ctx, _cache_kw, as_of_option, emit_json, emit_table, ledger_options, load_clean, main, print_diagnostics,
                    stderr_is_tty, today)
 from ..diagnostics import closest, format_text
 
@@ -58,7 +58,7 @@ def remind(ctx: Ctx, as_of, out, send, client, record_file, fmt):
         from ..pipeline import analyze
 
         # for the settings and paths; warnings are reported once, by the second reading under the lock
-        analysis = analyze(ctx.ledger_path())
+        analysis = analyze(ctx.ledger_path(), **_cache_kw(ctx))
         if not analysis.ok:
             print_diagnostics(analysis, quiet_warnings=True)
             sys.exit(1)
