@@ -100,3 +100,21 @@ def test_known_edge_cases():
         '2026-01-05 time c/h 3h "x"\n  item "attribute on a time entry"\n',
     ]:
         assert_same(line + "\n")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(lines(), st.sampled_from(["", "; a comment", "  ; indented comment", "   "])),
+                min_size=1, max_size=12))
+def test_fast_path_equals_lark_over_many_lines(many):
+    # line numbers, shared values (days, durations, refs, descriptions) and chunks after blank lines
+    assert_same("\n".join(many) + "\n")
+
+
+def test_shared_values_do_not_leak_between_entries():
+    text = "".join(f'2026-01-0{d} time c/h {length} "Same"\n' for d in range(1, 4)
+                   for length in ("1.5h", "1.50h", "90m", "1h30m", "09:00-10:30"))
+    assert_same(text)
+    nodes, diags, _ = parse_text(text, "t.bill")
+    assert not diags
+    assert {str(n.minutes) for n in nodes} == {"90.0", "90.00", "90"}
+    assert [n.span.line for n in nodes] == list(range(1, 16))
