@@ -188,8 +188,6 @@ def test_plan_late_fee_stays_once_per_invoice(tmp_path):
     assert (r.installment, r.step.name, r.late_fee) == (1, "firm", None)
 
 
-@pytest.mark.xfail(strict=True, reason="engine: a late step of installment k, sent after installment k+1 was "
-                   "due, is counted as k+1's round; see the remind report (change request on reminders.py)")
 def test_plan_late_reminders_of_one_installment_do_not_use_up_the_next(tmp_path):
     extra = PLAN + textwrap.dedent("""
         2026-03-27 reminded INV-2026-0001 friendly

@@ -32,6 +32,20 @@ class Reminder:
         return self.state.number
 
 
+def _current_since(state: InvoiceState, number: int) -> date:
+    """The day installment `number` became the earliest one not yet settled."""
+    plan = state.plan
+    need = sum((i.amount for i in plan.installments[:number - 1]), Decimal(0))
+    if number == 1 or need <= 0:
+        return plan.plan.date
+    total = Decimal(0)
+    for a in sorted((a for a in state.allocations if a.date > plan.plan.date), key=lambda a: a.date):
+        total += a.amount
+        if total >= need:
+            return a.date
+    return plan.plan.date
+
+
 def due_reminders(ledger: m.Ledger, rec: Receivables) -> list[Reminder]:
     as_of = rec.as_of
     company = ledger.company
@@ -58,7 +72,8 @@ def due_reminders(ledger: m.Ledger, rec: Receivables) -> list[Reminder]:
         if state.plan is not None:
             # under a plan each installment starts a new round of steps
             window = due + timedelta(days=min(s.offset for s in policy.steps))
-            recorded = [r for r in recorded if r.date >= window]
+            start = max(window, _current_since(state, installment))
+            recorded = [r for r in recorded if r.date >= start]
         names = {r.step for r in recorded}
         offsets = [s.offset for s in policy.steps if s.name in names]
         done_upto = max(offsets) if offsets else None
