@@ -88,7 +88,8 @@ def due_reminders(ledger: m.Ledger, rec: Receivables) -> list[Reminder]:
         if company and company.late_interest is not None and days > 0:
             interest = late_interest(amount_due, company.late_interest, days, state.currency)
         fee = None
-        if step.late_fee and company and company.late_fee is not None:
+        # a late-fee step skipped because a later one is due passes its fee on
+        if any(s.late_fee for s in candidates) and company and company.late_fee is not None:
             fee_steps = {s.name for s in policy.steps if s.late_fee}
             if not any(r.step in fee_steps for r in sent.get(state.number, [])):
                 fee = company.late_fee
