@@ -114,7 +114,7 @@ class Session:
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
             env=dict(os.environ, PYTHONUNBUFFERED="1"))
         line = self.proc.stderr.readline()
-        m = re.search(r"http://localhost:\d+/", line)
+        m = re.search(r"http://(?:localhost|127\.0\.0\.1):\d+/", line)
         if not m:
             raise SystemExit(f"watch did not start: {line}{self.proc.stderr.read()}")
         self.url = m.group(0)

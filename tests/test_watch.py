@@ -169,7 +169,7 @@ def _start_cli(folder: Path, out: Path) -> tuple[subprocess.Popen, str]:
          "--out", str(out), "--as-of", "2026-02-15"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     line = proc.stderr.readline()
-    m = re.search(r"http://localhost:(\d+)/", line)
+    m = re.search(r"http://(?:localhost|127\.0\.0\.1):(\d+)/", line)
     assert m, line
     return proc, m.group(0)
 

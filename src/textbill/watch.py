@@ -350,7 +350,8 @@ class Watcher:
 
     @property
     def url(self) -> str:
-        host = "localhost" if self.host in ("127.0.0.1", "::1") else self.host
+        # the address itself, not "localhost": a browser trying ::1 first would wait on it
+        host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}/"
 
     # ------------------------------------------------------------------ what to watch

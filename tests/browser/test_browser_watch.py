@@ -28,7 +28,7 @@ def watching(tmp_path):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONUNBUFFERED="1"))
     try:
         first = proc.stderr.readline()
-        match = re.search(r"http://localhost:\d+/", first)
+        match = re.search(r"http://(?:localhost|127\.0\.0\.1):\d+/", first)
         assert match, first
         url = match.group(0)
         deadline = time.monotonic() + 60
