@@ -242,8 +242,7 @@ def _render(job: Job) -> tuple[list[str], list[str]]:
         doc = analysis.books.credits[job.ref]
         html = render_html.render_credit_note(analysis, doc, theme=theme)
         data = _credit_json(doc)
-        rows = [dict(g, tax_label=g["tax"]) for g in data["tax_groups"]]
-        columns = ("tax", "rate", "basis", "tax_amount")
+        rows, columns = data["tax_groups"], ("tax", "rate", "basis", "tax_amount")
     elif job.kind == "statement":
         from .billing.statement import statement
 

@@ -640,7 +640,7 @@ def statement_view(analysis, st) -> dict:
         },
         "entries": entries,
         "aging": aging,
-        "payment": {"bank": company_v["bank"], "methods": company_v["methods"], "reference": st.client.id,
+        "payment": {"bank": company_v["bank"], "methods": company_v["methods"], "reference": "",
                     "instruction": "", "qr": None},
     }
 
