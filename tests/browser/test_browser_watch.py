@@ -22,7 +22,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "example-ledger"
 @pytest.fixture
 def watching(tmp_path):
     ledger = tmp_path / "ledger"
-    shutil.copytree(EXAMPLE, ledger, ignore=shutil.ignore_patterns("build"))
+    shutil.copytree(EXAMPLE, ledger, ignore=shutil.ignore_patterns("build", ".textbill"))
     proc = subprocess.Popen(
         [sys.executable, "-m", "textbill", "watch", str(ledger), "--port", "0", "--no-open", "--as-of", "2026-04-15"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONUNBUFFERED="1"))
@@ -76,11 +76,12 @@ def test_edit_break_fix(browser, watching):
 
     bill = ledger / "clients" / "globex.bill"
     good = bill.read_text()
-    edited = good.replace('client globex "Globex Corporation"', 'client globex "Globex Worldwide"')
-    assert edited != good
+    assert "78.0 h" in body_text(browser)  # hours used of the SOW's cap
+    # new work (issued invoices are locked, so the edit is an entry not invoiced yet)
+    edited = good + '\n2026-04-07 time globex/web-2026 2h "Browser test"\n'
     bill.write_text(edited)
-    wait_text(browser, "Globex Worldwide", timeout=2)  # saved -> refreshed in under two seconds
-    assert browser.find_element(By.TAG_NAME, "h1").text == "Globex Worldwide"
+    wait_text(browser, "80.0 h", timeout=2)  # saved -> refreshed in under two seconds
+    assert "not yet invoiced" in body_text(browser)
 
     # break it: the page shows the error where it happened, with the source line
     bill.write_text(edited.replace("hourly 150.00 USD", "hourly 150.00 USD\n  hourly 160.00 USD"))
@@ -91,6 +92,6 @@ def test_edit_break_fix(browser, watching):
 
     # fix it: the page comes back
     bill.write_text(good)
-    wait_text(browser, "Globex Corporation", timeout=10)
+    wait_text(browser, "78.0 h", timeout=10)
     assert browser.find_elements(By.ID, "textbill-errors") == []
     assert browser.find_element(By.TAG_NAME, "h1").text == "Globex Corporation"
