@@ -17,7 +17,7 @@ from .fx import Rates
 _EPOCH = date(1970, 1, 1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Line:
     """One invoice line, its amount already rounded in the invoice currency."""
 
@@ -35,7 +35,7 @@ class Line:
     detail: dict = field(default_factory=dict, compare=False)  # how the amount came about
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AdjustmentPart:
     """The share of one discount or charge that falls on one tax group."""
 
@@ -45,7 +45,7 @@ class AdjustmentPart:
     how: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaxGroup:
     tax: m.Tax
     net: Decimal
@@ -56,7 +56,7 @@ class TaxGroup:
     parts: tuple[AdjustmentPart, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CompanyTax:
     """The tax of a foreign-currency invoice, shown in the company currency."""
 
@@ -198,6 +198,7 @@ class _Computer:
         self.latest_start: dict[str, date] = {}  # sow ref -> start of its latest invoice period
         self.company_currency = ledger.company.currency if ledger.company else "USD"
         self.missing_fx: set[tuple] = set()
+        self._hourly: dict[tuple, tuple] = {}  # keeps the keyed objects alive, so their ids stay theirs
 
     # ------------------------------------------------------------------ helpers
     def convert(self, value: Decimal, source: str, target: str, day: date, inv: m.Invoice, what: str):
@@ -324,12 +325,26 @@ class _Computer:
             for t in self.index.between(self.index.times, sow.ref, period):
                 if not self._take(("time", id(t)), inv, t.span, conflicts):
                     continue
-                minutes = round_up(t.minutes, sow.increment)
-                value, conv = self.convert(minutes * rate / 60, price_ccy, currency, inv.date, inv,
-                                           f"the rate of SOW '{sow.ref}'")
-                amount = round_money(value, currency) if value is not None else ZERO
+                if price_ccy == currency:
+                    # the same duration at the same rate always comes to the same line: computed once
+                    # per (duration, increment, rate) object, so equal lines also share their numbers
+                    key = (id(t.minutes), id(sow.increment), id(rate), currency)
+                    hit = self._hourly.get(key)
+                    if hit is None:
+                        minutes = round_up(t.minutes, sow.increment)
+                        value = minutes * rate / 60
+                        hit = self._hourly[key] = (minutes, value, round_money(value, currency), minutes / 60,
+                                                   t.minutes, sow.increment, rate)
+                    minutes, value, amount, hours = hit[:4]
+                    conv = None
+                else:
+                    minutes = round_up(t.minutes, sow.increment)
+                    value, conv = self.convert(minutes * rate / 60, price_ccy, currency, inv.date, inv,
+                                               f"the rate of SOW '{sow.ref}'")
+                    amount = round_money(value, currency) if value is not None else ZERO
+                    hours = minutes / 60
                 unit_price = rate * conv[0] if conv else rate
-                out.append(Line("time", t.description or sow.title, minutes / 60, unit_price, amount, tax,
+                out.append(Line("time", t.description or sow.title, hours, unit_price, amount, tax,
                                 t.date, sow.ref, "h", t.tags, sources=(t.span,),
                                 detail={"minutes": t.minutes, "billed_minutes": minutes,
                                         "increment": sow.increment, "rate": rate, "currency": price_ccy,
