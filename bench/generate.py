@@ -315,7 +315,7 @@ def generate(entries: int, out: Path, layout: str = "monthly", years: int = 2, s
     total = n_head + led.n
     if lock:
         subprocess.run([sys.executable, "-m", "textbill", "lock", "-f", str(root), "--no-cache"],
-                       check=True, stdout=subprocess.DEVNULL)
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if peers:
         _peers(out, total, seed)
     return {"directives": total, "files": len(by_file) + 2, "clients": n_clients, "invoices": len(numbered)}

@@ -47,7 +47,11 @@ class Run:
     code: int
 
 
+ENV = None  # the environment of every child (--src puts another textbill first on the path)
+
+
 def measure(cmd: list[str], cwd: Path | None = None, env=None) -> Run:
+    env = env or ENV
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -72,7 +76,7 @@ def ensure_data(data: Path, entries: int) -> Path:
         from generate import generate
 
         print(f"generating {entries} entries in {out} ...", file=sys.stderr)
-        generate(entries, out)
+        generate(entries, out)  # in this process: the textbill it locks with is the one on the path
     return out
 
 
@@ -119,9 +123,16 @@ def main(argv=None) -> None:
     ap.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "textbill-bench")
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--src", type=Path, help="run textbill from this source folder (a snapshot of src/): "
+                                             "the caches key on textbill's code, so a tree that others edit "
+                                             "during the run would turn warm runs cold")
     args = ap.parse_args(argv)
 
+    global ENV
     tb = textbill()
+    if args.src:
+        ENV = dict(os.environ, PYTHONPATH=str(args.src.resolve()))
+        tb = [sys.executable, "-m", "textbill"]
     data = ensure_data(args.data, args.entries)
     ledger = data / "ledger"
     rows: list[tuple[str, Run | None, str]] = []
@@ -152,7 +163,7 @@ def main(argv=None) -> None:
 
     build_note = []
     if not args.no_build:
-        has_build = subprocess.run(tb + ["build", "--help"], capture_output=True).returncode == 0
+        has_build = subprocess.run(tb + ["build", "--help"], capture_output=True, env=ENV).returncode == 0
         if has_build:
             out = Path(tempfile.mkdtemp(prefix="textbill-bench-build-"))
             try:
