@@ -19,7 +19,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "example-ledger"
 def site(tmp_path_factory):
     folder = tmp_path_factory.mktemp("site")
     ledger = folder / "ledger"
-    shutil.copytree(EXAMPLE, ledger)
+    shutil.copytree(EXAMPLE, ledger, ignore=shutil.ignore_patterns("build", ".textbill"))
     analysis = analyze(ledger)
     assert analysis.ok
     build(analysis, folder / "out", date(2026, 4, 15), formats=("html",), jobs=1)
