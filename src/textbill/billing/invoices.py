@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from decimal import ROUND_CEILING, Decimal, localcontext
 
 from .. import model as m
+from ..cache import builder
 from ..checks import Pattern, numbering_patterns, sow_fee
 from ..diagnostics import Diagnostic, error, warning
 from ..money import CONTEXT, ZERO, round_money
@@ -33,6 +34,9 @@ class Line:
     tags: tuple[str, ...] = ()
     sources: tuple = field(default=(), compare=False)  # spans of the entries behind the line
     detail: dict = field(default_factory=dict, compare=False)  # how the amount came about
+
+
+_LINE = builder(Line)  # Line(...) with every field given, without __init__'s per-field setattr
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,11 +348,11 @@ class _Computer:
                     amount = round_money(value, currency) if value is not None else ZERO
                     hours = minutes / 60
                 unit_price = rate * conv[0] if conv else rate
-                out.append(Line("time", t.description or sow.title, hours, unit_price, amount, tax,
-                                t.date, sow.ref, "h", t.tags, sources=(t.span,),
-                                detail={"minutes": t.minutes, "billed_minutes": minutes,
-                                        "increment": sow.increment, "rate": rate, "currency": price_ccy,
-                                        "fx": conv, "exact": value}))
+                out.append(_LINE("time", t.description or sow.title, hours, unit_price, amount, tax,
+                                 t.date, sow.ref, "h", t.tags, (t.span,),
+                                 {"minutes": t.minutes, "billed_minutes": minutes,
+                                  "increment": sow.increment, "rate": rate, "currency": price_ccy,
+                                  "fx": conv, "exact": value}))
 
         for e in self.index.between(self.index.expenses, sow.ref, period):
             if not self._take(("expense", id(e)), inv, e.span, conflicts):
