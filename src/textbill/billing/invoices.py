@@ -337,9 +337,11 @@ class _Computer:
                     if hit is None:
                         minutes = round_up(t.minutes, sow.increment)
                         value = minutes * rate / 60
+                        detail = {"minutes": t.minutes, "billed_minutes": minutes, "increment": sow.increment,
+                                  "rate": rate, "currency": price_ccy, "fx": None, "exact": value}
                         hit = self._hourly[key] = (minutes, value, round_money(value, currency), minutes / 60,
-                                                   t.minutes, sow.increment, rate)
-                    minutes, value, amount, hours = hit[:4]
+                                                   detail, t.minutes, sow.increment, rate)
+                    minutes, value, amount, hours, detail = hit[:5]
                     conv = None
                 else:
                     minutes = round_up(t.minutes, sow.increment)
@@ -347,12 +349,12 @@ class _Computer:
                                                f"the rate of SOW '{sow.ref}'")
                     amount = round_money(value, currency) if value is not None else ZERO
                     hours = minutes / 60
+                    detail = {"minutes": t.minutes, "billed_minutes": minutes, "increment": sow.increment,
+                              "rate": rate, "currency": price_ccy, "fx": conv, "exact": value}
                 unit_price = rate * conv[0] if conv else rate
+                # equal lines share their detail: it is read, never written (explain, e-invoices, lock)
                 out.append(_LINE("time", t.description or sow.title, hours, unit_price, amount, tax,
-                                 t.date, sow.ref, "h", t.tags, (t.span,),
-                                 {"minutes": t.minutes, "billed_minutes": minutes,
-                                  "increment": sow.increment, "rate": rate, "currency": price_ccy,
-                                  "fx": conv, "exact": value}))
+                                 t.date, sow.ref, "h", t.tags, (t.span,), detail))
 
         for e in self.index.between(self.index.expenses, sow.ref, period):
             if not self._take(("expense", id(e)), inv, e.span, conflicts):
