@@ -297,3 +297,25 @@ def test_cli_build_reports_an_unknown_theme(tmp_path):
 def test_state_is_cleared_after_a_build(tmp_path):
     run(make_ledger(tmp_path / "l"), tmp_path / "out")
     assert build_mod._STATE == {}
+
+
+def test_model_json_follows_every_status_change(tmp_path):
+    folder = make_ledger(tmp_path / "l")
+    out = tmp_path / "out"
+    run(folder, out)
+    (folder / "ledger.bill").write_text(LEDGER + '\n2026-04-01 collections FV/2026/0001 "Inkasso GmbH"\n')
+    report = run(folder, out)
+    assert "model.json" in report.written
+    assert json.loads((out / "model.json").read_text())["invoices"][0]["status"] == "collections"
+
+
+def test_statements_from_the_per_client_split_are_the_same():
+    from textbill.billing.statement import statement
+    from textbill.render.json import statement_doc
+
+    a = analyze(Path(__file__).resolve().parents[1] / "example-ledger")
+    rec = a.receivables(AS_OF)
+    split = build_mod.by_client(rec)
+    for cid in a.ledger.clients:
+        whole = statement_doc(statement(a.ledger, rec, cid, None))
+        assert statement_doc(statement(a.ledger, split[cid], cid, None)) == whole

@@ -153,37 +153,60 @@ def _credit_json(credit) -> dict:
     }
 
 
+def _invoice_fingerprint(doc) -> tuple:
+    """Everything of a computed invoice a document shows, as plain values (repr is exact for Decimal)."""
+    lines = [(ln.kind, ln.description, ln.quantity, ln.unit_price, ln.amount, ln.tax, ln.date, ln.sow, ln.unit,
+              ln.tags) for ln in doc.lines]
+    groups = [(g.tax, g.net, g.allowances, g.charges, g.basis, g.tax_amount, g.parts) for g in doc.groups]
+    return (doc.invoice, doc.currency, doc.period, doc.sows, doc.due, lines, groups, doc.net, doc.tax, doc.total,
+            doc.company_tax, doc.seq)
+
+
+def by_client(rec) -> dict:
+    """The receivables split per client: a statement then looks at one client's invoices only
+    (the same figures; billing.statement filters by client itself, but over every invoice)."""
+    from dataclasses import replace
+
+    invoices: dict[str, dict] = {}
+    events: dict[str, list] = {}
+    for number, state in rec.invoices.items():
+        invoices.setdefault(state.client, {})[number] = state
+    for event in rec.events:
+        events.setdefault(event.client, []).append(event)
+    clients = set(invoices) | set(events)
+    return {cid: replace(rec, invoices=invoices.get(cid, {}), events=events.get(cid, [])) for cid in clients}
+
+
 def plan(analysis, rec, items, formats: tuple[str, ...], theme_digest: str) -> list[Job]:
     """Every document of the build with its output name and input hash (cheap: no rendering)."""
     from .billing.statement import statement
-    from .render.json import invoice_doc, overdue_row, statement_doc
+    from .render.json import overdue_row, statement_doc
 
     ledger = analysis.ledger
-    common = (MANIFEST_VERSION, _code_digest(), theme_digest, sorted(formats), _logo_digest(ledger),
-              dict(ledger.config.extra), ledger.config.locale, ledger.config.theme, repr(ledger.company))
+    common = _hash(MANIFEST_VERSION, _code_digest(), theme_digest, sorted(formats), _logo_digest(ledger),
+                   dict(ledger.config.extra), ledger.config.locale, ledger.config.theme, repr(ledger.company))
     jobs: list[Job] = []
 
     books = analysis.books
     names = output_names("invoice", books.invoices)
     for number, doc in books.invoices.items():
         client = ledger.clients.get(doc.invoice.client)
-        sows = [repr(ledger.sows[r]) for r in doc.sows if r in ledger.sows]
-        parts = [[(p.kind, p.label, str(p.amount)) for p in g.parts] for g in doc.groups]
-        digest = _hash(common, "invoice", invoice_doc(doc), parts, repr(doc.invoice), repr(client), sows, doc.seq,
-                       [ln.sow for ln in doc.lines])
+        sows = [ledger.sows[r] for r in doc.sows if r in ledger.sows]
+        digest = _digest(common, "invoice", _invoice_fingerprint(doc), client, sows)
         jobs.append(Job("invoice", number, names[number], digest))
 
     names = output_names("credit-note", books.credits)
     for number, credit in books.credits.items():
         inv = credit.invoice
         client = ledger.clients.get(inv.invoice.client) if inv else None
-        digest = _hash(common, "credit-note", _credit_json(credit), repr(credit.note), repr(client),
-                       invoice_doc(inv) if inv else None)
+        digest = _digest(common, "credit-note", credit.note, credit.currency, credit.amount, credit.groups, client,
+                         _invoice_fingerprint(inv) if inv else None)
         jobs.append(Job("credit-note", number, names[number], digest))
 
     names = output_names("statement", ledger.clients)
+    per_client = by_client(rec)
     for cid, client in ledger.clients.items():
-        st = statement(ledger, rec, cid, None)
+        st = statement(ledger, per_client.get(cid, rec), cid, None)
         digest = _hash(common, "statement", statement_doc(st), repr(client))
         jobs.append(Job("statement", cid, names[cid], digest))
 
@@ -194,6 +217,12 @@ def plan(analysis, rec, items, formats: tuple[str, ...], theme_digest: str) -> l
                    names_used)
     jobs.append(Job("report", "overdue", output_names("report", ["overdue"])["overdue"], digest))
     return jobs
+
+
+def _digest(*parts) -> str:
+    """A hash of model values through their repr (frozen dataclasses, Decimals, dates: all exact;
+    source spans are left out of the model's reprs, so moving an entry in its file changes nothing)."""
+    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
 
 
 # ---------------------------------------------------------------------------- rendering (in workers)
@@ -246,7 +275,7 @@ def _render(job: Job) -> tuple[list[str], list[str]]:
     elif job.kind == "statement":
         from .billing.statement import statement
 
-        st = statement(ledger, rec, job.ref, None)
+        st = statement(ledger, _STATE["per_client"].get(job.ref, rec), job.ref, None)
         html = render_html.render_statement(analysis, st, theme=theme)
         data = statement_doc(st)
         rows, columns = data["entries"], ("date", "kind", "ref", "amount", "balance", "detail")
@@ -380,7 +409,8 @@ def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, form
             else:
                 todo.append(job)
 
-        _STATE.update(analysis=analysis, rec=rec, items=items, theme=theme, formats=formats, out_dir=str(out_dir))
+        _STATE.update(analysis=analysis, rec=rec, items=items, theme=theme, formats=formats, out_dir=str(out_dir),
+                      per_client=by_client(rec))
         digests = {job.key: job.digest for job in todo}
         try:
             results = _run(todo, formats, jobs, progress, len(planned) - len(todo), len(planned))
@@ -395,7 +425,8 @@ def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, form
         finally:
             _STATE.clear()
 
-        site_files = _write_site(analysis, rec, items, planned, done, formats, out_dir, as_of, report)
+        site_files, model_digest = _write_site(analysis, rec, items, planned, done, formats, out_dir, as_of,
+                                               report, old.get("model", ""))
 
         keep = {f for entry in done.values() for f in entry["files"]} | set(site_files) | {MANIFEST}
         # a failed document keeps its old files (and is retried next time)
@@ -412,7 +443,7 @@ def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, form
             if key in old_docs:
                 documents[key] = {"hash": "", "files": old_docs[key].get("files", [])}
         manifest = {"version": MANIFEST_VERSION, "textbill": __version__, "documents": documents,
-                    "site": sorted(site_files)}
+                    "site": sorted(site_files), "model": model_digest}
         write_atomic(manifest_path, (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode("utf-8"))
     report.seconds = time.perf_counter() - start
     return report
@@ -446,8 +477,9 @@ def _run(todo: list[Job], formats, jobs: int | None, progress: Progress | None, 
 
 
 def _write_site(analysis, rec, items, planned: list[Job], done: dict, formats, out_dir: Path, as_of: date,
-                report: BuildReport) -> list[str]:
-    """model.json and the dashboard: small, rewritten only when their content changed."""
+                report: BuildReport, old_model: str) -> tuple[list[str], str]:
+    """model.json (made again only when its inputs changed) and the dashboard (written when its
+    content changed); returns the files and model.json's input hash."""
     from .render.dashboard import DocRef, render_site
 
     refs: list[DocRef] = []
@@ -469,8 +501,14 @@ def _write_site(analysis, rec, items, planned: list[Job], done: dict, formats, o
         refs.append(DocRef(job.kind, job.ref, client, html, pdf))
 
     written: list[str] = []
-    model = model_json(analysis, rec, items, as_of, files_of)
-    outputs: dict[str, bytes] = {"model.json": model}
+    states = [(n, s.paid, s.credited, s.written_off, s.outstanding, s.status) for n, s in rec.invoices.items()]
+    model_digest = _digest(MANIFEST_VERSION, _code_digest(), sorted((j.key, j.digest) for j in planned), files_of,
+                           as_of, states)
+    outputs: dict[str, bytes] = {}
+    if model_digest != old_model or not (out_dir / "model.json").is_file():
+        outputs["model.json"] = model_json(analysis, rec, items, as_of, files_of)
+    else:
+        written.append("model.json")
     try:
         site = render_site(analysis, rec, refs)
     except NotImplementedError:
@@ -485,7 +523,7 @@ def _write_site(analysis, rec, items, planned: list[Job], done: dict, formats, o
         if write_atomic(out_dir / rel, data):
             report.written.append(rel)
         written.append(rel)
-    return written
+    return written, model_digest
 
 
 def _safe_rel(rel: str) -> str | None:
@@ -542,7 +580,7 @@ def _read_manifest(path: Path) -> dict:
             files = [f for f in entry["files"] if isinstance(f, str) and _safe_rel(f)]
             clean[key] = {"hash": str(entry.get("hash", "")), "files": files}
     site = [f for f in data.get("site", []) if isinstance(f, str) and _safe_rel(f)]
-    return {"documents": clean, "site": site}
+    return {"documents": clean, "site": site, "model": str(data.get("model", ""))}
 
 
 def _remove(out_dir: Path, rel: str) -> bool:
