@@ -401,3 +401,28 @@ def test_amounts_in_words():
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+
+
+MINIMAL = """\
+company acme "Acme"
+  currency USD
+
+client tokyo "Tokyo KK"
+  currency JPY
+
+2026-01-02 fx USD JPY 150
+2026-01-31 invoice INV-2026-0001 tokyo
+  item "Consulting" 3 x 12345 JPY
+2026-02-28 invoice INV-2026-0002 tokyo
+"""
+
+
+def test_a_minimal_ledger_renders_cleanly(tmp_path):
+    a = clean(make_ledger(tmp_path / "l", MINIMAL))
+    first = text_of(render_invoice(a, a.books.invoices["INV-2026-0001"]))
+    assert "Consulting 3.00 12,345 37,035" in first and "Total due JPY 37,035" in first
+    assert "Thirty-seven thousand and thirty-five JPY" in first
+    assert "Please pay JPY 37,035 by Mar 2, 2026. Reference INV-2026-0001" in first
+    assert "IBAN" not in first and "Tax summary" not in first  # no bank, no tax
+    empty = text_of(render_invoice(a, a.books.invoices["INV-2026-0002"]))
+    assert "No billable items in this period." in empty and "Total due JPY 0" in empty
