@@ -51,37 +51,54 @@ def warm_up() -> None:
     _weasyprint()
 
 
-def _fetcher_class():
+def _inside(url: str, roots: tuple[Path, ...]) -> Path | None:
+    """The file a file: URL names, when it lies inside one of roots (symlinks resolved), else None."""
+    parts = urlsplit(url)
+    if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+        return None
+    path = Path(unquote(parts.path)).resolve()
+    if any(path == r or r in path.parents for r in roots) and path.is_file():
+        return path
+    return None
+
+
+def _refuse(refused: list, url: str):
+    refused.append(url)
+    raise ValueError(f"textbill does not load {url!r}: only files inside the ledger and the theme")
+
+
+def _fetcher(roots: Iterable[Path]):
+    """A URL fetcher that serves data: URIs and files inside roots, and refuses everything else.
+
+    Refusals raise ValueError, which WeasyPrint turns into a skipped resource; the URL is kept
+    in the fetcher's `refused` list."""
     weasyprint = _weasyprint()
+    roots = tuple(Path(r).resolve() for r in roots)
+    refused: list[str] = []
+    if not hasattr(weasyprint, "URLFetcher"):  # WeasyPrint before class-based fetchers: a function
+        def fetch(url):
+            if url.lower().startswith("data:"):
+                return weasyprint.default_url_fetcher(url)
+            path = _inside(url, roots)
+            if path is None:
+                _refuse(refused, url)
+            return {"string": path.read_bytes(), "redirected_url": path.as_uri()}
+
+        fetch.refused = refused
+        return fetch
 
     class SandboxFetcher(weasyprint.URLFetcher):
-        """Serves data: URIs and files inside the allowed folders; refuses everything else."""
-
-        def __init__(self, roots: Iterable[Path]):
-            super().__init__(allowed_protocols=("file", "data"), allow_redirects=False)
-            self.roots = tuple(Path(r).resolve() for r in roots)
-            self.refused: list[str] = []
-
-        def allowed(self, url: str) -> Path | None:
-            parts = urlsplit(url)
-            if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
-                return None
-            path = Path(unquote(parts.path)).resolve()
-            if any(path == r or r in path.parents for r in self.roots) and path.is_file():
-                return path
-            return None
-
         def fetch(self, url, headers=None):
-            scheme = url.split(":", 1)[0].lower() if ":" in url else ""
-            if scheme == "data":
+            if url.lower().startswith("data:"):
                 return super().fetch(url, headers)
-            path = self.allowed(url)
+            path = _inside(url, roots)
             if path is None:
-                self.refused.append(url)
-                raise ValueError(f"textbill does not load {url!r}: only files inside the ledger and the theme")
+                _refuse(refused, url)
             return weasyprint.urls.URLFetcherResponse(path.as_uri(), path.read_bytes())
 
-    return SandboxFetcher
+    fetcher = SandboxFetcher(allowed_protocols=("file", "data"), allow_redirects=False)
+    fetcher.refused = refused
+    return fetcher
 
 
 def _stylesheet(path: Path, fetcher):
@@ -156,7 +173,7 @@ def html_to_pdf(html: str, base_url: str | None = None, *, theme=None, roots: It
     if base_url:
         base = Path(base_url)
         allowed.append(base.parent if base.is_file() else base)
-    fetcher = _fetcher_class()(allowed)
+    fetcher = _fetcher(allowed)
     sheets = theme.pdf_stylesheets()
     base = base_url
     if base and os.path.isdir(base):
@@ -170,7 +187,7 @@ def html_to_pdf(html: str, base_url: str | None = None, *, theme=None, roots: It
         if theme_css:
             css.append(_inline_stylesheet(theme_css, base, fetcher))
         data = doc.write_pdf(stylesheets=css, font_config=_fonts, pdf_identifier=identifier)
-    except weasyprint.urls.FatalURLFetchingError as exc:  # a BaseException, not an Exception
+    except getattr(weasyprint.urls, "FatalURLFetchingError", PdfError) as exc:  # a BaseException
         raise PdfError(f"a resource could not be loaded: {exc}") from exc
     except (OSError, ValueError, TypeError, AssertionError, RuntimeError) as exc:
         raise PdfError(f"{type(exc).__name__}: {exc}") from exc
