@@ -152,8 +152,11 @@ def parse_source(name: str, data: bytes):
 
 
 # Parsing in a process pool pays for the pool's start and for sending the nodes back
-# only above this much text to parse, in at least two files (measured: bench/README.md).
-PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+# (pickling them costs a worker about a third of parsing them, loading them the parent
+# half) only with more than two idle cores and much text: on 2 cores it was slower at
+# every size measured (bench/README.md), so it is used from 4 cores and 8 MB up.
+PARALLEL_MIN_BYTES = 8 * 1024 * 1024
+PARALLEL_MIN_CPUS = 4
 
 
 def _parse_in_worker(job: tuple[str, bytes]) -> bytes:
@@ -167,7 +170,9 @@ def _parse_in_worker(job: tuple[str, bytes]) -> bytes:
 def _parse_all(jobs: list[tuple[str, bytes]], workers: int | None):
     """Parse files, in parallel when it pays; yields (text, nodes, diags, broken) in order."""
     size = sum(len(data) for _, data in jobs)
-    workers = workers if workers is not None else (os.cpu_count() or 1)
+    if workers is None:
+        cpus = os.cpu_count() or 1
+        workers = cpus if cpus >= PARALLEL_MIN_CPUS else 1
     workers = min(workers, len(jobs))
     if workers > 1 and size >= PARALLEL_MIN_BYTES:
         import multiprocessing
@@ -286,7 +291,8 @@ def load(path: Path, cache: bool = True, workers: int | None = None) -> Loaded:
     """Read a ledger folder or a single `.bill` file.
 
     cache: serve unchanged files from the parse cache in ROOT/.textbill/cache (False: parse
-    everything, read and write nothing).  workers: processes for a cold parse (default: CPUs).
+    everything, read and write nothing).  workers: processes for a cold parse (default: the
+    CPUs, from PARALLEL_MIN_CPUS up; else 1).
     """
     from .cache import ParseCache
     from .config import read_config
