@@ -294,7 +294,7 @@ def load(path: Path, cache: bool = True, workers: int | None = None) -> Loaded:
     everything, read and write nothing).  workers: processes for a cold parse (default: the
     CPUs, from PARALLEL_MIN_CPUS up; else 1).
     """
-    from .cache import ParseCache
+    from .cache import ParseCache, gc_paused
     from .config import read_config
 
     path = Path(path)
@@ -308,7 +308,8 @@ def load(path: Path, cache: bool = True, workers: int | None = None) -> Loaded:
         diags.append(error(None, "E007", f"no .bill files in {display_name(path)}",
                            "create one, for example with 'textbill init', or point -f at a ledger"))
     store = ParseCache(root, enabled=cache) if cache else None
-    nodes, parse_diags, broken = parse_files(root, files, sources, store, workers)
+    with gc_paused():
+        nodes, parse_diags, broken = parse_files(root, files, sources, store, workers)
     if store is not None:
         store.prune()
     diags.extend(parse_diags)

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from decimal import ROUND_CEILING, Decimal, localcontext
 
 from .. import model as m
-from ..cache import builder
+from ..cache import builder, gc_paused
 from ..checks import Pattern, numbering_patterns, sow_fee
 from ..diagnostics import Diagnostic, error, warning
 from ..money import CONTEXT, ZERO, round_money
@@ -519,7 +519,7 @@ def milestone_shares(sow: m.Sow, client_currency: str | None = None) -> dict[str
 
 def compute_books(ledger: m.Ledger) -> Books:
     """Compute every invoice and credit note of the ledger."""
-    with localcontext(CONTEXT):
+    with localcontext(CONTEXT), gc_paused():
         comp = _Computer(ledger)
         docs: dict[str, InvoiceDoc] = {}
         prev_end: dict[str, date] = {}
