@@ -22,6 +22,7 @@ import multiprocessing
 import os
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date
 from pathlib import Path
 from typing import Callable, Iterable
@@ -104,8 +105,11 @@ def output_names(kind: str, refs: Iterable[str]) -> dict[str, str]:
     return out
 
 
+@lru_cache(maxsize=1)
 def _code_digest() -> str:
-    """The renderer's own code: a change to it re-renders (during development the version stays)."""
+    """The renderer's code as this process loaded it: a change to it re-renders (during development
+    the version number stays the same).  Hashed once: a long-lived process (watch) keeps running
+    the code it imported, whatever happens to the files."""
     h = hashlib.sha256(__version__.encode())
     here = Path(__file__).resolve().parent
     for rel in ("build.py", "render/html.py", "render/pdf.py", "render/i18n.py", "render/words.py",
