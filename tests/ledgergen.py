@@ -93,12 +93,14 @@ def generate(seed: int, months: int = 4) -> str:
             number = f"INV-{me.year}-{seq:04d}"
             invoices.append((number, cid, cur, me))
             out.append(f"{me} invoice {number} {cid}")
-            if rng.random() < 0.3:
-                out.append(f'  item "extra" {rng.randint(1, 5)} x {_amount(rng, 5, 300)}')
+            extra = rng.random() < 0.3
+            if extra:
+                out.append(f'  item "extra" {rng.randint(1, 5)} x {_amount(rng, 50, 300)}')
             if rng.random() < 0.2:
                 out.append(f"  discount {rng.choice(['5%', '10%'])}")
-            if rng.random() < 0.2:
-                out.append(f'  discount {_amount(rng, 1, 50, 0 if cur == "JPY" else 2)} "goodwill"')
+            if extra and rng.random() < 0.5:
+                # at most 10 of at least 50: the total stays positive
+                out.append(f'  discount {_amount(rng, 1, 10, 0 if cur == "JPY" else 2)} "goodwill"')
             if rng.random() < 0.15:
                 out.append(f'  charge {_amount(rng, 1, 30, 0 if cur == "JPY" else 2)} "fee"')
             if rng.random() < 0.1:

@@ -534,6 +534,11 @@ def compute_books(ledger: m.Ledger) -> Books:
                     from dataclasses import replace
                     doc = replace(doc, seq=parts["seq"])
             docs[inv.number] = doc
+            if doc.total < 0:
+                comp.diags.append(error(
+                    inv.span, "E156", f"invoice '{inv.number}' totals {doc.total} {doc.currency}: its discounts "
+                    "exceed its lines", "money owed to a client is a credit note: issue one instead",
+                    focus=inv.number))
             prev_end[inv.client] = max(prev_end.get(inv.client, date.min), doc.period.end)
         credits = _credit_docs(ledger, docs, comp.diags)
         comp.diags.extend(_unbilled(ledger, comp))
