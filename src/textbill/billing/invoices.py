@@ -202,6 +202,7 @@ class _Computer:
         self.latest_start: dict[str, date] = {}  # sow ref -> start of its latest invoice period
         self.company_currency = ledger.company.currency if ledger.company else "USD"
         self.missing_fx: set[tuple] = set()
+        self._refs: dict[str, dict[str, str]] = {}
         self._hourly: dict[tuple, tuple] = {}  # keeps the keyed objects alive, so their ids stay theirs
 
     # ------------------------------------------------------------------ helpers
@@ -287,6 +288,10 @@ class _Computer:
         pricing = sow.pricing
         if pricing is None:
             return []
+        ref = self._refs.get(sow.client, {}).get(sow.id)
+        if ref is None:
+            # one string for every line of the SOW, not one per line (Sow.ref makes a new one)
+            ref = self._refs.setdefault(sow.client, {})[sow.id] = sow.ref
         price_ccy = pricing.amount.currency or currency
         out: list[Line] = []
         conflicts: dict[str, list] = {}
@@ -297,36 +302,36 @@ class _Computer:
             first = max(period.start, sow.period.start) if sow.period else period.start
             last = min(period.end, sow.period.end) if sow.period else period.end
             for start in period_starts(anchor, unit, first, last):
-                if not self._take(("retainer", sow.ref, start), inv, sow.span, conflicts):
+                if not self._take(("retainer", ref, start), inv, sow.span, conflicts):
                     continue
                 value, conv = self.convert(pricing.amount.value, price_ccy, currency, inv.date, inv,
-                                           f"the retainer of SOW '{sow.ref}'")
+                                           f"the retainer of SOW '{ref}'")
                 amount = round_money(value, currency) if value is not None else ZERO
                 out.append(Line("retainer", f"{sow.title} — retainer {period_label(start, unit)}",
-                                Decimal(1), value if value is not None else ZERO, amount, tax, start, sow.ref,
+                                Decimal(1), value if value is not None else ZERO, amount, tax, start, ref,
                                 sources=(sow.span,),
                                 detail={"retainer": pricing.amount.value, "currency": price_ccy,
                                         "period": f"{start} .. {period_end(start, unit)}", "fx": conv}))
 
         if pricing.kind in ("fixed", "value"):
             shares = milestone_shares(sow, currency)
-            for dn in self.index.between(self.index.dones, sow.ref, period):
+            for dn in self.index.between(self.index.dones, ref, period):
                 if dn.milestone not in shares:
                     continue
                 if not self._take(("done", id(dn)), inv, dn.span, conflicts):
                     continue
                 share, how = shares[dn.milestone]
                 value, conv = self.convert(share, price_ccy, currency, inv.date, inv,
-                                           f"the fee of SOW '{sow.ref}'")
+                                           f"the fee of SOW '{ref}'")
                 amount = round_money(value, currency) if value is not None else ZERO
                 out.append(Line("milestone", f"{sow.title} — {dn.milestone}", Decimal(1),
-                                value if value is not None else ZERO, amount, tax, dn.date, sow.ref,
+                                value if value is not None else ZERO, amount, tax, dn.date, ref,
                                 sources=(dn.span,), detail={"share": share, "how": how, "currency": price_ccy,
                                                              "fx": conv}))
 
         if pricing.kind == "hourly":
             rate = pricing.amount.value
-            for t in self.index.between(self.index.times, sow.ref, period):
+            for t in self.index.between(self.index.times, ref, period):
                 if not self._take(("time", id(t)), inv, t.span, conflicts):
                     continue
                 if price_ccy == currency:
@@ -346,7 +351,7 @@ class _Computer:
                 else:
                     minutes = round_up(t.minutes, sow.increment)
                     value, conv = self.convert(minutes * rate / 60, price_ccy, currency, inv.date, inv,
-                                               f"the rate of SOW '{sow.ref}'")
+                                               f"the rate of SOW '{ref}'")
                     amount = round_money(value, currency) if value is not None else ZERO
                     hours = minutes / 60
                     detail = {"minutes": t.minutes, "billed_minutes": minutes, "increment": sow.increment,
@@ -354,9 +359,9 @@ class _Computer:
                 unit_price = rate * conv[0] if conv else rate
                 # equal lines share their detail: it is read, never written (explain, e-invoices, lock)
                 out.append(_LINE("time", t.description or sow.title, hours, unit_price, amount, tax,
-                                 t.date, sow.ref, "h", t.tags, (t.span,), detail))
+                                 t.date, ref, "h", t.tags, (t.span,), detail))
 
-        for e in self.index.between(self.index.expenses, sow.ref, period):
+        for e in self.index.between(self.index.expenses, ref, period):
             if not self._take(("expense", id(e)), inv, e.span, conflicts):
                 continue
             base = e.amount.value * (1 + (e.markup or ZERO) / 100)
@@ -364,7 +369,7 @@ class _Computer:
             value, conv = self.convert(base, source_ccy, currency, inv.date, inv, f"expense '{e.description}'")
             amount = round_money(value, currency) if value is not None else ZERO
             out.append(Line("expense", e.description or "Expense", Decimal(1),
-                            value if value is not None else ZERO, amount, tax, e.date, sow.ref,
+                            value if value is not None else ZERO, amount, tax, e.date, ref,
                             tags=e.tags, sources=(e.span,),
                             detail={"amount": e.amount.value, "currency": source_ccy, "markup": e.markup,
                                     "fx": conv, "exact": value}))
@@ -374,7 +379,7 @@ class _Computer:
             self.diags.append(error(
                 inv.span, "E160",
                 f"invoice '{inv.number}' takes {len(spans)} billable item{'s' if len(spans) != 1 else ''} of SOW "
-                f"'{sow.ref}' already billed on '{owner}' (first: {first.short})",
+                f"'{ref}' already billed on '{owner}' (first: {first.short})",
                 "make the invoice periods not overlap, or name the SOWs each invoice bills",
                 focus=inv.number))
         order = {"retainer": 0, "milestone": 1, "time": 2, "expense": 3}
