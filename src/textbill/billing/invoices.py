@@ -614,9 +614,9 @@ def credit_groups(doc: InvoiceDoc, amount: Decimal) -> tuple[TaxGroup, ...]:
     return tuple(out)
 
 
-def billable_items(ledger: m.Ledger):
+def billable_items(ledger: m.Ledger, index: _Index | None = None):
     """(key, date, span, sow ref, description) of every billable item the SOWs produce up to their ends."""
-    index = _Index(ledger)
+    index = index or _Index(ledger)
     for sow in ledger.sows.values():
         if sow.pricing is None:
             continue
@@ -635,7 +635,7 @@ def billable_items(ledger: m.Ledger):
 
 
 def _unbilled(ledger: m.Ledger, comp: _Computer):
-    for key, day, span, ref, what in billable_items(ledger):
+    for key, day, span, ref, what in billable_items(ledger, comp.index):
         latest = comp.latest_start.get(ref)
         if latest is None or day >= latest or key in comp.billed:
             continue
@@ -657,9 +657,13 @@ def _caps(ledger: m.Ledger, comp: _Computer):
         if limit <= 0:
             continue
         entries = []
+        values: dict[int, Decimal] = {}  # by duration object: equal entries count the same
         for t in index.times.get(sow.ref, ()):
-            minutes = round_up(t.minutes, sow.increment)
-            value = minutes if sow.cap.minutes is not None else minutes * sow.pricing.amount.value / 60
+            value = values.get(id(t.minutes))
+            if value is None:
+                minutes = round_up(t.minutes, sow.increment)
+                value = minutes if sow.cap.minutes is not None else minutes * sow.pricing.amount.value / 60
+                values[id(t.minutes)] = value
             if sow.pricing.kind == "hourly":
                 entries.append((t.date, 0, t, value))
         if sow.cap.minutes is None:
