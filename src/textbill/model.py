@@ -92,7 +92,7 @@ class Company:
     bank: Bank | None = None
     currency: str = "USD"
     currency_set: bool = False
-    locale: str = "en"
+    locale: str | None = None  # None: textbill.yaml locale, else en
     numbering: str = "INV-{year}-{seq:04}"
     credit_numbering: str = "CN-{year}-{seq:04}"
     payment_methods: tuple[str, ...] = ()

@@ -439,7 +439,7 @@ class _ToModel(Transformer):
         kw = dict(
             address=a.get("address", ""), country=a.get("country"), email=a.get("email"),
             phone=a.get("phone"), website=a.get("website"), tax_id=a.get("tax-id"),
-            bank=a.get("bank"), locale=a.get("locale", "en"),
+            bank=a.get("bank"), locale=a.get("locale"),
             payment_methods=a.get("payment-methods", ()), late_interest=a.get("late-interest"),
             late_fee=a.get("late-fee"), logo=a.get("logo"), fields=tuple(a.get("field", ())),
         )
