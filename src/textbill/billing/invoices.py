@@ -40,13 +40,23 @@ _LINE = builder(Line)  # Line(...) with every field given, without __init__'s pe
 
 
 @dataclass(frozen=True, slots=True)
+class AdjustmentReason:
+    """One discount or charge behind a part, as facts a document can word in its own language."""
+
+    standing: bool = False  # the client's standing discount
+    reason: str = ""  # as written in the ledger ("" when none)
+    percent: Decimal | None = None  # None for a fixed amount
+
+
+@dataclass(frozen=True, slots=True)
 class AdjustmentPart:
     """The share of one discount or charge that falls on one tax group."""
 
     kind: str  # discount | charge
-    label: str
+    label: str  # English, as it always was: documents render from `reasons`, the label stays for the rest
     amount: Decimal  # positive
     how: str = ""
+    reasons: tuple[AdjustmentReason, ...] = ()  # what `label` says, one per discount or charge, in its order
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,10 +434,13 @@ class _Computer:
         pct_charge = {k: ZERO for k in order}
         labels_d: list[str] = []
         labels_c: list[str] = []
+        reasons_d: list[AdjustmentReason] = []
+        reasons_c: list[AdjustmentReason] = []
         if client is not None and client.discount:
             for k in order:
                 pct_discount[k] += client.discount
             labels_d.append(f"standing discount {client.discount.normalize():f}%")
+            reasons_d.append(AdjustmentReason(True, "", client.discount))
         for adj in inv.adjustments:
             if adj.percent is None:
                 continue
@@ -437,17 +450,21 @@ class _Computer:
                 table[k] += adj.percent
             label = f"{adj.reason or adj.kind} {adj.percent.normalize():f}%"
             (labels_d if adj.kind == "discount" else labels_c).append(label)
+            reason = AdjustmentReason(False, adj.reason, adj.percent)
+            (reasons_d if adj.kind == "discount" else reasons_c).append(reason)
         for k in order:
             if pct_discount[k]:
                 a = round_money(nets[k] * pct_discount[k] / 100, currency)
                 allow[k] += a
                 parts[k].append(AdjustmentPart("discount", "; ".join(labels_d), a,
-                                               f"round({nets[k]} x {pct_discount[k].normalize():f}%)"))
+                                               f"round({nets[k]} x {pct_discount[k].normalize():f}%)",
+                                               tuple(reasons_d)))
             if pct_charge[k]:
                 c = round_money(nets[k] * pct_charge[k] / 100, currency)
                 charge[k] += c
                 parts[k].append(AdjustmentPart("charge", "; ".join(labels_c), c,
-                                               f"round({nets[k]} x {pct_charge[k].normalize():f}%)"))
+                                               f"round({nets[k]} x {pct_charge[k].normalize():f}%)",
+                                               tuple(reasons_c)))
 
         # fixed amounts: split over the groups in proportion to net, the remainder on the largest
         for adj in inv.adjustments:
@@ -469,7 +486,7 @@ class _Computer:
                     allow[k] += share
                 else:
                     charge[k] += share
-                parts[k].append(AdjustmentPart(adj.kind, label, share, how))
+                parts[k].append(AdjustmentPart(adj.kind, label, share, how, (AdjustmentReason(reason=adj.reason),)))
 
         groups = []
         for k in order:
