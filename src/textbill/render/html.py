@@ -32,7 +32,8 @@ from markupsafe import Markup
 
 from .. import model as m
 from ..paths import inside
-from .i18n import DEFAULT_LOCALE, Formatter, Translator
+from ..billing.dates import period_end, period_label
+from .i18n import DEFAULT_LOCALE, Formatter, Translator, language
 from .words import amount_in_words
 
 PAPERS = ("a4", "letter")
@@ -191,6 +192,18 @@ def document_locale(ledger: m.Ledger, client: m.Client | None = None) -> str:
     return ledger.config.locale or DEFAULT_LOCALE
 
 
+def second_locale(ledger: m.Ledger, locale: str) -> str | None:
+    """The language printed beside the document's (`bilingual:` in textbill.yaml), unless it is the same."""
+    second = ledger.config.extra.get("bilingual")
+    if not isinstance(second, str) or not second.strip() or language(second) == language(locale):
+        return None
+    return second.strip()
+
+
+def translator(ledger: m.Ledger, locale: str) -> Translator:
+    return Translator(locale, second_locale(ledger, locale))
+
+
 def paper(ledger: m.Ledger) -> str:
     value = str(ledger.config.extra.get("paper") or "a4").lower()
     return value if value in PAPERS else "a4"
@@ -253,8 +266,8 @@ def _iban(value: str | None) -> str:
 def company_view(ledger: m.Ledger, f: Formatter, t: Translator) -> dict:
     c = ledger.company
     if c is None:
-        return {"name": "", "address_lines": [], "country": "", "email": "", "phone": "", "website": "",
-                "tax_id": "", "logo": None, "bank": None, "methods": [], "fields": []}
+        return {"name": "", "address_lines": [], "country": "", "country_code": "", "email": "", "phone": "",
+                "website": "", "tax_id": "", "logo": None, "bank": None, "methods": [], "fields": []}
     bank = None
     if c.bank is not None:
         bank = {"name": c.bank.name or "", "iban": _iban(c.bank.iban), "bic": c.bank.bic or "",
@@ -295,8 +308,17 @@ def client_view(client: m.Client | None, f: Formatter, t: Translator, skip_value
     }
 
 
-def _address_shows_country(lines: list[str], country: str) -> bool:
-    return bool(country) and any(country.lower() == ln.lower() for ln in lines)
+def _shows_country(party: dict) -> bool:
+    return _address_shows_country(party["address_lines"], party["country"], party["country_code"])
+
+
+def _address_shows_country(lines: list[str], country: str, code: str = "") -> bool:
+    """Whether the address already ends in the country, in the document's language or in English
+    (a Polish invoice to an address written "...\\nGermany" must not add "Niemcy" below it)."""
+    names = {country.lower()} if country else set()
+    if code:
+        names |= {code.lower(), Formatter(DEFAULT_LOCALE).country(code).lower()}
+    return bool(names) and any(ln.lower() in names for ln in lines)
 
 
 def _page(ledger: m.Ledger, locale: str, kind: str, title: str, day: date | None, author: str,
@@ -306,11 +328,12 @@ def _page(ledger: m.Ledger, locale: str, kind: str, title: str, day: date | None
         "title": title,
         "paper": paper(ledger),
         "lang": locale.replace("_", "-"),
+        "lang2": t.second.locale.replace("_", "-") if t.second else "",
         "created": day.isoformat() if day and day != date.min else "",
         "author": author,
         "draft": draft,
-        "footer_page": t("doc.page"),
-        "footer_of": t("doc.of"),
+        "footer_page": t.one("doc.page"),
+        "footer_of": t.one("doc.of"),
     }
 
 
@@ -322,6 +345,15 @@ def tax_label(tax: m.Tax, f: Formatter, t: Translator) -> str:
     if tax.kind == "reverse-charge":
         return t("tax.reverse_charge")
     return t("tax.none")
+
+
+def tax_row_label(tax: m.Tax, f: Formatter, t: Translator) -> str:
+    """The totals row of a tax group: 'VAT 23%', 'Tax (reverse charge)', 'Tax (exempt)'."""
+    if tax.kind == "exempt":
+        return t("totals.tax_exempt")
+    if tax.kind == "reverse-charge":
+        return t("totals.tax_reverse_charge")
+    return tax_label(tax, f, t)
 
 
 def tax_note(tax: m.Tax, t: Translator) -> str:
@@ -357,12 +389,66 @@ def _group_view(g, currency: str, f: Formatter, t: Translator, company_amount=No
         "has_charges": g.charges != 0,
         "note": tax_note(g.tax, t),
         "company_tax": f.amount(company_amount, company_ccy) if company_amount is not None else "",
-        "parts": [{"kind": p.kind, "label": p.label,
+        "parts": [{"kind": p.kind, "label": t.compose(lambda tt, p=p: adjustment_text(p, f, tt)),
+                   "text": t.compose(lambda tt, p=p: adjustment_label(p, f, tt)),
                    "title": t("totals.discount") if p.kind == "discount" else t("totals.charge"),
                    "amount": f.amount(p.amount, currency),
                    "signed": f.amount(-p.amount, currency) if p.kind == "discount" else "+" + f.amount(p.amount, currency)}
                   for p in g.parts],
     }
+
+
+def adjustment_text(part, f: Formatter, t: Translator) -> str:
+    """What a discount or charge is, in one language: 'standing discount 3%; early payment 2%'.
+    Worded from the engine's facts (`reasons`), so the engine's English `label` stays as it is."""
+    if not part.reasons:
+        return part.label
+    words = []
+    for r in part.reasons:
+        pct = f.exact_percent(r.percent) if r.percent is not None else ""
+        if r.standing:
+            words.append(t.one("adjust.standing", percent=pct))
+        else:
+            words.append(" ".join(w for w in (r.reason or t.one(f"adjust.{part.kind}"), pct) if w))
+    return "; ".join(words)
+
+
+def adjustment_label(part, f: Formatter, t: Translator) -> str:
+    """A totals row for a discount or charge: 'Standing discount 3%', 'Charge: Shipping'."""
+    text = adjustment_text(part, f, t)
+    if text and t.one(f"adjust.{part.kind}").lower() in text.lower():  # "Discount 10%" needs no "Discount:"
+        return text[:1].upper() + text[1:]
+    title = t.one("totals.discount" if part.kind == "discount" else "totals.charge")
+    return f"{title}: {text}" if text else title
+
+
+def line_description(ln, ledger: m.Ledger, f: Formatter, t: Translator) -> str:
+    """A line's description; the words the engine writes itself (a retainer's period, the implicit
+    milestone "complete", an expense without one) in the document's language."""
+    if t.lang == DEFAULT_LOCALE:
+        return ln.description
+    sow = ledger.sows.get(ln.sow) if ln.sow else None
+    if ln.kind == "retainer" and sow is not None and sow.pricing is not None and ln.date:
+        unit = sow.pricing.frequency or "monthly"
+        if ln.description == f"{sow.title} — retainer {period_label(ln.date, unit)}":
+            return f"{sow.title} — {t.one('lines.retainer')} {_period_words(ln.date, unit, f, t)}"
+    if (ln.kind == "milestone" and sow is not None and not sow.milestones
+            and ln.description == f"{sow.title} — complete"):
+        return f"{sow.title} — {t.one('lines.complete')}"
+    if ln.kind == "expense" and ln.description == "Expense":
+        return t.one("lines.expense")
+    return ln.description
+
+
+def _period_words(start: date, unit: str, f: Formatter, t: Translator) -> str:
+    """A retainer period as billing.dates.period_label names it, in the document's language."""
+    if unit == "monthly" and start.day == 1:
+        return f.month(start)
+    if unit == "quarterly" and start.day == 1 and start.month in (1, 4, 7, 10):
+        return f.quarter(start, t)
+    if unit == "yearly" and (start.month, start.day) == (1, 1):
+        return str(start.year)
+    return f"{f.date(start)} – {f.date(period_end(start, unit))}"
 
 
 def _notes_of(groups: list[dict]) -> list[str]:
@@ -384,7 +470,7 @@ def invoice_view(analysis, doc, state=None, draft: bool = False) -> dict:
     ledger: m.Ledger = analysis.ledger
     client = doc.client or ledger.clients.get(doc.invoice.client)
     locale = document_locale(ledger, client)
-    f, t = Formatter(locale), Translator(locale)
+    f, t = Formatter(locale), translator(ledger, locale)
     c = doc.currency
     inv: m.Invoice = doc.invoice
 
@@ -399,7 +485,7 @@ def invoice_view(analysis, doc, state=None, draft: bool = False) -> dict:
             "kind": ln.kind,
             "section": titles.get(ln.sow, "") if ln.sow else "",
             "date": f.date(ln.date) if ln.date else "",
-            "description": ln.description,
+            "description": line_description(ln, ledger, f, t),
             "quantity": f.quantity(ln.quantity),
             "unit": t("lines.hours") if ln.unit == "h" else ln.unit,
             "unit_price": f.price(ln.unit_price, c),
@@ -427,23 +513,22 @@ def invoice_view(analysis, doc, state=None, draft: bool = False) -> dict:
     rows: list[dict] = []
     if single and adjusted:
         rows.append({"label": t("totals.subtotal"), "amount": groups[0]["net"], "kind": "subtotal"})
-    for g in groups:
-        for p in g["parts"]:
-            if p["kind"] in p["label"].lower():  # "standing discount 3%" needs no "Discount:" before it
-                label = p["label"][:1].upper() + p["label"][1:]
-            else:
-                label = f"{p['title']}: {p['label']}" if p["label"] else p["title"]
-            if not single:
-                label += f" ({g['label']})"
+    for model, g in zip(doc.groups, groups):
+        for part, p in zip(model.parts, g["parts"]):
+            label = p["text"]
+            if not single:  # which group the share falls on
+                label = t.compose(lambda tt, part=part, model=model:
+                                  f"{adjustment_label(part, f, tt)} ({tax_label(model.tax, f, tt)})")
             rows.append({"label": label, "amount": p["signed"], "kind": p["kind"]})
     if adjusted or not single or taxed:
         rows.append({"label": t("totals.net"), "amount": f.amount(doc.net, c), "kind": "net"})
-    for g in groups:
+    for model, g in zip(doc.groups, groups):
         if g["kind"] == "none":
             continue
-        label = g["label"] if g["kind"] == "rate" else f"{t('totals.tax')} ({g['label'].lower()})"
+        label = tax_row_label(model.tax, f, t)
         if not single:
-            label = t("totals.tax_on", tax=label, basis=g["basis"])
+            label = t.compose(lambda tt, model=model, g=g:
+                              tt.one("totals.tax_on", tax=tax_row_label(model.tax, f, tt), basis=g["basis"]))
         rows.append({"label": label, "amount": g["tax"], "kind": "tax"})
 
     company_tax = None
@@ -467,6 +552,8 @@ def invoice_view(analysis, doc, state=None, draft: bool = False) -> dict:
         meta.append({"label": t("doc.terms"), "value": terms_text(client.terms, t)})
     if doc.period.start != date.min and doc.lines and any(ln.sow for ln in doc.lines):
         meta.append({"label": t("doc.period"), "value": f"{f.date(doc.period.start)} – {f.date(doc.period.end)}"})
+    elif doc.lines and t.shows("service_date"):  # manual items only: the engine dates them on the invoice
+        meta.append({"label": t("doc.service_date"), "value": f.date(doc.date)})
     if pos:
         meta.append({"label": t("doc.po"), "value": ", ".join(pos)})
     meta.extend(client_v["fields"])
@@ -477,13 +564,15 @@ def invoice_view(analysis, doc, state=None, draft: bool = False) -> dict:
     if state is not None:
         status = {"key": state.status, "label": _label(t, "status", state.status),
                   "outstanding": f.money(state.outstanding, c), "paid": f.money(state.paid, c)}
-    title = t("invoice.title")
+    # a VAT invoice says so where the language expects it ("Faktura VAT"); en and de say "Invoice", "Rechnung"
+    vat = any(g.tax.kind in ("rate", "reverse-charge") for g in doc.groups)
+    title = t("invoice.title_vat" if vat else "invoice.title")
     return {
         "page": _page(ledger, locale, "invoice", f"{title} {doc.number}", doc.date, company_v["name"], t, draft),
         "company": company_v,
         "client": client_v,
-        "client_shows_country": _address_shows_country(client_v["address_lines"], client_v["country"]),
-        "company_shows_country": _address_shows_country(company_v["address_lines"], company_v["country"]),
+        "client_shows_country": _shows_country(client_v),
+        "company_shows_country": _shows_country(company_v),
         "doc": {
             "title": title,
             "number": doc.number,
@@ -533,18 +622,18 @@ def credit_view(analysis, credit) -> dict:
     inv = credit.invoice
     client = (inv.client if inv is not None else None) or ledger.clients.get(inv.invoice.client if inv else "")
     locale = document_locale(ledger, client)
-    f, t = Formatter(locale), Translator(locale)
+    f, t = Formatter(locale), translator(ledger, locale)
     c = credit.currency
     note: m.CreditNote = credit.note
     full = note.amount is None
     groups = [_group_view(g, c, f, t) for g in credit.groups]
     rows: list[dict] = []
-    for g in groups:
-        label = t("totals.net") if len(groups) == 1 else f"{t('tax.basis')} ({g['label']})"
+    for model, g in zip(credit.groups, groups):
+        label = t("totals.net") if len(groups) == 1 else t.compose(
+            lambda tt, model=model: f"{tt.one('tax.basis')} ({tax_label(model.tax, f, tt)})")
         rows.append({"label": label, "amount": g["basis"], "kind": "net"})
         if g["kind"] != "none":
-            tax = g["label"] if g["kind"] == "rate" else f"{t('totals.tax')} ({g['label'].lower()})"
-            rows.append({"label": tax, "amount": g["tax"], "kind": "tax"})
+            rows.append({"label": tax_row_label(model.tax, f, t), "amount": g["tax"], "kind": "tax"})
     inv_number = inv.number if inv is not None else note.invoice
     inv_date = f.date(inv.date) if inv is not None else ""
     company_v = company_view(ledger, f, t)
@@ -560,8 +649,8 @@ def credit_view(analysis, credit) -> dict:
         "page": _page(ledger, locale, "credit-note", f"{title} {note.number}", note.date, company_v["name"], t),
         "company": company_v,
         "client": client_v,
-        "client_shows_country": _address_shows_country(client_v["address_lines"], client_v["country"]),
-        "company_shows_country": _address_shows_country(company_v["address_lines"], company_v["country"]),
+        "client_shows_country": _shows_country(client_v),
+        "company_shows_country": _shows_country(company_v),
         "doc": {
             "title": title,
             "number": note.number,
@@ -596,7 +685,7 @@ def render_credit_note(analysis, credit, theme: Theme | None = None) -> str:
 def statement_view(analysis, st) -> dict:
     ledger: m.Ledger = analysis.ledger
     locale = document_locale(ledger, st.client)
-    f, t = Formatter(locale), Translator(locale)
+    f, t = Formatter(locale), translator(ledger, locale)
     c = st.currency
     entries = []
     for ln in st.lines:
@@ -620,13 +709,13 @@ def statement_view(analysis, st) -> dict:
     client_v = client_view(st.client, f, t)
     title = t("statement.title")
     period = (f"{f.date(st.start)} – {f.date(st.end)}" if st.start
-              else f"{t('statement.from_start')} – {f.date(st.end)}")
+              else f"{t.one('statement.from_start')} – {f.date(st.end)}")
     return {
         "page": _page(ledger, locale, "statement", f"{title} — {st.client.name}", st.end, company_v["name"], t),
         "company": company_v,
         "client": client_v,
-        "client_shows_country": _address_shows_country(client_v["address_lines"], client_v["country"]),
-        "company_shows_country": _address_shows_country(company_v["address_lines"], company_v["country"]),
+        "client_shows_country": _shows_country(client_v),
+        "company_shows_country": _shows_country(company_v),
         "doc": {
             "title": title,
             "date": f.date(st.end),
@@ -657,7 +746,7 @@ def overdue_view(analysis, rec, items) -> dict:
 
     ledger: m.Ledger = analysis.ledger
     locale = document_locale(ledger)
-    f, t = Formatter(locale), Translator(locale)
+    f, t = Formatter(locale), translator(ledger, locale)
     company = ledger.company
     rate = company.late_interest if company else None
     rows = []
@@ -699,11 +788,11 @@ def overdue_view(analysis, rec, items) -> dict:
     by_client.sort(key=lambda x: (x[2], x[0], x[1]))
     company_v = company_view(ledger, f, t)
     title = t("overdue.title")
-    count = t("overdue.count_one") if len(items) == 1 else t("overdue.count", count=len(items))
+    count = t.plural("overdue.count", len(items))
     return {
         "page": _page(ledger, locale, "overdue", f"{title} — {f.date(rec.as_of)}", rec.as_of, company_v["name"], t),
         "company": company_v,
-        "company_shows_country": _address_shows_country(company_v["address_lines"], company_v["country"]),
+        "company_shows_country": _shows_country(company_v),
         "doc": {"title": title, "date": f.date(rec.as_of), "count": count},
         "items": rows,
         "show_installments": any(r["installment"] for r in rows),
@@ -731,6 +820,7 @@ def render_overdue_report(analysis, rec, items, theme: Theme | None = None) -> s
 # ---------------------------------------------------------------------------- rendering
 
 def _render(theme: Theme, template: str, view: dict) -> str:
-    locale = view["page"]["lang"].replace("-", "_")
-    view["page"]["theme"] = theme.name  # lets html_to_pdf find the theme's fonts again
-    return theme.render(template, {**view, "t": Translator(locale)})
+    page = view["page"]
+    page["theme"] = theme.name  # lets html_to_pdf find the theme's fonts again
+    t = Translator(page["lang"].replace("-", "_"), page["lang2"].replace("-", "_") or None)
+    return theme.render(template, {**view, "t": t})
