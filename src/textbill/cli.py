@@ -329,24 +329,17 @@ def report_overdue(ctx: Ctx, as_of, client, fmt):
 
 
 def _print_overdue_totals(items) -> None:
-    from .billing.aging import BUCKETS
-    from .money import ZERO, fmt_grouped
+    from .billing.aging import BUCKETS, overdue_totals
+    from .money import fmt_grouped
 
-    per_currency: dict[str, dict] = {}
-    per_client: dict[tuple, object] = {}
-    for d in items:
-        c = d.state.currency
-        row = per_currency.setdefault(c, {"currency": c, **{b: ZERO for b in BUCKETS}, "total": ZERO})
-        row[d.bucket] += d.outstanding
-        row["total"] += d.outstanding
-        key = (d.state.client, c)
-        per_client[key] = per_client.get(key, ZERO) + d.outstanding
-    rows = [{k: (fmt_grouped(v, r["currency"]) if k != "currency" else v) for k, v in r.items()}
-            for r in per_currency.values()]
+    totals = overdue_totals(items)
+    rows = [{"currency": c, **{k: fmt_grouped(v, c) for k, v in per.items()}}
+            for c, per in totals.by_currency.items()]
     emit_table(["currency", *BUCKETS[1:], "total"], rows, title="By bucket", right=(*BUCKETS, "total"))
-    crow = [{"client": cl, "currency": c, "outstanding": fmt_grouped(v, c)}
-            for (cl, c), v in sorted(per_client.items(), key=lambda kv: -kv[1])]
-    emit_table(["client", "currency", "outstanding"], crow, title="By client", right=("outstanding",))
+    crow = [{"client": cl, "currency": c, "invoices": n, "outstanding": fmt_grouped(total, c)}
+            for cl, c, n, total, _ in totals.by_client]
+    emit_table(["client", "currency", "invoices", "outstanding"], crow, title="By client",
+               right=("invoices", "outstanding"))
 
 
 # ---------------------------------------------------------------------------- statement

@@ -81,3 +81,29 @@ def aging_totals(items: list[Due]) -> dict[str, dict[str, Decimal]]:
         per = out.setdefault(d.state.currency, {b: ZERO for b in BUCKETS})
         per[d.bucket] += d.outstanding
     return out
+
+
+@dataclass(frozen=True)
+class OverdueTotals:
+    """Sums of the overdue report: additions of amounts already rounded, never across currencies."""
+
+    by_currency: dict[str, dict[str, Decimal]]  # currency -> bucket -> outstanding, plus "total", "interest"
+    by_client: list[tuple[str, str, int, Decimal, Decimal]]  # client, currency, items, outstanding, interest
+
+
+def overdue_totals(items: list[Due]) -> OverdueTotals:
+    by_currency: dict[str, dict[str, Decimal]] = {}
+    clients: dict[tuple[str, str], list] = {}
+    for d in items:
+        c = d.state.currency
+        per = by_currency.setdefault(c, {**{b: ZERO for b in BUCKETS}, "total": ZERO, "interest": ZERO})
+        per[d.bucket] += d.outstanding
+        per["total"] += d.outstanding
+        per["interest"] += d.late_interest or ZERO
+        row = clients.setdefault((d.state.client, c), [0, ZERO, ZERO])
+        row[0] += 1
+        row[1] += d.outstanding
+        row[2] += d.late_interest or ZERO
+    by_client = [(cl, c, n, total, interest) for (cl, c), (n, total, interest) in clients.items()]
+    by_client.sort(key=lambda r: (r[1], -r[3], r[0]))
+    return OverdueTotals(by_currency, by_client)
