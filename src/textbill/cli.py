@@ -266,9 +266,20 @@ def invoices(ctx: Ctx, as_of, client, status, sort, fmt):
         if not rows:
             click.echo(f"no invoices as of {day}", err=True)
             return
-        totals = _totals(rows, ("net", "tax", "total", "paid", "outstanding"))
-        emit_table(INVOICE_COLUMNS, rows, title=f"Invoices as of {day}",
+        amounts = ("net", "tax", "total", "paid", "outstanding")
+        totals = _grouped(_totals(rows, amounts), amounts)
+        emit_table(INVOICE_COLUMNS, _grouped(rows, amounts), title=f"Invoices as of {day}",
                    right=("net", "tax", "total", "paid", "outstanding"), footer=totals)
+
+
+def _grouped(rows, amount_cols):
+    """Rows for a terminal table: amounts with thousands separators."""
+    from decimal import Decimal
+
+    from .money import fmt_grouped
+
+    return [{**row, **{c: fmt_grouped(Decimal(str(row[c])), row["currency"]) for c in amount_cols
+                       if row.get(c) not in (None, "")}} for row in rows]
 
 
 def _totals(rows, amount_cols, label_col="number"):
@@ -323,7 +334,7 @@ def report_overdue(ctx: Ctx, as_of, client, fmt):
     columns = ["invoice", "installment", "client", "currency", "due", "days_overdue", "bucket", "outstanding"]
     if with_interest:
         columns.append("late_interest")
-    emit_table(columns, rows, title=f"Overdue as of {day}",
+    emit_table(columns, _grouped(rows, ("outstanding", "late_interest")), title=f"Overdue as of {day}",
                right=("outstanding", "days_overdue", "late_interest", "installment"))
     _print_overdue_totals(items)
 
