@@ -5,6 +5,11 @@ and `reminders/<step>.html`, with `default.txt` / `default.html` behind them; a
 user theme folder inside the ledger overrides any of them.  The first line of
 a `.txt` template is the message's subject: `Subject: ...`.
 
+A reminder is written in its client's language (the invoice's: client, company,
+textbill.yaml, English).  For a language other than English the templates are
+looked up in `reminders/<lang>/` first (`pl/friendly.txt`, then `pl/default.txt`),
+then the English ones; dates, amounts and payment methods follow the language.
+
 Every value that reaches a header is checked first: an address must be a plain
 `local@domain`, and a name, number or subject must hold no line break or other
 control character, so a ledger string such as "x\\nBcc: y" can never add a
@@ -37,6 +42,7 @@ from ..billing.reminders import Reminder
 from ..diagnostics import Diagnostic, error
 from ..money import fmt_grouped
 from ..paths import slug
+from .i18n import DEFAULT_LOCALE, Formatter, Translator, language
 from ..source import Sources, Span, find_keyword_line
 
 POLICY = email_policy.SMTP  # CRLF line ends, as sent on the wire
@@ -91,11 +97,14 @@ class Templates:
         self.text = SandboxedEnvironment(autoescape=False, **common)
         self.html = SandboxedEnvironment(autoescape=True, **common)
         for env in (self.text, self.html):
-            env.filters["day"] = long_date
+            env.filters["day"] = day
 
-    def source(self, env: jinja2.Environment, step: str, ext: str) -> tuple[str, str]:
-        """(source, file name) of the step's template, else the default one."""
-        for name in (f"{template_name(step)}.{ext}", f"default.{ext}"):
+    def source(self, env: jinja2.Environment, step: str, ext: str, lang: str = DEFAULT_LOCALE) -> tuple[str, str]:
+        """(source, file name) of the step's template, else the default one; the language's own first."""
+        names = [f"{template_name(step)}.{ext}", f"default.{ext}"]
+        if lang != DEFAULT_LOCALE:
+            names = [f"{lang}/{name}" for name in names] + names
+        for name in names:
             try:
                 src, filename, _ = env.loader.get_source(env, name)
             except jinja2.TemplateNotFound:
@@ -105,8 +114,9 @@ class Templates:
                          f"reminders/{template_name(step)}.{ext} nor reminders/default.{ext}")
 
     def render(self, step: str, context: dict) -> tuple[str, str, str]:
-        """(subject, text body, HTML body) of a step."""
-        src, filename = self.source(self.text, step, "txt")
+        """(subject, text body, HTML body) of a step, in the language of context['lang']."""
+        lang = context.get("lang", DEFAULT_LOCALE)
+        src, filename = self.source(self.text, step, "txt", lang)
         first, _, rest = src.partition("\n")
         if not first.startswith("Subject:"):
             raise ThemeError(f"{filename}: the first line of a reminder text template must be "
@@ -114,7 +124,7 @@ class Templates:
         # the subject line becomes an empty line, so template line numbers stay right
         subject = _render(self.text, first[len("Subject:"):], filename, context).strip()
         text = _render(self.text, "\n" + rest, filename, context).lstrip("\n")
-        html_src, html_name = self.source(self.html, step, "html")
+        html_src, html_name = self.source(self.html, step, "html", lang)
         html = _render(self.html, html_src, html_name, context)
         return subject, text, html
 
@@ -144,8 +154,26 @@ def long_date(day: date) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
-def money(value, currency: str) -> str:
-    return f"{fmt_grouped(value, currency)} {currency}"
+@jinja2.pass_context
+def day(ctx, value: date) -> str:
+    """The `day` filter: a long date in the message's language ('30 marca 2026', '30. März 2026')."""
+    locale = ctx.get("locale", DEFAULT_LOCALE)
+    return long_date(value) if language(locale) == DEFAULT_LOCALE else Formatter(locale).long_date(value)
+
+
+def money(value, currency: str, locale: str = DEFAULT_LOCALE) -> str:
+    """'1,234.50 USD'; in another language its own digits: '1 234,50 PLN', '1.234,50 EUR'."""
+    if language(locale) == DEFAULT_LOCALE:
+        return f"{fmt_grouped(value, currency)} {currency}"
+    return f"{Formatter(locale).amount(value, currency)} {currency}"
+
+
+def method_name(method: str, locale: str) -> str:
+    """A payment method as a reminder names it: 'bank transfer'; 'Przelew', 'Überweisung'."""
+    if language(locale) == DEFAULT_LOCALE:
+        return METHODS.get(method, method.replace("-", " "))
+    t = Translator(locale)
+    return t.one(f"method.{method}") if t.has(f"method.{method}") else method.replace("-", " ")
 
 
 def grouped_iban(iban: str) -> str:
@@ -155,19 +183,30 @@ def grouped_iban(iban: str) -> str:
 
 def context(rem: Reminder, ledger: m.Ledger, attached: bool, day: date | None = None) -> dict:
     """What the templates see: formatted values only (renderers never compute money)."""
+    from .html import document_locale
+
     earlier = [r.step for r in ledger.reminded if r.invoice == rem.number and (day is None or r.date <= day)]
     company = ledger.company
     state = rem.state
     doc = state.doc
     client = doc.client or ledger.clients.get(state.client)
     c = state.currency
+    locale = document_locale(ledger, client)
     fee = None
     if rem.late_fee is not None:
-        fee = money(rem.late_fee.value, rem.late_fee.currency or (company.currency if company else c))
+        fee = money(rem.late_fee.value, rem.late_fee.currency or (company.currency if company else c), locale)
     bank = company.bank if company else None
     rate = company.late_interest if company else None
     plan = state.plan
+    if rate is None:
+        interest_rate = None
+    elif language(locale) == DEFAULT_LOCALE:
+        interest_rate = f"{rate.normalize():f}%"
+    else:
+        interest_rate = Formatter(locale).exact_percent(rate)
     return {
+        "lang": language(locale),  # which templates: reminders/<lang>/ first
+        "locale": locale,
         "company": company,
         "client": client,
         "greeting": (client.contact or client.name) if client else "",
@@ -179,17 +218,17 @@ def context(rem: Reminder, ledger: m.Ledger, attached: bool, day: date | None = 
         "days_overdue": max(rem.days_overdue, 0),
         "days_to_due": max(-rem.days_overdue, 0),
         "currency": c,
-        "amount_due": money(rem.amount_due, c),
-        "outstanding": money(rem.amount, c),
-        "total": money(doc.total, c),
+        "amount_due": money(rem.amount_due, c, locale),
+        "outstanding": money(rem.amount, c, locale),
+        "total": money(doc.total, c, locale),
         "installment": rem.installment,
         "installments": len(plan.installments) if plan is not None else None,
-        "late_interest": money(rem.late_interest, c) if rem.late_interest else None,
-        "interest_rate": f"{rate.normalize():f}%" if rate is not None else None,
+        "late_interest": money(rem.late_interest, c, locale) if rem.late_interest else None,
+        "interest_rate": interest_rate,
         "late_fee": fee,
         "bank": bank,
         "iban": grouped_iban(bank.iban) if bank and bank.iban else None,
-        "payment_methods": [METHODS.get(p, p.replace("-", " ")) for p in (company.payment_methods if company else ())],
+        "payment_methods": [method_name(p, locale) for p in (company.payment_methods if company else ())],
         "attached": attached,
         "earlier_reminders": earlier,  # steps already sent for this invoice, oldest first
     }

@@ -1,9 +1,10 @@
 """An amount in words ("one thousand two hundred euro, fifty cents") for the total due.
 
-num2words knows the words of some currencies per language; for the others the
-whole units are spelled out and the minor units written as a fraction
-("one hundred twenty-three JPY", "... CHF 50/100"), which is how cheques and
-invoices write them when no word exists.
+num2words knows the words of some currencies per language (Polish: PLN, EUR,
+USD, with the right plural forms: "dwa złote", "pięć złotych", "dwa grosze");
+for the others the whole units are spelled out and the minor units written as
+a fraction ("one hundred twenty-three JPY", "tysiąc CHF 50/100"), which is how
+cheques and invoices write them when no word exists.
 """
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ def amount_in_words(value: Decimal, currency: str, locale: str | None) -> str:
             minor = int((value - whole) * (10 ** digits))
             text += f" {minor:0{digits}d}/{10 ** digits}"
     text = " ".join(text.split())
+    if lang == "pl" and currency == "EUR" and int(value) == 1:
+        text = text.replace("jeden euro", "jedno euro", 1)  # euro is neuter in Polish: "jedno euro"
     if negative:
         text = "minus " + text
     return text[:1].upper() + text[1:]
