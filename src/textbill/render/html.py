@@ -487,7 +487,7 @@ def invoice_view(analysis, doc, state=None, draft: bool = False) -> dict:
             "date": f.date(ln.date) if ln.date else "",
             "description": line_description(ln, ledger, f, t),
             "quantity": f.quantity(ln.quantity),
-            "unit": t("lines.hours") if ln.unit == "h" else ln.unit,
+            "unit": t.one("lines.hours") if ln.unit == "h" else ln.unit,
             "unit_price": f.price(ln.unit_price, c),
             "amount": f.amount(ln.amount, c),
             "tax": tax_label(ln.tax, f, t),
@@ -692,11 +692,11 @@ def statement_view(analysis, st) -> dict:
         e = ln.event
         detail = e.detail
         if e.kind == "payment" and detail:
-            detail = _label(t, "method", detail)
+            detail = _label(t.first, "method", detail)  # table cells: one language, the heads carry both
         entries.append({
             "date": f.date(e.date),
             "kind": e.kind,
-            "kind_label": _label(t, "kind", e.kind),
+            "kind_label": _label(t.first, "kind", e.kind),
             "ref": e.ref,
             "detail": detail,
             "charge": f.amount(e.amount, c) if e.amount > 0 else "",
@@ -761,11 +761,11 @@ def overdue_view(analysis, rec, items) -> dict:
             "currency": c,
             "due": f.date(d.due),
             "days": str(d.days_overdue),
-            "bucket": _label(t, "bucket", d.bucket),
+            "bucket": _label(t.first, "bucket", d.bucket),  # table cells: one language
             "bucket_key": d.bucket,
             "outstanding": f.amount(d.outstanding, c),
             "interest": f.amount(d.late_interest, c) if d.late_interest is not None else "",
-            "status": _label(t, "status", d.state.status),
+            "status": _label(t.first, "status", d.state.status),
         })
     # totals: additions of amounts the engine already rounded, per currency (never across currencies)
     by_bucket = []

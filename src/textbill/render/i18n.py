@@ -159,6 +159,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "credit.refund": "The amount is deducted from what you owe, or refunded if already paid.",
         # statement
         "statement.period": "Period",
+        "statement.client": "Bill to",
         "statement.from_start": "from the first entry",
         "statement.as_of": "As of",
         "statement.opening": "Opening balance",
@@ -338,6 +339,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "credit.refund": "Kwota korekty pomniejsza Państwa zobowiązanie, a jeśli faktura została już "
                          "opłacona, zostanie zwrócona.",
         "statement.period": "Okres",
+        "statement.client": "Kontrahent",
         "statement.from_start": "od pierwszego zapisu",
         "statement.as_of": "Stan na",
         "statement.opening": "Saldo początkowe",
@@ -513,6 +515,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "credit.refund": "Der Betrag wird mit Ihren offenen Posten verrechnet oder, falls bereits bezahlt, "
                          "erstattet.",
         "statement.period": "Zeitraum",
+        "statement.client": "Kunde",
         "statement.from_start": "ab der ersten Buchung",
         "statement.as_of": "Stand",
         "statement.opening": "Anfangssaldo",
