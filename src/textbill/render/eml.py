@@ -90,7 +90,8 @@ class Templates:
     """The reminder templates of a theme: a text and an HTML environment over one search path."""
 
     def __init__(self, dirs: list[Path]):
-        loader = jinja2.FileSystemLoader([str(d / "reminders") for d in dirs])
+        self.dirs = [d / "reminders" for d in dirs]
+        loader = jinja2.FileSystemLoader([str(d) for d in self.dirs])
         common = dict(loader=loader, undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                       trim_blocks=True, lstrip_blocks=True)
         # sandboxed, as for the invoice templates: a theme inside a ledger is data, not code
@@ -98,6 +99,12 @@ class Templates:
         self.html = SandboxedEnvironment(autoescape=True, **common)
         for env in (self.text, self.html):
             env.filters["day"] = day
+
+    def speaks(self, locale: str | None) -> str:
+        """The language a reminder in `locale` is written in: its own where the theme has templates
+        for it (reminders/<lang>/), else English, whose dates and figures then follow English too."""
+        lang = language(locale)
+        return lang if lang == DEFAULT_LOCALE or any((d / lang).is_dir() for d in self.dirs) else DEFAULT_LOCALE
 
     def source(self, env: jinja2.Environment, step: str, ext: str, lang: str = DEFAULT_LOCALE) -> tuple[str, str]:
         """(source, file name) of the step's template, else the default one; the language's own first."""
@@ -181,8 +188,10 @@ def grouped_iban(iban: str) -> str:
     return " ".join(compact[i:i + 4] for i in range(0, len(compact), 4))
 
 
-def context(rem: Reminder, ledger: m.Ledger, attached: bool, day: date | None = None) -> dict:
-    """What the templates see: formatted values only (renderers never compute money)."""
+def context(rem: Reminder, ledger: m.Ledger, attached: bool, day: date | None = None,
+            templates: Templates | None = None) -> dict:
+    """What the templates see: formatted values only (renderers never compute money), in the client's
+    language when the templates speak it."""
     from .html import document_locale
 
     earlier = [r.step for r in ledger.reminded if r.invoice == rem.number and (day is None or r.date <= day)]
@@ -192,6 +201,8 @@ def context(rem: Reminder, ledger: m.Ledger, attached: bool, day: date | None = 
     client = doc.client or ledger.clients.get(state.client)
     c = state.currency
     locale = document_locale(ledger, client)
+    if templates is not None and templates.speaks(locale) == DEFAULT_LOCALE:
+        locale = DEFAULT_LOCALE
     fee = None
     if rem.late_fee is not None:
         fee = money(rem.late_fee.value, rem.late_fee.currency or (company.currency if company else c), locale)
@@ -329,7 +340,7 @@ def build_mail(rem: Reminder, ledger: m.Ledger, templates: Templates, sender: st
     client = rem.state.doc.client or ledger.clients[rem.state.client]
     to_addr, to_name, _ = recipient(client)
     assert to_addr is not None and sender is not None
-    subject, text, html = templates.render(rem.step.name, context(rem, ledger, pdf is not None, when.date()))
+    subject, text, html = templates.render(rem.step.name, context(rem, ledger, pdf is not None, when.date(), templates))
     why = header_problem(subject)
     if why or not subject:
         return None, [error(None, "E252", f"the subject of reminder step '{rem.step.name}' for {rem.number} "

@@ -693,6 +693,8 @@ def statement_view(analysis, st) -> dict:
         detail = e.detail
         if e.kind == "payment" and detail:
             detail = _label(t.first, "method", detail)  # table cells: one language, the heads carry both
+        elif e.kind == "credit-note" and detail.startswith("for "):  # the engine's words: "for INV-1"
+            detail = t.one("statement.for_invoice", number=detail[4:])
         entries.append({
             "date": f.date(e.date),
             "kind": e.kind,
