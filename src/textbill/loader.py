@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -211,8 +212,10 @@ def parse_files(root: Path, files: list[Path], sources: Sources, cache=None, wor
     broken: set = set()
     per_file: list = []  # per file: a diagnostic (unreadable), a cached result, or a job index
     jobs: list[tuple[str, bytes]] = []
+    files_by_name: dict[str, Path] = {}
     for path in files:
         name = display_name(path)
+        files_by_name[name] = path
         data, problem = read_bytes(path, name)
         if data is None:
             per_file.append(("unreadable", name, problem))
@@ -241,7 +244,7 @@ def parse_files(root: Path, files: list[Path], sources: Sources, cache=None, wor
             index, key = value
             text, file_nodes, file_diags, file_broken = parsed[index]
             if text is not None:
-                sources.add(name, text)
+                sources.add_lazy(name, _reader(files_by_name[name], name, zlib.crc32(jobs[index][1])))
                 if key is not None:
                     cache.put(key, file_nodes, file_diags, file_broken)
         nodes.extend(file_nodes)
@@ -252,6 +255,18 @@ def parse_files(root: Path, files: list[Path], sources: Sources, cache=None, wor
 
 def _decoder(data: bytes, name: str):
     return lambda: decode_source(data, name)[0]
+
+
+def _reader(path: Path, name: str, crc: int):
+    """A parsed file's text read again when a diagnostic quotes it (most files are never quoted,
+    and a large ledger's text is a twentieth of its memory); None if the file changed since."""
+    def read():
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        return decode_source(data, name)[0] if zlib.crc32(data) == crc else None
+    return read
 
 
 def build_ledger(root: Path, nodes: list, config: m.Config, files: list[str], broken=frozenset()) -> m.Ledger:
