@@ -297,7 +297,8 @@ def test_polish_statement_and_overdue_report(books):
     st = statement(books.ledger, rec, "kowalski", None)
     text = text_of(render_statement(books, st))
     for expected in ["Zestawienie rozrachunków", "Kontrahent Kowalski Meble S.A.", "Stan na 30.04.2026",
-                     "Saldo początkowe", "Faktura FV/2026/0001", "Faktura korygująca · do faktury FV/2026/0001 KOR/2026/0001",
+                     "Saldo początkowe", "Faktura FV/2026/0001",
+                     "Faktura korygująca · do faktury FV/2026/0001 KOR/2026/0001",
                      "Saldo końcowe (PLN)", "Wiekowanie salda"]:
         assert expected in text, expected
     assert "Sprzedawca" not in text  # a statement has no seller heading
@@ -347,7 +348,8 @@ def test_german_exempt_note_and_date_of_supply(tmp_path):
 def test_german_credit_note(books):
     text = text_of(render_credit_note(books, books.books.credits["KOR/2026/0002"]))
     for expected in ["Rechnungskorrektur KOR/2026/0002", "Datum 11.02.2026", "Korrektur zur Rechnung FV/2026/0002",
-                     "Storno der Rechnung FV/2026/0002 vom 31.01.2026", "Grund: Storniert", "Korrekturbetrag 1.212,50 EUR"]:
+                     "Storno der Rechnung FV/2026/0002 vom 31.01.2026", "Grund: Storniert",
+                     "Korrekturbetrag 1.212,50 EUR"]:
         assert expected in text, expected
 
 
@@ -367,7 +369,8 @@ def test_english_labels_worded_from_the_reasons_equal_the_engine_labels(tmp_path
     """The renderer words discounts and charges from AdjustmentPart.reasons; in English that must be
     exactly the engine's `label`, which locked documents were made from."""
     ledger = LEDGER.replace('  charge 2% "ekspres"\n', '  charge 2% "ekspres"\n  discount 12.5%\n'
-                            '  discount 10.00 "goodwill"\n  charge 5.00 "handling"\n  discount 1%\n  charge 1.5% "rush"\n')
+                            '  discount 10.00 "goodwill"\n  charge 5.00 "handling"\n  discount 1%\n'
+                            '  charge 1.5% "rush"\n')
     a = clean(make(tmp_path / "l", ledger))
     f, t = Formatter("en"), Translator("en")
     parts = [p for doc in a.books.invoices.values() for g in doc.groups for p in g.parts]
