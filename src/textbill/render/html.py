@@ -376,7 +376,7 @@ def terms_text(terms: m.Terms, t: Translator) -> str:
 
 def _group_view(g, currency: str, f: Formatter, t: Translator, company_amount=None, company_ccy=None) -> dict:
     return {
-        "label": tax_label(g.tax, f, t),
+        "label": tax_label(g.tax, f, t.first),  # the tax summary's cells: one language
         "kind": g.tax.kind,
         "rate": f.percent(g.tax.percent) if g.tax.kind == "rate" else "0%",
         "net": f.amount(g.net, currency),
@@ -490,7 +490,7 @@ def invoice_view(analysis, doc, state=None, draft: bool = False) -> dict:
             "unit": t.one("lines.hours") if ln.unit == "h" else ln.unit,
             "unit_price": f.price(ln.unit_price, c),
             "amount": f.amount(ln.amount, c),
-            "tax": tax_label(ln.tax, f, t),
+            "tax": tax_label(ln.tax, f, t.first),  # a table cell: one language
             "tags": list(ln.tags),
         })
     # section headings only when the invoice bills several SOWs; manual items go under "Other items"
