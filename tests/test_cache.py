@@ -234,3 +234,12 @@ def test_parallel_parse_builds_the_same_nodes(tmp_path, monkeypatch):
     serial = load(tmp_path, cache=False, workers=1)
     _same(parallel, serial)
     assert any(d.code == "E010" for d in parallel.diagnostics)
+
+
+def test_a_parsed_file_is_quoted_from_disk_only_while_unchanged(ledger):
+    (ledger / "c.bill").write_text("2026-01-09 time acme/nope 1h\n", encoding="utf-8")
+    loaded = load(ledger, cache=False)
+    assert loaded.sources.line("c.bill", 1) == "2026-01-09 time acme/nope 1h"
+    again = load(ledger, cache=False)
+    (ledger / "c.bill").write_text("2026-01-09 time acme/other 1h\n", encoding="utf-8")
+    assert again.sources.line("c.bill", 1) is None  # never a line the diagnostics were not made from
