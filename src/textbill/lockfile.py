@@ -296,6 +296,14 @@ def _parts(content: dict) -> dict:
     }
 
 
+def current_documents(books) -> dict[str, tuple[str, object]]:
+    """Every computed document by number, (kind, document), in issue order (as current_entries)."""
+    docs = [(d.date, 0, i, d) for i, d in enumerate(books.invoices.values())]
+    docs += [(c.date, 1, i, c) for i, c in enumerate(books.credits.values())]
+    docs.sort(key=lambda t: t[:3])
+    return {doc.number: ("invoice" if kind == 0 else "credit-note", doc) for _, kind, _, doc in docs}
+
+
 def current_entries(ledger: m.Ledger, books) -> dict[str, Entry]:
     """What the lock would record for every computed document now, in issue order."""
     index = NodeIndex(ledger)
@@ -432,16 +440,17 @@ def check_locks(loaded, books) -> list:
     diags: list[Diagnostic] = list(lock.problems)
     if any(d.code == "E174" for d in lock.problems):
         return diags
-    entries = current_entries(ledger, books)
-    index = NodeIndex(ledger)
+    docs = current_documents(books)
+    company = ledger.company
+    index = None  # built when a document changed: only then are its lines traced to their entries
     # with syntax errors, entries that fail to parse are missing: a locked document that only lost
     # lines is then reported once the file reads again, not as a cascade of the syntax error
     unreadable = any(d.is_error for d in loaded.diagnostics)
     directives = {d.number: d for d in (*ledger.invoices, *ledger.credit_notes)}
 
     for number, old in lock.entries.items():
-        new = entries.get(number)
-        if new is None:
+        found = docs.get(number)
+        if found is None:
             if number in directives or ("document", number) in ledger.broken:
                 continue  # it is there but cannot be computed: other errors say why
             diags.append(error(
@@ -450,8 +459,13 @@ def check_locks(loaded, books) -> list:
                 f"in the ledger", "an issued document cannot be deleted: restore it, and cancel it with a "
                 "credit note if it was wrong"))
             continue
-        if new.sha256 == old.sha256:
-            continue
+        kind, doc = found
+        content = canonical_invoice(doc, company) if kind == "invoice" else canonical_credit(doc, company)
+        if digest(content) == old.sha256:
+            continue  # unchanged: the per-line digests that explain a change are not needed
+        if index is None:
+            index = NodeIndex(ledger)
+        new = entry_for_invoice(doc, company, index) if kind == "invoice" else entry_for_credit(doc, company)
         if new.kind != old.kind:
             diags.append(error(
                 directives[number].span if number in directives else Span(lock.name, old.lineno), "E170",
@@ -462,13 +476,13 @@ def check_locks(loaded, books) -> list:
         if found is not None:
             diags.append(found)
 
-    for number, new in entries.items():
+    for number, (kind, _) in docs.items():
         if number in lock.entries:
             continue
         node = directives.get(number)
         diags.append(warning(
             node.span if node else None, "W172",
-            f"{_kind(new.kind)} '{number}' is issued but not locked",
+            f"{_kind(kind)} '{number}' is issued but not locked",
             "run 'textbill lock' (and commit textbill.lock) so any later change to it is caught",
             focus=number))
     return diags

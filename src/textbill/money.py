@@ -53,8 +53,7 @@ def _quantum(currency: str) -> Decimal:
 
 def round_money(value: Decimal, currency: str) -> Decimal:
     """Round to the currency's minor unit, half away from zero (ISO 4217)."""
-    with decimal.localcontext(CONTEXT):
-        return value.quantize(_quantum(currency), rounding=ROUND_HALF_UP)
+    return value.quantize(_quantum(currency), rounding=ROUND_HALF_UP, context=CONTEXT)
 
 
 def fmt(value: Decimal, currency: str) -> str:

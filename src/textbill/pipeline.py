@@ -5,15 +5,16 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from . import model as m
-from .billing.invoices import Books, compute_books
-from .billing.receivables import Receivables, check_receivables, replay
-from .checks import run_checks
-from .checks_einvoice import check_einvoice
 from .diagnostics import Diagnostic, has_errors, narrow, sort_key
-from .loader import Loaded, load
-from .lockfile import check_locks
 from .source import Sources
+
+if TYPE_CHECKING:  # the engine is imported only when a ledger is computed (not on a cached check)
+    from .billing.invoices import Books
+    from .billing.receivables import Receivables
+    from .loader import Loaded
 
 
 @dataclass
@@ -43,6 +44,8 @@ class Analysis:
         return len(self.loaded.files), len(self.ledger.directives), len(self.books.invoices)
 
     def receivables(self, as_of: date) -> Receivables:
+        from .billing.receivables import replay
+
         return replay(self.ledger, self.books, as_of)
 
 
@@ -56,6 +59,13 @@ def analyze(path: Path, extra_checks=(), cache: bool = True, _check_cache: bool 
         hit = _from_check_cache(path)
         if hit is not None:
             return hit
+    from .billing.invoices import compute_books
+    from .billing.receivables import check_receivables
+    from .checks import run_checks
+    from .checks_einvoice import check_einvoice
+    from .loader import load
+    from .lockfile import check_locks
+
     loaded = load(path, cache=cache)
     ledger = loaded.ledger
     diags = list(loaded.diagnostics)
