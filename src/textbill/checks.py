@@ -59,6 +59,19 @@ def check_logo(ledger: m.Ledger):
                       "check the path; it is relative to the ledger root", focus=company.logo)
 
 
+def check_theme(ledger: m.Ledger):
+    name = ledger.config.theme
+    if not name or name == "default":
+        return
+    from .render.html import ThemeError, theme_by_name
+
+    try:
+        theme_by_name(Path(ledger.root), name)
+    except ThemeError as exc:
+        yield error(ledger.config.spans.get("theme"), "E182", str(exc),
+                    "use 'default', 'modern', or the path of a folder inside the ledger")
+
+
 # ---------------------------------------------------------------------------- duplicates
 
 def check_duplicates(ledger: m.Ledger):
@@ -455,6 +468,7 @@ def _check_sequence(kind: str, docs, pattern: Pattern):
 CHECKS: tuple[Check, ...] = (
     check_company,
     check_logo,
+    check_theme,
     check_duplicates,
     check_references,
     check_reminded_steps,

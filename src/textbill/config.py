@@ -65,8 +65,10 @@ def parse_config(text: str, name: str) -> tuple[m.Config, list[Diagnostic]]:
                                   "write one 'key: value' per line, e.g. 'out: build'")]
     values: dict = {}
     extra: dict = {}
+    spans: dict = {}
     for key_node, value_node in node.value:
         key = key_node.value
+        spans[key] = at(value_node)
         if key not in KEYS:
             diags.append(error(at(key_node), "E008", f"unknown setting '{key}' in textbill.yaml",
                                did_you_mean(str(key), KEYS) or "settings are: " + ", ".join(KEYS)))
@@ -114,7 +116,7 @@ def parse_config(text: str, name: str) -> tuple[m.Config, list[Diagnostic]]:
         kw["locale"] = values["locale"]
     if "smtp" in values:
         kw["smtp"] = MappingProxyType(dict(values["smtp"]))
-    return m.Config(extra=MappingProxyType(extra), **kw), diags
+    return m.Config(extra=MappingProxyType(extra), spans=MappingProxyType(spans), **kw), diags
 
 
 def _check(key: str, kind: str, value) -> str | None:

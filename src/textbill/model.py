@@ -335,6 +335,7 @@ class Config:
     locale: str | None = None
     smtp: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
     extra: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+    spans: Mapping[str, Span] = field(default_factory=lambda: MappingProxyType({}), compare=False)
 
 
 @dataclass(frozen=True)
