@@ -91,4 +91,14 @@ def create_ledger(target: Path, force: bool = False) -> list[Path]:
             text = old.rstrip("\n") + "\n" + "\n".join(missing) + "\n"
         write_atomic(path, text.encode("utf-8"))
         written.append(path)
+    lock = target / "textbill.lock"
+    if not lock.exists():
+        # the example invoice is issued: lock it, so a new ledger checks clean from the start
+        from .lockfile import write_lock
+        from .pipeline import analyze
+
+        analysis = analyze(target, cache=False)
+        if analysis.ok:
+            write_lock(target, analysis.ledger, analysis.books)
+            written.append(lock)
     return written

@@ -1,0 +1,35 @@
+"""`textbill init`: a new ledger that checks clean and teaches by example."""
+from __future__ import annotations
+
+from conftest import cli
+
+
+def test_init_creates_a_clean_ledger(tmp_path):
+    target = tmp_path / "books"
+    r = cli("init", target)
+    assert r.code == 0, r
+    names = sorted(p.name for p in target.iterdir() if not p.name.startswith(".textbill"))
+    assert names == [".gitignore", "ledger.bill", "textbill.lock", "textbill.yaml"]
+    check = cli("check", target)
+    assert check.code == 0 and "no problems" in check.err, check
+    ignore = (target / ".gitignore").read_text()
+    for line in ("/build/", ".textbill/", ".*.lock"):
+        assert line in ignore.splitlines()
+    assert "TEXTBILL_SMTP_PASSWORD" in (target / "textbill.yaml").read_text()
+    assert (target / "ledger.bill").read_text().count(";") > 10  # it is a commented tutorial
+
+
+def test_init_refuses_a_folder_with_files(tmp_path):
+    (tmp_path / "mine.txt").write_text("keep me")
+    r = cli("init", tmp_path)
+    assert r.code == 2
+    assert (tmp_path / "mine.txt").read_text() == "keep me"
+    r = cli("init", tmp_path, "--force")
+    assert r.code == 0 and (tmp_path / "mine.txt").read_text() == "keep me"
+
+
+def test_init_adds_missing_ignore_lines_to_an_existing_gitignore(tmp_path):
+    (tmp_path / ".gitignore").write_text("node_modules/\n")
+    assert cli("init", tmp_path, "--force").code == 0
+    lines = (tmp_path / ".gitignore").read_text().splitlines()
+    assert lines[0] == "node_modules/" and ".textbill/" in lines
