@@ -65,6 +65,10 @@ def test_two_builds_give_byte_identical_files(tmp_path):
     assert first.ok and second.ok
     one, two = files_of(tmp_path / "one"), files_of(tmp_path / "two")
     one.pop(".textbill-build.lock", None), two.pop(".textbill-build.lock", None)
+    # the manifest records where and when its files were written (the no-op check); the rest is the same
+    manifests = [json.loads(files.pop(MANIFEST)) for files in (one, two)]
+    assert [{k: v for k, v in m.items() if k != "noop"} for m in manifests] == \
+        [{k: v for k, v in manifests[0].items() if k != "noop"}] * 2
     assert sorted(one) == sorted(two)
     assert sum(name.endswith(".pdf") for name in one) == 4
     for name in one:
@@ -111,6 +115,12 @@ def test_the_theme_and_format_are_part_of_the_hash(tmp_path):
     assert len(run(folder, out).rendered) == 4
     report = run(folder, out, formats=("html", "json"))
     assert len(report.rendered) == 4 and (out / "invoices/FV-2026-0001.json").is_file()
+    assert not any(f.endswith(".html") for f in report.written if "/" in f)  # the HTML was up to date
+    # an HTML-only build keeps the JSON that is still up to date ...
+    report = run(folder, out)
+    assert report.rendered == [] and (out / "invoices/FV-2026-0001.json").is_file()
+    # ... and removes it once it is out of date (a changed theme changes every document)
+    (folder / "mine" / "style.css").write_text("body { color: #333; }")
     report = run(folder, out)
     assert not (out / "invoices/FV-2026-0001.json").exists()
     assert "invoices/FV-2026-0001.json" in report.removed

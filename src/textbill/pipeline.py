@@ -22,6 +22,16 @@ class Analysis:
     loaded: Loaded
     books: Books
     diagnostics: list[Diagnostic]
+    check_key: str | None = None  # the check cache's key of the inputs analyzed (None: not cached)
+
+    @property
+    def books_key(self) -> str | None:
+        """The key of the inputs the books were computed from (a build records it: build.py)."""
+        return self.check_key
+
+    @property
+    def config(self) -> m.Config:
+        return self.ledger.config
 
     @property
     def ledger(self) -> m.Ledger:
@@ -89,9 +99,10 @@ class _Cached(Analysis):
     """An unchanged ledger: diagnostics from the check cache; the rest computed if asked for."""
 
     def __init__(self, path: Path, root: Path, sources: Sources, diagnostics: list[Diagnostic],
-                 counts: tuple[int, int, int]):
+                 counts: tuple[int, int, int], key: str | None = None):
         self.path, self._root, self._sources = path, root, sources
         self.diagnostics, self._counts, self._full = diagnostics, counts, None
+        self.check_key = key  # the inputs as they were when the cache was looked up
 
     def _analysis(self) -> Analysis:
         if self._full is None:
@@ -102,6 +113,17 @@ class _Cached(Analysis):
     books = property(lambda self: self._analysis().books)
     sources = property(lambda self: self._sources)
     root = property(lambda self: self._root)
+    # the books are computed when first asked for, from the files as they are then
+    books_key = property(lambda self: self._analysis().check_key)
+
+    @property
+    def config(self) -> m.Config:
+        """textbill.yaml's settings, without computing the ledger (a no-op build needs no more)."""
+        if self._full is not None:
+            return self._full.ledger.config
+        from .config import read_config
+
+        return read_config(self._root, Sources())[0]
 
     def counts(self) -> tuple[int, int, int]:
         return self._counts
@@ -121,7 +143,7 @@ def _from_check_cache(path: Path) -> Analysis | None:
     if hit is None:
         return None
     diagnostics, counts = hit
-    return _Cached(path, root, sources, diagnostics, counts)
+    return _Cached(path, root, sources, diagnostics, counts, key)
 
 
 def _to_check_cache(path: Path, analysis: Analysis) -> None:
@@ -145,6 +167,7 @@ def _to_check_cache(path: Path, analysis: Analysis) -> None:
     if company is not None and company.logo:
         probes = ((company.logo, (loaded.root / company.logo).is_file()),)
     store.put_check(key, analysis.diagnostics, analysis.counts(), probes)
+    analysis.check_key = key
 
 
 def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:

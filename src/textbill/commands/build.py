@@ -45,7 +45,7 @@ def build_cmd(ctx: Ctx, ledger_pos, out, as_of, jobs, force, formats):
             raise click.BadParameter(f"unknown format '{f}' (formats are: {', '.join(FORMATS)})",
                                      param_hint="--format")
     analysis = load_clean(ctx, ledger_pos)
-    config = analysis.ledger.config
+    config = analysis.config  # not analysis.ledger: an unchanged ledger is then never computed
     out_dir = Path(out) if out else Path(analysis.root) / config.out
     jobs = jobs or config.extra.get("jobs")
     try:

@@ -1,0 +1,257 @@
+"""`textbill build` keeps what is up to date: the no-op fast path, outputs of other formats, and
+the dashboard's theme errors.  Behaviour only; bench/bench_build.py measures the times."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from textbill import build as build_mod
+from textbill.build import MANIFEST, BuildError, build
+from textbill.pipeline import _Cached, analyze
+from textbill.render.json import dumps
+
+sys.path.insert(0, str(Path(__file__).parent))
+from conftest import cli  # noqa: E402
+from test_build import AS_OF, SECOND_INVOICE, files_of  # noqa: E402
+from test_render_html import LEDGER, PNG, make_ledger  # noqa: E402
+
+
+def fake_pdf(html, base_url, theme, xml):
+    """A stand-in for WeasyPrint: a 'PDF' that changes with its page."""
+    return b"%PDF-fake " + hashlib.sha256(html.encode()).hexdigest().encode(), [], None
+
+
+@pytest.fixture
+def pdfs(monkeypatch):
+    monkeypatch.setattr(build_mod, "pdf_of", fake_pdf)
+
+
+def run(folder: Path, out: Path, **kw):
+    kw.setdefault("formats", ("html",))
+    kw.setdefault("jobs", 1)
+    return build(analyze(folder), out, AS_OF, **kw)
+
+
+# ---------------------------------------------------------------------------- the no-op fast path
+
+def test_an_unchanged_ledger_is_not_even_computed(tmp_path):
+    folder = make_ledger(tmp_path / "l")
+    out = tmp_path / "out"
+    first = run(folder, out)
+    assert first.ok and not first.noop and len(first.rendered) == 4
+    before = files_of(out)
+    analysis = analyze(folder)
+    assert isinstance(analysis, _Cached)  # from the check cache
+    report = build(analysis, out, AS_OF, formats=("html",))
+    assert report.noop and report.documents == 4 and report.unchanged == 4 and report.rendered == []
+    assert analysis._full is None  # the books were never computed
+    assert files_of(out) == before
+
+
+@pytest.mark.parametrize("change", ["ledger", "config", "theme", "dashboard template", "as-of", "formats",
+                                    "deleted output", "edited output", "edited site file", "force"])
+def test_any_changed_input_or_output_means_a_real_build(tmp_path, change):
+    folder = make_ledger(tmp_path / "l", config="theme: mine\n")
+    (folder / "mine").mkdir()
+    (folder / "mine" / "style.css").write_text("body { color: #111; }")
+    out = tmp_path / "out"
+    run(folder, out)
+    assert run(folder, out).noop
+    kw = {}
+    if change == "ledger":
+        (folder / "ledger.bill").write_text(LEDGER.replace('"Thank you"', '"Thanks"'))
+    elif change == "config":
+        (folder / "textbill.yaml").write_text("theme: mine\nlocale: de\n")
+    elif change == "theme":
+        (folder / "mine" / "style.css").write_text("body { color: #222; }")
+    elif change == "dashboard template":  # not part of any document's hash, but of the dashboard's
+        (folder / "mine" / "site.css").write_text("body { color: #333; }")
+    elif change == "as-of":
+        kw["as_of"] = AS_OF.replace(day=29)
+    elif change == "formats":
+        kw["formats"] = ("html", "json")
+    elif change == "deleted output":
+        (out / "invoices/FV-2026-0001.html").unlink()
+    elif change == "edited output":
+        (out / "invoices/FV-2026-0001.html").write_text("<p>mine</p>")
+    elif change == "edited site file":
+        (out / "index.html").write_text("<p>mine</p>")
+    else:
+        kw["force"] = True
+    day = kw.pop("as_of", AS_OF)
+    report = build(analyze(folder), out, day, jobs=1, **{"formats": ("html",), **kw})
+    assert not report.noop
+    if change in ("deleted output", "edited output"):
+        assert report.rendered == ["invoice:FV/2026/0001"]
+    if change == "edited site file":
+        assert "index.html" in report.written and "<p>mine</p>" not in (out / "index.html").read_text()
+
+
+def test_the_logo_is_an_input_and_its_warning_is_repeated(tmp_path):
+    folder = make_ledger(tmp_path / "l", LEDGER.replace('  currency PLN\n', '  currency PLN\n  logo "logo.png"\n', 1))
+    (folder / "logo.png").write_bytes(PNG)
+    out = tmp_path / "out"
+    run(folder, out)
+    assert run(folder, out).noop
+    (folder / "logo.png").write_bytes(PNG + b"\0")
+    report = run(folder, out)
+    assert not report.noop and len(report.rendered) == 4  # the logo is in every document
+    (folder / "logo.png").unlink()
+    report = run(folder, out)
+    assert not report.noop and any("does not exist" in w for w in report.warnings)
+    again = run(folder, out)
+    assert again.noop and again.warnings == report.warnings
+
+
+def test_a_build_with_failures_is_never_a_noop(tmp_path, monkeypatch):
+    from textbill.render import html
+
+    folder = make_ledger(tmp_path / "l")
+    out = tmp_path / "out"
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(html, "render_credit_note", broken)
+    assert not run(folder, out).ok
+    assert "noop" not in json.loads((out / MANIFEST).read_text())
+    monkeypatch.undo()
+    report = run(folder, out)
+    assert not report.noop and report.rendered == ["credit-note:KOR/2026/0001"]
+    assert run(folder, out).noop
+
+
+def test_without_the_cache_there_is_no_fast_path(tmp_path):
+    folder = make_ledger(tmp_path / "l")
+    out = tmp_path / "out"
+    build(analyze(folder, cache=False), out, AS_OF, formats=("html",))
+    report = build(analyze(folder, cache=False), out, AS_OF, formats=("html",))
+    assert not report.noop and report.rendered == [] and report.unchanged == 4
+
+
+def test_cli_noop_build(tmp_path):
+    folder = make_ledger(tmp_path / "l", config="formats: [html]\n")
+    assert cli("build", folder, "--as-of", "2026-04-30").code == 0
+    r = cli("build", folder, "--as-of", "2026-04-30")
+    assert r.code == 0 and "0 rendered, 4 unchanged" in r.err
+
+
+# ---------------------------------------------------------------------------- outputs of other formats
+
+def test_an_html_build_keeps_the_pdfs_that_are_up_to_date(tmp_path, pdfs):
+    folder = make_ledger(tmp_path / "l", LEDGER + SECOND_INVOICE)
+    out = tmp_path / "out"
+    assert len(run(folder, out, formats=("html", "pdf")).rendered) == 5
+    pdf_files = {f for f in files_of(out) if f.endswith(".pdf")}
+    assert len(pdf_files) == 5
+    # edit one invoice, preview it as HTML: the other PDFs stay, the out-of-date one goes
+    (folder / "ledger.bill").write_text((LEDGER + SECOND_INVOICE).replace('"Support"', '"Support hours"'))
+    report = run(folder, out, formats=("html",))
+    assert report.rendered == ["invoice:FV/2026/0002"]
+    assert report.removed == ["invoices/FV-2026-0002.pdf"]
+    assert {f for f in files_of(out) if f.endswith(".pdf")} == pdf_files - {"invoices/FV-2026-0002.pdf"}
+    model = json.loads((out / "model.json").read_text())
+    files = {inv["number"]: inv["files"] for inv in model["invoices"]}
+    assert files["FV/2026/0001"] == {"html": "invoices/FV-2026-0001.html", "pdf": "invoices/FV-2026-0001.pdf"}
+    assert files["FV/2026/0002"] == {"html": "invoices/FV-2026-0002.html"}
+    # then the PDFs: only the changed one is rendered, and nothing else is
+    report = run(folder, out, formats=("html", "pdf"))
+    assert report.rendered == ["invoice:FV/2026/0002"]
+    assert [f for f in report.written if f.startswith("invoices/")] == ["invoices/FV-2026-0002.pdf"]
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert set(manifest["documents"]["invoice:FV/2026/0001"]) == {"html", "pdf"}
+
+
+def test_a_pdf_and_a_facturx_pdf_are_different_outputs(tmp_path, pdfs, monkeypatch):
+    from textbill.render import einvoice
+
+    monkeypatch.setattr(einvoice, "cii_xml", lambda ledger, doc: b"<xml/>")
+    folder = make_ledger(tmp_path / "l")
+    out = tmp_path / "out"
+    run(folder, out, formats=("html", "pdf"))
+    report = run(folder, out, formats=("html", "facturx"))
+    # invoices and credit notes become Factur-X; a statement's or report's PDF is the same PDF
+    assert sorted(report.rendered) == ["credit-note:KOR/2026/0001", "invoice:FV/2026/0001"]
+
+
+def test_a_version_1_manifest_is_read_for_pruning(tmp_path):
+    folder = make_ledger(tmp_path / "l")
+    out = tmp_path / "out"
+    (out / "invoices").mkdir(parents=True)
+    (out / "invoices" / "OLD.pdf").write_bytes(b"%PDF")
+    (out / MANIFEST).write_text(json.dumps({"version": 1, "documents": {
+        "invoice:OLD": {"hash": "x", "files": ["invoices/OLD.pdf"]}}, "site": [], "model": ""}))
+    report = run(folder, out)
+    assert report.removed == ["invoices/OLD.pdf"] and len(report.rendered) == 4
+
+
+# ---------------------------------------------------------------------------- model.json
+
+def test_model_json_is_what_dumps_writes(tmp_path):
+    folder = make_ledger(tmp_path / "l", LEDGER + SECOND_INVOICE)
+    out = tmp_path / "out"
+    run(folder, out, formats=("html", "json"))
+    text = (out / "model.json").read_text()
+    assert text == dumps(json.loads(text)) + "\n"
+    # again, with the invoices' JSON from the previous build of this process
+    (folder / "ledger.bill").write_text(LEDGER + SECOND_INVOICE + '\n2026-03-01 payment globex 50.00 for FV/2026/0002\n')
+    run(folder, out, formats=("html", "json"))
+    again = (out / "model.json").read_text()
+    assert again == dumps(json.loads(again)) + "\n" and again != text
+    model = json.loads(again)
+    assert model["invoices"][1]["number"] == "FV/2026/0002" and model["invoices"][1]["paid"] == "50.00"
+
+
+# ---------------------------------------------------------------------------- theme errors
+
+def test_a_broken_dashboard_template_is_a_located_build_error(tmp_path):
+    folder = make_ledger(tmp_path / "l", config="theme: mine\nformats: [html]\n")
+    (folder / "mine").mkdir()
+    (folder / "mine" / "client.html").write_text("<p>\n{{ client.name | nosuchfilter }}\n")
+    out = tmp_path / "out"
+    with pytest.raises(BuildError) as info:
+        run(folder, out)
+    message = str(info.value)
+    assert "client.html:2" in message and "theme 'mine'" in message
+    # the documents were built and recorded all the same: fixing the template renders none again
+    assert (out / "invoices/FV-2026-0001.html").is_file()
+    (folder / "mine" / "client.html").unlink()
+    report = run(folder, out)
+    assert report.ok and report.rendered == [] and (out / "index.html").is_file()
+
+
+def test_a_runtime_error_in_a_dashboard_template_names_its_line(tmp_path):
+    folder = make_ledger(tmp_path / "l", config="theme: mine\nformats: [html]\n")
+    (folder / "mine").mkdir()
+    (folder / "mine" / "client.html").write_text("<p>\n\n{{ no_such_name.x }}\n")
+    with pytest.raises(BuildError, match=r"client\.html:3: theme 'mine'"):
+        run(folder, tmp_path / "out")
+
+
+def test_cli_reports_a_broken_dashboard_template(tmp_path):
+    folder = make_ledger(tmp_path / "l", config="theme: mine\nformats: [html]\n")
+    (folder / "mine").mkdir()
+    (folder / "mine" / "dashboard.html").write_text("{% if %}\n")
+    r = cli("build", folder, "--as-of", "2026-04-30")
+    assert r.code == 1 and "dashboard.html:1" in r.err and "internal error" not in r.err.lower()
+
+
+# ---------------------------------------------------------------------------- pools
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="compares with a forked pool")
+def test_a_pool_of_another_start_method_makes_the_same_files(tmp_path):
+    folder = make_ledger(tmp_path / "l")
+    a = analyze(folder)
+    build(a, tmp_path / "fork", AS_OF, formats=("html", "pdf"), jobs=2)
+    with build_mod.new_pool(2) as pool:
+        report = build(a, tmp_path / "pool", AS_OF, formats=("html", "pdf"), pool=pool)
+    assert report.ok and len(report.rendered) == 4
+    one, two = files_of(tmp_path / "fork"), files_of(tmp_path / "pool")
+    for files in (one, two):
+        files.pop(MANIFEST), files.pop(".textbill-build.lock", None)
+    assert one == two and sum(f.endswith(".pdf") for f in one) == 4
