@@ -38,6 +38,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import sys
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -634,7 +635,7 @@ class _Unchanged:
             except OSError:
                 return False
             stamp = self.stamps.get(rel)
-            if stamp is not None and stamp != [st.st_size, st.st_mtime_ns]:
+            if stamp is not None and stamp != _stamp(st):
                 return False
         return True
 
@@ -975,11 +976,15 @@ def _stamps(out_dir: Path, files: list[str]) -> dict[str, list[int]]:
     stamps = {}
     for rel in files:
         try:
-            st = os.stat(out_dir / rel)
+            stamps[rel] = _stamp(os.stat(out_dir / rel))
         except OSError:
             continue
-        stamps[rel] = [st.st_size, st.st_mtime_ns]
     return stamps
+
+
+def _stamp(st: os.stat_result) -> list[int]:
+    """A file as written: a change of its content changes its size, time or (a new file) inode."""
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
 
 
 def _noop(analysis, out_dir: Path, as_of: date, formats) -> BuildReport | None:
@@ -990,42 +995,46 @@ def _noop(analysis, out_dir: Path, as_of: date, formats) -> BuildReport | None:
     Looked at before the books are computed: on an unchanged ledger the analysis comes from the
     check cache, and they are never computed."""
     key = getattr(analysis, "check_key", None)
-    if key is None:
+    if key is None or not (out_dir / MANIFEST).is_file():
         return None
     try:
-        data = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
-        record = data.get("noop") if data.get("version") == MANIFEST_VERSION else None
-        if not isinstance(record, dict) or not isinstance(record.get("stamps"), dict):
-            return None
-        from .config import read_config
-        from .render.html import ThemeError, theme_by_name
-        from .source import Sources
-
-        root = Path(analysis.root)
-        config, problems = read_config(root, Sources())
-        if problems:
-            return None
-        chosen = resolve_formats(formats, config)
-        try:
-            theme = theme_by_name(root, config.theme or "default")
-        except ThemeError:
-            return None
-        logo = record.get("logo")
-        if logo is not None and not isinstance(logo, str):
-            return None
-        if _inputs_key(key, root, chosen, as_of, out_dir, logo, theme) != record.get("key"):
-            return None
-        for rel, stamp in record["stamps"].items():
-            if _safe_rel(rel) is None:
-                return None
-            st = os.stat(out_dir / rel)
-            if [st.st_size, st.st_mtime_ns] != stamp:
-                return None
-        warnings = [w for w in record.get("warnings", []) if isinstance(w, str)]
-        documents = int(record.get("documents", 0))
+        with locked(out_dir / "textbill-build"):  # not while another build writes
+            found = _noop_record(analysis, key, out_dir, as_of, formats)
     except (OSError, ValueError, TypeError, AttributeError, BuildError):
         return None
+    if found is None:
+        return None
+    documents, warnings = found
     return BuildReport(out_dir, documents=documents, unchanged=documents, warnings=warnings, noop=True)
+
+
+def _noop_record(analysis, key: str, out_dir: Path, as_of: date, formats) -> tuple[int, list[str]] | None:
+    data = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+    record = data.get("noop") if data.get("version") == MANIFEST_VERSION else None
+    if not isinstance(record, dict) or not isinstance(record.get("stamps"), dict):
+        return None
+    from .config import read_config
+    from .render.html import ThemeError, theme_by_name
+    from .source import Sources
+
+    root = Path(analysis.root)
+    config, problems = read_config(root, Sources())
+    if problems:
+        return None
+    chosen = resolve_formats(formats, config)
+    try:
+        theme = theme_by_name(root, config.theme or "default")
+    except ThemeError:
+        return None
+    logo = record.get("logo")
+    if logo is not None and not isinstance(logo, str):
+        return None
+    if _inputs_key(key, root, chosen, as_of, out_dir, logo, theme) != record.get("key"):
+        return None
+    for rel, stamp in record["stamps"].items():
+        if _safe_rel(rel) is None or _stamp(os.stat(out_dir / rel)) != stamp:
+            return None
+    return int(record.get("documents", 0)), [w for w in record.get("warnings", []) if isinstance(w, str)]
 
 
 def _inputs_key(check_key: str | None, root: Path, formats, as_of: date, out_dir: Path, logo: str | None,
@@ -1038,7 +1047,7 @@ def _inputs_key(check_key: str | None, root: Path, formats, as_of: date, out_dir
     bundled = bundled_themes().resolve()
     trees = [bundled] + [Path(d).resolve() for d in theme.dirs
                          if not (Path(d).resolve() == bundled or bundled in Path(d).resolve().parents)]
-    return _hash("noop", MANIFEST_VERSION, __version__, check_key, as_of.isoformat(), sorted(formats),
+    return _hash("noop", MANIFEST_VERSION, __version__, sys.version, check_key, as_of.isoformat(), sorted(formats),
                  str(out_dir), theme.name, [str(d) for d in theme.dirs], theme.user,
                  [_tree_digest(t) for t in trees], _logo_state(root, logo), _libraries())
 
