@@ -296,20 +296,52 @@ def plan(analysis, rec, items, theme_digest: str) -> Plan:
     names = output_names("statement", ledger.clients)
     per_client = by_client(rec)
     statements = {}
+    seen: dict[tuple, tuple] = {}
     for cid, client in ledger.clients.items():
-        st = statement(ledger, per_client.get(cid, rec), cid, None)
-        data = statement_doc(st)
+        part = per_client.get(cid, rec)
+        key = _statement_inputs(ledger, part, cid, client)
+        hit = _STATEMENTS.get(("statement", cid))
+        if hit is not None and hit[0][0] is client and hit[0][1:] == key[1:]:
+            st, data = hit[1]
+        else:
+            st = statement(ledger, part, cid, None)
+            data = statement_doc(st)
+        seen[("statement", cid)] = (key, (st, data))
         statements[cid] = (st, data)
-        digest = _hash(common, "statement", data, repr(client))
-        jobs.append(Job("statement", cid, names[cid], digest))
+        jobs.append(Job("statement", cid, names[cid], _digest(common, "statement", data, client)))
 
     with_interest = bool(ledger.company and ledger.company.late_interest is not None)
-    rows = [overdue_row(d, with_interest) for d in items]
+    rows = []
+    for d in items:
+        state = d.state
+        key = (state.number, state.client, state.currency, state.status, d.installment, d.due, d.outstanding,
+               d.days_overdue, d.bucket, d.late_interest, with_interest)
+        hit = _STATEMENTS.get(key)
+        row = hit[1] if hit is not None else overdue_row(d, with_interest)
+        seen[key] = (key, row)
+        rows.append(row)
+    _STATEMENTS.clear()
+    _STATEMENTS.update(seen)
     names_used = {d.state.client: ledger.clients[d.state.client].name for d in items
                   if d.state.client in ledger.clients}
-    digest = _hash(common, "report", rec.as_of.isoformat(), rows, names_used)
+    digest = _digest(common, "report", rec.as_of.isoformat(), rows, names_used)
     jobs.append(Job("report", "overdue", output_names("report", ["overdue"])["overdue"], digest))
     return Plan(jobs, statements, rows)
+
+
+# Statements and overdue rows of the last plan of this process, by everything they are made of
+# (watch mode plans after every save; most clients did not change).
+_STATEMENTS: dict[tuple, tuple] = {}
+
+
+def _statement_inputs(ledger, rec, cid: str, client) -> tuple:
+    """Everything billing.statement.statement reads for a client (with no start date), as values."""
+    currency = ledger.client_currency(cid)
+    states = tuple((s.number, s.client, s.currency, s.doc.due, s.outstanding, s.writeoff is None,
+                    tuple((i.number, i.due, i.outstanding) for i in s.plan.installments) if s.plan else None)
+                   for s in rec.invoices.values())
+    return (client, currency, rec.as_of, tuple(e for e in rec.events if e.client == cid), states,
+            rec.credit.get((cid, currency)))
 
 
 def _digest(*parts) -> str:
@@ -604,7 +636,7 @@ def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, form
             manifest["noop"] = {"key": inputs, "documents": report.documents, "warnings": standing,
                                 "logo": ledger.company.logo if ledger.company else None,
                                 "stamps": _stamps(out_dir, sorted(keep - {MANIFEST}))}
-        write_atomic(manifest_path, (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode("utf-8"))
+        _write_manifest(manifest_path, manifest)
     if site_error is not None:
         raise BuildError(_located(site_error, theme)) from site_error
     report.seconds = time.perf_counter() - start
@@ -626,12 +658,12 @@ class _Unchanged:
     it recorded (after a complete build), else at least there."""
 
     def __init__(self, out_dir: Path, stamps: dict):
-        self.out_dir, self.stamps = out_dir, stamps
+        self.base, self.stamps = str(out_dir), stamps
 
     def __call__(self, files) -> bool:
         for rel in files:
             try:
-                st = os.stat(self.out_dir / rel)
+                st = os.stat(os.path.join(self.base, rel))
             except OSError:
                 return False
             stamp = self.stamps.get(rel)
@@ -867,6 +899,7 @@ def _safe_rel(rel: str) -> str | None:
 # Watch mode writes model.json after every save: an invoice's JSON whose document, state and
 # files are what they were is not encoded again.  number -> (doc, state values, files, text)
 _INVOICE_JSON: dict[str, tuple] = {}
+_MODEL_PARTS: dict[str, tuple] = {}  # the other parts of model.json: key -> (value, its JSON)
 
 
 def model_json(analysis, rec, items, as_of: date, files_of: dict[str, dict[str, str]],
@@ -887,7 +920,8 @@ def model_json(analysis, rec, items, as_of: date, files_of: dict[str, dict[str, 
                                              state.status)
         files = files_of.get(f"invoice:{number}", {})
         hit = _INVOICE_JSON.get(number)
-        if hit is not None and hit[0] is doc and hit[1] == values and hit[2] == files:
+        # an equal document has the same JSON (invoice_doc reads only fields that == compares)
+        if hit is not None and (hit[0] is doc or hit[0] == doc) and hit[1] == values and hit[2] == files:
             text = hit[3]
         else:
             entry = invoice_doc(doc, state)
@@ -917,7 +951,13 @@ def model_json(analysis, rec, items, as_of: date, files_of: dict[str, dict[str, 
     }
     parts = []
     for key, value in model.items():
-        text = _encoded_list(invoices) if key == "invoices" else dumps(value).replace("\n", "\n  ")
+        if key == "invoices":
+            text = _encoded_list(invoices)
+        else:
+            hit = _MODEL_PARTS.get(key)
+            if hit is None or hit[0] != value:
+                hit = _MODEL_PARTS[key] = (value, dumps(value).replace("\n", "\n  "))
+            text = hit[1]
         parts.append(f"  {json.dumps(key)}: {text}")
     return ("{\n" + ",\n".join(parts) + "\n}\n").encode("utf-8")
 
@@ -931,8 +971,27 @@ def _encoded_list(items: list[str]) -> str:
 
 # ---------------------------------------------------------------------------- manifest and no-op
 
+# The manifest this process wrote last, per output folder, with the stamp of its file: watch mode
+# builds again and again and need not parse it again.  path -> (stamp, the manifest as read)
+_MANIFESTS: dict[str, tuple] = {}
+
+
+def _write_manifest(path: Path, manifest: dict) -> None:
+    # one line, by the C encoder: with a thousand documents an indented one takes a tenth of a second
+    write_atomic(path, (json.dumps(manifest, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+                        + "\n").encode("utf-8"))
+    try:
+        _MANIFESTS[str(path)] = (_stamp(os.stat(path)), {k: manifest[k] for k in ("documents", "site", "model", "noop")
+                                                           if k in manifest})
+    except OSError:
+        _MANIFESTS.pop(str(path), None)
+
+
 def _read_manifest(path: Path) -> dict:
     try:
+        known = _MANIFESTS.get(str(path))
+        if known is not None and known[0] == _stamp(os.stat(path)):
+            return known[1]
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
@@ -974,9 +1033,10 @@ def _output_of(rel: str) -> str:
 
 def _stamps(out_dir: Path, files: list[str]) -> dict[str, list[int]]:
     stamps = {}
+    base = str(out_dir)
     for rel in files:
         try:
-            stamps[rel] = _stamp(os.stat(out_dir / rel))
+            stamps[rel] = _stamp(os.stat(os.path.join(base, rel)))
         except OSError:
             continue
     return stamps

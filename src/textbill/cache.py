@@ -242,12 +242,29 @@ def current_check_key(path: Path):
 
 # ---------------------------------------------------------------------------- the store
 
+# Parse results kept in this process for the ledgers a long-lived process (watch) asked for:
+# resolved root -> {file key: (nodes, diagnostics, broken)}.  A file whose key is unchanged then
+# gives back the very same node objects, read from nothing, and the engine can tell an unchanged
+# directive by its identity (billing.invoices.BooksMemo).  Nodes are frozen: sharing them is safe.
+_MEMORY: dict[str, dict[str, tuple]] = {}
+
+
+def remember(root: Path) -> None:
+    """Keep the parse results of this ledger in memory from now on (for this process)."""
+    _MEMORY.setdefault(str(Path(root).resolve()), {})
+
+
+def forget(root: Path) -> None:
+    _MEMORY.pop(str(Path(root).resolve()), None)
+
+
 class ParseCache:
     """Per-file parse results in ROOT/.textbill/cache/, or nothing at all when disabled."""
 
     def __init__(self, root: Path, enabled: bool = True):
         self.dir = Path(root) / CACHE_DIR
         self.enabled = enabled
+        self.memory = _MEMORY.get(str(Path(root).resolve())) if _MEMORY and enabled else None
         self.used: set[str] = set()
         self.keys: list[str] = []  # the key of every file read, in order (for the check cache)
         self.hits = 0
@@ -262,6 +279,10 @@ class ParseCache:
         if not self.enabled:
             return None
         self.used.add(key)
+        if self.memory is not None and key in self.memory:
+            self.hits += 1
+            nodes, diags, broken = self.memory[key]
+            return list(nodes), list(diags), set(broken)
         try:
             data = self._path(key).read_bytes()
         except OSError:
@@ -272,12 +293,18 @@ class ParseCache:
             self.misses += 1
         else:
             self.hits += 1
+            self._remember(key, *result)
         return result
+
+    def _remember(self, key: str, nodes, diags, broken) -> None:
+        if self.memory is not None:
+            self.memory[key] = (tuple(nodes), tuple(diags), frozenset(broken))
 
     def put(self, key: str, nodes, diags, broken) -> None:
         if not self.enabled:
             return
         self.used.add(key)
+        self._remember(key, nodes, diags, broken)
         try:
             data = dumps((FORMAT, key, list(nodes), list(diags), frozenset(broken)))
         except Exception:  # noqa: BLE001 - an unpicklable node is a reason not to cache, not to fail
@@ -327,7 +354,10 @@ class ParseCache:
         self.used.add("check-" + key)
 
     def prune(self) -> None:
-        """Forget entries this run did not use, beyond the most recent MAX_UNUSED."""
+        """Forget entries this run did not use, beyond the most recent MAX_UNUSED (in memory: all)."""
+        if self.memory is not None:
+            for key in [k for k in self.memory if k not in self.used]:
+                del self.memory[key]
         if not self.enabled or not self.written:
             return
         try:

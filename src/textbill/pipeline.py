@@ -59,14 +59,15 @@ class Analysis:
         return replay(self.ledger, self.books, as_of)
 
 
-def analyze(path: Path, extra_checks=(), cache: bool = True, _check_cache: bool = True) -> Analysis:
+def analyze(path: Path, extra_checks=(), cache: bool = True, _check_cache: bool = True, memo=None) -> Analysis:
     """Everything `textbill check` reports, and the computed documents.
 
     cache: unchanged files come from the parse cache, and an unchanged ledger's diagnostics
-    from the check cache (False: `--no-cache`).
+    from the check cache (False: `--no-cache`).  memo: a billing.invoices.BooksMemo that keeps
+    computed invoices from one analysis to the next (watch mode; with cache.remember).
     """
     if cache and _check_cache and not extra_checks:
-        hit = _from_check_cache(path)
+        hit = _from_check_cache(path, memo)
         if hit is not None:
             return hit
     from .billing.invoices import compute_books
@@ -80,7 +81,7 @@ def analyze(path: Path, extra_checks=(), cache: bool = True, _check_cache: bool 
     ledger = loaded.ledger
     diags = list(loaded.diagnostics)
     diags.extend(run_checks(ledger))
-    books = compute_books(ledger)
+    books = compute_books(ledger, memo)
     diags.extend(books.diagnostics)
     diags.extend(check_receivables(ledger, books))
     diags.extend(check_einvoice(ledger))
@@ -99,14 +100,14 @@ class _Cached(Analysis):
     """An unchanged ledger: diagnostics from the check cache; the rest computed if asked for."""
 
     def __init__(self, path: Path, root: Path, sources: Sources, diagnostics: list[Diagnostic],
-                 counts: tuple[int, int, int], key: str | None = None):
-        self.path, self._root, self._sources = path, root, sources
+                 counts: tuple[int, int, int], key: str | None = None, memo=None):
+        self.path, self._root, self._sources, self._memo = path, root, sources, memo
         self.diagnostics, self._counts, self._full = diagnostics, counts, None
         self.check_key = key  # the inputs as they were when the cache was looked up
 
     def _analysis(self) -> Analysis:
         if self._full is None:
-            self._full = analyze(self.path, cache=True, _check_cache=False)
+            self._full = analyze(self.path, cache=True, _check_cache=False, memo=self._memo)
         return self._full
 
     loaded = property(lambda self: self._analysis().loaded)
@@ -129,7 +130,7 @@ class _Cached(Analysis):
         return self._counts
 
 
-def _from_check_cache(path: Path) -> Analysis | None:
+def _from_check_cache(path: Path, memo=None) -> Analysis | None:
     from .cache import ParseCache, current_check_key
 
     try:
@@ -143,7 +144,7 @@ def _from_check_cache(path: Path) -> Analysis | None:
     if hit is None:
         return None
     diagnostics, counts = hit
-    return _Cached(path, root, sources, diagnostics, counts, key)
+    return _Cached(path, root, sources, diagnostics, counts, key, memo)
 
 
 def _to_check_cache(path: Path, analysis: Analysis) -> None:

@@ -345,6 +345,7 @@ class Watcher:
         self._threads: list[threading.Thread] = []
         self._observer = None
         self._analysis = None
+        self._memo = None  # the invoices of the last analysis (billing.invoices.BooksMemo)
         self.builds: list[dict] = []  # timings of every build, for the benchmark
         self.themes = self.theme_dirs()
 
@@ -398,6 +399,12 @@ class Watcher:
     def start(self) -> None:
         from watchdog.observers import Observer
 
+        from . import cache
+        from .billing.invoices import BooksMemo
+
+        if self.cache:  # unchanged files keep their nodes, unchanged invoices their documents
+            cache.remember(self.root)
+            self._memo = BooksMemo()
         handler = _Events(self)
         observer = Observer()
         observer.schedule(handler, str(self.root), recursive=True)
@@ -427,6 +434,9 @@ class Watcher:
         self.server.server_close()
         for t in self._threads:
             t.join(timeout=5)
+        from . import cache
+
+        cache.forget(self.root)
 
     # ------------------------------------------------------------------ the worker
     def _work(self) -> None:
@@ -481,7 +491,7 @@ class Watcher:
         themes = self.themes
         theme_only = bool(changed) and self._analysis is not None and all(
             any(d == Path(p).resolve() or d in Path(p).resolve().parents for d in themes) for p in changed)
-        analysis = self._analysis if theme_only else analyze(self.ledger, cache=self.cache)
+        analysis = self._analysis if theme_only else analyze(self.ledger, cache=self.cache, memo=self._memo)
         analyzed = time.perf_counter()
         errors = [d for d in analysis.diagnostics if d.is_error]
         warnings = len(analysis.diagnostics) - len(errors)

@@ -253,6 +253,50 @@ def issue_order(ledger: m.Ledger) -> list[m.Invoice]:
     return [inv for _, inv in indexed]
 
 
+@dataclass(frozen=True)
+class _Remembered:
+    """One invoice as computed, with everything it read that is not part of the invoice itself."""
+
+    static: tuple  # (invoice, previous period end, client, currency, *SOWs)
+    slices: tuple  # (index table, SOW ref, period, the entries found): what between() gave
+    probes: tuple  # (item key, owner before): every billable item it tried to take
+    doc: InvoiceDoc
+    diags: tuple
+    missing_fx: frozenset
+
+
+class BooksMemo:
+    """Invoices computed by earlier runs of compute_books in this process (watch mode).
+
+    An invoice's document depends on: its directive, the end of its client's previous invoice
+    period, its client, its currency, its SOWs, the entries of its SOWs inside its period, which of
+    the items it may bill earlier invoices took, and -- for every invoice alike -- the company
+    (currency, numbering) and the fx rates.  Ledger nodes are compared by identity (the parse
+    cache hands back the very same nodes for a file that did not change, cache.remember), values
+    by equality; when all of them are what they were, the document is the one computed then, and
+    what computing it did to the shared state (items claimed, latest periods, diagnostics) is done
+    again.  A changed company or fx rate forgets everything.  tests/test_incremental_engine.py
+    checks that books computed with a memo equal books computed without, over edits of every kind.
+    """
+
+    def __init__(self) -> None:
+        self.invoices: dict[str, _Remembered] = {}
+        self.seen: dict[str, _Remembered] = {}
+        self.context: tuple = ()
+        self.hits = self.misses = 0
+
+    def begin(self, ledger: m.Ledger) -> None:
+        context = (ledger.company, *ledger.fxs)
+        if len(context) != len(self.context) or any(a is not b for a, b in zip(context, self.context)):
+            self.invoices = {}
+        self.context = context
+        self.seen = {}
+        self.hits = self.misses = 0
+
+    def end(self) -> None:
+        self.invoices, self.seen = self.seen, {}
+
+
 class _Computer:
     def __init__(self, ledger: m.Ledger):
         self.ledger = ledger
@@ -265,6 +309,10 @@ class _Computer:
         self.missing_fx: set[tuple] = set()
         self._refs: dict[str, dict[str, str]] = {}
         self._hourly: dict[tuple, tuple] = {}  # keeps the keyed objects alive, so their ids stay theirs
+        self._client_sows: dict[str, tuple[str, ...]] | None = None
+        # while an invoice is computed for the memo: what it read of the shared state
+        self._slices: list | None = None  # (table, sow ref, period, the entries found)
+        self._probes: list | None = None  # (item key, its owner before this invoice)
 
     # ------------------------------------------------------------------ helpers
     def convert(self, value: Decimal, source: str, target: str, day: date, inv: m.Invoice, what: str):
@@ -284,17 +332,79 @@ class _Computer:
         rate, fx = found
         return value * rate, (rate, fx)
 
-    # ------------------------------------------------------------------ one invoice
-    def compute(self, inv: m.Invoice, prev_end: date | None) -> InvoiceDoc:
+    # ------------------------------------------------------------------ one invoice, remembered
+    def compute_remembered(self, inv: m.Invoice, prev_end: date | None, memo: BooksMemo, finish) -> InvoiceDoc:
+        """compute(inv, prev_end), then finish(doc): the very document of an earlier run when the
+        invoice read the very same things then (see BooksMemo); its effects on this computer
+        (billed items, latest periods, diagnostics) are made again as computing it would."""
+        chosen = self.sows_of(inv)
         ledger = self.ledger
         client = ledger.clients.get(inv.client)
-        currency = ledger.client_currency(inv.client)
+        static = (inv, prev_end, client, ledger.client_currency(inv.client), *chosen[1])
+        entry = memo.invoices.get(inv.number)
+        if entry is not None:
+            claims = self._still(entry, static, inv.number)
+            if claims is not None:
+                memo.hits += 1
+                for key in claims:
+                    self.billed[key] = inv.number
+                doc = entry.doc
+                for ref in doc.sows:
+                    self.latest_start[ref] = max(self.latest_start.get(ref, date.min), doc.period.start)
+                self.missing_fx.update(entry.missing_fx)
+                self.diags.extend(entry.diags)
+                memo.seen[inv.number] = entry
+                return doc
+        memo.misses += 1
+        self._slices, self._probes = [], []
+        first, missing = len(self.diags), set(self.missing_fx)
+        try:
+            doc = finish(self.compute(inv, prev_end, chosen))
+            memo.seen[inv.number] = _Remembered(static, tuple(self._slices), tuple(self._probes), doc,
+                                                tuple(self.diags[first:]), frozenset(self.missing_fx - missing))
+        finally:
+            self._slices = self._probes = None
+        return doc
+
+    def _still(self, entry: _Remembered, static: tuple, number: str) -> list | None:
+        """The items the invoice claims again when everything it read is as it was, else None."""
+        if len(entry.static) != len(static) or entry.static[1] != static[1] or entry.static[3] != static[3] \
+                or any(a is not b for i, (a, b) in enumerate(zip(entry.static, static)) if i not in (1, 3)):
+            return None
+        for table, ref, period, found in entry.slices:
+            now = self.index.between(getattr(self.index, table), ref, period)
+            if len(now) != len(found) or any(a is not b for a, b in zip(now, found)):
+                return None
+        claimed: dict = {}
+        for key, before in entry.probes:
+            owner = claimed[key] if key in claimed else self.billed.get(key)
+            if owner != before:
+                return None
+            if owner is None:
+                claimed[key] = number
+        return list(claimed)
+
+    # ------------------------------------------------------------------ one invoice
+    def sows_of(self, inv: m.Invoice) -> tuple[tuple[str, ...], tuple[m.Sow, ...]]:
+        """The SOWs an invoice bills: the ones it names, else every SOW of its client (ledger order)."""
+        ledger = self.ledger
         if inv.sows is not None:
             refs = tuple(s if "/" in s else f"{inv.client}/{s}" for s in inv.sows)
             refs = tuple(r for r in refs if r in ledger.sows)
         else:
-            refs = tuple(s.ref for s in ledger.sows.values() if s.client == inv.client)
-        sows = [ledger.sows[r] for r in refs]
+            if self._client_sows is None:
+                per: dict[str, list[str]] = defaultdict(list)
+                for s in ledger.sows.values():
+                    per[s.client].append(s.ref)
+                self._client_sows = {c: tuple(r) for c, r in per.items()}
+            refs = self._client_sows.get(inv.client, ())
+        return refs, tuple(ledger.sows[r] for r in refs)
+
+    def compute(self, inv: m.Invoice, prev_end: date | None, chosen=None) -> InvoiceDoc:
+        ledger = self.ledger
+        client = ledger.clients.get(inv.client)
+        currency = ledger.client_currency(inv.client)
+        refs, sows = chosen or self.sows_of(inv)
         if inv.period is not None:
             period = inv.period
         else:
@@ -338,12 +448,20 @@ class _Computer:
     def _take(self, key: tuple, inv: m.Invoice, entry_span, conflicts: dict) -> bool:
         """Claim a billable item for this invoice; False when an earlier invoice has it."""
         owner = self.billed.get(key)
+        if self._probes is not None:
+            self._probes.append((key, owner))
         if owner is None:
             self.billed[key] = inv.number
             return True
         if owner != inv.number:
             conflicts.setdefault(owner, []).append(entry_span)
         return False
+
+    def _between(self, table: str, ref: str, period: m.Period) -> list:
+        found = self.index.between(getattr(self.index, table), ref, period)
+        if self._slices is not None:
+            self._slices.append((table, ref, period, tuple(found)))
+        return found
 
     def _sow_lines(self, inv, sow: m.Sow, period: m.Period, currency: str, tax: m.Tax):
         pricing = sow.pricing
@@ -376,7 +494,7 @@ class _Computer:
 
         if pricing.kind in ("fixed", "value"):
             shares = milestone_shares(sow, currency)
-            for dn in self.index.between(self.index.dones, ref, period):
+            for dn in self._between("dones", ref, period):
                 if dn.milestone not in shares:
                     continue
                 if not self._take(("done", id(dn)), inv, dn.span, conflicts):
@@ -392,7 +510,7 @@ class _Computer:
 
         if pricing.kind == "hourly":
             rate = pricing.amount.value
-            for t in self.index.between(self.index.times, ref, period):
+            for t in self._between("times", ref, period):
                 if not self._take(("time", id(t)), inv, t.span, conflicts):
                     continue
                 if price_ccy == currency:
@@ -422,7 +540,7 @@ class _Computer:
                 out.append(_LINE("time", t.description or sow.title, hours, unit_price, amount, tax,
                                  t.date, ref, "h", t.tags, (t.span,), detail))
 
-        for e in self.index.between(self.index.expenses, ref, period):
+        for e in self._between("expenses", ref, period):
             if not self._take(("expense", id(e)), inv, e.span, conflicts):
                 continue
             base = e.amount.value * (1 + (e.markup or ZERO) / 100)
@@ -590,22 +708,33 @@ def milestone_shares(sow: m.Sow, client_currency: str | None = None) -> dict[str
     return out
 
 
-def compute_books(ledger: m.Ledger) -> Books:
-    """Compute every invoice and credit note of the ledger."""
+def compute_books(ledger: m.Ledger, memo: BooksMemo | None = None) -> Books:
+    """Compute every invoice and credit note of the ledger.
+
+    memo: invoices of earlier runs, used again where nothing they depend on changed (watch mode)."""
     with localcontext(CONTEXT), gc_paused():
         comp = _Computer(ledger)
         docs: dict[str, InvoiceDoc] = {}
         prev_end: dict[str, date] = {}
         pattern = numbering_patterns(ledger).get("invoice")
-        for inv in issue_order(ledger):
-            if inv.number in docs or inv.client not in ledger.clients:
-                continue
-            doc = comp.compute(inv, prev_end.get(inv.client))
+
+        def numbered(doc: InvoiceDoc) -> InvoiceDoc:
             if isinstance(pattern, Pattern):
-                parts = pattern.parse(inv.number)
+                parts = pattern.parse(doc.number)
                 if parts:
                     from dataclasses import replace
                     doc = replace(doc, seq=parts["seq"])
+            return doc
+
+        if memo is not None:
+            memo.begin(ledger)
+        for inv in issue_order(ledger):
+            if inv.number in docs or inv.client not in ledger.clients:
+                continue
+            if memo is not None:
+                doc = comp.compute_remembered(inv, prev_end.get(inv.client), memo, numbered)
+            else:
+                doc = numbered(comp.compute(inv, prev_end.get(inv.client)))
             docs[inv.number] = doc
             if doc.total < 0:
                 comp.diags.append(error(
@@ -613,6 +742,8 @@ def compute_books(ledger: m.Ledger) -> Books:
                     "exceed its lines", "money owed to a client is a credit note: issue one instead",
                     focus=inv.number))
             prev_end[inv.client] = max(prev_end.get(inv.client, date.min), doc.period.end)
+        if memo is not None:
+            memo.end()
         credits = _credit_docs(ledger, docs, comp.diags)
         comp.diags.extend(_unbilled(ledger, comp))
         comp.diags.extend(_caps(ledger, comp))

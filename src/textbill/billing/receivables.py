@@ -129,7 +129,7 @@ class _Replay:
 
     def open_invoices(self, client: str, currency: str) -> list[InvoiceState]:
         """A client's open invoices in a currency, oldest due date first, then number."""
-        found = [s for s in self.by_account.get((client, currency), ()) if s.is_open]
+        found = [s for s in self.by_account.get((client, currency), ()) if s.outstanding > 0 and s.writeoff is None]
         found.sort(key=lambda s: (s.doc.due, s.doc.seq or 0, s.number))
         return found
 
@@ -137,8 +137,19 @@ class _Replay:
                via: str | None, named: tuple[str, ...] = ()) -> Decimal:
         """Apply money to the named invoices, then oldest due first; returns what is left."""
         targets = [self.states[n] for n in named if n in self.states and self.states[n].client == client]
+        amount = self._apply(targets, currency, amount, day, kind, ref, via)
+        if amount <= 0:
+            return amount
+        # the others only now: settling the named invoices changes none of them (nor their order),
+        # and a payment that the named invoices take whole needs no list at all
         seen = {s.number for s in targets}
-        for state in targets + [s for s in self.open_invoices(client, currency) if s.number not in seen]:
+        rest = [s for s in self.open_invoices(client, currency) if s.number not in seen]
+        return self._apply(rest, currency, amount, day, kind, ref, via)
+
+    @staticmethod
+    def _apply(states: list[InvoiceState], currency: str, amount: Decimal, day: date, kind: str, ref: str,
+               via: str | None) -> Decimal:
+        for state in states:
             if amount <= 0:
                 break
             if not state.is_open or state.currency != currency:

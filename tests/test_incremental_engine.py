@@ -1,0 +1,183 @@
+"""Watch mode computes the books again after every save, reusing what did not change: the parse
+results of unchanged files (cache.remember) and the invoices whose inputs are the same objects
+(billing.invoices.BooksMemo).  Over random ledgers and random edits of every kind, the books
+computed that way must be the books computed from scratch: documents, line sources and details,
+diagnostics, billed items."""
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ledgergen import generate
+from textbill import cache
+from textbill.billing.invoices import BooksMemo, compute_books
+from textbill.loader import load
+
+SETTINGS = settings(max_examples=30, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+FILES = 3
+
+
+def blocks_of(text: str) -> list[str]:
+    """Directives with their indented lines (comments and blank lines dropped)."""
+    out: list[str] = []
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith(";"):
+            continue
+        if line[0] in " \t" and out:
+            out[-1] += "\n" + line
+        else:
+            out.append(line)
+    return out
+
+
+def split(text: str, layout: str) -> list[list[str]]:
+    """The ledger's directives over FILES files: in turn, or one file per client (as people keep them)."""
+    files: list[list[str]] = [[] for _ in range(FILES)]
+    for i, block in enumerate(blocks_of(text)):
+        if layout == "by-client":
+            found = re.search(r"\bc(\d+)\b", block)
+            i = int(found.group(1)) + 1 if found else 0
+        files[i % FILES].append(block)
+    return files
+
+
+def write(folder: Path, files: list[list[str]]) -> None:
+    for i, blocks in enumerate(files):
+        (folder / f"part{i}.bill").write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
+
+
+def edit(files: list[list[str]], rng: random.Random) -> str:
+    """Change the ledger the way a person might; returns what was done (for failure messages)."""
+    kind = rng.choice(["remove", "duration", "shift", "move", "duplicate", "fx", "period", "company", "rate",
+                       "payment", "invoice"])
+    f = rng.randrange(len(files))
+    blocks = files[f]
+    if not blocks:
+        return "nothing"
+    i = rng.randrange(len(blocks))
+    if kind == "remove":
+        del blocks[i]
+    elif kind == "shift":  # every span of the file moves; nothing else changes
+        blocks.insert(0, "; a comment\n")
+        blocks[0] = blocks[0].strip()
+    elif kind == "move":
+        files[(f + 1) % len(files)].append(blocks.pop(i))
+    elif kind == "duplicate":
+        entries = [b for b in blocks if " time " in b or " expense " in b]
+        if entries:
+            blocks.append(rng.choice(entries))
+    elif kind == "duration":
+        times = [j for j, b in enumerate(blocks) if re.match(r"\S+ time .* (\d+)m ", b)]
+        if times:
+            j = rng.choice(times)
+            blocks[j] = re.sub(r" (\d+)m ", lambda mt: f" {int(mt.group(1)) + rng.randint(1, 90)}m ", blocks[j], 1)
+    elif kind == "fx":
+        fxs = [j for j, b in enumerate(blocks) if " fx " in b]
+        if fxs:
+            j = rng.choice(fxs)
+            blocks[j] = re.sub(r"[\d.]+$", f"{rng.randint(1, 5)}.{rng.randint(0, 9999):04d}", blocks[j])
+    elif kind == "period":
+        invoices = [j for j, b in enumerate(blocks) if " invoice " in b.split("\n")[0]]
+        if invoices:
+            j = rng.choice(invoices)
+            lines = [ln for ln in blocks[j].split("\n") if not ln.strip().startswith("period")]
+            blocks[j] = "\n".join(lines)
+    elif kind == "company":
+        for j, b in enumerate(blocks):
+            if b.startswith("company "):
+                blocks[j] = b + '\n  phone "+1 555 0100"'
+    elif kind == "rate":
+        for j, b in enumerate(blocks):
+            if b.startswith("sow ") and "  hourly " in b:
+                blocks[j] = re.sub(r"hourly (\d+)", lambda mt: f"hourly {int(mt.group(1)) + 7}", b)
+                break
+    elif kind == "payment":
+        clients = sorted({m.group(1) for b in blocks for m in [re.match(r"client (\S+)", b)] if m})
+        if clients:
+            blocks.append(f"2026-03-15 payment {rng.choice(clients)} 123.45")
+    elif kind == "invoice":  # an invoice taken out of the middle: later ones change their periods
+        invoices = [j for j, b in enumerate(blocks) if " invoice " in b.split("\n")[0]]
+        if invoices:
+            del blocks[rng.choice(invoices)]
+    return f"{kind} in part{f}"
+
+
+def signature(books) -> tuple:
+    """Everything of the books, spans and line details included (repr shows what == leaves out)."""
+    return (repr(books.invoices), repr(books.credits), repr(books.diagnostics), list(books.billed.items()))
+
+
+@SETTINGS
+@given(seed=st.integers(0, 10_000), steps=st.lists(st.integers(0, 2 ** 32), min_size=1, max_size=6),
+       layout=st.sampled_from(["in turn", "by-client"]))
+def test_remembered_books_are_the_books(tmp_path_factory, seed, steps, layout):
+    folder = tmp_path_factory.mktemp("ledger")
+    files = split(generate(seed), layout)
+    write(folder, files)
+    cache.remember(folder)
+    memo = BooksMemo()
+    try:
+        compute_books(load(folder).ledger, memo)
+        done = []
+        for step in steps:
+            done.append(edit(files, random.Random(step)))
+            write(folder, files)
+            ledger = load(folder).ledger
+            remembered = compute_books(ledger, memo)
+            assert signature(remembered) == signature(compute_books(ledger)), done
+    finally:
+        cache.forget(folder)
+
+
+def test_unchanged_invoices_are_the_same_objects(tmp_path):
+    files = split(generate(7), "in turn")
+    write(tmp_path, files)
+    cache.remember(tmp_path)
+    try:
+        memo = BooksMemo()
+        first = compute_books(load(tmp_path).ledger, memo)
+        assert memo.misses == len(first.invoices) and memo.hits == 0
+        second = compute_books(load(tmp_path).ledger, memo)
+        assert memo.hits == len(first.invoices) and memo.misses == 0
+        assert all(second.invoices[n] is doc for n, doc in first.invoices.items())
+        # a comment at the top of one file moves its entries' spans: its invoices are computed again
+        files[0].insert(0, "; moved")
+        write(tmp_path, files)
+        third = compute_books(load(tmp_path).ledger, memo)
+        assert signature(third) == signature(compute_books(load(tmp_path).ledger))
+    finally:
+        cache.forget(tmp_path)
+
+
+def test_without_remember_nodes_are_new_and_nothing_is_reused(tmp_path):
+    (tmp_path / "l.bill").write_text(generate(3), encoding="utf-8")
+    memo = BooksMemo()
+    compute_books(load(tmp_path).ledger, memo)
+    compute_books(load(tmp_path).ledger, memo)
+    assert memo.hits == 0
+
+
+def test_an_edit_of_one_client_recomputes_only_its_invoices(tmp_path):
+    files = split(generate(3), "by-client")
+    write(tmp_path, files)
+    cache.remember(tmp_path)
+    try:
+        memo = BooksMemo()
+        books = compute_books(load(tmp_path).ledger, memo)
+        clients = {doc.invoice.client for doc in books.invoices.values()}
+        assert len(clients) > 1
+        victim = next(j for j, b in enumerate(files[1]) if re.match(r"\S+ time ", b))
+        files[1][victim] = re.sub(r'"work"', '"more work"', files[1][victim])
+        write(tmp_path, files)
+        ledger = load(tmp_path).ledger
+        again = compute_books(ledger, memo)
+        assert signature(again) == signature(compute_books(ledger))
+        own = sum(1 for doc in books.invoices.values() if doc.invoice.client == "c0")
+        assert memo.misses <= own and memo.hits >= len(books.invoices) - own
+    finally:
+        cache.forget(tmp_path)
