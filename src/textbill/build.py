@@ -900,6 +900,7 @@ def _safe_rel(rel: str) -> str | None:
 # files are what they were is not encoded again.  number -> (doc, state values, files, text)
 _INVOICE_JSON: dict[str, tuple] = {}
 _MODEL_PARTS: dict[str, tuple] = {}  # the other parts of model.json: key -> (value, its JSON)
+_ROWS_JSON: dict[tuple, str] = {}  # an overdue row's items -> its JSON
 
 
 def model_json(analysis, rec, items, as_of: date, files_of: dict[str, dict[str, str]],
@@ -953,6 +954,8 @@ def model_json(analysis, rec, items, as_of: date, files_of: dict[str, dict[str, 
     for key, value in model.items():
         if key == "invoices":
             text = _encoded_list(invoices)
+        elif key == "overdue":
+            text = _encoded_list([_encoded_row(row) for row in value])
         else:
             hit = _MODEL_PARTS.get(key)
             if hit is None or hit[0] != value:
@@ -960,6 +963,18 @@ def model_json(analysis, rec, items, as_of: date, files_of: dict[str, dict[str, 
             text = hit[1]
         parts.append(f"  {json.dumps(key)}: {text}")
     return ("{\n" + ",\n".join(parts) + "\n}\n").encode("utf-8")
+
+
+def _encoded_row(row: dict) -> str:
+    key = tuple(row.items())
+    text = _ROWS_JSON.get(key)
+    if text is None:
+        from .render.json import dumps
+
+        if len(_ROWS_JSON) > 100_000:
+            _ROWS_JSON.clear()
+        text = _ROWS_JSON[key] = dumps(row)
+    return text
 
 
 def _encoded_list(items: list[str]) -> str:
@@ -1112,16 +1127,25 @@ def _inputs_key(check_key: str | None, root: Path, formats, as_of: date, out_dir
                  [_tree_digest(t) for t in trees], _logo_state(root, logo), _libraries())
 
 
+# file -> (its stamp, the sha256 of its content): a file is read again only when its stamp changed
+_FILE_DIGESTS: dict[str, tuple] = {}
+
+
 def _tree_digest(folder: Path) -> str:
     """Every file below a folder, by name and content."""
     h = hashlib.sha256()
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames.sort()
         for name in sorted(filenames):
-            path = Path(dirpath) / name
-            h.update(path.relative_to(folder).as_posix().encode("utf-8", "surrogatepass") + b"\0")
+            path = os.path.join(dirpath, name)
+            h.update(os.path.relpath(path, folder).replace(os.sep, "/").encode("utf-8", "surrogatepass") + b"\0")
             try:
-                h.update(hashlib.sha256(path.read_bytes()).digest())
+                stamp = _stamp(os.stat(path))
+                known = _FILE_DIGESTS.get(path)
+                if known is None or known[0] != stamp:
+                    with open(path, "rb") as fh:
+                        known = _FILE_DIGESTS[path] = (stamp, hashlib.sha256(fh.read()).digest())
+                h.update(known[1])
             except OSError:
                 h.update(b"?")
     return h.hexdigest()

@@ -4,10 +4,16 @@ Three parts, as in MkDocs' livereload:
 
 * the watchdog callback only marks work: it records a changed path and wakes
   the worker; it never builds;
-* one worker thread debounces (waits until the folder is quiet for ~100 ms),
+* one worker thread debounces (waits until the folder is quiet for ~50 ms),
   re-analyzes the ledger, and rebuilds HTML first (PDFs may follow), then
   publishes the build's number; a failed build publishes its diagnostics and
   the watch goes on;
+* between saves the worker keeps what the next build can reuse: the parsed
+  nodes of unchanged files (cache.remember), the computed invoices
+  (billing.invoices.BooksMemo), the pages and digests that build.py and the
+  dashboard keep; the cyclic garbage collector runs after a build is
+  published, not during it (a large ledger's objects made it a fifth of a
+  build), and with --pdf a pool of PDF workers lives as long as the watch;
 * a `http.server` thread serves the output folder, injects a small script
   into every HTML page, and streams build numbers as server-sent events, so an
   open page reloads when a build finishes, and shows the ledger's errors
@@ -16,6 +22,7 @@ Three parts, as in MkDocs' livereload:
 from __future__ import annotations
 
 import contextlib
+import gc
 import html
 import http.server
 import json
@@ -29,13 +36,15 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import unquote, urlsplit
 
+from .cache import gc_paused
 from .diagnostics import Diagnostic, summary
 
 EVENTS_PATH = "/__textbill/events"
 STATUS_PATH = "/__textbill/status"
 WATCHED_NAMES = ("textbill.yaml", "textbill.lock")
-DEBOUNCE = 0.1  # seconds of quiet before a build starts
+DEBOUNCE = 0.05  # seconds of quiet before a build starts (an editor's save is a burst of a few ms)
 MAX_DELAY = 1.0  # a folder that never goes quiet still builds this often
+FULL_COLLECTION = 20  # builds between collections that look at everything
 
 
 # ---------------------------------------------------------------------------- shared state
@@ -346,6 +355,7 @@ class Watcher:
         self._observer = None
         self._analysis = None
         self._memo = None  # the invoices of the last analysis (billing.invoices.BooksMemo)
+        self._tidied = 0
         self.builds: list[dict] = []  # timings of every build, for the benchmark
         self.themes = self.theme_dirs()
 
@@ -437,6 +447,7 @@ class Watcher:
         from . import cache
 
         cache.forget(self.root)
+        gc.unfreeze()
 
     # ------------------------------------------------------------------ the worker
     def _work(self) -> None:
@@ -458,7 +469,9 @@ class Watcher:
             if self._stop.is_set():
                 return
             try:
-                self.rebuild(changed)
+                with gc_paused():
+                    self.rebuild(changed)
+                self._tidy()
             except Exception as exc:  # noqa: BLE001 - a bug in a build must not end the watch
                 detail = traceback.format_exc()
                 state = self.preview.snapshot()
@@ -467,6 +480,24 @@ class Watcher:
                                                           detail),
                                     errors=1, message="internal error")
                 self.log(f"textbill: internal error during the build: {type(exc).__name__}: {exc}")
+
+    def _tidy(self) -> None:
+        """After a build is published, while the user looks at it: collect the garbage the build
+        left, then freeze what is alive (the ledger, the memos), so that no later collection scans
+        it again; a full collection every FULL_COLLECTION builds frees what has died since.  The
+        first time, the grammar's parser is built too (the first edit of a block needs it)."""
+        if self._pending():
+            return
+        self._tidied += 1
+        if self._tidied % FULL_COLLECTION == 0:
+            gc.unfreeze()
+        gc.collect()
+        gc.freeze()
+        if self._tidied == 1:
+            from .parser import parse_text
+
+            with contextlib.suppress(Exception):
+                parse_text('client warm-up "Warm-up"\n', "<warm-up>")
 
     def _pending(self) -> bool:
         with self._lock:
@@ -491,7 +522,9 @@ class Watcher:
         themes = self.themes
         theme_only = bool(changed) and self._analysis is not None and all(
             any(d == Path(p).resolve() or d in Path(p).resolve().parents for d in themes) for p in changed)
-        analysis = self._analysis if theme_only else analyze(self.ledger, cache=self.cache, memo=self._memo)
+        # not from the check cache: a build needs the books, which it would compute after all
+        analysis = self._analysis if theme_only else analyze(self.ledger, cache=self.cache, memo=self._memo,
+                                                             _check_cache=False)
         analyzed = time.perf_counter()
         errors = [d for d in analysis.diagnostics if d.is_error]
         warnings = len(analysis.diagnostics) - len(errors)

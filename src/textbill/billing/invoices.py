@@ -157,12 +157,18 @@ class BilledItems(MutableMapping):
         return table[k]
 
     def get(self, key, default=None):
-        table, k = self._table(key)
-        return table.get(k, default)
+        if type(key) is tuple and len(key) == 2:
+            table = self._kinds.get(key[0])
+            if table is not None:
+                return table.get(key[1], default)
+        return self._other.get(key, default)
 
     def __contains__(self, key) -> bool:
-        table, k = self._table(key)
-        return k in table
+        if type(key) is tuple and len(key) == 2:
+            table = self._kinds.get(key[0])
+            if table is not None:
+                return key[1] in table
+        return key in self._other
 
     def __setitem__(self, key, value) -> None:
         table, k = self._table(key)
@@ -371,13 +377,15 @@ class _Computer:
         if len(entry.static) != len(static) or entry.static[1] != static[1] or entry.static[3] != static[3] \
                 or any(a is not b for i, (a, b) in enumerate(zip(entry.static, static)) if i not in (1, 3)):
             return None
+        index = self.index
         for table, ref, period, found in entry.slices:
-            now = self.index.between(getattr(self.index, table), ref, period)
+            now = index.between(getattr(index, table), ref, period)
             if len(now) != len(found) or any(a is not b for a, b in zip(now, found)):
                 return None
         claimed: dict = {}
+        billed = self.billed
         for key, before in entry.probes:
-            owner = claimed[key] if key in claimed else self.billed.get(key)
+            owner = claimed[key] if claimed and key in claimed else billed.get(key)
             if owner != before:
                 return None
             if owner is None:

@@ -145,6 +145,8 @@ class _Row:
 
 
 _ROWS: dict[tuple, _Row] = {}
+# (root, path) -> (the page's inputs, the documents it links, the page): see render_site
+_CLIENT_PAGES: dict[tuple, tuple] = {}
 
 
 def _with_markup(theme: Theme, stamp: tuple, rows: list[dict], show_client: bool) -> list[dict]:
@@ -472,6 +474,28 @@ class _Site:
 
     def _events(self, client: str | None) -> list:
         return self.rec.events if client is None else self.events_of.get(client, [])
+
+    # ------------------------------------------------------------------ what a page is made of
+    def shared_inputs(self, theme: Theme, stamp: tuple) -> tuple:
+        """What every client page shows besides its client's own figures."""
+        ledger = self.ledger
+        company = ledger.company
+        return (theme.dirs, stamp, self.fm.tag, self.as_of, __version__, company.name if company else None,
+                company.currency if company else None, self.links.get(("report", "overdue")),
+                tuple((cid, self.client_name(cid), self.client_slugs[cid]) for cid in sorted(ledger.clients)))
+
+    def client_inputs(self, cid: str) -> tuple:
+        """Everything of a client that its page shows, as values (documents compare by value)."""
+        states = tuple((s.number, s.doc, s.paid, s.credited, s.written_off, s.outstanding, s.status,
+                        s.writeoff is None, tuple((i.number, i.due, i.amount, i.settled) for i in s.plan.installments)
+                        if s.plan is not None else None)
+                       for s in self.states_of.get(cid, ()))
+        credits = tuple((c.number, c.date, c.invoice.number, c.amount, c.currency, c.note.reason)
+                        for c in self.credits_of_client.get(cid, ()))
+        links = tuple(self.links.get(k) for k in (("statement", cid), *(("invoice", s[0]) for s in states),
+                                                  *(("credit-note", c[0]) for c in credits)))
+        return (states, tuple(self.events_of.get(cid, ())), credits, links,
+                tuple(sorted((k, v) for k, v in self.rec.credit.items() if k[0] == cid)), self.budgets(cid))
 
     # ------------------------------------------------------------------ links
     def _slugs(self) -> dict[str, str]:
@@ -842,9 +866,22 @@ def render_site(analysis, rec, docs: list[DocRef]) -> dict[str, bytes]:
     site = _Site(analysis, rec, docs)
     out: dict[str, bytes] = {}
 
+    shared = site.shared_inputs(theme, stamp)
+    pages: dict[tuple, tuple] = {}
     for cid in sorted(ledger.clients):
         prefix = "../"
         client = ledger.clients[cid]
+        path = f"clients/{site.client_slugs[cid]}.html"
+        # a client's page is a function of the client's own figures and of what every page shows
+        # (shared): when those are what they were, so is the page, and its context is not made again
+        key = (client, shared, site.client_inputs(cid))
+        hit = _CLIENT_PAGES.get((root, path))
+        if hit is not None and hit[0][0] is client and hit[0][1:] == key[1:]:
+            site.linked |= hit[1]
+            out[path] = hit[2]
+            pages[(root, path)] = hit
+            continue
+        linked, site.linked = site.linked, set()
         rows = _with_markup(theme, stamp, site.invoice_rows(prefix, cid), False)
         ctx = site.base(prefix, "client")
         ctx.update(
@@ -859,8 +896,12 @@ def render_site(analysis, rec, docs: list[DocRef]) -> dict[str, bytes]:
             statement=site.doc_links("statement", cid, prefix),
             credit=[site.fm.money(v, c) for (cl, c), v in sorted(rec.credit.items()) if cl == cid and v > 0],
         )
-        path = f"clients/{site.client_slugs[cid]}.html"
         out[path] = _page(theme, stamp, (root, path), "client.html", ctx)
+        pages[(root, path)] = (key, frozenset(site.linked), out[path])
+        site.linked |= linked
+    for k in [k for k in _CLIENT_PAGES if k[0] == root]:
+        del _CLIENT_PAGES[k]
+    _CLIENT_PAGES.update(pages)
 
     prefix = ""
     rows = _with_markup(theme, stamp, site.invoice_rows(prefix), True)
