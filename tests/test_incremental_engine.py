@@ -181,3 +181,44 @@ def test_an_edit_of_one_client_recomputes_only_its_invoices(tmp_path):
         assert memo.misses <= own and memo.hits >= len(books.invoices) - own
     finally:
         cache.forget(tmp_path)
+
+
+def test_an_item_taken_by_an_earlier_invoice_is_seen_by_a_remembered_one(tmp_path):
+    """B's own inputs do not change, but which of its items an earlier invoice took does."""
+    (tmp_path / "parties.bill").write_text('''company me "Me Ltd"
+  currency USD
+
+client acme "Acme"
+  currency USD
+
+sow acme/a "A"
+  period 2026-01-01 .. 2026-12-31
+  hourly 100.00 USD
+
+sow acme/b "B"
+  period 2026-01-01 .. 2026-12-31
+  hourly 80.00 USD
+
+2026-02-03 time acme/a 1h "a"
+2026-02-04 time acme/b 2h "b"
+''')
+    first = '''2026-02-15 invoice INV-2026-0001 acme
+  sow a
+  period 2026-01-01 .. 2026-02-15
+'''
+    (tmp_path / "first.bill").write_text(first)
+    (tmp_path / "second.bill").write_text('''2026-02-28 invoice INV-2026-0002 acme
+  period 2026-02-01 .. 2026-02-28
+''')
+    cache.remember(tmp_path)
+    try:
+        memo = BooksMemo()
+        compute_books(load(tmp_path).ledger, memo)
+        (tmp_path / "first.bill").write_text(first.replace("  sow a\n", "  sow a b\n"))
+        ledger = load(tmp_path).ledger
+        again = compute_books(ledger, memo)
+        assert signature(again) == signature(compute_books(ledger))
+        assert [ln.sow for ln in again.invoices["INV-2026-0002"].lines] == []
+        assert any(d.code == "E160" for d in again.diagnostics)
+    finally:
+        cache.forget(tmp_path)

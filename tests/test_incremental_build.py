@@ -1,0 +1,174 @@
+"""A watch session builds again and again in one process, keeping what it can: parsed nodes,
+computed invoices, document digests, statements, model.json parts, dashboard pages.  After any
+sequence of edits its output must be byte for byte what a fresh process writes from scratch."""
+from __future__ import annotations
+
+import random
+from datetime import date
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ledgergen import generate
+from test_incremental_engine import edit, split, write
+from textbill import build as build_mod
+from textbill import cache
+from textbill.billing.invoices import BooksMemo
+from textbill.build import MANIFEST, BuildError, build
+from textbill.pipeline import analyze
+from textbill.render import dashboard
+
+SETTINGS = settings(max_examples=15, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+AS_OF = date(2026, 4, 20)
+
+
+def tables() -> tuple[dict, ...]:
+    """What a process keeps from one build to the next."""
+    return (build_mod._DIGESTS, build_mod._STATEMENTS, build_mod._INVOICE_JSON, build_mod._MODEL_PARTS,
+            build_mod._ROWS_JSON, build_mod._MANIFESTS, build_mod._FILE_DIGESTS,
+            dashboard._CLIENT_PAGES, dashboard._PAGES, dashboard._ROWS)
+
+
+def forget_everything() -> None:
+    """What a new process starts with."""
+    for table in tables():
+        table.clear()
+
+
+def outputs(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name not in (MANIFEST, ".textbill-build.lock")}
+
+
+def fresh(ledger: Path, out: Path) -> dict[str, bytes] | None:
+    """A build as a new process makes it (and the session's tables as they were, after it)."""
+    kept = [dict(table) for table in tables()]
+    forget_everything()
+    try:
+        build(analyze(ledger, cache=False), out, AS_OF, formats=("html", "json"), jobs=1)
+        return outputs(out)
+    except BuildError:
+        return None
+    finally:
+        for table, saved in zip(tables(), kept):
+            table.clear()
+            table.update(saved)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 10_000), steps=st.lists(st.integers(0, 2 ** 32), min_size=1, max_size=4),
+       layout=st.sampled_from(["in turn", "by-client"]))
+def test_a_session_writes_what_a_fresh_build_writes(tmp_path_factory, seed, steps, layout):
+    work = tmp_path_factory.mktemp("session")
+    ledger = work / "ledger"
+    ledger.mkdir()
+    files = split(generate(seed), layout)
+    write(ledger, files)
+    cache.remember(ledger)
+    memo = BooksMemo()
+    try:
+        done = []
+        for i, step in enumerate([None, *steps]):
+            if step is not None:
+                done.append(edit(files, random.Random(step)))
+                write(ledger, files)
+            try:
+                build(analyze(ledger, memo=memo, _check_cache=False), work / "session", AS_OF,
+                      formats=("html", "json"), jobs=1)
+                session = outputs(work / "session")
+            except BuildError:
+                session = None
+            expected = fresh(ledger, work / f"fresh{i}")
+            assert session == expected, done
+    finally:
+        cache.forget(ledger)
+        forget_everything()
+
+
+def test_the_example_ledger_after_edits(tmp_path):
+    import shutil
+
+    example = Path(__file__).resolve().parent.parent / "example-ledger"
+    ledger = tmp_path / "ledger"
+    shutil.copytree(example, ledger, ignore=shutil.ignore_patterns("build", ".textbill"))
+    cache.remember(ledger)
+    memo = BooksMemo()
+    bill = ledger / "clients" / "globex.bill"
+    try:
+        text = bill.read_text()
+        for i, duration in enumerate(["2h", "3h15m", "45m", "3h15m"]):
+            bill.write_text(text + f'\n2026-04-07 time globex/web-2026 {duration} "New work"\n')
+            build(analyze(ledger, memo=memo, _check_cache=False), tmp_path / "session", AS_OF,
+                  formats=("html", "json"), jobs=1)
+            assert outputs(tmp_path / "session") == fresh(ledger, tmp_path / f"fresh{i}")
+    finally:
+        cache.forget(ledger)
+        forget_everything()
+
+
+def session_matches_fresh(tmp_path, files: dict[str, str], edits: list[tuple[str, str, str]]) -> None:
+    """Build, then after each (file, old, new) edit build again: always what a fresh build writes."""
+    ledger = tmp_path / "ledger"
+    ledger.mkdir()
+    for name, text in files.items():
+        (ledger / name).write_text(text)
+    cache.remember(ledger)
+    memo = BooksMemo()
+    try:
+        for i, change in enumerate([None, *edits]):
+            if change is not None:
+                name, old, new = change
+                text = (ledger / name).read_text()
+                assert old in text
+                (ledger / name).write_text(text.replace(old, new))
+            build(analyze(ledger, memo=memo, _check_cache=False), tmp_path / "session", AS_OF,
+                  formats=("html", "json"), jobs=1)
+            assert outputs(tmp_path / "session") == fresh(ledger, tmp_path / f"fresh{i}"), change
+    finally:
+        cache.forget(ledger)
+        forget_everything()
+
+
+CLIENTS = """company me "Me Ltd"
+  currency USD
+
+client acme "Acme"
+  currency USD
+
+sow acme/web "Web"
+  period 2026-01-01 .. 2026-12-31
+  hourly 100.00 USD
+  cap 100h
+
+client other "Other Co"
+  currency USD
+
+sow other/x "X"
+  period 2026-01-01 .. 2026-12-31
+  fixed 1000.00 USD
+"""
+WORK = """2026-01-05 time acme/web 2h "Design"
+2026-03-02 time acme/web 3h "Later work"
+2026-01-10 done other/x "complete"
+"""
+INVOICES = """2026-01-31 invoice INV-2026-0001 acme
+  period 2026-01-01 .. 2026-01-31
+
+2026-01-31 invoice INV-2026-0002 other
+  period 2026-01-01 .. 2026-01-31
+
+2026-02-15 payment acme 50.00 for INV-2026-0001 via card
+2026-02-20 credit-note CN-2026-0001 for INV-2026-0002 100.00 "Goodwill"
+"""
+
+
+def test_what_a_client_page_shows_from_other_files(tmp_path):
+    session_matches_fresh(tmp_path, {"clients.bill": CLIENTS, "work.bill": WORK, "invoices.bill": INVOICES}, [
+        ("work.bill", "3h", "5h"),  # unbilled work: only the SOW's budget changes
+        ("clients.bill", '"Other Co"', '"Other Company"'),  # every page names every client
+        ("invoices.bill", "via card", "via bank-transfer"),  # a payment's detail, not its amount
+        ("invoices.bill", '"Goodwill"', '"Goodwill gesture"'),  # a credit note's reason
+        ("invoices.bill", "50.00 for", "5000.00 for"),  # an overpayment: client credit
+    ])
