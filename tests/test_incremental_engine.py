@@ -222,3 +222,21 @@ sow acme/b "B"
         assert any(d.code == "E160" for d in again.diagnostics)
     finally:
         cache.forget(tmp_path)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 10_000), days=st.integers(0, 400))
+def test_the_checks_replay_serves_a_day_after_every_entry(tmp_path_factory, seed, days):
+    """analysis.receivables(day) hands out the replay the checks made over the whole ledger when
+    no entry is dated after day: it must be that day's replay."""
+    from datetime import date, timedelta
+
+    from textbill.billing.receivables import replay, seen_from
+
+    folder = tmp_path_factory.mktemp("ledger")
+    (folder / "l.bill").write_text(generate(seed), encoding="utf-8")
+    ledger = load(folder, cache=False).ledger
+    books = compute_books(ledger)
+    whole = replay(ledger, books, date.max)
+    day = (whole.last_day or date(2026, 1, 1)) + timedelta(days=days)
+    assert repr(seen_from(whole, day)) == repr(replay(ledger, books, day))

@@ -148,11 +148,23 @@ def output_hash(digest: str, flavour: str) -> str:
 
 # ---------------------------------------------------------------------------- planning
 
+_NAMES: dict[str, tuple] = {}  # kind -> (refs, names) of the last call: watch mode asks again and again
+
+
 def output_names(kind: str, refs: Iterable[str]) -> dict[str, str]:
     """ref -> file stem in the kind's folder: slugs, unique even on case-insensitive file systems.
 
     The first ref (in sorted order) takes the plain slug; any other whose slug collides gets a
     short hash of its own ref, so names do not depend on which other documents exist."""
+    refs = tuple(refs)
+    known = _NAMES.get(kind)
+    if known is not None and known[0] == refs:
+        return known[1]
+    _NAMES[kind] = (refs, _names(kind, refs))
+    return _NAMES[kind][1]
+
+
+def _names(kind: str, refs: tuple[str, ...]) -> dict[str, str]:
     taken: set[str] = set()
     out: dict[str, str] = {}
     for ref in sorted(refs):
@@ -635,7 +647,7 @@ def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, form
         if report.ok and inputs is not None and site_error is None:
             manifest["noop"] = {"key": inputs, "documents": report.documents, "warnings": standing,
                                 "logo": ledger.company.logo if ledger.company else None,
-                                "stamps": _stamps(out_dir, sorted(keep - {MANIFEST}))}
+                                "stamps": _stamps(out_dir, sorted(keep - {MANIFEST}), there.kept)}
         _write_manifest(manifest_path, manifest)
     if site_error is not None:
         raise BuildError(_located(site_error, theme)) from site_error
@@ -659,16 +671,20 @@ class _Unchanged:
 
     def __init__(self, out_dir: Path, stamps: dict):
         self.base, self.stamps = str(out_dir), stamps
+        self.kept: dict[str, list[int]] = {}  # the stamps of the files of outputs kept as they are
 
     def __call__(self, files) -> bool:
+        seen = []
         for rel in files:
             try:
-                st = os.stat(os.path.join(self.base, rel))
+                now = _stamp(os.stat(os.path.join(self.base, rel)))
             except OSError:
                 return False
             stamp = self.stamps.get(rel)
-            if stamp is not None and stamp != _stamp(st):
+            if stamp is not None and stamp != now:
                 return False
+            seen.append((rel, now))
+        self.kept.update(seen)
         return True
 
 
@@ -1046,10 +1062,14 @@ def _output_of(rel: str) -> str:
     return next((name for name, suffix in SUFFIXES.items() if rel.endswith(suffix)), "html")
 
 
-def _stamps(out_dir: Path, files: list[str]) -> dict[str, list[int]]:
+def _stamps(out_dir: Path, files: list[str], known: dict | None = None) -> dict[str, list[int]]:
+    """The stamp of every file; known: stamps taken during this build of files it did not write."""
     stamps = {}
     base = str(out_dir)
     for rel in files:
+        if known and rel in known:
+            stamps[rel] = known[rel]
+            continue
         try:
             stamps[rel] = _stamp(os.stat(os.path.join(base, rel)))
         except OSError:

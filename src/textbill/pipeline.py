@@ -1,7 +1,7 @@
 """The compiler's front half: load -> check -> compute, with every diagnostic collected."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -23,6 +23,8 @@ class Analysis:
     books: Books
     diagnostics: list[Diagnostic]
     check_key: str | None = None  # the check cache's key of the inputs analyzed (None: not cached)
+    # the replay over the whole ledger that the checks made, for the first receivables() it fits
+    spare: Receivables | None = field(default=None, repr=False, compare=False)
 
     @property
     def books_key(self) -> str | None:
@@ -54,8 +56,11 @@ class Analysis:
         return len(self.loaded.files), len(self.ledger.directives), len(self.books.invoices)
 
     def receivables(self, as_of: date) -> Receivables:
-        from .billing.receivables import replay
+        from .billing.receivables import replay, seen_from
 
+        spare, self.spare = self.spare, None
+        if spare is not None and (spare.last_day is None or spare.last_day <= as_of):
+            return seen_from(spare, as_of)  # every entry is dated by as_of: the same replay
         return replay(self.ledger, self.books, as_of)
 
 
@@ -71,7 +76,7 @@ def analyze(path: Path, extra_checks=(), cache: bool = True, _check_cache: bool 
         if hit is not None:
             return hit
     from .billing.invoices import compute_books
-    from .billing.receivables import check_receivables
+    from .billing.receivables import check_receivables, replay
     from .checks import run_checks
     from .checks_einvoice import check_einvoice
     from .loader import load
@@ -83,14 +88,15 @@ def analyze(path: Path, extra_checks=(), cache: bool = True, _check_cache: bool 
     diags.extend(run_checks(ledger))
     books = compute_books(ledger, memo)
     diags.extend(books.diagnostics)
-    diags.extend(check_receivables(ledger, books))
+    whole = replay(ledger, books, date.max)
+    diags.extend(check_receivables(ledger, books, whole))
     diags.extend(check_einvoice(ledger))
     diags.extend(check_locks(loaded, books))
     for check in extra_checks:
         diags.extend(check(loaded, books))
     diags = narrow(_dedupe(diags), loaded.sources)
     diags.sort(key=sort_key)
-    analysis = Analysis(loaded, books, diags)
+    analysis = Analysis(loaded, books, diags, spare=whole)
     if cache and not extra_checks and loaded.cache is not None:
         _to_check_cache(path, analysis)
     return analysis
@@ -128,6 +134,9 @@ class _Cached(Analysis):
 
     def counts(self) -> tuple[int, int, int]:
         return self._counts
+
+    def receivables(self, as_of: date) -> Receivables:
+        return self._analysis().receivables(as_of)
 
 
 def _from_check_cache(path: Path, memo=None) -> Analysis | None:

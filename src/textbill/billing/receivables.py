@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, localcontext
 
 from .. import model as m
 from ..diagnostics import Diagnostic, error, warning
+from ..cache import builder
 from ..money import CONTEXT, ZERO, round_money
 from .dates import step as date_step
 from .fx import Rates
@@ -90,7 +91,7 @@ class InvoiceState:
             self.plan.settle(amount)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     """A money event on a client's account, for statements."""
 
@@ -111,6 +112,10 @@ class Receivables:
     events: list[Event]
     diagnostics: list[Diagnostic]
     received: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # payments per client, currency
+    last_day: date | None = None  # of the latest entry replayed
+
+
+_EVENT = builder(Event)  # Event(...) with every field given, without __init__'s per-field setattr
 
 
 class _Replay:
@@ -166,7 +171,7 @@ class _Replay:
         state = InvoiceState(doc, outstanding=doc.total)
         self.states[doc.number] = state
         self.by_account[(state.client, doc.currency)].append(state)
-        self.events.append(Event(doc.date, "invoice", doc.number, doc.total, state.client, doc.currency))
+        self.events.append(_EVENT(doc.date, "invoice", doc.number, doc.total, state.client, doc.currency, ""))
         key = (state.client, doc.currency)
         if self.credit[key] > 0:
             left = self.settle(state.client, doc.currency, self.credit[key], doc.date, "credit",
@@ -179,8 +184,8 @@ class _Replay:
         if credit is None or state is None:
             return
         amount = credit.amount
-        self.events.append(Event(cn.date, "credit-note", cn.number, -amount, state.client, state.currency,
-                                 f"for {cn.invoice}"))
+        self.events.append(_EVENT(cn.date, "credit-note", cn.number, -amount, state.client, state.currency,
+                                  f"for {cn.invoice}"))
         state.credited += amount
         state.allocations.append(Allocation(cn.date, amount, "credit-note", cn.number))
         state.reduce(amount)
@@ -217,7 +222,7 @@ class _Replay:
                 return
             amount = round_money(amount * found[0], currency)
         ref = p.ref or (" ".join(p.invoices) if p.invoices else "")
-        self.events.append(Event(p.date, "payment", ref, -amount, p.client, currency, p.via or ""))
+        self.events.append(_EVENT(p.date, "payment", ref, -amount, p.client, currency, p.via or ""))
         self.received[(p.client, currency)] += amount
         left = self.settle(p.client, currency, amount, p.date, "payment", ref, p.via, p.invoices)
         if left > 0:
@@ -244,7 +249,7 @@ class _Replay:
         state.written_off += amount
         state.allocations.append(Allocation(w.date, amount, "writeoff", w.reason))
         state.reduce(amount)
-        self.events.append(Event(w.date, "writeoff", w.invoice, -amount, state.client, state.currency, w.reason))
+        self.events.append(_EVENT(w.date, "writeoff", w.invoice, -amount, state.client, state.currency, w.reason))
 
     def on_collections(self, c: m.Collections) -> None:
         state = self.states.get(c.invoice)
@@ -269,14 +274,16 @@ class _Replay:
         events.sort(key=lambda e: e[:3])
         handlers = {"invoice": self.on_invoice, "credit-note": self.on_credit_note, "payment": self.on_payment,
                     "plan": self.on_plan, "writeoff": self.on_writeoff, "collections": self.on_collections}
+        last = None
         for day, _, _, kind, obj in events:
             if day > self.as_of:
                 break
             handlers[kind](obj)
+            last = day
         for state in self.states.values():
             state.status = status_of(state, self.as_of)
         return Receivables(self.as_of, self.states, dict(self.credit), self.events, self.diags,
-                           dict(self.received))
+                           dict(self.received), last)
 
 
 def split_installments(plan: m.Plan, outstanding: Decimal, currency: str) -> list[Installment]:
@@ -308,9 +315,20 @@ def replay(ledger: m.Ledger, books: Books, as_of: date) -> Receivables:
         return _Replay(ledger, books, as_of).run()
 
 
-def check_receivables(ledger: m.Ledger, books: Books) -> list[Diagnostic]:
-    """Diagnostics of the replay over the whole ledger: currency problems and overpayments."""
-    rec = replay(ledger, books, date.max)
+def seen_from(rec: Receivables, as_of: date) -> Receivables:
+    """A replay as of another day that takes the same entries (every entry replayed is dated on
+    or before as_of, and none was left out): the same replay, with the statuses of as_of.  Takes
+    rec over (its invoice states are the ones returned)."""
+    assert rec.as_of == date.max and (rec.last_day is None or rec.last_day <= as_of)
+    for state in rec.invoices.values():
+        state.status = status_of(state, as_of)
+    return replace(rec, as_of=as_of)
+
+
+def check_receivables(ledger: m.Ledger, books: Books, rec: Receivables | None = None) -> list[Diagnostic]:
+    """Diagnostics of the replay over the whole ledger: currency problems and overpayments.
+    rec: that replay (replay(ledger, books, date.max)), when the caller has it."""
+    rec = rec if rec is not None else replay(ledger, books, date.max)
     diags = list(rec.diagnostics)
     by_client: dict[str, list[m.Payment]] | None = None
     for (client, currency), left in rec.credit.items():

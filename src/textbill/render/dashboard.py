@@ -116,16 +116,22 @@ def _templates_stamp(theme: Theme) -> tuple:
     return tuple(sorted(stamp, key=str))
 
 
-def _page(theme: Theme, stamp: tuple, key: tuple, template: str, context: dict) -> bytes:
+def _page(theme: Theme, stamp: tuple, key: tuple, template: str, context: dict, held: tuple = ()) -> bytes:
+    """A page, rendered only when its fingerprint changed.  held: names of context lists whose items
+    are kept objects (rows of _marked_rows: the same object is the same row) -- fingerprinted by
+    identity, and kept alive with the page so that their ids stay theirs."""
     # the context is plain data built in a fixed order: its repr is a faithful, fast fingerprint
-    fingerprint = hashlib.sha1(repr((template, stamp, context)).encode("utf-8", "surrogatepass")).hexdigest()
+    plain = {k: v for k, v in context.items() if k not in held} if held else context
+    kept = tuple(context[k] for k in held)
+    ids = tuple(tuple(map(id, items)) for items in kept)
+    fingerprint = hashlib.sha1(repr((template, stamp, plain, ids)).encode("utf-8", "surrogatepass")).hexdigest()
     cached = _PAGES.get(key)
     if cached is not None and cached[0] == fingerprint:
         return cached[1]
     page = _render(theme, template, context).encode("utf-8")
     if len(_PAGES) >= _PAGES_MAX:
         _PAGES.clear()
-    _PAGES[key] = (fingerprint, page)
+    _PAGES[key] = (fingerprint, page, kept)
     return page
 
 
@@ -145,6 +151,8 @@ class _Row:
 
 
 _ROWS: dict[tuple, _Row] = {}
+# (root, prefix, show_client) -> invoice number -> (the row's inputs, the row with its markup)
+_MARKED: dict[tuple, dict[str, tuple]] = {}
 # (root, path) -> (the page's inputs, the documents it links, the page): see render_site
 _CLIENT_PAGES: dict[tuple, tuple] = {}
 
@@ -546,20 +554,48 @@ class _Site:
         return row
 
     def invoice_rows(self, prefix: str, client: str | None = None) -> list[dict]:
-        rows = []
+        return [self._row(state, prefix) for state in self._states(client)]
+
+    def _row(self, state, prefix: str) -> dict:
+        base = self._base_row(state)
+        c = state.currency
+        return {
+            **base,
+            "client_href": f"{prefix}clients/{self.client_slugs[state.client]}.html"
+            if state.client in self.client_slugs else None,
+            "links": self.doc_links("invoice", state.number, prefix),
+            "credit_notes": [{"number": cn.number, "amount": self.fm.money(cn.amount, c),
+                              "links": self.doc_links("credit-note", cn.number, prefix)}
+                             for cn in self.credits_of_invoice.get(state.number, ())],
+        }
+
+    def _row_inputs(self, state, prefix: str) -> tuple:
+        """Everything _row (and _base_row) reads, as values: the same inputs, the same row."""
+        number = state.number
+        credits = tuple((cn.number, cn.amount, cn.currency, self.links.get(("credit-note", cn.number)))
+                        for cn in self.credits_of_invoice.get(number, ()))
+        return (state.doc, state.paid, state.outstanding, state.status, self.overdue_days.get(number, 0),
+                len(state.plan.installments) if state.plan else 0, self.client_name(state.client),
+                self.client_slugs.get(state.client), self.links.get(("invoice", number)), credits, self.fm.tag)
+
+    def marked_rows(self, theme: Theme, stamp: tuple, prefix: str, client: str | None, show_client: bool) -> list:
+        """invoice_rows with their markup (_with_markup); a row whose inputs are what they were in
+        the last build of this process is that build's row object (see _page's held)."""
+        memo = _MARKED.setdefault((str(self.analysis.root), prefix, show_client, theme.dirs, stamp), {})
+        out = []
         for state in self._states(client):
-            base = self._base_row(state)
-            c = state.currency
-            rows.append({
-                **base,
-                "client_href": f"{prefix}clients/{self.client_slugs[state.client]}.html"
-                if state.client in self.client_slugs else None,
-                "links": self.doc_links("invoice", state.number, prefix),
-                "credit_notes": [{"number": cn.number, "amount": self.fm.money(cn.amount, c),
-                                  "links": self.doc_links("credit-note", cn.number, prefix)}
-                                 for cn in self.credits_of_invoice.get(state.number, ())],
-            })
-        return rows
+            inputs = self._row_inputs(state, prefix)
+            hit = memo.get(state.number)
+            if hit is not None and hit[0] == inputs:
+                row = hit[1]
+                if inputs[8] is not None:
+                    self.linked.add(("invoice", state.number))
+                self.linked.update(("credit-note", c[0]) for c in inputs[9] if c[3] is not None)
+            else:
+                row = _with_markup(theme, stamp, [self._row(state, prefix)], show_client)[0]
+                memo[state.number] = (inputs, row)
+            out.append(row)
+        return out
 
     def credit_note_rows(self, prefix: str, client: str | None = None) -> list[dict]:
         rows = []
@@ -882,7 +918,7 @@ def render_site(analysis, rec, docs: list[DocRef]) -> dict[str, bytes]:
             pages[(root, path)] = hit
             continue
         linked, site.linked = site.linked, set()
-        rows = _with_markup(theme, stamp, site.invoice_rows(prefix, cid), False)
+        rows = site.marked_rows(theme, stamp, prefix, cid, False)
         ctx = site.base(prefix, "client")
         ctx.update(
             client={"id": cid, "name": client.name, "address": client.address, "contact": client.contact,
@@ -896,7 +932,7 @@ def render_site(analysis, rec, docs: list[DocRef]) -> dict[str, bytes]:
             statement=site.doc_links("statement", cid, prefix),
             credit=[site.fm.money(v, c) for (cl, c), v in sorted(rec.credit.items()) if cl == cid and v > 0],
         )
-        out[path] = _page(theme, stamp, (root, path), "client.html", ctx)
+        out[path] = _page(theme, stamp, (root, path), "client.html", ctx, held=("invoices",))
         pages[(root, path)] = (key, frozenset(site.linked), out[path])
         site.linked |= linked
     for k in [k for k in _CLIENT_PAGES if k[0] == root]:
@@ -904,7 +940,7 @@ def render_site(analysis, rec, docs: list[DocRef]) -> dict[str, bytes]:
     _CLIENT_PAGES.update(pages)
 
     prefix = ""
-    rows = _with_markup(theme, stamp, site.invoice_rows(prefix), True)
+    rows = site.marked_rows(theme, stamp, prefix, None, True)
     ctx = site.base(prefix, "dashboard")
     ctx.update(
         totals=site.totals(), by_client=site.by_client(prefix), aging=site.aging(), monthly=site.monthly(),
@@ -912,7 +948,13 @@ def render_site(analysis, rec, docs: list[DocRef]) -> dict[str, bytes]:
         invoices=rows, table=table_data(rows, site.fm), credit_notes=site.credit_note_rows(prefix),
     )
     ctx["other_docs"] = site.other_docs(prefix)
-    out["index.html"] = _page(theme, stamp, (root, "index.html"), "dashboard.html", ctx)
+    out["index.html"] = _page(theme, stamp, (root, "index.html"), "dashboard.html", ctx, held=("invoices",))
+    # rows of invoices that are gone, and of themes or stamps no longer used, are forgotten
+    for memo_key in [k for k in _MARKED if k[0] == root and k[3:] != (theme.dirs, stamp)]:
+        del _MARKED[memo_key]
+    for memo in (m for k, m in _MARKED.items() if k[0] == root):
+        for number in [n for n in memo if n not in rec.invoices]:
+            del memo[number]
     for name in SITE_FILES:
         out[name] = _source(theme, name)
     return out
