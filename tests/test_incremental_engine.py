@@ -240,3 +240,32 @@ def test_the_checks_replay_serves_a_day_after_every_entry(tmp_path_factory, seed
     whole = replay(ledger, books, date.max)
     day = (whole.last_day or date(2026, 1, 1)) + timedelta(days=days)
     assert repr(seen_from(whole, day)) == repr(replay(ledger, books, day))
+
+
+@SETTINGS
+@given(seed=st.integers(0, 10_000), shifts=st.lists(st.integers(0, 20), min_size=1, max_size=12))
+def test_unbilled_items_are_the_billable_items_left_out(tmp_path_factory, seed, shifts):
+    """The W161 check looks only at entries before each SOW's latest period; it must find what the
+    definition finds: every billable item dated before that period and on no invoice."""
+    from datetime import date, timedelta
+
+    from textbill.billing.invoices import _Computer, billable_items
+
+    text = generate(seed)
+    found = iter(shifts * 50)
+
+    def later(m: re.Match) -> str:  # a period starting later leaves the days before it unbilled
+        return f"period {date.fromisoformat(m.group(1)) + timedelta(days=next(found))} .."
+
+    folder = tmp_path_factory.mktemp("ledger")
+    (folder / "l.bill").write_text(re.sub(r"(?m)^  period (\S+) \.\.", lambda m: "  " + later(m), text))
+    ledger = load(folder, cache=False).ledger
+    books = compute_books(ledger)
+    comp = _Computer(ledger)
+    for doc in books.invoices.values():
+        for ref in doc.sows:
+            comp.latest_start[ref] = max(comp.latest_start.get(ref, date.min), doc.period.start)
+    expected = [(span, f"unbilled {what} of {day} on SOW '{ref}'")
+                for key, day, span, ref, what in billable_items(ledger, comp.index)
+                if ref in comp.latest_start and day < comp.latest_start[ref] and key not in books.billed]
+    assert [(d.span, d.message.split(":")[0]) for d in books.diagnostics if d.code == "W161"] == expected

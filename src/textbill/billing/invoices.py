@@ -242,6 +242,17 @@ class _Index:
             days = self._days[key] = [e.date for e in entries]
         return entries[bisect_left(days, period.start):bisect_right(days, period.end)]
 
+    def before(self, table: dict, ref: str, day: date) -> list:
+        """The entries of table[ref] dated before day, in order."""
+        entries = table.get(ref)
+        if not entries:
+            return []
+        key = (id(table), ref)
+        days = self._days.get(key)
+        if days is None:
+            days = self._days[key] = [e.date for e in entries]
+        return entries[:bisect_left(days, day)]
+
 
 def issue_order(ledger: m.Ledger) -> list[m.Invoice]:
     """Invoices in the order they were issued: date, then sequence number, then source order."""
@@ -263,8 +274,10 @@ def issue_order(ledger: m.Ledger) -> list[m.Invoice]:
 class _Remembered:
     """One invoice as computed, with everything it read that is not part of the invoice itself."""
 
-    static: tuple  # (invoice, previous period end, client, currency, *SOWs)
-    slices: tuple  # (index table, SOW ref, period, the entries found): what between() gave
+    objects: tuple  # (invoice, client, *SOWs), kept alive so that their ids stay theirs
+    ids: tuple  # their ids: the same objects, not merely equal ones (a moved entry has a new span)
+    values: tuple  # (the previous period end of the client, the currency)
+    slices: tuple  # (index table, SOW ref, period, the entries found, their ids): what between() gave
     probes: tuple  # (item key, owner before): every billable item it tried to take
     doc: InvoiceDoc
     diags: tuple
@@ -345,11 +358,12 @@ class _Computer:
         (billed items, latest periods, diagnostics) are made again as computing it would."""
         chosen = self.sows_of(inv)
         ledger = self.ledger
-        client = ledger.clients.get(inv.client)
-        static = (inv, prev_end, client, ledger.client_currency(inv.client), *chosen[1])
+        objects = (inv, ledger.clients.get(inv.client), *chosen[1])
+        ids = tuple(map(id, objects))
+        values = (prev_end, ledger.client_currency(inv.client))
         entry = memo.invoices.get(inv.number)
-        if entry is not None:
-            claims = self._still(entry, static, inv.number)
+        if entry is not None and entry.ids == ids and entry.values == values:
+            claims = self._still(entry, inv.number)
             if claims is not None:
                 memo.hits += 1
                 for key in claims:
@@ -366,21 +380,19 @@ class _Computer:
         first, missing = len(self.diags), set(self.missing_fx)
         try:
             doc = finish(self.compute(inv, prev_end, chosen))
-            memo.seen[inv.number] = _Remembered(static, tuple(self._slices), tuple(self._probes), doc,
+            memo.seen[inv.number] = _Remembered(objects, ids, values, tuple(self._slices), tuple(self._probes), doc,
                                                 tuple(self.diags[first:]), frozenset(self.missing_fx - missing))
         finally:
             self._slices = self._probes = None
         return doc
 
-    def _still(self, entry: _Remembered, static: tuple, number: str) -> list | None:
-        """The items the invoice claims again when everything it read is as it was, else None."""
-        if len(entry.static) != len(static) or entry.static[1] != static[1] or entry.static[3] != static[3] \
-                or any(a is not b for i, (a, b) in enumerate(zip(entry.static, static)) if i not in (1, 3)):
-            return None
+    def _still(self, entry: _Remembered, number: str) -> list | None:
+        """The items the invoice claims again when the entries it took and the items earlier
+        invoices took are as they were (its own inputs are the same: see compute_remembered)."""
         index = self.index
-        for table, ref, period, found in entry.slices:
-            now = index.between(getattr(index, table), ref, period)
-            if len(now) != len(found) or any(a is not b for a, b in zip(now, found)):
+        tables = {"times": index.times, "expenses": index.expenses, "dones": index.dones}
+        for table, ref, period, _, ids in entry.slices:
+            if tuple(map(id, index.between(tables[table], ref, period))) != ids:
                 return None
         claimed: dict = {}
         billed = self.billed
@@ -468,7 +480,7 @@ class _Computer:
     def _between(self, table: str, ref: str, period: m.Period) -> list:
         found = self.index.between(getattr(self.index, table), ref, period)
         if self._slices is not None:
-            self._slices.append((table, ref, period, tuple(found)))
+            self._slices.append((table, ref, period, tuple(found), tuple(map(id, found))))
         return found
 
     def _sow_lines(self, inv, sow: m.Sow, period: m.Period, currency: str, tax: m.Tax):
@@ -842,14 +854,41 @@ def billable_items(ledger: m.Ledger, index: _Index | None = None):
 
 
 def _unbilled(ledger: m.Ledger, comp: _Computer):
-    for key, day, span, ref, what in billable_items(ledger, comp.index):
-        latest = comp.latest_start.get(ref)
-        if latest is None or day >= latest or key in comp.billed:
+    """W161 for the items of billable_items dated before the latest invoice period of their SOW and
+    on no invoice, in billable_items' order; a SOW never invoiced has none, and of the others only
+    the entries before that period are looked at (the index keeps them by date)."""
+    index, billed = comp.index, comp.billed
+    for sow in ledger.sows.values():
+        if sow.pricing is None:
             continue
-        yield warning(span, "W161", f"unbilled {what} of {day} on SOW '{ref}': it is dated before the latest "
-                      f"invoice period ({latest} ..) but on no invoice",
-                      "widen an invoice period to take it, or mark the entry nonbillable",
-                      focus=str(day) if key[0] != "retainer" else ref)
+        ref = sow.ref
+        latest = comp.latest_start.get(ref)
+        if latest is None:
+            continue
+        kind = sow.pricing.kind
+        if kind == "retainer" and sow.period is not None:
+            unit = sow.pricing.frequency or "monthly"
+            for start in period_starts(sow.period.start, unit, sow.period.start, sow.period.end):
+                if start < latest and ("retainer", ref, start) not in billed:
+                    yield _unbilled_warning(sow.span, f"retainer {period_label(start, unit)}", start, ref, latest, ref)
+        if kind == "hourly":
+            for t in index.before(index.times, ref, latest):
+                if ("time", id(t)) not in billed:
+                    yield _unbilled_warning(t.span, "time entry", t.date, ref, latest)
+        for e in index.before(index.expenses, ref, latest):
+            if ("expense", id(e)) not in billed:
+                yield _unbilled_warning(e.span, "expense", e.date, ref, latest)
+        if kind in ("fixed", "value"):
+            for d in index.before(index.dones, ref, latest):
+                if ("done", id(d)) not in billed:
+                    yield _unbilled_warning(d.span, f"milestone '{d.milestone}'", d.date, ref, latest)
+
+
+def _unbilled_warning(span, what: str, day: date, ref: str, latest: date, focus: str | None = None) -> Diagnostic:
+    return warning(span, "W161", f"unbilled {what} of {day} on SOW '{ref}': it is dated before the latest "
+                   f"invoice period ({latest} ..) but on no invoice",
+                   "widen an invoice period to take it, or mark the entry nonbillable",
+                   focus=focus or str(day))
 
 
 def _caps(ledger: m.Ledger, comp: _Computer):
