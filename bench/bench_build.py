@@ -1,23 +1,30 @@
-"""Benchmark `textbill build` on a generated ledger: a full build on 1 and 2 jobs, and a no-op rebuild.
+"""Benchmark `textbill build` on a generated ledger: full builds with PDFs on 1 and 2 jobs, no-op
+rebuilds (in-process and as a command), and the HTML-first-then-PDF loop.
 
     python bench/bench_build.py                 # 1,000 invoices (several minutes: every PDF is rendered twice)
     python bench/bench_build.py --invoices 100  # a quick look
     python bench/bench_build.py --keep DIR      # leave the ledger and outputs in DIR
+    python bench/bench_build.py --skip-pdf      # only the no-op and HTML figures
 
-Prints wall and CPU seconds per phase and the ratios that matter: the speed-up of 2 jobs over 1,
-and the no-op rebuild against a full build.  It asserts nothing: timings belong here, not in tests.
+Prints wall and CPU seconds per phase -- the CPU of this process (the parent) and of its worker
+processes apart -- and the ratios that matter: the speed-up of 2 jobs over 1, and the no-op rebuild
+against a full build.  It asserts nothing: timings belong here, not in tests.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
-CLIENTS = int(__import__("os").environ.get("BENCH_CLIENTS", "50"))
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "50"))
 
 
 def generate(folder: Path, invoices: int) -> date:
@@ -84,24 +91,39 @@ def _add_months(day: date, n: int) -> date:
     return date(day.year + y, m + 1, 1)
 
 
+def _cpu() -> tuple[float, float]:
+    """CPU seconds (user + system) of this process and of its waited-for children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, kids.ru_utime + kids.ru_stime
+
+
 def timed(label: str, fn):
-    wall, cpu = time.perf_counter(), _cpu()
+    wall, (own, kids) = time.perf_counter(), _cpu()
     result = fn()
-    wall, cpu = time.perf_counter() - wall, _cpu() - cpu
-    print(f"  {label:<28} {wall:8.2f} s wall {cpu:8.2f} s cpu (with workers)")
+    wall = time.perf_counter() - wall
+    own2, kids2 = _cpu()
+    print(f"  {label:<34} {wall:8.2f} s wall {own2 - own:8.2f} s cpu here {kids2 - kids:8.2f} s cpu in workers")
     return result, wall
 
 
-def _cpu() -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+def command(args: list[str], runs: int = 5) -> tuple[float, float]:
+    """Median wall and CPU seconds of a textbill command (a new interpreter each time)."""
+    walls, cpus = [], []
+    for _ in range(runs):
+        before = _cpu()[1]
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "textbill", *args], check=True, capture_output=True)
+        walls.append(time.perf_counter() - t)
+        cpus.append(_cpu()[1] - before)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--invoices", type=int, default=1000)
     parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep it")
+    parser.add_argument("--skip-pdf", action="store_true", help="no full PDF builds (they take minutes)")
     args = parser.parse_args()
 
     from textbill.build import build
@@ -113,7 +135,8 @@ def main() -> None:
         if ledger.exists():
             shutil.rmtree(ledger)
         as_of = generate(ledger, args.invoices) + timedelta(days=45)
-        print(f"ledger: {args.invoices} invoices, {CLIENTS} clients, in {ledger}")
+        print(f"ledger: {args.invoices} invoices, {CLIENTS} clients, in {ledger}; {os.cpu_count()} CPUs, "
+              f"load average {os.getloadavg()[0]:.2f}")
         analysis, t_analyze = timed("analyze (start-up)", lambda: analyze(ledger))
         assert analysis.ok, [str(d.message) for d in analysis.diagnostics if d.is_error][:5]
 
@@ -122,20 +145,51 @@ def main() -> None:
             shutil.rmtree(out, ignore_errors=True)
             return build(analysis, out, as_of, jobs=jobs)
 
-        r1, t1 = timed("full build, 1 job", lambda: full(1))
-        r2, t2 = timed("full build, 2 jobs", lambda: full(2))
-        r0, t0 = timed("no-op rebuild (2 jobs)", lambda: build(analysis, work / "out-j2", as_of, jobs=2))
-        html, th = timed("full build, html only", lambda: build(analysis, work / "out-html", as_of, formats=("html",)))
-        for r in (r1, r2, r0, html):
-            assert r.ok, r.failures[:3]
-        same = all((work / "out-j1" / f).read_bytes() == (work / "out-j2" / f).read_bytes()
-                   for f in (p.relative_to(work / "out-j1") for p in (work / "out-j1").rglob("*.pdf")))
-        print(f"documents: {r1.documents} ({len(r1.rendered)} rendered on 1 job, {len(r0.rendered)} on the no-op)")
-        print(f"per document, 1 job:          {t1 / r1.documents * 1000:8.1f} ms")
-        print(f"speed-up of 2 jobs over 1:    {t1 / t2:8.2f} x")
-        print(f"no-op rebuild / full build:   {t0 / t2:8.4f}  ({t0 * 1000:.0f} ms, plus {t_analyze:.2f} s to analyze)")
-        print(f"html-only build / full build: {th / t2:8.4f}")
-        print(f"PDFs identical on 1 and 2 jobs: {same}")
+        if not args.skip_pdf:
+            r1, t1 = timed("full build, 1 job", lambda: full(1))
+            r2, t2 = timed("full build, 2 jobs", lambda: full(2))
+            r0, t0 = timed("no-op rebuild (in-process)", lambda: build(analysis, work / "out-j2", as_of, jobs=2))
+            for r in (r1, r2, r0):
+                assert r.ok, r.failures[:3]
+            same = all((work / "out-j1" / f).read_bytes() == (work / "out-j2" / f).read_bytes()
+                       for f in (p.relative_to(work / "out-j1") for p in (work / "out-j1").rglob("*.pdf")))
+        html, th = timed("full build, html only", lambda: build(analysis, work / "out-html", as_of,
+                                                                formats=("html",)))
+        assert html.ok, html.failures[:3]
+
+        # the command line: a new interpreter, the ledger from the check cache
+        cli_out = work / "out-cli"
+        day = as_of.isoformat()
+        subprocess.run([sys.executable, "-m", "textbill", "build", str(ledger), "--out", str(cli_out), "--as-of",
+                        day, "--format", "html"], check=True, capture_output=True)
+        start_wall, start_cpu = command(["--version"])
+        noop_wall, noop_cpu = command(["build", str(ledger), "--out", str(cli_out), "--as-of", day,
+                                       "--format", "html"])
+        print(f"  {'textbill --version':<34} {start_wall:8.2f} s wall {start_cpu:8.2f} s cpu (median of 5)")
+        print(f"  {'textbill build, nothing changed':<34} {noop_wall:8.2f} s wall {noop_cpu:8.2f} s cpu (median of 5)")
+
+        # HTML first, then PDF: one invoice edited
+        if not args.skip_pdf:
+            bill = ledger / "invoices.bill"
+            bill.write_text(bill.read_text().replace("INV-00001 client000\n  period", "INV-00001 client000\n"
+                                                     '  note "Edited"\n  period', 1))
+            edited = analyze(ledger)
+            rh, _ = timed("after one edit: html only", lambda: build(edited, work / "out-j2", as_of,
+                                                                      formats=("html",), jobs=2))
+            rp, _ = timed("then html and pdf", lambda: build(edited, work / "out-j2", as_of, jobs=2))
+            print(f"  html-first loop: {len(rh.rendered)} rendered as HTML, then {len(rp.rendered)} as PDF "
+                  f"({', '.join(sorted(rp.rendered)[:4])})")
+
+        print()
+        if not args.skip_pdf:
+            print(f"documents: {r1.documents} ({len(r1.rendered)} rendered on 1 job, {len(r0.rendered)} on the no-op)")
+            print(f"per document, 1 job:          {t1 / r1.documents * 1000:8.1f} ms")
+            print(f"speed-up of 2 jobs over 1:    {t1 / t2:8.2f} x")
+            print(f"no-op rebuild / full build:   {t0 / t2:8.4f}  ({t0 * 1000:.0f} ms, plus {t_analyze:.2f} s to analyze)")
+            print(f"html-only build / full build: {th / t2:8.4f}")
+            print(f"PDFs identical on 1 and 2 jobs: {same}")
+        print(f"no-op command beyond start-up: {noop_wall - start_wall:8.2f} s wall, "
+              f"{noop_cpu - start_cpu:.2f} s cpu")
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -232,3 +232,54 @@ def test_a_user_theme_is_watched_and_its_mistakes_shown(tmp_path):
         assert s["ok"] and b"Globex" in get(w.url)[2]
     finally:
         w.stop()
+
+
+def test_pdf_previews_follow_the_pages_in_a_pool(tmp_path):
+    """With --pdf the pages are published first, then the PDFs are made in worker processes
+    (a forkserver pool: this process has threads) and published again; an edit renders the
+    edited invoice's PDF only."""
+    folder = write_ledger(tmp_path / "ledger", LEDGER)
+    (folder / "textbill.yaml").write_text("formats: [html, pdf]\n")
+    w = Watcher(folder, tmp_path / "out", port=0, as_of=lambda: date(2026, 2, 15), pdf=True)
+    w.start()
+    try:
+        pdf = w.out_dir / "invoices" / "INV-2026-0001.pdf"
+        wait_for(lambda: pdf.is_file(), timeout=60)
+        assert w._pool is not None
+        first = pdf.read_bytes()
+        assert first.startswith(b"%PDF")
+        statement = (w.out_dir / "statements" / "globex.pdf").stat().st_mtime_ns
+        before = status(w)["build"]
+        bill = folder / "ledger.bill"
+        bill.write_text(bill.read_text().replace("10 x 100.00", "11 x 100.00"))
+        wait_for(lambda: pdf.is_file() and pdf.read_bytes() != first, timeout=60)
+        assert status(w)["build"] > before
+        assert b"1,100.00" in get(w.url + "invoices/INV-2026-0001.html")[2]
+        # the statement's figures changed too; the report's did not (nothing overdue on 2026-02-15)
+        assert (w.out_dir / "statements" / "globex.pdf").stat().st_mtime_ns != statement
+    finally:
+        w.stop()
+    assert w._pool is None
+
+
+def test_a_template_added_to_a_user_theme_is_used_at_once(tmp_path):
+    """A file that newly shadows a bundled template (documents and dashboard alike) takes effect
+    on the next build, although Jinja only re-checks the files it has loaded."""
+    folder = write_ledger(tmp_path / "ledger", LEDGER)
+    (folder / "textbill.yaml").write_text("theme: mytheme\nformats: [html]\n")
+    theme = folder / "mytheme"
+    theme.mkdir()
+    (theme / "style.css").write_text("body { color: black }\n")
+    w = Watcher(folder, tmp_path / "out", port=0, as_of=lambda: date(2026, 2, 15))
+    w.start()
+    try:
+        s = wait_build(w, 0)
+        assert s["ok"] and b"Consulting" in get(w.url + "invoices/INV-2026-0001.html")[2]
+        (theme / "invoice.html").write_text("<html><body><p>my invoice {{ doc.number }}</p></body></html>\n")
+        (theme / "dashboard_row.html").write_text(
+            "{% macro row(r, show_client) %}<tr><td>my row {{ r.number }}</td></tr>{% endmacro %}\n")
+        s = wait_for(lambda: b"my invoice INV-2026-0001" in get(w.url + "invoices/INV-2026-0001.html")[2]
+                     and b"my row INV-2026-0001" in get(w.url)[2] and status(w), timeout=15)
+        assert s["ok"]
+    finally:
+        w.stop()

@@ -355,6 +355,7 @@ class Watcher:
         self._observer = None
         self._analysis = None
         self._memo = None  # the invoices of the last analysis (billing.invoices.BooksMemo)
+        self._pool = None  # PDF workers, with --pdf (build.new_pool)
         self._tidied = 0
         self.builds: list[dict] = []  # timings of every build, for the benchmark
         self.themes = self.theme_dirs()
@@ -448,6 +449,10 @@ class Watcher:
 
         cache.forget(self.root)
         gc.unfreeze()
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
 
     # ------------------------------------------------------------------ the worker
     def _work(self) -> None:
@@ -539,8 +544,9 @@ class Watcher:
             self._print_diagnostics(analysis)
             return timings
         self._analysis = analysis
+        day = self.as_of()
         try:
-            written, problems = self._write(analysis, self.as_of())
+            written, problems = self._write(analysis, day)
         except Superseded:
             self.log("        a newer change arrived; building again")
             return timings
@@ -564,7 +570,40 @@ class Watcher:
         for problem in problems:
             self.log(f"        {problem}")
         self.builds.append(timings)
+        if self.pdf:
+            self._write_pdfs(analysis, day)
         return timings
+
+    def _write_pdfs(self, analysis, day: date) -> None:
+        """With --pdf, after the pages are up: the PDFs and other formats of textbill.yaml, in a
+        pool of worker processes that lives as long as the watch (started by forkserver: forking
+        this process, which has threads, is not safe); published again when files changed."""
+        from .build import BuildError, build, new_pool
+        from .render.html import ThemeError
+
+        if self._pending():
+            return
+        started = time.perf_counter()
+        if self._pool is None:
+            self._pool = new_pool()
+        try:
+            report = build(analysis, self.out_dir, day, formats=None, pool=self._pool,
+                           progress=self._abort_if_superseded)
+        except Superseded:
+            self.log("        a newer change arrived before the PDFs were done")
+            return
+        except (BuildError, ThemeError) as exc:
+            self._publish_error(error_page([], None, "The build failed", str(exc)), 1, 0, "the build failed", {})
+            self.log(f"        PDFs: {exc}")
+            return
+        seconds = time.perf_counter() - started
+        for failure in report.failures:
+            self.log(f"        error: {failure}")
+        if report.written or report.removed:
+            state = self.preview.snapshot()
+            self.preview.update(build=state.build + 1, message=f"{state.message} · PDFs")
+            self.log(f"build {state.build + 1}: {len(report.rendered)} document{'s' if len(report.rendered) != 1 else ''}"
+                     f" as PDF and the other formats in {seconds * 1000:.0f} ms")
 
     def _reload_config(self) -> None:
         """A new theme setting takes effect at once; a new output folder needs a restart."""
@@ -586,13 +625,11 @@ class Watcher:
         self.builds.append(timings)
 
     def _write(self, analysis, day: date) -> tuple[int, list[str]]:
-        """textbill.build into the preview folder: HTML only (fast), or every configured format with --pdf.
-
-        One process (jobs=1): forking a pool from a process with server threads is not safe."""
+        """The pages first (HTML, into the preview folder, or into the output folder with --pdf,
+        whose PDFs then follow: _write_pdfs).  In this process: HTML is quick to render."""
         from .build import build
 
-        report = build(analysis, self.out_dir, day, jobs=1, formats=None if self.pdf else ("html",),
-                       progress=self._abort_if_superseded)
+        report = build(analysis, self.out_dir, day, jobs=1, formats=("html",), progress=self._abort_if_superseded)
         problems = [f"error: {f}" for f in report.failures] + [f"warning: {w}" for w in report.warnings]
         return len(report.written), problems
 
