@@ -27,7 +27,8 @@ AS_OF = date(2026, 4, 20)
 def tables() -> tuple[dict, ...]:
     """What a process keeps from one build to the next."""
     return (build_mod._DIGESTS, build_mod._STATEMENTS, build_mod._INVOICE_JSON, build_mod._MODEL_PARTS,
-            build_mod._ROWS_JSON, build_mod._MANIFESTS, build_mod._FILE_DIGESTS,
+            build_mod._ROWS_JSON, build_mod._MANIFESTS, build_mod._FILE_DIGESTS, build_mod._SITE_WRITTEN,
+            build_mod._NAMES,
             dashboard._CLIENT_PAGES, dashboard._PAGES, dashboard._ROWS)
 
 

@@ -541,14 +541,15 @@ def resolve_formats(formats: Iterable[str] | None, ledger_or_config) -> tuple[st
 
 
 def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, formats: Iterable[str] | None = None,
-          force: bool = False, progress: Progress | None = None, pool=None) -> BuildReport:
+          force: bool = False, progress: Progress | None = None, pool=None, noop: bool = True) -> BuildReport:
     """Write every document of an error-free analysis into out_dir; only what changed is rendered.
 
     formats: default textbill.yaml's; ("html",) makes a fast preview (outputs of other formats
     that are still up to date stay).  jobs: worker processes for PDFs (default: the CPU count).
     progress(done, total, key) is called as documents finish.  pool: a multiprocessing pool of
     any start method to render PDFs in (watch mode keeps one); by default a pool is forked
-    for the build when that is safe."""
+    for the build when that is safe.  noop=False: look at everything even when no input changed
+    (a long-lived process fills what it keeps for its next builds)."""
     from .billing.aging import overdue
     from .render.html import ThemeError
 
@@ -556,7 +557,7 @@ def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, form
     if not analysis.ok:
         raise BuildError("the ledger has errors (see 'textbill check'); nothing was built")
     out_dir = Path(out_dir).resolve()
-    if not force:
+    if noop and not force:
         report = _noop(analysis, out_dir, as_of, formats)
         if report is not None:
             report.seconds = time.perf_counter() - start
@@ -859,8 +860,8 @@ def _run_in(pool, todo: list[Job], progress: Progress | None, done: int, total: 
 
 def _write_site(analysis, rec, items, planned: Plan, done: dict, out_dir: Path, as_of: date,
                 report: BuildReport, standing: list[str], old_model: str) -> tuple[list[str], str]:
-    """model.json (made again only when its inputs changed) and the dashboard (written when its
-    content changed); returns the files and model.json's input hash."""
+    """model.json and the dashboard, each written when its content changed; returns the files
+    (and an empty hash: the manifest's "model" field is no longer used)."""
     from .render.dashboard import DocRef, render_site
 
     refs: list[DocRef] = []
@@ -880,29 +881,43 @@ def _write_site(analysis, rec, items, planned: Plan, done: dict, out_dir: Path, 
         refs.append(DocRef(job.kind, job.ref, client, files.get("html"), files.get("pdf")))
 
     written: list[str] = []
-    states = [(n, s.paid, s.credited, s.written_off, s.outstanding, s.status) for n, s in rec.invoices.items()]
-    model_digest = _digest(MANIFEST_VERSION, _code_digest(), sorted((j.key, j.digest) for j in planned.jobs),
-                           files_of, as_of, states)
     outputs: dict[str, bytes] = {}
     try:
         site = render_site(analysis, rec, refs)  # first: a theme error writes nothing
     except NotImplementedError:
         site = {}
-    if model_digest != old_model or not (out_dir / "model.json").is_file():
-        outputs["model.json"] = model_json(analysis, rec, items, as_of, files_of, planned.overdue_rows)
-    else:
-        written.append("model.json")
+    # made every time (its parts are kept between builds of a process: see model_json)
+    outputs["model.json"] = model_json(analysis, rec, items, as_of, files_of, planned.overdue_rows)
     for rel, data in site.items():
         safe = _safe_rel(rel)
         if safe is None:
             standing.append(f"dashboard file '{rel}' would be outside the output folder; not written")
             continue
         outputs[safe] = data
+    base = str(out_dir)
     for rel, data in outputs.items():
-        if write_atomic(out_dir / rel, data):
+        path = os.path.join(base, rel)
+        known = _SITE_WRITTEN.get(path)
+        try:
+            # the very page this process wrote there, and the file is as it left it: nothing to do
+            if known is not None and known[1] is data and known[0] == _stamp(os.stat(path)):
+                written.append(rel)
+                continue
+        except OSError:
+            pass
+        if write_atomic(Path(path), data):
             report.written.append(rel)
         written.append(rel)
-    return written, model_digest
+        try:
+            _SITE_WRITTEN[path] = (_stamp(os.stat(path)), data)
+        except OSError:
+            _SITE_WRITTEN.pop(path, None)
+    return written, ""
+
+
+# path -> (stamp, bytes) of the site files this process wrote last: a page handed back unchanged
+# (render.dashboard keeps pages) need not be read again to find it is the same
+_SITE_WRITTEN: dict[str, tuple] = {}
 
 
 def _safe_rel(rel: str) -> str | None:

@@ -356,6 +356,7 @@ class Watcher:
         self._analysis = None
         self._memo = None  # the invoices of the last analysis (billing.invoices.BooksMemo)
         self._pool = None  # PDF workers, with --pdf (build.new_pool)
+        self._primed = False  # a build has looked at everything (and filled what build.py keeps)
         self._tidied = 0
         self.builds: list[dict] = []  # timings of every build, for the benchmark
         self.themes = self.theme_dirs()
@@ -629,7 +630,11 @@ class Watcher:
         whose PDFs then follow: _write_pdfs).  In this process: HTML is quick to render."""
         from .build import build
 
-        report = build(analysis, self.out_dir, day, jobs=1, formats=("html",), progress=self._abort_if_superseded)
+        # the first build looks at everything even when the preview is up to date: what it keeps
+        # (digests, statements, pages) is what makes the next builds quick
+        report = build(analysis, self.out_dir, day, jobs=1, formats=("html",), progress=self._abort_if_superseded,
+                       noop=self._primed)
+        self._primed = True
         problems = [f"error: {f}" for f in report.failures] + [f"warning: {w}" for w in report.warnings]
         return len(report.written), problems
 
