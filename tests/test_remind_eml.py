@@ -397,11 +397,14 @@ def test_html_is_autoescaped(tmp_path, no_pdf):
     assert "Dear Hank <script>alert(1)</script>," in body(msg, "plain")
 
 
-def test_an_unknown_theme_is_a_usage_error(tmp_path, no_pdf):
+def test_an_unknown_theme_is_a_located_error(tmp_path, no_pdf):
+    # The same rule as check and build: a theme textbill.yaml names but that does not
+    # exist is an error in the ledger's configuration (E182, exit 1), not a usage error.
     folder = make_ledger(tmp_path / "ledger", yaml="theme: nosuch\n")
     r = run("remind", "-f", folder, "--as-of", "2026-03-02")
-    assert r.exit_code == 2
-    assert "theme 'nosuch'" in r.stderr
+    assert r.exit_code == 1
+    assert "E182" in r.stderr and "theme 'nosuch'" in r.stderr
+    assert "textbill.yaml:1:" in r.stderr
 
 
 # ---------------------------------------------------------------------------- the recorded entry
