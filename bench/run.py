@@ -14,7 +14,7 @@ under DIR (default: $TMPDIR/textbill-bench), then measures, each RUNS times
   edit + check      one time entry of one monthly file changed, then `textbill check`
   build full/noop   `textbill build --force --jobs 1`, `--force --jobs 2`, then a no-op `build`
   hledger           `hledger -f peer.timeclock print` over ENTRIES sessions
-  bean-check        `bean-check peer.beancount` over ENTRIES transactions
+  bean-check        `bean-check --no-cache peer.beancount` over ENTRIES transactions
   memory            `textbill check --no-cache` of MEMORY-ENTRIES entries: peak RSS / entries
 
 Numbers, not asserts: the tests check behaviour, this file measures it.  The
@@ -158,8 +158,10 @@ def main(argv=None) -> None:
             peers["hledger"] = repeat(["hledger", "-f", str(data / "peer.timeclock"), "print"], args.runs)
             rows.append((f"hledger print, {args.entries} timeclock sessions", peers["hledger"], ""))
         if shutil.which("bean-check"):
-            peers["bean-check"] = repeat(["bean-check", str(data / "peer.beancount")], args.runs)
-            rows.append((f"bean-check, {args.entries} transactions", peers["bean-check"], ""))
+            # --no-cache: without it every run after the first reads bean-check's own pickle cache
+            # (.peer.beancount.picklecache) and the peer is measured warm against a cold textbill
+            peers["bean-check"] = repeat(["bean-check", "--no-cache", str(data / "peer.beancount")], args.runs)
+            rows.append((f"bean-check --no-cache, {args.entries} transactions", peers["bean-check"], ""))
 
     build_note = []
     if not args.no_build:
