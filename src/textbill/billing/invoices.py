@@ -231,26 +231,25 @@ class _Index:
                 entries.sort(key=lambda e: e.date)
         self._days: dict[tuple[int, str], list[date]] = {}
 
-    def between(self, table: dict, ref: str, period: m.Period) -> list:
-        """The entries of table[ref] dated inside period, in order (a slice: no scan of the rest)."""
+    def _dated(self, table: dict, ref: str) -> tuple[list, list[date]]:
+        """The entries of table[ref] in order and their days (the days listed once per table and SOW)."""
         entries = table.get(ref)
         if not entries:
-            return []
+            return [], []
         key = (id(table), ref)
         days = self._days.get(key)
         if days is None:
             days = self._days[key] = [e.date for e in entries]
+        return entries, days
+
+    def between(self, table: dict, ref: str, period: m.Period) -> list:
+        """The entries of table[ref] dated inside period, in order (a slice: no scan of the rest)."""
+        entries, days = self._dated(table, ref)
         return entries[bisect_left(days, period.start):bisect_right(days, period.end)]
 
     def before(self, table: dict, ref: str, day: date) -> list:
         """The entries of table[ref] dated before day, in order."""
-        entries = table.get(ref)
-        if not entries:
-            return []
-        key = (id(table), ref)
-        days = self._days.get(key)
-        if days is None:
-            days = self._days[key] = [e.date for e in entries]
+        entries, days = self._dated(table, ref)
         return entries[:bisect_left(days, day)]
 
 
