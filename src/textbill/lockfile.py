@@ -388,8 +388,19 @@ def read_lock(root: Path) -> LockFile:
             Span(name, line), "E174", "textbill.lock has unresolved git merge conflict markers",
             "two branches issued documents concurrently: keep the documents of one branch, renumber the "
             "other branch's in the ledger, then run 'textbill lock' again")])
-    entries, problems = parse_lock(text, name)
+    entries, problems = _parsed(text, name)
     return LockFile(path, name, text, entries, problems)
+
+
+# The last lock text parsed and its result: a watch reads the same textbill.lock on every build,
+# and parsing a thousand entries costs more than comparing the text.  Callers get their own copies.
+_LAST_PARSE: list = [None, None, None]
+
+
+def _parsed(text: str, name: str) -> tuple[dict[str, Entry], list[Diagnostic]]:
+    if _LAST_PARSE[0] != (name, text):
+        _LAST_PARSE[:] = [(name, text), *parse_lock(text, name)]
+    return dict(_LAST_PARSE[1]), list(_LAST_PARSE[2])
 
 
 def render_lock(old_text: str, new_entries: list[Entry]) -> str:
@@ -431,6 +442,25 @@ class LockError(Exception):
 
 # ---------------------------------------------------------------------------- the check
 
+# The digests of the documents the last check_locks saw, by id(document): (document, company, digest).
+# A watch keeps unchanged documents as the same objects between builds (billing.invoices.BooksMemo);
+# a document is frozen, and its canonical content depends on it and the company only, so when both
+# are the very same objects its digest is the one computed before.  Holding the objects keeps their
+# ids from being reused; the table is replaced on every call, so it never outgrows one ledger.
+_DIGESTS: dict[int, tuple] = {}
+
+
+def _document_digest(kind: str, doc, company, seen: dict[int, tuple]) -> str:
+    known = _DIGESTS.get(id(doc))
+    if known is not None and known[0] is doc and known[1] is company:
+        value = known[2]
+    else:
+        content = canonical_invoice(doc, company) if kind == "invoice" else canonical_credit(doc, company)
+        value = digest(content)
+    seen[id(doc)] = (doc, company, value)
+    return value
+
+
 def check_locks(loaded, books) -> list:
     """Diagnostics for locked documents that changed or disappeared, and documents not yet locked."""
     ledger = loaded.ledger
@@ -442,6 +472,7 @@ def check_locks(loaded, books) -> list:
         return diags
     docs = current_documents(books)
     company = ledger.company
+    seen: dict[int, tuple] = {}
     index = None  # built when a document changed: only then are its lines traced to their entries
     # with syntax errors, entries that fail to parse are missing: a locked document that only lost
     # lines is then reported once the file reads again, not as a cascade of the syntax error
@@ -460,8 +491,7 @@ def check_locks(loaded, books) -> list:
                 "credit note if it was wrong"))
             continue
         kind, doc = found
-        content = canonical_invoice(doc, company) if kind == "invoice" else canonical_credit(doc, company)
-        if digest(content) == old.sha256:
+        if _document_digest(kind, doc, company, seen) == old.sha256:
             continue  # unchanged: the per-line digests that explain a change are not needed
         if index is None:
             index = NodeIndex(ledger)
@@ -476,6 +506,8 @@ def check_locks(loaded, books) -> list:
         if found is not None:
             diags.append(found)
 
+    _DIGESTS.clear()
+    _DIGESTS.update(seen)
     for number, (kind, _) in docs.items():
         if number in lock.entries:
             continue
