@@ -313,14 +313,15 @@ def plan(analysis, rec, items, theme_digest: str) -> Plan:
         part = per_client.get(cid, rec)
         key = _statement_inputs(ledger, part, cid, client)
         hit = _STATEMENTS.get(("statement", cid))
-        if hit is not None and hit[0][0] is client and hit[0][1:] == key[1:]:
-            st, data = hit[1]
+        if hit is not None and hit[0][0] is client and hit[0][1:] == key[1:] and hit[1][2] == common:
+            st, data, _, digest = hit[1]
         else:
             st = statement(ledger, part, cid, None)
             data = statement_doc(st)
-        seen[("statement", cid)] = (key, (st, data))
+            digest = _digest(common, "statement", data, client)
+        seen[("statement", cid)] = (key, (st, data, common, digest))
         statements[cid] = (st, data)
-        jobs.append(Job("statement", cid, names[cid], _digest(common, "statement", data, client)))
+        jobs.append(Job("statement", cid, names[cid], digest))
 
     with_interest = bool(ledger.company and ledger.company.late_interest is not None)
     rows = []
@@ -336,7 +337,14 @@ def plan(analysis, rec, items, theme_digest: str) -> Plan:
     _STATEMENTS.update(seen)
     names_used = {d.state.client: ledger.clients[d.state.client].name for d in items
                   if d.state.client in ledger.clients}
-    digest = _digest(common, "report", rec.as_of.isoformat(), rows, names_used)
+    # the rows are the kept objects when their inputs did not change: the same rows, the same digest
+    last = _REPORT_DIGEST.get("last")
+    if last is not None and last[0] == (common, rec.as_of, names_used) and len(last[1]) == len(rows) \
+            and all(a is b for a, b in zip(last[1], rows)):
+        digest = last[2]
+    else:
+        digest = _digest(common, "report", rec.as_of.isoformat(), rows, names_used)
+    _REPORT_DIGEST["last"] = ((common, rec.as_of, names_used), list(rows), digest)
     jobs.append(Job("report", "overdue", output_names("report", ["overdue"])["overdue"], digest))
     return Plan(jobs, statements, rows)
 
@@ -344,6 +352,8 @@ def plan(analysis, rec, items, theme_digest: str) -> Plan:
 # Statements and overdue rows of the last plan of this process, by everything they are made of
 # (watch mode plans after every save; most clients did not change).
 _STATEMENTS: dict[tuple, tuple] = {}
+# the overdue report's digest of the last plan, with the row objects it was made from
+_REPORT_DIGEST: dict[str, tuple] = {}
 
 
 def _statement_inputs(ledger, rec, cid: str, client) -> tuple:
@@ -1119,8 +1129,13 @@ def _noop(analysis, out_dir: Path, as_of: date, formats) -> BuildReport | None:
 
 
 def _noop_record(analysis, key: str, out_dir: Path, as_of: date, formats) -> tuple[int, list[str]] | None:
-    data = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
-    record = data.get("noop") if data.get("version") == MANIFEST_VERSION else None
+    path = out_dir / MANIFEST
+    known = _MANIFESTS.get(str(path))
+    if known is not None and known[0] == _stamp(os.stat(path)):
+        record = known[1].get("noop")  # the manifest this process wrote (watch): not parsed again
+    else:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        record = data.get("noop") if data.get("version") == MANIFEST_VERSION else None
     if not isinstance(record, dict) or not isinstance(record.get("stamps"), dict):
         return None
     from .config import read_config
