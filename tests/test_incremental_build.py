@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 from ledgergen import generate
 from test_incremental_engine import edit, split, write
 from textbill import build as build_mod
-from textbill import cache
+from textbill import cache, lockfile
 from textbill.billing.invoices import BooksMemo
 from textbill.build import MANIFEST, BuildError, build
+from textbill.memo import IdentityMemo
 from textbill.pipeline import analyze
 from textbill.render import dashboard
 
@@ -28,7 +29,7 @@ def tables() -> tuple[dict, ...]:
     """What a process keeps from one build to the next."""
     return (build_mod._DIGESTS, build_mod._STATEMENTS, build_mod._INVOICE_JSON, build_mod._MODEL_PARTS,
             build_mod._ROWS_JSON, build_mod._MANIFESTS, build_mod._FILE_DIGESTS, build_mod._SITE_WRITTEN,
-            build_mod._NAMES,
+            build_mod._NAMES, build_mod._REPORT_DIGEST, lockfile._DIGESTS,
             dashboard._CLIENT_PAGES, dashboard._PAGES, dashboard._ROWS)
 
 
@@ -45,7 +46,7 @@ def outputs(folder: Path) -> dict[str, bytes]:
 
 def fresh(ledger: Path, out: Path) -> dict[str, bytes] | None:
     """A build as a new process makes it (and the session's tables as they were, after it)."""
-    kept = [dict(table) for table in tables()]
+    kept = [table.snapshot() if isinstance(table, IdentityMemo) else dict(table) for table in tables()]
     forget_everything()
     try:
         build(analyze(ledger, cache=False), out, AS_OF, formats=("html", "json"), jobs=1)
@@ -54,8 +55,11 @@ def fresh(ledger: Path, out: Path) -> dict[str, bytes] | None:
         return None
     finally:
         for table, saved in zip(tables(), kept):
-            table.clear()
-            table.update(saved)
+            if isinstance(table, IdentityMemo):
+                table.restore(saved)
+            else:
+                table.clear()
+                table.update(saved)
 
 
 @SETTINGS

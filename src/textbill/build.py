@@ -49,6 +49,7 @@ from typing import Callable, Iterable
 
 from . import __version__
 from .paths import slug
+from .memo import IdentityMemo
 from .writer import locked, write_atomic
 
 MANIFEST = ".textbill-build.json"
@@ -257,17 +258,7 @@ def by_client(rec) -> dict:
 # A document's digest is a pure function of frozen values (the computed invoice, its client and
 # SOWs) and the build's common part; a long-lived process (watch) whose engine hands back the same
 # objects for unchanged invoices finds the digest here instead of hashing the document again.
-# key -> (the objects it was made from, kept alive so that their ids stay theirs; digest)
-_DIGESTS: dict[tuple, tuple] = {}
-
-
-def _memo_digest(key: tuple, inputs: tuple, make) -> str:
-    hit = _DIGESTS.get(key)
-    if hit is not None and len(hit[0]) == len(inputs) and all(a is b for a, b in zip(hit[0], inputs)):
-        return hit[1]
-    digest = make()
-    _DIGESTS[key] = (inputs, digest)
-    return digest
+_DIGESTS = IdentityMemo()
 
 
 def plan(analysis, rec, items, theme_digest: str) -> Plan:
@@ -279,7 +270,7 @@ def plan(analysis, rec, items, theme_digest: str) -> Plan:
     common = _hash(MANIFEST_VERSION, _code_digest(), theme_digest, _logo_digest(ledger),
                    dict(ledger.config.extra), ledger.config.locale, ledger.config.theme, repr(ledger.company))
     jobs: list[Job] = []
-    used: dict[tuple, tuple] = {}
+    _DIGESTS.begin()
 
     books = analysis.books
     names = output_names("invoice", books.invoices)
@@ -287,9 +278,8 @@ def plan(analysis, rec, items, theme_digest: str) -> Plan:
         client = ledger.clients.get(doc.invoice.client)
         sows = tuple(ledger.sows[r] for r in doc.sows if r in ledger.sows)
         key = ("invoice", number, common)
-        digest = _memo_digest(key, (doc, client, *sows),
+        digest = _DIGESTS.get(key, (doc, client, *sows),
                               lambda: _digest(common, "invoice", _invoice_fingerprint(doc), client, list(sows)))
-        used[key] = _DIGESTS[key]
         jobs.append(Job("invoice", number, names[number], digest))
 
     names = output_names("credit-note", books.credits)
@@ -297,13 +287,11 @@ def plan(analysis, rec, items, theme_digest: str) -> Plan:
         inv = credit.invoice
         client = ledger.clients.get(inv.invoice.client) if inv else None
         key = ("credit-note", number, common)
-        digest = _memo_digest(key, (credit, client),
+        digest = _DIGESTS.get(key, (credit, client),
                               lambda: _digest(common, "credit-note", credit.note, credit.currency, credit.amount,
                                               credit.groups, client, _invoice_fingerprint(inv) if inv else None))
-        used[key] = _DIGESTS[key]
         jobs.append(Job("credit-note", number, names[number], digest))
-    _DIGESTS.clear()
-    _DIGESTS.update(used)
+    _DIGESTS.end()
 
     names = output_names("statement", ledger.clients)
     per_client = by_client(rec)

@@ -53,6 +53,7 @@ from pathlib import Path
 
 from . import model as m
 from .diagnostics import Diagnostic, error, warning
+from .memo import IdentityMemo
 from .money import CONTEXT, fmt
 from .source import Span, find_keyword_line
 
@@ -442,23 +443,16 @@ class LockError(Exception):
 
 # ---------------------------------------------------------------------------- the check
 
-# The digests of the documents the last check_locks saw, by id(document): (document, company, digest).
-# A watch keeps unchanged documents as the same objects between builds (billing.invoices.BooksMemo);
-# a document is frozen, and its canonical content depends on it and the company only, so when both
-# are the very same objects its digest is the one computed before.  Holding the objects keeps their
-# ids from being reused; the table is replaced on every call, so it never outgrows one ledger.
-_DIGESTS: dict[int, tuple] = {}
+# The digests of the documents of the last check_locks, by number: a watch keeps unchanged documents
+# as the same objects between builds (billing.invoices.BooksMemo), and a document's canonical
+# content depends on it (frozen) and the company only.
+_DIGESTS = IdentityMemo()
 
 
-def _document_digest(kind: str, doc, company, seen: dict[int, tuple]) -> str:
-    known = _DIGESTS.get(id(doc))
-    if known is not None and known[0] is doc and known[1] is company:
-        value = known[2]
-    else:
-        content = canonical_invoice(doc, company) if kind == "invoice" else canonical_credit(doc, company)
-        value = digest(content)
-    seen[id(doc)] = (doc, company, value)
-    return value
+def _document_digest(kind: str, doc, company) -> str:
+    def make() -> str:
+        return digest(canonical_invoice(doc, company) if kind == "invoice" else canonical_credit(doc, company))
+    return _DIGESTS.get((kind, doc.number), (doc, company), make)
 
 
 def check_locks(loaded, books) -> list:
@@ -472,7 +466,7 @@ def check_locks(loaded, books) -> list:
         return diags
     docs = current_documents(books)
     company = ledger.company
-    seen: dict[int, tuple] = {}
+    _DIGESTS.begin()
     index = None  # built when a document changed: only then are its lines traced to their entries
     # with syntax errors, entries that fail to parse are missing: a locked document that only lost
     # lines is then reported once the file reads again, not as a cascade of the syntax error
@@ -491,7 +485,7 @@ def check_locks(loaded, books) -> list:
                 "credit note if it was wrong"))
             continue
         kind, doc = found
-        if _document_digest(kind, doc, company, seen) == old.sha256:
+        if _document_digest(kind, doc, company) == old.sha256:
             continue  # unchanged: the per-line digests that explain a change are not needed
         if index is None:
             index = NodeIndex(ledger)
@@ -506,8 +500,7 @@ def check_locks(loaded, books) -> list:
         if found is not None:
             diags.append(found)
 
-    _DIGESTS.clear()
-    _DIGESTS.update(seen)
+    _DIGESTS.end()
     for number, (kind, _) in docs.items():
         if number in lock.entries:
             continue
