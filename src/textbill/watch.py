@@ -4,7 +4,7 @@ Three parts, as in MkDocs' livereload:
 
 * the watchdog callback only marks work: it records a changed path and wakes
   the worker; it never builds;
-* one worker thread debounces (waits until the folder is quiet for ~50 ms),
+* one worker thread debounces (waits until the folder is quiet for ~25 ms),
   re-analyzes the ledger, and rebuilds HTML first (PDFs may follow), then
   publishes the build's number; a failed build publishes its diagnostics and
   the watch goes on;
@@ -42,7 +42,8 @@ from .diagnostics import Diagnostic, summary
 EVENTS_PATH = "/__textbill/events"
 STATUS_PATH = "/__textbill/status"
 WATCHED_NAMES = ("textbill.yaml", "textbill.lock")
-DEBOUNCE = 0.05  # seconds of quiet before a build starts (an editor's save is a burst of a few ms)
+DEBOUNCE = 0.025  # seconds of quiet before a build starts: an editor's save (write, or write and rename)
+# is a burst of a few ms, and a build a later event supersedes is abandoned (webpack's watcher waits 20 ms)
 MAX_DELAY = 1.0  # a folder that never goes quiet still builds this often
 FULL_COLLECTION = 20  # builds between collections that look at everything
 
