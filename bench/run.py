@@ -12,7 +12,8 @@ under DIR (default: $TMPDIR/textbill-bench), then measures, each RUNS times
   cold check        `textbill check --no-cache` of ENTRIES entries (nothing read from a cache)
   warm check        `textbill check`, no file changed since the previous check
   edit + check      one time entry of one monthly file changed, then `textbill check`
-  build full/noop   `textbill build --force --jobs 1`, `--force --jobs 2`, then a no-op `build`
+  build full/noop   `textbill build --force --jobs 1`, `--force --jobs 2`, then a no-op `build`,
+                    then one time entry edited and `build` (HTML)
   hledger           `hledger -f peer.timeclock print` over ENTRIES sessions
   bean-check        `bean-check --no-cache peer.beancount` over ENTRIES transactions
   memory            `textbill check --no-cache` of MEMORY-ENTRIES entries: peak RSS / entries
@@ -174,11 +175,17 @@ def main(argv=None) -> None:
                 full2 = repeat(tb + ["build", str(ledger), "--out", str(out), "--force", "--jobs", "2",
                                      "--format", "html"], 1)
                 noop = repeat(tb + ["build", str(ledger), "--out", str(out), "--format", "html"], args.runs)
+                try:  # one time entry edited (a tag: its invoice's lines change, no lock is broken)
+                    edited_build = repeat(tb + ["build", str(ledger), "--out", str(out), "--format", "html"],
+                                          args.runs, before=edit)
+                finally:
+                    target.write_bytes(original)
                 rows.append(("build --force --jobs 1 (html)", full1, ""))
                 rows.append(("build --force --jobs 2 (html)", full2,
                              f"{full1.wall / full2.wall:.2f}x faster than --jobs 1" if full2.wall else ""))
                 rows.append(("no-op build", noop, f"{noop.wall - startup.wall:+.2f} s wall over start-up"))
-                if full1.code or full2.code or noop.code:
+                rows.append((f"edit one entry of {target.relative_to(ledger)}, build", edited_build, ""))
+                if full1.code or full2.code or noop.code or edited_build.code:
                     build_note.append("a build exited non-zero: see `textbill build` on the ledger")
             finally:
                 shutil.rmtree(out, ignore_errors=True)
