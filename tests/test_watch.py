@@ -283,3 +283,30 @@ def test_a_template_added_to_a_user_theme_is_used_at_once(tmp_path):
         assert s["ok"]
     finally:
         w.stop()
+
+
+def test_only_the_scratch_preview_skips_fsync(tmp_path, monkeypatch):
+    """The preview folder is made again by every watch: its files are written atomically but not
+    fsynced.  Output the user keeps (--out, --pdf, textbill build) is."""
+    from textbill import writer
+    from textbill.build import build
+    from textbill.pipeline import analyze
+
+    folder = write_ledger(tmp_path / "ledger", LEDGER)
+    synced = []
+    real = writer.os.fsync
+    monkeypatch.setattr(writer.os, "fsync", lambda fd: (synced.append(fd), real(fd)))
+    analysis = analyze(folder)
+    build(analysis, tmp_path / "kept", date(2026, 2, 15), formats=("html",), jobs=1)
+    assert synced  # every file of a real build
+    synced.clear()
+    build(analysis, tmp_path / "scratch", date(2026, 2, 15), formats=("html",), jobs=1, durable=False)
+    assert synced == [] and (tmp_path / "scratch" / "index.html").is_file()
+
+    watchers = [Watcher(folder, port=0), Watcher(folder, tmp_path / "mine", port=0),
+                Watcher(folder, port=0, pdf=True)]
+    try:
+        assert [w._scratch for w in watchers] == [True, False, False]
+    finally:
+        for w in watchers:
+            w.server.server_close()

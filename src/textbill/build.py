@@ -394,7 +394,7 @@ def _render(job: Job, pdf=None) -> tuple[dict[str, list[str]], list[str]]:
     files: dict[str, list[str]] = {name: [] for name in job.outputs}
     warnings = outputs.pop(None, [])
     for name, (rel, content) in outputs.items():
-        write_atomic(out / rel, content)
+        write_atomic(out / rel, content, durable=_STATE.get("durable", True))
         files[name] = [rel]
     return files, warnings
 
@@ -539,7 +539,8 @@ def resolve_formats(formats: Iterable[str] | None, ledger_or_config) -> tuple[st
 
 
 def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, formats: Iterable[str] | None = None,
-          force: bool = False, progress: Progress | None = None, pool=None, noop: bool = True) -> BuildReport:
+          force: bool = False, progress: Progress | None = None, pool=None, noop: bool = True,
+          durable: bool = True) -> BuildReport:
     """Write every document of an error-free analysis into out_dir; only what changed is rendered.
 
     formats: default textbill.yaml's; ("html",) makes a fast preview (outputs of other formats
@@ -547,8 +548,9 @@ def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, form
     progress(done, total, key) is called as documents finish.  pool: a multiprocessing pool of
     any start method to render PDFs in (watch mode keeps one); by default a pool is forked
     for the build when that is safe.  noop=False: look at everything even when no input changed
-    (a long-lived process fills what it keeps for its next builds)."""
-    from .billing.aging import overdue
+    (a long-lived process fills what it keeps for its next builds).  durable=False: files are not
+    fsynced (watch's preview folder, made again on every start)."""
+    from .billing.aging import dues, overdue
     from .render.html import ThemeError
 
     start = time.perf_counter()
@@ -570,7 +572,8 @@ def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, form
     report = BuildReport(out_dir)
 
     rec = analysis.receivables(as_of)
-    items = overdue(rec, ledger.company)
+    open_amounts = dues(rec, ledger.company)  # once: the overdue report and the dashboard both need them
+    items = overdue(rec, ledger.company, open_amounts)
     planned = plan(analysis, rec, items, theme_digest)
     report.documents = len(planned.jobs)
 
@@ -598,7 +601,7 @@ def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, form
                 report.unchanged += 1
 
         _STATE.update(analysis=analysis, rec=rec, items=items, theme=theme, formats=formats, out_dir=str(out_dir),
-                      statements=planned.statements, overdue_rows=planned.overdue_rows)
+                      statements=planned.statements, overdue_rows=planned.overdue_rows, durable=durable)
         try:
             results = _run(todo, jobs, progress, len(planned.jobs) - len(todo), len(planned.jobs), pool)
             digests = {job.key: job.digest for job in todo}
@@ -618,8 +621,8 @@ def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, form
 
         site_error = None
         try:
-            site_files, model_digest = _write_site(analysis, rec, items, planned, done, out_dir, as_of, report,
-                                                   standing, old.get("model", ""))
+            site_files, model_digest = _write_site(analysis, rec, items, open_amounts, planned, done, out_dir,
+                                                   as_of, report, standing, old.get("model", ""), durable)
         except ThemeError as exc:  # a user's dashboard template: the documents are built all the same
             site_error = exc
             site_files, model_digest = list(old.get("site", ())), ""
@@ -647,7 +650,7 @@ def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, form
             manifest["noop"] = {"key": inputs, "documents": report.documents, "warnings": standing,
                                 "logo": ledger.company.logo if ledger.company else None,
                                 "stamps": _stamps(out_dir, sorted(keep - {MANIFEST}), there.kept)}
-        _write_manifest(manifest_path, manifest)
+        _write_manifest(manifest_path, manifest, durable)
     if site_error is not None:
         raise BuildError(_located(site_error, theme)) from site_error
     report.seconds = time.perf_counter() - start
@@ -841,7 +844,7 @@ def _run_in(pool, todo: list[Job], progress: Progress | None, done: int, total: 
                 files = {name: [] for name in job.outputs}
                 out = Path(_STATE["out_dir"])
                 for name, (rel, content) in outputs.items():
-                    write_atomic(out / rel, content)
+                    write_atomic(out / rel, content, durable=_STATE.get("durable", True))
                     files[name] = [rel]
                 result = (job.key, files, warnings, None)
             except Exception as exc:  # noqa: BLE001
@@ -856,8 +859,8 @@ def _run_in(pool, todo: list[Job], progress: Progress | None, done: int, total: 
 
 # ---------------------------------------------------------------------------- site and model
 
-def _write_site(analysis, rec, items, planned: Plan, done: dict, out_dir: Path, as_of: date,
-                report: BuildReport, standing: list[str], old_model: str) -> tuple[list[str], str]:
+def _write_site(analysis, rec, items, open_amounts, planned: Plan, done: dict, out_dir: Path, as_of: date,
+                report: BuildReport, standing: list[str], old_model: str, durable: bool) -> tuple[list[str], str]:
     """model.json and the dashboard, each written when its content changed; returns the files
     (and an empty hash: the manifest's "model" field is no longer used)."""
     from .render.dashboard import DocRef, render_site
@@ -881,7 +884,7 @@ def _write_site(analysis, rec, items, planned: Plan, done: dict, out_dir: Path, 
     written: list[str] = []
     outputs: dict[str, bytes] = {}
     try:
-        site = render_site(analysis, rec, refs)  # first: a theme error writes nothing
+        site = render_site(analysis, rec, refs, open_amounts)  # first: a theme error writes nothing
     except NotImplementedError:
         site = {}
     # made every time (its parts are kept between builds of a process: see model_json)
@@ -903,7 +906,7 @@ def _write_site(analysis, rec, items, planned: Plan, done: dict, out_dir: Path, 
                 continue
         except OSError:
             pass
-        if write_atomic(Path(path), data):
+        if write_atomic(Path(path), data, durable=durable):
             report.written.append(rel)
         written.append(rel)
         try:
@@ -1020,10 +1023,10 @@ def _encoded_list(items: list[str]) -> str:
 _MANIFESTS: dict[str, tuple] = {}
 
 
-def _write_manifest(path: Path, manifest: dict) -> None:
+def _write_manifest(path: Path, manifest: dict, durable: bool = True) -> None:
     # one line, by the C encoder: with a thousand documents an indented one takes a tenth of a second
     write_atomic(path, (json.dumps(manifest, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-                        + "\n").encode("utf-8"))
+                        + "\n").encode("utf-8"), durable=durable)
     try:
         _MANIFESTS[str(path)] = (_stamp(os.stat(path)), {k: manifest[k] for k in ("documents", "site", "model", "noop")
                                                            if k in manifest})

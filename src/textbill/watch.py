@@ -358,6 +358,9 @@ class Watcher:
         self._memo = None  # the invoices of the last analysis (billing.invoices.BooksMemo)
         self._pool = None  # PDF workers, with --pdf (build.new_pool)
         self._primed = False  # a build has looked at everything (and filled what build.py keeps)
+        # the preview folder is scratch, made again by every watch: its files need not survive a
+        # power cut, so they are not fsynced (the output folder of --pdf or --out is)
+        self._scratch = out_dir is None and not pdf
         self._tidied = 0
         self.builds: list[dict] = []  # timings of every build, for the benchmark
         self.themes = self.theme_dirs()
@@ -634,7 +637,7 @@ class Watcher:
         # the first build looks at everything even when the preview is up to date: what it keeps
         # (digests, statements, pages) is what makes the next builds quick
         report = build(analysis, self.out_dir, day, jobs=1, formats=("html",), progress=self._abort_if_superseded,
-                       noop=self._primed)
+                       noop=self._primed, durable=not self._scratch)
         self._primed = True
         problems = [f"error: {f}" for f in report.failures] + [f"warning: {w}" for w in report.warnings]
         return len(report.written), problems

@@ -13,8 +13,12 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: Path, data: bytes, mode: int | None = None) -> bool:
-    """Replace path's content with data; returns False when it was already identical."""
+def write_atomic(path: Path, data: bytes, mode: int | None = None, durable: bool = True) -> bool:
+    """Replace path's content with data; returns False when it was already identical.
+
+    durable=False skips the fsync: still atomic (a reader sees the old file or the new one), but
+    a power cut may lose the new content.  Only for scratch output that is made again anyway
+    (watch's preview folder)."""
     path = Path(path)
     try:
         if path.read_bytes() == data:
@@ -27,7 +31,8 @@ def write_atomic(path: Path, data: bytes, mode: int | None = None) -> bool:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         if mode is not None:
             os.chmod(tmp, mode)
         elif path.exists():

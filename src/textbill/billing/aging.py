@@ -67,9 +67,10 @@ def dues(rec: Receivables, company: m.Company | None) -> list[Due]:
     return out
 
 
-def overdue(rec: Receivables, company: m.Company | None) -> list[Due]:
-    """The dues past their due date, most overdue first."""
-    items = [d for d in dues(rec, company) if d.days_overdue > 0]
+def overdue(rec: Receivables, company: m.Company | None, open_amounts: list[Due] | None = None) -> list[Due]:
+    """The dues past their due date, most overdue first.  open_amounts: dues(rec, company) when the
+    caller has them already."""
+    items = [d for d in (dues(rec, company) if open_amounts is None else open_amounts) if d.days_overdue > 0]
     items.sort(key=lambda d: (-d.days_overdue, d.state.client, d.number, d.installment or 0))
     return items
 

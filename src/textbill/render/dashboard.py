@@ -437,7 +437,7 @@ def monthly_chart(billed: dict, collected: dict, months: list[tuple[int, int]], 
 class _Site:
     """Everything the templates show, as plain dicts of display strings."""
 
-    def __init__(self, analysis, rec, docs: list[DocRef]):
+    def __init__(self, analysis, rec, docs: list[DocRef], open_amounts: list | None = None):
         self.analysis = analysis
         self.ledger = analysis.ledger
         self.books = analysis.books
@@ -450,7 +450,7 @@ class _Site:
         for d in docs:
             self.links.setdefault((d.kind, d.number), d)
         self.linked: set[tuple[str, str]] = set()
-        self.dues = dues(rec, company)
+        self.dues = dues(rec, company) if open_amounts is None else open_amounts
         self.client_slugs = self._slugs()
         # everything grouped by client once: a page per client must not scan the whole ledger
         self.states_of: dict[str, list] = defaultdict(list)
@@ -893,13 +893,14 @@ def table_data(rows: list[dict], fm: Formats) -> dict:
             "count": len(rows)}
 
 
-def render_site(analysis, rec, docs: list[DocRef]) -> dict[str, bytes]:
-    """Relative path -> content of every dashboard file."""
+def render_site(analysis, rec, docs: list[DocRef], open_amounts: list | None = None) -> dict[str, bytes]:
+    """Relative path -> content of every dashboard file.  open_amounts: aging.dues(rec, company) when
+    the caller has them already."""
     ledger = analysis.ledger
     theme = load_theme(ledger)
     stamp = _templates_stamp(theme)
     root = str(analysis.root)
-    site = _Site(analysis, rec, docs)
+    site = _Site(analysis, rec, docs, open_amounts)
     out: dict[str, bytes] = {}
 
     shared = site.shared_inputs(theme, stamp)
