@@ -18,14 +18,28 @@ company acme "Acme Consulting"
 """
 
 
-def write_ledger(folder: Path, text: str, name: str = "ledger.bill", company: bool = True) -> Path:
-    """Write a ledger file (dedented); prepend a minimal company unless told not to."""
+def write_ledger(folder: Path, text: str, name: str = "ledger.bill", company: bool = True,
+                 config: str | None = None) -> Path:
+    """Write a ledger file (dedented); prepend a minimal company unless told not to; config: the
+    text of textbill.yaml (none written when None or empty)."""
     folder.mkdir(parents=True, exist_ok=True)
     body = textwrap.dedent(text).lstrip("\n")
     if company:
         body = COMPANY + "\n" + body
     (folder / name).write_text(body, encoding="utf-8")
+    if config:
+        (folder / "textbill.yaml").write_text(config, encoding="utf-8")
     return folder
+
+
+def clean(folder: Path):
+    """The analysis of a ledger that must have no errors."""
+    from textbill.pipeline import analyze
+
+    analysis = analyze(folder)
+    errors = [d for d in analysis.diagnostics if d.is_error]
+    assert not errors, errors
+    return analysis
 
 
 class Run:

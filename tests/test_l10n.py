@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from conftest import clean, write_ledger
 from textbill.billing.aging import overdue
 from textbill.billing.statement import statement
-from textbill.pipeline import analyze
 from textbill.render.html import (adjustment_text, render_credit_note, render_invoice, render_overdue_report,
                                   render_statement)
 from textbill.render.i18n import MESSAGES, Bilingual, Formatter, Translator
@@ -92,18 +92,7 @@ sow bauer/portal "Carrier portal"
 
 
 def make(folder: Path, text: str = LEDGER, config: str = "") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "ledger.bill").write_text(text, encoding="utf-8")
-    if config:
-        (folder / "textbill.yaml").write_text(config, encoding="utf-8")
-    return folder
-
-
-def clean(folder: Path):
-    a = analyze(folder)
-    errors = [d for d in a.diagnostics if d.is_error]
-    assert not errors, errors
-    return a
+    return write_ledger(folder, text, company=False, config=config)
 
 
 def text_of(html: str) -> str:

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import email
 import email.policy
-import textwrap
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from conftest import write_ledger
 from textbill.cli import main
 from textbill.render import eml
 
@@ -75,9 +75,7 @@ client dupont "Dupont SARL"
 
 
 def make_ledger(folder: Path, text: str = LEDGER) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "ledger.bill").write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return folder
+    return write_ledger(folder, text, company=False)
 
 
 @pytest.fixture

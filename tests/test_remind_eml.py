@@ -9,13 +9,13 @@ import email
 import email.policy
 import hashlib
 import os
-import textwrap
 from datetime import date
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from conftest import write_ledger
 from textbill.cli import main
 from textbill.commands.remind import reminded_entry
 from textbill.render import eml
@@ -74,11 +74,7 @@ client umbrella "Umbrella Żółć GmbH"
 
 
 def make_ledger(folder: Path, text: str = LEDGER, yaml: str | None = None) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "ledger.bill").write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    if yaml is not None:
-        (folder / "textbill.yaml").write_text(yaml, encoding="utf-8")
-    return folder
+    return write_ledger(folder, text, company=False, config=yaml)
 
 
 def run(*args):

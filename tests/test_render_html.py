@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import clean, write_ledger
 from textbill.billing.aging import overdue
 from textbill.billing.statement import statement
 from textbill.pipeline import analyze
@@ -78,18 +79,7 @@ sow globex/web "Website"
 
 
 def make_ledger(folder: Path, text: str = LEDGER, config: str = "") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "ledger.bill").write_text(text, encoding="utf-8")
-    if config:
-        (folder / "textbill.yaml").write_text(config, encoding="utf-8")
-    return folder
-
-
-def clean(folder: Path):
-    analysis = analyze(folder)
-    errors = [d for d in analysis.diagnostics if d.is_error]
-    assert not errors, errors
-    return analysis
+    return write_ledger(folder, text, company=False, config=config)
 
 
 @pytest.fixture
