@@ -326,13 +326,10 @@ def plan(analysis, rec, items, theme_digest: str) -> Plan:
     names_used = {d.state.client: ledger.clients[d.state.client].name for d in items
                   if d.state.client in ledger.clients}
     # the rows are the kept objects when their inputs did not change: the same rows, the same digest
-    last = _REPORT_DIGEST.get("last")
-    if last is not None and last[0] == (common, rec.as_of, names_used) and len(last[1]) == len(rows) \
-            and all(a is b for a, b in zip(last[1], rows)):
-        digest = last[2]
-    else:
-        digest = _digest(common, "report", rec.as_of.isoformat(), rows, names_used)
-    _REPORT_DIGEST["last"] = ((common, rec.as_of, names_used), list(rows), digest)
+    _REPORT_DIGEST.begin()
+    digest = _REPORT_DIGEST.get((common, rec.as_of, tuple(sorted(names_used.items()))), tuple(rows),
+                                lambda: _digest(common, "report", rec.as_of.isoformat(), rows, names_used))
+    _REPORT_DIGEST.end()
     jobs.append(Job("report", "overdue", output_names("report", ["overdue"])["overdue"], digest))
     return Plan(jobs, statements, rows)
 
@@ -340,8 +337,8 @@ def plan(analysis, rec, items, theme_digest: str) -> Plan:
 # Statements and overdue rows of the last plan of this process, by everything they are made of
 # (watch mode plans after every save; most clients did not change).
 _STATEMENTS: dict[tuple, tuple] = {}
-# the overdue report's digest of the last plan, with the row objects it was made from
-_REPORT_DIGEST: dict[str, tuple] = {}
+# the overdue report's digest of the last plan, by the row objects it was made from
+_REPORT_DIGEST = IdentityMemo()
 
 
 def _statement_inputs(ledger, rec, cid: str, client) -> tuple:
