@@ -1031,11 +1031,17 @@ def _write_manifest(path: Path, manifest: dict, durable: bool = True) -> None:
         _MANIFESTS.pop(str(path), None)
 
 
+def _remembered_manifest(path: Path) -> dict | None:
+    """The manifest this process wrote at path, while the file is still the one it wrote."""
+    known = _MANIFESTS.get(str(path))
+    return known[1] if known is not None and known[0] == _stamp(os.stat(path)) else None
+
+
 def _read_manifest(path: Path) -> dict:
     try:
-        known = _MANIFESTS.get(str(path))
-        if known is not None and known[0] == _stamp(os.stat(path)):
-            return known[1]
+        known = _remembered_manifest(path)
+        if known is not None:
+            return known
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
@@ -1118,9 +1124,9 @@ def _noop(analysis, out_dir: Path, as_of: date, formats) -> BuildReport | None:
 
 def _noop_record(analysis, key: str, out_dir: Path, as_of: date, formats) -> tuple[int, list[str]] | None:
     path = out_dir / MANIFEST
-    known = _MANIFESTS.get(str(path))
-    if known is not None and known[0] == _stamp(os.stat(path)):
-        record = known[1].get("noop")  # the manifest this process wrote (watch): not parsed again
+    known = _remembered_manifest(path)  # as this process wrote it (watch), else the record alone is read
+    if known is not None:
+        record = known.get("noop")
     else:
         data = json.loads(path.read_text(encoding="utf-8"))
         record = data.get("noop") if data.get("version") == MANIFEST_VERSION else None
