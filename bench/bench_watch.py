@@ -282,9 +282,9 @@ def profile_edit(ledger: Path, line: str, top: int = 22) -> str:
     entry of clients/client007.bill to edit (with --locked, work not invoiced yet)."""
     import gc
 
-    from textbill import cache
-    from textbill.billing.invoices import BooksMemo
-    from textbill.build import build
+    from textbill.incremental import cache
+    from textbill.engine.invoices import BooksMemo
+    from textbill.build.run import build
     from textbill.pipeline import analyze
 
     out = ledger / "build" / "profile"
@@ -385,7 +385,7 @@ def main() -> None:
     small_s, large_s = sums
     print(f"\nlarge / small (median page): {large_s['page'][0] / small_s['page'][0]:.1f}x")
     share = large_s["analyze_ms"][0] / large_s["total_ms"][0]
-    from textbill.watch import DEBOUNCE
+    from textbill.watch.loop import DEBOUNCE
 
     print(f"analysis share of the large ledger's build: {share:.0%} "
           f"(event = {DEBOUNCE * 1000:.0f} ms debounce + analysis + render+write + delivery)")

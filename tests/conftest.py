@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from textbill.cli import main
+from textbill.cli.main import main
 
 COMPANY = """\
 company acme "Acme Consulting"

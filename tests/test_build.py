@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from textbill import build as build_mod
-from textbill.build import MANIFEST, BuildError, build, output_names
+from textbill.build import run as build_mod
+from textbill.build.run import MANIFEST, BuildError, build, output_names
 from textbill.pipeline import analyze
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -194,7 +194,7 @@ def test_json_and_csv_formats(tmp_path):
 
 
 def test_a_missing_einvoice_format_is_a_warning(tmp_path, monkeypatch):
-    from textbill.render import einvoice
+    from textbill.render.einvoice import writers as einvoice
 
     def unavailable(*args, **kwargs):
         raise NotImplementedError
@@ -222,7 +222,7 @@ def test_one_failing_document_does_not_stop_the_others(tmp_path, monkeypatch):
 
 
 def test_a_crash_while_writing_leaves_no_half_written_file(tmp_path, monkeypatch):
-    from textbill import writer
+    from textbill.load import writer
 
     folder = make_ledger(tmp_path / "l")
     out = tmp_path / "out"
@@ -320,7 +320,7 @@ def test_model_json_follows_every_status_change(tmp_path):
 
 
 def test_statements_from_the_per_client_split_are_the_same():
-    from textbill.billing.statement import statement
+    from textbill.engine.statement import statement
     from textbill.render.json import statement_doc
 
     a = analyze(Path(__file__).resolve().parents[1] / "example-ledger")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from textbill import build as build_mod
-from textbill.build import MANIFEST, BuildError, build
+from textbill.build import run as build_mod
+from textbill.build.run import MANIFEST, BuildError, build
 from textbill.pipeline import _Cached, analyze
 from textbill.render.json import dumps
 
@@ -168,7 +168,7 @@ def test_an_html_build_keeps_the_pdfs_that_are_up_to_date(tmp_path, pdfs):
 
 
 def test_a_pdf_and_a_facturx_pdf_are_different_outputs(tmp_path, pdfs, monkeypatch):
-    from textbill.render import einvoice
+    from textbill.render.einvoice import writers as einvoice
 
     monkeypatch.setattr(einvoice, "cii_xml", lambda ledger, doc: b"<xml/>")
     folder = make_ledger(tmp_path / "l")

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from conftest import cli
 
-from textbill.parser import parse_text
+from textbill.syntax.parser import parse_text
 
 LEDGER = """
     client c "C"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import cli, write_ledger
-from textbill.paths import slug
+from textbill.core.paths import slug
 from textbill.pipeline import analyze
 from textbill.render.dashboard import DocRef, href, nice_step, render_site
 

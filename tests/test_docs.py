@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from textbill.cli import main
-from textbill.config import KEYS
-from textbill.parser import BLOCK_ATTRIBUTES, DATED, DIRECTIVES
+from textbill.cli.main import main
+from textbill.load.config import KEYS
+from textbill.syntax.parser import BLOCK_ATTRIBUTES, DATED, DIRECTIVES
 
 DOCS = Path(__file__).parents[1] / "docs"
 LANGUAGE = (DOCS / "language.md").read_text(encoding="utf-8")

@@ -10,7 +10,7 @@ from lxml import etree
 from pypdf import PdfReader
 
 from textbill.pipeline import analyze
-from textbill.render.einvoice import cii_xml, facturx_pdf
+from textbill.render.einvoice.writers import cii_xml, facturx_pdf
 from textbill.render.json import invoice_doc
 
 EXAMPLE = Path(__file__).parents[1] / "example-ledger"

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 from conftest import cli
 
-from textbill.exporters import component
+from textbill.reports.journals import component
 from textbill.pipeline import analyze
 
 LEDGER = """

@@ -4,8 +4,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import textbill.parser as parser
-from textbill.parser import parse_text
+import textbill.syntax.parser as parser
+from textbill.syntax.parser import parse_text
 
 
 def both(text: str):

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from conftest import cli
-from textbill.parser import parse_text
-from textbill.printer import format_text
+from textbill.syntax.parser import parse_text
+from textbill.syntax.printer import format_text
 
 ROOT = Path(__file__).parents[1]
 LEDGERS = sorted([*ROOT.glob("example-ledger/**/*.bill"), *ROOT.glob("tests/errors/*.bill"),

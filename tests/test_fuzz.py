@@ -65,9 +65,9 @@ def ledgers(draw) -> str:
 def _run_everything(folder):
     from datetime import date
 
-    from textbill.billing.aging import overdue
-    from textbill.billing.reminders import due_reminders
-    from textbill.billing.statement import statement
+    from textbill.engine.aging import overdue
+    from textbill.engine.reminders import due_reminders
+    from textbill.engine.statement import statement
     from textbill.render import json as shapes
 
     a = analyze(folder, cache=False)
@@ -111,15 +111,20 @@ def test_random_bytes_never_raise(tmp_path, data):
 def test_renderers_take_every_generated_document(tmp_path, seed):
     from datetime import date
 
-    from textbill.render.html import render_credit_note, render_invoice, render_overdue_report, render_statement
+    from textbill.render.html import (
+        render_credit_note,
+        render_invoice,
+        render_overdue_report,
+        render_statement,
+    )
 
     folder = tmp_path / f"r{seed}"
     folder.mkdir()
     (folder / "l.bill").write_text(generate(seed, months=2), encoding="utf-8")
     a = _run_everything(folder)
     assert a.ok
-    from textbill.billing.aging import overdue
-    from textbill.billing.statement import statement
+    from textbill.engine.aging import overdue
+    from textbill.engine.statement import statement
 
     rec = a.receivables(date(2026, 6, 30))
     for doc in a.books.invoices.values():

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from conftest import cli
 
-from textbill.parser import parse_text
+from textbill.syntax.parser import parse_text
 
 LEDGER = """
     client c "C"

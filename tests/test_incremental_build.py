@@ -12,11 +12,12 @@ from hypothesis import strategies as st
 
 from ledgergen import generate
 from test_incremental_engine import edit, split, write
-from textbill import build as build_mod
-from textbill import cache, lockfile
-from textbill.billing.invoices import BooksMemo
-from textbill.build import MANIFEST, BuildError, build
-from textbill.memo import IdentityMemo
+from textbill.build import run as build_mod
+from textbill.incremental import cache
+from textbill.checks import locks as lockfile
+from textbill.engine.invoices import BooksMemo
+from textbill.build.run import MANIFEST, BuildError, build
+from textbill.incremental.memo import IdentityMemo
 from textbill.pipeline import analyze
 from textbill.render import dashboard
 

@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledgergen import generate
-from textbill import cache
-from textbill.billing.invoices import BooksMemo, compute_books
-from textbill.loader import load
+from textbill.incremental import cache
+from textbill.engine.invoices import BooksMemo, compute_books
+from textbill.load.loader import load
 
 SETTINGS = settings(max_examples=30, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -231,7 +231,7 @@ def test_the_checks_replay_serves_a_day_after_every_entry(tmp_path_factory, seed
     no entry is dated after day: it must be that day's replay."""
     from datetime import date, timedelta
 
-    from textbill.billing.receivables import replay, seen_from
+    from textbill.engine.receivables import replay, seen_from
 
     folder = tmp_path_factory.mktemp("ledger")
     (folder / "l.bill").write_text(generate(seed), encoding="utf-8")
@@ -249,7 +249,7 @@ def test_unbilled_items_are_the_billable_items_left_out(tmp_path_factory, seed, 
     definition finds: every billable item dated before that period and on no invoice."""
     from datetime import date, timedelta
 
-    from textbill.billing.invoices import _Computer, billable_items
+    from textbill.engine.invoices import _Computer, billable_items
 
     text = generate(seed)
     found = iter(shifts * 50)

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from conftest import cli
 
-from textbill.lockfile import read_lock
+from textbill.checks.locks import read_lock
 
 LEDGER = """
     client c "C"

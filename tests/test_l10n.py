@@ -15,10 +15,15 @@ from pathlib import Path
 import pytest
 
 from conftest import clean, write_ledger
-from textbill.billing.aging import overdue
-from textbill.billing.statement import statement
-from textbill.render.html import (adjustment_text, render_credit_note, render_invoice, render_overdue_report,
-                                  render_statement)
+from textbill.engine.aging import overdue
+from textbill.engine.statement import statement
+from textbill.render.html import (
+    adjustment_text,
+    render_credit_note,
+    render_invoice,
+    render_overdue_report,
+    render_statement,
+)
 from textbill.render.i18n import MESSAGES, Bilingual, Formatter, Translator
 from textbill.render.words import amount_in_words
 

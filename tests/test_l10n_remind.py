@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import write_ledger
-from textbill.cli import main
+from textbill.cli.main import main
 from textbill.render import eml
 
 REMINDERS = Path(__file__).resolve().parents[1] / "themes" / "default" / "reminders"

@@ -5,7 +5,7 @@ import json
 
 from conftest import cli
 
-from textbill.lockfile import read_lock
+from textbill.checks.locks import read_lock
 
 BASE = """
     client globex "Globex"
@@ -213,7 +213,7 @@ def test_the_digest_ignores_file_layout_and_order(tmp_path, ledger):
 def test_the_canonical_content_and_digest_are_pinned(ledger):
     """The canonical content must not drift between versions or machines: a changed digest here
     would turn every user's locked invoices into errors."""
-    from textbill.lockfile import _json, canonical_invoice
+    from textbill.checks.locks import _json, canonical_invoice
     from textbill.pipeline import analyze
 
     folder = ledger("""
@@ -277,7 +277,7 @@ def test_a_syntax_error_does_not_cascade_into_lock_errors(ledger):
 
 
 def test_lock_lines_round_trip_numbers_with_spaces_and_quotes():
-    from textbill.lockfile import Entry, LineRecord, parse_lock
+    from textbill.checks.locks import Entry, LineRecord, parse_lock
 
     entry = Entry('FV 2026 "7"', "invoice", "2026-01-31", "c", "10.00", "USD", "sha256:" + "ab" * 32,
                   {"s": "1", "b": "2", "h": "3", "t": "4"}, (LineRecord("2026-01-05", "aaaaaa", "bbbbbb"),

@@ -8,8 +8,9 @@ import pytest
 from conftest import cli
 from test_lock import BASE, edit
 
-from textbill import cache, lockfile
-from textbill.billing.invoices import BooksMemo
+from textbill.incremental import cache
+from textbill.checks import locks as lockfile
+from textbill.engine.invoices import BooksMemo
 from textbill.pipeline import analyze
 
 # February in a file of its own, as people keep their months: an edit there leaves the company,

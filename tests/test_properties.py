@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledgergen import generate
-from textbill.billing.aging import dues
-from textbill.money import ZERO, round_money
+from textbill.engine.aging import dues
+from textbill.core.money import ZERO, round_money
 from textbill.pipeline import analyze
-from textbill.printer import format_text
+from textbill.syntax.printer import format_text
 
 SETTINGS = settings(max_examples=25, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -135,7 +135,7 @@ def test_fmt_is_idempotent_and_keeps_the_meaning(tmp_path, seed):
 
 
 def test_statement_closing_balance_equals_outstanding_minus_credit(tmp_path):
-    from textbill.billing.statement import statement
+    from textbill.engine.statement import statement
 
     for seed in range(5):
         a = _analysis(tmp_path, seed)

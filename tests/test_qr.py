@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from textbill import model as m
+from textbill.core import model as m
 from textbill.pipeline import analyze
 from textbill.render.qr import epc_payload, epc_qr, epc_qr_svg
 

@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import write_ledger
-from textbill.cli import main
-from textbill.commands.remind import reminded_entry
+from textbill.cli.main import main
+from textbill.cli.remind import reminded_entry
 from textbill.render import eml
 
 GOLDEN = Path(__file__).parent / "golden" / "remind"
@@ -413,7 +413,7 @@ def test_an_unknown_theme_is_a_located_error(tmp_path, no_pdf):
     ('A"B', 'say "pay"'),
 ])
 def test_a_recorded_entry_reads_back_as_written(tmp_path, number, step):
-    from textbill.loader import load
+    from textbill.load.loader import load
 
     line = reminded_entry(date(2026, 3, 2), number, step, "ap@x.example")
     (tmp_path / "r.bill").write_text(line, encoding="utf-8")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from textbill.billing.reminders import due_reminders
+from textbill.engine.reminders import due_reminders
 from textbill.pipeline import analyze
 
 HEAD = """\

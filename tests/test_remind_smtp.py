@@ -23,7 +23,7 @@ import pytest
 aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
 from aiosmtpd.smtp import AuthResult, LoginPassword  # noqa: E402
 
-from textbill.mailer import Mailer, SettingsError, SmtpSettings, smtp_settings  # noqa: E402
+from textbill.workflow.mailer import Mailer, SettingsError, SmtpSettings, smtp_settings  # noqa: E402
 
 SRC = str(Path(__file__).resolve().parent.parent / "src")
 
@@ -143,7 +143,7 @@ def textbill(*args, env: dict | None = None) -> Result:
     """Run textbill in this process (fast); the concurrency test runs real processes."""
     from click.testing import CliRunner
 
-    from textbill.cli import main
+    from textbill.cli.main import main
 
     env = {"TEXTBILL_SMTP_PASSWORD": None, "TEXTBILL_LEDGER": None, **(env or {})}
     r = CliRunner().invoke(main, [str(a) for a in args], env=env, catch_exceptions=False)

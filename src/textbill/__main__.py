@@ -1,3 +1,3 @@
-from .cli import run
+from textbill.cli.main import run
 
 run()

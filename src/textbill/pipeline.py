@@ -7,14 +7,14 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-from . import model as m
-from .diagnostics import Diagnostic, has_errors, narrow, sort_key
-from .source import Sources
+from textbill.core import model as m
+from textbill.core.diagnostics import Diagnostic, has_errors, narrow, sort_key
+from textbill.core.source import Sources
 
 if TYPE_CHECKING:  # the engine is imported only when a ledger is computed (not on a cached check)
-    from .billing.invoices import Books
-    from .billing.receivables import Receivables
-    from .loader import Loaded
+    from textbill.engine.invoices import Books
+    from textbill.engine.receivables import Receivables
+    from textbill.load.loader import Loaded
 
 
 @dataclass
@@ -56,7 +56,7 @@ class Analysis:
         return len(self.loaded.files), len(self.ledger.directives), len(self.books.invoices)
 
     def receivables(self, as_of: date) -> Receivables:
-        from .billing.receivables import replay, seen_from
+        from textbill.engine.receivables import replay, seen_from
 
         spare, self.spare = self.spare, None
         if spare is not None and (spare.last_day is None or spare.last_day <= as_of):
@@ -75,12 +75,12 @@ def analyze(path: Path, extra_checks=(), cache: bool = True, _check_cache: bool 
         hit = _from_check_cache(path, memo)
         if hit is not None:
             return hit
-    from .billing.invoices import compute_books
-    from .billing.receivables import check_receivables, replay
-    from .checks import run_checks
-    from .checks_einvoice import check_einvoice
-    from .loader import load
-    from .lockfile import check_locks
+    from textbill.engine.invoices import compute_books
+    from textbill.engine.receivables import check_receivables, replay
+    from textbill.checks.ledger import run_checks
+    from textbill.checks.einvoice import check_einvoice
+    from textbill.load.loader import load
+    from textbill.checks.locks import check_locks
 
     loaded = load(path, cache=cache)
     ledger = loaded.ledger
@@ -128,7 +128,7 @@ class _Cached(Analysis):
         """textbill.yaml's settings, without computing the ledger (a no-op build needs no more)."""
         if self._full is not None:
             return self._full.ledger.config
-        from .config import read_config
+        from textbill.load.config import read_config
 
         return read_config(self._root, Sources())[0]
 
@@ -140,7 +140,7 @@ class _Cached(Analysis):
 
 
 def _from_check_cache(path: Path, memo=None) -> Analysis | None:
-    from .cache import ParseCache, current_check_key
+    from textbill.incremental.cache import ParseCache, current_check_key
 
     try:
         current = current_check_key(path)
@@ -157,8 +157,8 @@ def _from_check_cache(path: Path, memo=None) -> Analysis | None:
 
 
 def _to_check_cache(path: Path, analysis: Analysis) -> None:
-    from .cache import check_key
-    from .loader import LOCK_NAME, display_name
+    from textbill.incremental.cache import check_key
+    from textbill.load.loader import LOCK_NAME, display_name
 
     loaded = analysis.loaded
     store = loaded.cache

@@ -9,7 +9,7 @@ import pytest
 
 from chromium_driver import browser  # noqa: F401 - the fixture
 
-from textbill.build import build
+from textbill.build.run import build
 from textbill.pipeline import analyze
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "example-ledger"

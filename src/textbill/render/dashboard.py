@@ -26,14 +26,14 @@ from babel.core import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.numbers import format_compact_decimal, format_currency, get_decimal_symbol, get_group_symbol
 
-from .. import __version__
-from ..billing.aging import BUCKETS, dues
-from ..billing.dates import period_starts
-from ..billing.invoices import round_up
-from ..checks import sow_fee
-from ..money import ZERO, fmt, minor_units, round_money
-from ..paths import slug
-from .html import Theme, ThemeError, load_theme
+from textbill import __version__
+from textbill.engine.aging import BUCKETS, dues
+from textbill.core.periods import period_starts
+from textbill.engine.invoices import round_up
+from textbill.checks.ledger import sow_fee
+from textbill.core.money import ZERO, fmt, minor_units, round_money
+from textbill.core.paths import slug
+from textbill.render.html import Theme, ThemeError, load_theme
 
 SITE_FILES = ("site.css", "site.js")
 BY_CLIENT_SHOWN = 5  # clients per currency in the "outstanding by client" card before "show all"  # copied from the theme as they are

@@ -37,13 +37,13 @@ from pathlib import Path
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from .. import model as m
-from ..billing.reminders import Reminder
-from ..diagnostics import Diagnostic, error
-from ..money import fmt_grouped
-from ..paths import slug
-from .i18n import DEFAULT_LOCALE, Formatter, Translator, language
-from ..source import Sources, Span, find_keyword_line
+from textbill.core import model as m
+from textbill.engine.reminders import Reminder
+from textbill.core.diagnostics import Diagnostic, error
+from textbill.core.money import fmt_grouped
+from textbill.core.paths import slug
+from textbill.render.i18n import DEFAULT_LOCALE, Formatter, Translator, language
+from textbill.core.source import Sources, Span, find_keyword_line
 
 POLICY = email_policy.SMTP  # CRLF line ends, as sent on the wire
 
@@ -78,7 +78,7 @@ class Mail:
 
 def theme_dirs(root: Path, theme: str) -> list[Path]:
     """Where templates are looked up, first match wins: the same folders as the invoice's theme."""
-    from . import html
+    from textbill.render import html
 
     try:
         return list(html.theme_by_name(Path(root), theme or "default").dirs)
@@ -192,7 +192,7 @@ def context(rem: Reminder, ledger: m.Ledger, attached: bool, day: date | None = 
             templates: Templates | None = None) -> dict:
     """What the templates see: formatted values only (renderers never compute money), in the client's
     language when the templates speak it."""
-    from .html import document_locale
+    from textbill.render.html import document_locale
 
     earlier = [r.step for r in ledger.reminded if r.invoice == rem.number and (day is None or r.date <= day)]
     company = ledger.company
@@ -402,8 +402,8 @@ def _fix_boundaries(msg: EmailMessage, text: str, html: str, pdf: bytes | None) 
 def invoice_pdf(analysis, doc) -> tuple[bytes | None, str | None]:
     """The invoice's PDF for the attachment, or (None, why not) when it cannot be rendered here."""
     try:
-        from .html import load_theme, render_invoice
-        from .pdf import html_to_pdf
+        from textbill.render.html import load_theme, render_invoice
+        from textbill.render.pdf import html_to_pdf
 
         theme = load_theme(analysis.ledger)
         html = render_invoice(analysis, doc, theme=theme)

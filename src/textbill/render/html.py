@@ -30,11 +30,11 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from .. import model as m
-from ..paths import inside
-from ..billing.dates import period_end, period_label
-from .i18n import DEFAULT_LOCALE, Formatter, Translator, language
-from .words import amount_in_words
+from textbill.core import model as m
+from textbill.core.paths import inside
+from textbill.core.periods import period_end, period_label
+from textbill.render.i18n import DEFAULT_LOCALE, Formatter, Translator, language
+from textbill.render.words import amount_in_words
 
 PAPERS = ("a4", "letter")
 TEMPLATES = {
@@ -465,7 +465,7 @@ def _sow_titles(ledger: m.Ledger, refs) -> dict[str, str]:
 
 def invoice_view(analysis, doc, state=None, draft: bool = False) -> dict:
     """Everything an invoice template shows, formatted; no arithmetic on money."""
-    from ..render.qr import epc_qr_svg
+    from textbill.render.qr import epc_qr_svg
 
     ledger: m.Ledger = analysis.ledger
     client = doc.client or ledger.clients.get(doc.invoice.client)
@@ -744,7 +744,7 @@ def render_statement(analysis, st, theme: Theme | None = None) -> str:
 # ---------------------------------------------------------------------------- overdue report
 
 def overdue_view(analysis, rec, items) -> dict:
-    from ..billing.aging import BUCKETS, aging_totals
+    from textbill.engine.aging import BUCKETS, aging_totals
 
     ledger: m.Ledger = analysis.ledger
     locale = document_locale(ledger)

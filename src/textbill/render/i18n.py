@@ -27,7 +27,7 @@ from babel.dates import format_date
 from babel.numbers import format_decimal, get_decimal_symbol
 from markupsafe import escape
 
-from ..money import minor_units
+from textbill.core.money import minor_units
 
 DEFAULT_LOCALE = "en"
 

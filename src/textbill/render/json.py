@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import orjson
 
-from ..billing.aging import Due
-from ..billing.invoices import InvoiceDoc, Line, TaxGroup
-from ..billing.receivables import InvoiceState
-from ..billing.statement import Statement
-from ..money import fmt
+from textbill.engine.aging import Due
+from textbill.engine.invoices import InvoiceDoc, Line, TaxGroup
+from textbill.engine.receivables import InvoiceState
+from textbill.engine.statement import Statement
+from textbill.core.money import fmt
 
 INVOICE_COLUMNS = ("number", "client", "date", "due", "currency", "net", "tax", "total", "paid",
                    "outstanding", "status")

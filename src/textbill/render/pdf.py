@@ -141,7 +141,7 @@ def _inline_stylesheet(text: str, base_url: str | None, fetcher):
 
 def _theme_of(html: str, base_url: str | None):
     """The theme a document was rendered with (its `textbill-theme` meta), for its print fonts."""
-    from .html import Theme, ThemeError, bundled_themes, theme_by_name
+    from textbill.render.html import Theme, ThemeError, bundled_themes, theme_by_name
 
     default = Theme("default", (bundled_themes() / "default",))
     found = re.search(r'<meta name="textbill-theme" content="([^"<>]*)"', html[:4000])

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..billing.invoices import InvoiceDoc
-from ..money import round_money
+from textbill.engine.invoices import InvoiceDoc
+from textbill.core.money import round_money
 
 MAX_AMOUNT = Decimal("999999999.99")  # EPC069-12: EUR 0.01 .. 999999999.99
 NAME_LIMIT = 70

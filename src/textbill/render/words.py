@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..money import minor_units
+from textbill.core.money import minor_units
 
 # languages num2words is asked for; anything else falls back to English words
 LANGUAGES = ("en", "pl", "de")

@@ -1,1 +1,0 @@
-"""The billing engine: pure functions over the model; `as_of` is always passed in."""

@@ -1,0 +1,1 @@
+"""checks: validations, each a function from the model (and the books) to diagnostics."""

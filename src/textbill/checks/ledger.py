@@ -1,0 +1,486 @@
+"""Structural checks of a ledger: a registry of small functions Ledger -> [Diagnostic].
+
+These need no invoice arithmetic; the checks that do live with the billing engine.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+from typing import Callable, Iterable
+
+from textbill.core import model as m
+from textbill.core.diagnostics import Diagnostic, closest, error, warning
+from textbill.core.money import ZERO, round_money
+from textbill.core.source import Span
+
+Check = Callable[[m.Ledger], Iterable[Diagnostic]]
+
+
+def _dym(word: str, candidates: Iterable[str]) -> str | None:
+    guess = closest(word, candidates)
+    return f"did you mean '{guess}'?" if guess else None
+
+
+def _is_broken(ledger: m.Ledger, kind: str, ident: str) -> bool:
+    return (kind, ident) in ledger.broken
+
+
+# ---------------------------------------------------------------------------- company
+
+def check_company(ledger: m.Ledger):
+    companies = [d for d in ledger.directives if isinstance(d, m.Company)]
+    if not companies and not _is_broken_kind(ledger, "company") and not _is_broken_kind(ledger, "unreadable"):
+        yield error(Span(ledger.files[0], 1) if ledger.files else None, "E020", "the ledger has no company",
+                    'add one, e.g.: company acme "Acme Consulting" (with its currency and address below)')
+    for extra in companies[1:]:
+        yield error(extra.span, "E021", f"a second company '{extra.id}' (the first is '{companies[0].id}' "
+                    f"at {companies[0].span.short})", "a ledger describes exactly one company; remove one",
+                    focus=extra.id)
+
+
+def _is_broken_kind(ledger: m.Ledger, kind: str) -> bool:
+    return any(k == kind for k, _ in ledger.broken)
+
+
+def check_logo(ledger: m.Ledger):
+    company = ledger.company
+    if not company or not company.logo:
+        return
+    from textbill.core.paths import inside
+
+    if not inside(Path(ledger.root), company.logo):
+        yield error(company.span, "E180", f"logo path '{company.logo}' points outside the ledger",
+                    "put the image inside the ledger folder and give its relative path, e.g. assets/logo.png",
+                    focus=company.logo)
+    elif not (Path(ledger.root) / company.logo).is_file():
+        yield warning(company.span, "W181", f"logo file '{company.logo}' does not exist",
+                      "check the path; it is relative to the ledger root", focus=company.logo)
+
+
+def check_theme(ledger: m.Ledger):
+    name = ledger.config.theme
+    if not name or name == "default":
+        return
+    from textbill.render.html import ThemeError, theme_by_name
+
+    try:
+        theme_by_name(Path(ledger.root), name)
+    except ThemeError as exc:
+        yield error(ledger.config.spans.get("theme"), "E182", str(exc),
+                    "use 'default', 'modern', or the path of a folder inside the ledger")
+
+
+# ---------------------------------------------------------------------------- duplicates
+
+def check_duplicates(ledger: m.Ledger):
+    seen: dict[tuple, object] = {}
+    documents: dict[str, object] = {}
+    for d in ledger.directives:
+        if isinstance(d, m.Client):
+            key, what, code, word = ("client", d.id), f"client '{d.id}'", "E110", d.id
+        elif isinstance(d, m.Sow):
+            key, what, code, word = ("sow", d.ref), f"SOW '{d.ref}'", "E111", d.ref
+        elif isinstance(d, m.ReminderPolicy):
+            key, what, code, word = ("reminders", d.id), f"reminder policy '{d.id}'", "E113", d.id
+        elif isinstance(d, (m.Invoice, m.CreditNote)):
+            first = documents.get(d.number)
+            if first is not None:
+                kind = "invoice" if isinstance(first, m.Invoice) else "credit note"
+                yield error(d.span, "E112", f"document number '{d.number}' is used twice "
+                            f"(first by the {kind} at {first.span.short})",
+                            "give this document the next free number", focus=d.number)
+            else:
+                documents[d.number] = d
+            continue
+        else:
+            continue
+        if key in seen:
+            yield error(d.span, code, f"{what} is defined twice (first at {seen[key].span.short})",
+                        "remove one of the two, or give this one another id", focus=word)
+        else:
+            seen[key] = d
+
+
+# ---------------------------------------------------------------------------- references
+
+def _client_ref(ledger, client_id: str, span: Span):
+    if client_id in ledger.clients or _is_broken(ledger, "client", client_id):
+        return None
+    return error(span, "E101", f"unknown client '{client_id}'",
+                 _dym(client_id, ledger.clients) or "define it with: client " + client_id + ' "Name"',
+                 focus=client_id)
+
+
+def _sow_ref(ledger, ref: str, span: Span):
+    if ref in ledger.sows or _is_broken(ledger, "sow", ref):
+        return None
+    client = ref.split("/", 1)[0]
+    if client not in ledger.clients and not _is_broken(ledger, "client", client):
+        return error(span, "E101", f"unknown client '{client}' in SOW reference '{ref}'",
+                     _dym(client, ledger.clients), focus=ref)
+    return error(span, "E102", f"unknown SOW '{ref}'",
+                 _dym(ref, ledger.sows) or f"define it with: sow {ref} \"Title\"", focus=ref)
+
+
+def _documents(ledger) -> dict[str, object]:
+    docs: dict[str, object] = {}
+    for inv in ledger.invoices:
+        docs.setdefault(inv.number, inv)
+    return docs
+
+
+def _invoice_ref(ledger, invoices, number: str, span: Span):
+    if number in invoices or _is_broken(ledger, "document", number):
+        return None
+    credit = {c.number for c in ledger.credit_notes}
+    if number in credit:
+        return error(span, "E103", f"'{number}' is a credit note, not an invoice",
+                     "name the invoice the credit note corrects", focus=number)
+    return error(span, "E103", f"unknown invoice '{number}'",
+                 _dym(number, invoices) or "check the number against the invoice directives", focus=number)
+
+
+def check_references(ledger: m.Ledger):
+    invoices = _documents(ledger)
+    for sow in ledger.sows.values():
+        d = _client_ref(ledger, sow.client, sow.span)
+        if d:
+            yield error(sow.span, "E101", f"SOW '{sow.ref}' names unknown client '{sow.client}'",
+                        _dym(sow.client, ledger.clients), focus=sow.ref)
+    for client in ledger.clients.values():
+        if client.reminders and client.reminders != "off" and client.reminders not in ledger.policies \
+                and not _is_broken(ledger, "reminders", client.reminders):
+            yield error(client.span, "E104", f"unknown reminder policy '{client.reminders}'",
+                        _dym(client.reminders, ledger.policies)
+                        or f"define it with: reminders {client.reminders}, or write: reminders off",
+                        focus=client.reminders)
+    for e in (*ledger.times, *ledger.expenses, *ledger.dones):
+        d = _sow_ref(ledger, e.sow, e.span)
+        if d:
+            yield d
+    for inv in ledger.invoices:
+        d = _client_ref(ledger, inv.client, inv.span)
+        if d:
+            yield d
+            continue
+        for sid in inv.sows or ():
+            ref = sid if "/" in sid else f"{inv.client}/{sid}"
+            if ref.split("/", 1)[0] != inv.client:
+                yield error(inv.span, "E102", f"SOW '{ref}' belongs to another client than '{inv.client}'",
+                            "an invoice bills the SOWs of its own client", focus=sid)
+            elif ref not in ledger.sows and not _is_broken(ledger, "sow", ref):
+                own = [s.id for s in ledger.sows.values() if s.client == inv.client]
+                yield error(inv.span, "E102", f"unknown SOW '{sid}' of client '{inv.client}'",
+                            _dym(sid, own) or ("the client's SOWs are: " + ", ".join(own) if own
+                                               else f"define it with: sow {inv.client}/{sid} \"Title\""),
+                            focus=sid)
+    for p in ledger.payments:
+        d = _client_ref(ledger, p.client, p.span)
+        if d:
+            yield d
+        for number in p.invoices:
+            d = _invoice_ref(ledger, invoices, number, p.span)
+            if d:
+                yield d
+            elif number in invoices and invoices[number].client != p.client and p.client in ledger.clients:
+                yield error(p.span, "E151", f"invoice '{number}' belongs to client "
+                            f"'{invoices[number].client}', not '{p.client}'",
+                            "a payment settles invoices of the client who paid", focus=number)
+    for e in (*ledger.credit_notes, *ledger.plans, *ledger.reminded, *ledger.writeoffs, *ledger.collections):
+        d = _invoice_ref(ledger, invoices, e.invoice, e.span)
+        if d:
+            yield d
+
+
+def check_reminded_steps(ledger: m.Ledger):
+    invoices = _documents(ledger)
+    for r in ledger.reminded:
+        inv = invoices.get(r.invoice)
+        if inv is None:
+            continue
+        policy = policy_for(ledger, inv.client)
+        if policy is None:
+            continue
+        names = [s.name for s in policy.steps]
+        if r.step not in names:
+            yield warning(r.span, "W106", f"step '{r.step}' is not in reminder policy '{policy.id}'",
+                          _dym(r.step, names) or "steps are: " + ", ".join(names), focus=r.step)
+
+
+def policy_for(ledger: m.Ledger, client_id: str) -> m.ReminderPolicy | None:
+    """A client's reminder policy: its own, else the only one, else one named 'default'."""
+    client = ledger.clients.get(client_id)
+    if client is None or client.reminders == "off":
+        return None
+    if client.reminders:
+        return ledger.policies.get(client.reminders)
+    if len(ledger.policies) == 1:
+        return next(iter(ledger.policies.values()))
+    return ledger.policies.get("default")
+
+
+# ---------------------------------------------------------------------------- SOWs
+
+def sow_fee(sow: m.Sow, currency: str | None = None) -> Decimal | None:
+    """The fee of a fixed SOW, or of a value SOW (PCT x AMOUNT, rounded to the minor
+    unit of the price's currency, else of `currency`, the client's)."""
+    p = sow.pricing
+    if p is None or p.kind not in ("fixed", "value"):
+        return None
+    if p.kind == "fixed":
+        return p.amount.value
+    fee = p.amount.value * (p.percent or ZERO) / 100
+    return round_money(fee, p.amount.currency or currency or "USD")
+
+
+def check_sows(ledger: m.Ledger):
+    for sow in ledger.sows.values():
+        p = sow.pricing
+        if p is None:
+            yield error(sow.span, "E124", f"SOW '{sow.ref}' has no pricing line",
+                        "add one of: hourly RATE, fixed AMOUNT, retainer AMOUNT monthly, value PCT of AMOUNT",
+                        focus=sow.ref)
+            continue
+        if sow.milestones and p.kind not in ("fixed", "value"):
+            yield error(sow.milestones[0].span, "E123",
+                        f"milestones belong to fixed or value SOWs, not to {'an' if p.kind[0] in 'aeiouh' else 'a'} {p.kind} SOW",
+                        "remove the milestones or change the pricing")
+        if p.kind == "retainer" and sow.period is None:
+            yield warning(sow.span, "W127", f"retainer SOW '{sow.ref}' has no period",
+                          "add 'period START .. END' so retainer periods are counted from its start",
+                          focus=sow.ref)
+        names = [ms.name for ms in sow.milestones]
+        for i, ms in enumerate(sow.milestones):
+            if ms.name in names[:i]:
+                yield error(ms.span, "E115", f"milestone '{ms.name}' is listed twice in SOW '{sow.ref}'",
+                            "give each milestone its own name")
+        if p.kind in ("fixed", "value") and sow.milestones:
+            fee = sow_fee(sow, ledger.client_currency(sow.client))
+            total = Decimal(0)
+            for ms in sow.milestones:
+                if ms.percent is not None:
+                    total += ms.percent
+                elif ms.amount is not None and fee:
+                    total += ms.amount.value * 100 / fee
+            if total != 100:
+                shown = f"{total.quantize(Decimal('0.01')).normalize():f}%"
+                yield error(sow.milestones[-1].span, "E122",
+                            f"milestones of SOW '{sow.ref}' sum to {shown}, not 100%",
+                            "adjust the shares so they add up to exactly 100% of the fee")
+
+
+def _sow_period_check(ledger, entry, what: str):
+    sow = ledger.sows.get(entry.sow)
+    if sow is None or sow.period is None or entry.date in sow.period:
+        return None
+    return error(entry.span, "E120", f"{what} dated {entry.date} is outside the period of SOW "
+                 f"'{sow.ref}' ({sow.period})",
+                 "fix the date, or extend the SOW's period", focus=str(entry.date))
+
+
+def check_entries(ledger: m.Ledger):
+    for t in ledger.times:
+        sow = ledger.sows.get(t.sow)
+        if sow is None:
+            continue
+        if sow.pricing and sow.pricing.kind != "hourly":
+            yield error(t.span, "E121", f"time entry on SOW '{sow.ref}', which is priced {sow.pricing.kind}",
+                        "time is billed only on hourly SOWs; mark it nonbillable or log it on an hourly SOW"
+                        if t.billable else "log it on an hourly SOW", focus=t.sow)
+        d = _sow_period_check(ledger, t, "time entry")
+        if d:
+            yield d
+    for e in ledger.expenses:
+        d = _sow_period_check(ledger, e, "expense")
+        if d:
+            yield d
+    done_seen: dict[tuple, m.Done] = {}
+    for dn in ledger.dones:
+        sow = ledger.sows.get(dn.sow)
+        if sow is None:
+            continue
+        if sow.pricing and sow.pricing.kind not in ("fixed", "value"):
+            yield error(dn.span, "E125", f"'done' on SOW '{sow.ref}', which is priced {sow.pricing.kind}",
+                        "milestones belong to fixed or value SOWs", focus=dn.sow)
+            continue
+        names = [ms.name for ms in sow.milestones] or ["complete"]
+        if dn.milestone not in names:
+            yield error(dn.span, "E105", f"unknown milestone '{dn.milestone}' of SOW '{sow.ref}'",
+                        _dym(dn.milestone, names) or "milestones are: " + ", ".join(names),
+                        focus=dn.milestone)
+            continue
+        key = (dn.sow, dn.milestone)
+        if key in done_seen:
+            yield error(dn.span, "E114", f"milestone '{dn.milestone}' of SOW '{sow.ref}' is marked done twice "
+                        f"(first at {done_seen[key].span.short})", "remove one of the two", focus=dn.milestone)
+        else:
+            done_seen[key] = dn
+        d = _sow_period_check(ledger, dn, "milestone")
+        if d:
+            yield d
+
+
+def check_clock_overlaps(ledger: m.Ledger):
+    by_day: dict[tuple, list[m.TimeEntry]] = defaultdict(list)
+    for t in ledger.times:
+        if t.clock:
+            by_day[(t.sow, t.date)].append(t)
+    for entries in by_day.values():
+        if len(entries) < 2:
+            continue
+        entries.sort(key=lambda t: t.clock[0])
+        for prev, cur in zip(entries, entries[1:]):
+            if cur.clock[0] < prev.clock[1]:
+                yield warning(cur.span, "W130", f"clock range {'-'.join(cur.clock)} overlaps "
+                              f"{'-'.join(prev.clock)} ({prev.span.short}) on the same SOW and day",
+                              "check both entries: the same time is billed twice", focus="-".join(cur.clock))
+
+
+# ---------------------------------------------------------------------------- numbering
+
+_PLACEHOLDER = re.compile(r"\{([a-z]+)(?::([^}]*))?\}")
+
+
+class Pattern:
+    """A numbering pattern like 'FV/{year}/{seq:04}'."""
+
+    FIELDS = {"year": r"\d{4}", "yy": r"\d{2}", "month": r"\d{1,2}", "seq": r"\d+"}
+
+    def __init__(self, text: str):
+        self.text = text
+        parts, pos, names = [], 0, []
+        for mt in _PLACEHOLDER.finditer(text):
+            parts.append(re.escape(text[pos:mt.start()]))
+            name, spec = mt.group(1), mt.group(2) or ""
+            if name not in self.FIELDS:
+                raise ValueError(f"unknown placeholder {{{name}}}")
+            if spec and not re.fullmatch(r"0?\d{1,2}", spec):
+                raise ValueError(f"unknown format '{spec}' in {{{name}}}")
+            if name in names:
+                raise ValueError(f"{{{name}}} appears twice")
+            names.append(name)
+            parts.append(f"(?P<{name}>{self.FIELDS[name]})")
+            pos = mt.end()
+        parts.append(re.escape(text[pos:]))
+        if "seq" not in names:
+            raise ValueError("the pattern has no {seq}")
+        self.regex = re.compile("".join(parts))
+        self.yearly = "year" in names or "yy" in names
+        self.names = names
+
+    def format(self, day, seq: int) -> str:
+        def sub(mt):
+            name, spec = mt.group(1), mt.group(2) or ""
+            value = {"year": day.year, "yy": day.year % 100, "month": day.month, "seq": seq}[name]
+            if name == "yy" and not spec:
+                spec = "02"
+            return format(value, spec)
+        return _PLACEHOLDER.sub(sub, self.text)
+
+    def parse(self, number: str) -> dict | None:
+        mt = self.regex.fullmatch(number)
+        if not mt:
+            return None
+        return {k: int(v) for k, v in mt.groupdict().items()}
+
+
+def numbering_patterns(ledger: m.Ledger):
+    company = ledger.company or m.Company("", "")
+    out = {}
+    for kind, text in (("invoice", company.numbering), ("credit note", company.credit_numbering)):
+        try:
+            out[kind] = Pattern(text)
+        except ValueError as exc:
+            out[kind] = exc
+    return out
+
+
+def check_numbering(ledger: m.Ledger):
+    patterns = numbering_patterns(ledger)
+    company = ledger.company
+    for kind, docs, attr in (("invoice", ledger.invoices, "numbering"),
+                             ("credit note", ledger.credit_notes, "credit-numbering")):
+        pattern = patterns[kind]
+        if isinstance(pattern, ValueError):
+            if company:
+                yield error(company.span, "E143", f"{attr} pattern '{getattr(company, attr.replace('-', '_'))}' "
+                            f"is invalid: {pattern}",
+                            "use {year}, {yy}, {month} and {seq:04} placeholders, e.g. \"INV-{year}-{seq:04}\"",
+                            focus=attr)
+            continue
+        yield from _check_sequence(kind, docs, pattern)
+
+
+def _check_sequence(kind: str, docs, pattern: Pattern):
+    scopes: dict[object, list[tuple[int, object]]] = defaultdict(list)
+    seen_numbers = set()
+    for doc in docs:
+        if doc.number in seen_numbers:
+            continue  # reported as a duplicate
+        seen_numbers.add(doc.number)
+        parts = pattern.parse(doc.number)
+        if parts is None:
+            example = pattern.format(doc.date, 1)
+            yield error(doc.span, "E140", f"{kind} number '{doc.number}' does not follow the pattern "
+                        f"'{pattern.text}'", f"number it like {example}", focus=doc.number)
+            continue
+        expected = pattern.format(doc.date, parts["seq"])
+        if expected != doc.number:
+            if "year" in parts and parts["year"] != doc.date.year or "yy" in parts and parts["yy"] != doc.date.year % 100:
+                msg = f"{kind} '{doc.number}' is dated {doc.date}, but its number carries another year"
+            elif "month" in parts and parts["month"] != doc.date.month:
+                msg = f"{kind} '{doc.number}' is dated {doc.date}, but its number carries another month"
+            else:
+                msg = f"{kind} number '{doc.number}' does not follow the pattern '{pattern.text}'"
+            yield error(doc.span, "E140", msg, f"number it {expected}, or fix the date", focus=doc.number)
+            continue
+        if parts["seq"] < 1:
+            yield error(doc.span, "E140", f"{kind} '{doc.number}' has sequence number 0",
+                        "sequences start at 1", focus=doc.number)
+            continue
+        scope = doc.date.year if pattern.yearly else None
+        scopes[scope].append((parts["seq"], doc))
+    for scope, items in sorted(scopes.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)):
+        items.sort(key=lambda it: it[0])
+        expected_seq = 1
+        prev = None
+        for seq, doc in items:
+            where = f"{scope}'s sequence" if scope is not None else "the sequence"
+            if seq > expected_seq:
+                missing = [pattern.format(doc.date, s) for s in range(expected_seq, min(seq, expected_seq + 3))]
+                more = " ..." if seq - expected_seq > 3 else ""
+                yield error(doc.span, "E141", f"{kind} '{doc.number}' leaves a gap in {where}: "
+                            f"{', '.join(missing)}{more} {'is' if seq - expected_seq == 1 else 'are'} missing",
+                            "numbers are gapless: renumber this document, or issue the missing number",
+                            focus=doc.number)
+            elif seq < expected_seq:
+                pass  # the same sequence number written differently: a duplicate in disguise
+            if prev is not None and doc.date < prev.date:
+                yield error(doc.span, "E142", f"{kind} '{doc.number}' is dated {doc.date}, before "
+                            f"'{prev.number}' ({prev.date}) which comes earlier in the sequence",
+                            "numbers follow date order: swap the numbers or fix the dates", focus=str(doc.date))
+            expected_seq = max(expected_seq, seq + 1)
+            prev = doc
+
+
+CHECKS: tuple[Check, ...] = (
+    check_company,
+    check_logo,
+    check_theme,
+    check_duplicates,
+    check_references,
+    check_reminded_steps,
+    check_sows,
+    check_entries,
+    check_clock_overlaps,
+    check_numbering,
+)
+
+
+def run_checks(ledger: m.Ledger, checks: tuple[Check, ...] = CHECKS) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for check in checks:
+        out.extend(check(ledger))
+    return out

@@ -1,0 +1,1 @@
+"""cli: one small module per command; each parses its arguments and makes one library call."""

@@ -1,0 +1,91 @@
+"""`textbill build`: a thin click command over textbill.build."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from textbill.cli.main import Ctx, as_of_option, ledger_options, load_clean, main, stderr_is_tty, today
+
+
+def _formats(values: tuple[str, ...]) -> tuple[str, ...] | None:
+    if not values:
+        return None
+    out: list[str] = []
+    for value in values:
+        out.extend(v.strip() for v in value.split(",") if v.strip())
+    return tuple(out)
+
+
+@main.command("build")
+@click.argument("ledger_pos", metavar="[LEDGER]", required=False)
+@click.option("-o", "--out", "out", metavar="DIR",
+              help="Output folder (default: 'out' in textbill.yaml, else 'build', inside the ledger).")
+@as_of_option
+@click.option("-j", "--jobs", "jobs", type=click.IntRange(min=1), metavar="N",
+              help="Documents rendered at once (default: 'jobs' in textbill.yaml, else the number of CPUs).")
+@click.option("--force", is_flag=True, help="Render every document again, changed or not.")
+@click.option("--format", "formats", multiple=True, metavar="LIST",
+              help="Formats to write, comma-separated: html, pdf, json, csv, facturx, ubl "
+                   "(default: 'formats' in textbill.yaml, else html,pdf).")
+@ledger_options
+def build_cmd(ctx: Ctx, ledger_pos, out, as_of, jobs, force, formats):
+    """Compile invoices, credit notes, statements, the overdue report, model.json and the dashboard.
+
+    Only documents whose inputs changed are rendered again; PDFs are rendered in parallel.
+    Refuses to build a ledger with errors (exit 1).
+    """
+    from textbill.build.run import FORMATS, BuildError, build
+
+    day = today(as_of)
+    chosen = _formats(formats)
+    for f in chosen or ():
+        if f not in FORMATS:
+            raise click.BadParameter(f"unknown format '{f}' (formats are: {', '.join(FORMATS)})",
+                                     param_hint="--format")
+    analysis = load_clean(ctx, ledger_pos)
+    config = analysis.config  # not analysis.ledger: an unchanged ledger is then never computed
+    out_dir = Path(out) if out else Path(analysis.root) / config.out
+    jobs = jobs or config.extra.get("jobs")
+    try:
+        with _progress() as progress:
+            report = build(analysis, out_dir, day, jobs=jobs, formats=chosen, force=force, progress=progress)
+    except BuildError as exc:
+        click.echo(f"textbill: {exc}", err=True)
+        sys.exit(1)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    for failure in report.failures:
+        click.echo(f"error: {failure}", err=True)
+    click.echo(f"textbill: {report.summary()}", err=True)
+    sys.exit(0 if report.ok else 1)
+
+
+class _progress:
+    """A rich progress bar on a terminal; nothing otherwise."""
+
+    def __enter__(self):
+        self.bar = None
+        if not stderr_is_tty():
+            return None
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("[bold]building"), BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), TextColumn("{task.description}"),
+                            console=Console(stderr=True), transient=True)
+        self.task = None
+        return self.update
+
+    def update(self, done: int, total: int, key: str) -> None:
+        if self.task is None:
+            # started on the first call: the worker pool is forked before the bar's refresh thread runs
+            self.bar.start()
+            self.task = self.bar.add_task("", total=total)
+        self.bar.update(self.task, completed=done, total=total, description=key)
+
+    def __exit__(self, *exc):
+        if self.bar is not None and self.task is not None:
+            self.bar.stop()
+        return False

@@ -1,0 +1,110 @@
+"""Overdue items, aging buckets and late interest as of a day (LANGUAGE.md 5.13-5.14)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, localcontext
+
+from textbill.core import model as m
+from textbill.core.money import CONTEXT, ZERO, round_money
+from textbill.engine.receivables import InvoiceState, Receivables
+
+BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
+
+
+def bucket(days_overdue: int) -> str:
+    if days_overdue <= 0:
+        return "current"
+    if days_overdue <= 30:
+        return "1-30"
+    if days_overdue <= 60:
+        return "31-60"
+    if days_overdue <= 90:
+        return "61-90"
+    return "90+"
+
+
+@dataclass(frozen=True)
+class Due:
+    """What is still owed on one invoice, or on one installment of its plan."""
+
+    state: InvoiceState
+    installment: int | None
+    due: date
+    outstanding: Decimal
+    days_overdue: int
+    bucket: str
+    late_interest: Decimal | None
+
+    @property
+    def number(self) -> str:
+        return self.state.number
+
+
+def late_interest(outstanding: Decimal, yearly_percent: Decimal, days: int, currency: str) -> Decimal:
+    """outstanding x rate x days / 365, rounded once."""
+    with localcontext(CONTEXT):
+        return round_money(outstanding * yearly_percent / 100 * days / 365, currency)
+
+
+def dues(rec: Receivables, company: m.Company | None) -> list[Due]:
+    """Every open amount (per installment under a plan) with its age as of rec.as_of."""
+    rate = company.late_interest if company else None
+    out: list[Due] = []
+    for state in rec.invoices.values():
+        if state.outstanding <= 0 or state.writeoff is not None:
+            continue
+        if state.plan is not None:
+            parts = [(i.number, i.due, i.outstanding) for i in state.plan.installments if i.outstanding > 0]
+        else:
+            parts = [(None, state.doc.due, state.outstanding)]
+        for number, due, amount in parts:
+            days = (rec.as_of - due).days
+            interest = None
+            if rate is not None:
+                interest = late_interest(amount, rate, max(days, 0), state.currency)
+            out.append(Due(state, number, due, amount, days, bucket(days), interest))
+    return out
+
+
+def overdue(rec: Receivables, company: m.Company | None, open_amounts: list[Due] | None = None) -> list[Due]:
+    """The dues past their due date, most overdue first.  open_amounts: dues(rec, company) when the
+    caller has them already."""
+    items = [d for d in (dues(rec, company) if open_amounts is None else open_amounts) if d.days_overdue > 0]
+    items.sort(key=lambda d: (-d.days_overdue, d.state.client, d.number, d.installment or 0))
+    return items
+
+
+def aging_totals(items: list[Due]) -> dict[str, dict[str, Decimal]]:
+    """currency -> bucket -> outstanding."""
+    out: dict[str, dict[str, Decimal]] = {}
+    for d in items:
+        per = out.setdefault(d.state.currency, {b: ZERO for b in BUCKETS})
+        per[d.bucket] += d.outstanding
+    return out
+
+
+@dataclass(frozen=True)
+class OverdueTotals:
+    """Sums of the overdue report: additions of amounts already rounded, never across currencies."""
+
+    by_currency: dict[str, dict[str, Decimal]]  # currency -> bucket -> outstanding, plus "total", "interest"
+    by_client: list[tuple[str, str, int, Decimal, Decimal]]  # client, currency, items, outstanding, interest
+
+
+def overdue_totals(items: list[Due]) -> OverdueTotals:
+    by_currency: dict[str, dict[str, Decimal]] = {}
+    clients: dict[tuple[str, str], list] = {}
+    for d in items:
+        c = d.state.currency
+        per = by_currency.setdefault(c, {**{b: ZERO for b in BUCKETS}, "total": ZERO, "interest": ZERO})
+        per[d.bucket] += d.outstanding
+        per["total"] += d.outstanding
+        per["interest"] += d.late_interest or ZERO
+        row = clients.setdefault((d.state.client, c), [0, ZERO, ZERO])
+        row[0] += 1
+        row[1] += d.outstanding
+        row[2] += d.late_interest or ZERO
+    by_client = [(cl, c, n, total, interest) for (cl, c), (n, total, interest) in clients.items()]
+    by_client.sort(key=lambda r: (r[1], -r[3], r[0]))
+    return OverdueTotals(by_currency, by_client)

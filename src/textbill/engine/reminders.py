@@ -1,0 +1,98 @@
+"""Which reminder is due for which invoice as of a day (LANGUAGE.md 5.15)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from textbill.core import model as m
+from textbill.checks.ledger import policy_for
+from textbill.core.money import Amount
+from textbill.engine.aging import late_interest
+from textbill.engine.receivables import InvoiceState, Receivables
+
+NO_REMINDERS = ("paid", "credited", "written-off", "collections")
+
+
+@dataclass(frozen=True)
+class Reminder:
+    state: InvoiceState
+    policy: m.ReminderPolicy
+    step: m.Step
+    due: date  # the due date the days count from
+    installment: int | None
+    amount: Decimal  # what is outstanding on the invoice
+    amount_due: Decimal  # what is due now (the installment's outstanding under a plan)
+    days_overdue: int
+    late_interest: Decimal | None
+    late_fee: Amount | None
+
+    @property
+    def number(self) -> str:
+        return self.state.number
+
+
+def _current_since(state: InvoiceState, number: int) -> date:
+    """The day installment `number` became the earliest one not yet settled."""
+    plan = state.plan
+    need = sum((i.amount for i in plan.installments[:number - 1]), Decimal(0))
+    if number == 1 or need <= 0:
+        return plan.plan.date
+    total = Decimal(0)
+    for a in sorted((a for a in state.allocations if a.date > plan.plan.date), key=lambda a: a.date):
+        total += a.amount
+        if total >= need:
+            return a.date
+    return plan.plan.date
+
+
+def due_reminders(ledger: m.Ledger, rec: Receivables) -> list[Reminder]:
+    as_of = rec.as_of
+    company = ledger.company
+    sent: dict[str, list[m.Reminded]] = {}
+    for r in ledger.reminded:
+        if r.date <= as_of:
+            sent.setdefault(r.invoice, []).append(r)
+    out = []
+    for state in rec.invoices.values():
+        if state.status in NO_REMINDERS or state.outstanding <= 0:
+            continue
+        policy = policy_for(ledger, state.client)
+        if policy is None or not policy.steps:
+            continue
+        installment = None
+        due = state.doc.due
+        amount_due = state.outstanding
+        if state.plan is not None:
+            nxt = state.plan.next_unsettled()
+            if nxt is None:
+                continue
+            installment, due, amount_due = nxt.number, nxt.due, nxt.outstanding
+        recorded = sent.get(state.number, [])
+        if state.plan is not None:
+            # under a plan each installment starts a new round of steps
+            window = due + timedelta(days=min(s.offset for s in policy.steps))
+            start = max(window, _current_since(state, installment))
+            recorded = [r for r in recorded if r.date >= start]
+        names = {r.step for r in recorded}
+        offsets = [s.offset for s in policy.steps if s.name in names]
+        done_upto = max(offsets) if offsets else None
+        candidates = [s for s in policy.steps
+                      if due + timedelta(days=s.offset) <= as_of and s.name not in names
+                      and (done_upto is None or s.offset > done_upto)]
+        if not candidates:
+            continue
+        step = max(candidates, key=lambda s: s.offset)
+        days = (as_of - due).days
+        interest = None
+        if company and company.late_interest is not None and days > 0:
+            interest = late_interest(amount_due, company.late_interest, days, state.currency)
+        fee = None
+        # a late-fee step skipped because a later one is due passes its fee on
+        if any(s.late_fee for s in candidates) and company and company.late_fee is not None:
+            fee_steps = {s.name for s in policy.steps if s.late_fee}
+            if not any(r.step in fee_steps for r in sent.get(state.number, [])):
+                fee = company.late_fee
+        out.append(Reminder(state, policy, step, due, installment, state.outstanding, amount_due, days,
+                            interest, fee))
+    return out

@@ -1,0 +1,1 @@
+"""incremental: the parse and check caches and the Workspace, the only state that outlives a call."""

@@ -1,0 +1,332 @@
+"""Find a ledger's files, read them, parse them: (Ledger, diagnostics).  [I/O]"""
+from __future__ import annotations
+
+import os
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from textbill.core import model as m
+from textbill.core.diagnostics import Diagnostic, error
+from textbill.syntax.parser import parse_text
+from textbill.core.source import Span, Sources
+
+CONFIG_NAME = "textbill.yaml"
+LOCK_NAME = "textbill.lock"
+MAX_FILE_BYTES = 256 * 1024 * 1024
+MAX_LINE_CHARS = 10_000
+
+
+class LedgerNotFound(Exception):
+    """The path given as a ledger does not exist (a usage error)."""
+
+
+@dataclass
+class Loaded:
+    ledger: m.Ledger
+    diagnostics: list[Diagnostic]
+    sources: Sources
+    root: Path
+    files: list[Path] = field(default_factory=list)
+    cache: object = None  # the ParseCache used, if any (for its statistics)
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder upward from start that holds textbill.yaml, else start."""
+    here = start.resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    return start
+
+
+def resolve_ledger(path: str | None, cwd: Path | None = None) -> Path:
+    """The ledger path from -f/--ledger, TEXTBILL_LEDGER, or the upward search."""
+    cwd = cwd or Path.cwd()
+    chosen = path or os.environ.get("TEXTBILL_LEDGER")
+    if chosen:
+        p = Path(chosen).expanduser()
+        if not p.exists():
+            raise LedgerNotFound(f"no such ledger: {chosen}")
+        return p
+    return find_root(cwd)
+
+
+def display_name(path: Path) -> str:
+    """A path as the user would write it: relative to the current folder when inside it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return str(path) if rel.startswith("..") else rel
+
+
+def ledger_files(root: Path) -> list[Path]:
+    if root.is_file():
+        return [root]
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            if name.endswith(".bill") and not name.startswith("."):
+                found.append(Path(dirpath) / name)
+    return sorted(found, key=lambda p: p.relative_to(root).as_posix())
+
+
+def read_source(path: Path, name: str) -> tuple[str | None, Diagnostic | None]:
+    """A file's text, or a located diagnostic saying why it cannot be read."""
+    data, problem = read_bytes(path, name)
+    if data is None:
+        return None, problem
+    return decode_source(data, name)
+
+
+def read_bytes(path: Path, name: str) -> tuple[bytes | None, Diagnostic | None]:
+    """A file's bytes, or a located diagnostic saying why it cannot be read."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return None, error(Span(name, 1), "E006", f"file is too large ({size // (1024 * 1024)} MB)",
+                               f"split the ledger into several files of at most {MAX_FILE_BYTES // (1024 * 1024)} MB")
+        return path.read_bytes(), None
+    except OSError as exc:
+        return None, error(Span(name, 1), "E006", f"cannot read file: {exc.strerror or exc}",
+                           "check that the file exists and is readable")
+
+
+def decode_source(data: bytes, name: str) -> tuple[str | None, Diagnostic | None]:
+    """A file's bytes as normalized text, or a located diagnostic saying why they are not text."""
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        return None, error(Span(name, line), "E006", "this is not a text file (it holds NUL bytes)",
+                           "ledger files are UTF-8 text; remove or rename binary files ending in .bill")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        col = len(before) - (before.rfind(b"\n") + 1) + 1
+        # report it, and read on with the bad bytes replaced so the rest of the file
+        # is still checked and its names are known to the other files
+        problem = error(Span(name, line, col, line, col + 1), "E006",
+                        f"invalid UTF-8 (byte 0x{data[exc.start]:02x})",
+                        "save the file as UTF-8 in your editor")
+        return _normalize(data.decode("utf-8", errors="replace")), problem
+    return _normalize(text), None
+
+
+def _normalize(text: str) -> str:
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def _long_lines(text: str, name: str) -> tuple[str, list[Diagnostic]]:
+    """Blank out absurdly long lines (one diagnostic each) so the rest still parses."""
+    if len(text) < MAX_LINE_CHARS:
+        return text, []
+    diags = []
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if len(line) > MAX_LINE_CHARS:
+            diags.append(error(Span(name, i + 1, 1, i + 1, 2), "E009",
+                               f"line is too long ({len(line)} characters, at most {MAX_LINE_CHARS})",
+                               "a directive fits on one line; split long text over attributes"))
+            lines[i] = ";" if not line[:1].isspace() else "  ;"
+    return ("\n".join(lines) if diags else text), diags
+
+
+def parse_source(name: str, data: bytes):
+    """One file's bytes -> (text, nodes, diagnostics, broken names); text None if it is not text."""
+    text, problem = decode_source(data, name)
+    diags: list[Diagnostic] = [problem] if problem else []
+    if text is None:
+        return None, [], diags, {("unreadable", name)}
+    parsed, long_diags = _long_lines(text, name)
+    diags.extend(long_diags)
+    nodes, file_diags, broken = parse_text(parsed, name)
+    diags.extend(file_diags)
+    return text, nodes, diags, broken
+
+
+# Parsing in a process pool pays for the pool's start and for sending the nodes back
+# (pickling them costs a worker about a third of parsing them, loading them the parent
+# half) only with more than two idle cores and much text: on 2 cores it was slower at
+# every size measured (bench/README.md), so it is used from 4 cores and 8 MB up.
+PARALLEL_MIN_BYTES = 8 * 1024 * 1024
+PARALLEL_MIN_CPUS = 4
+
+
+def _parse_in_worker(job: tuple[str, bytes]) -> bytes:
+    from textbill.incremental.cache import dumps
+
+    name, data = job
+    _, nodes, diags, broken = parse_source(name, data)
+    return dumps((nodes, diags, broken))
+
+
+def _parse_all(jobs: list[tuple[str, bytes]], workers: int | None):
+    """Parse files, in parallel when it pays; yields (text, nodes, diags, broken) in order."""
+    size = sum(len(data) for _, data in jobs)
+    if workers is None:
+        cpus = os.cpu_count() or 1
+        workers = cpus if cpus >= PARALLEL_MIN_CPUS else 1
+    workers = min(workers, len(jobs))
+    if workers > 1 and size >= PARALLEL_MIN_BYTES:
+        import multiprocessing
+
+        from textbill.incremental.cache import loads
+
+        try:
+            ctx = multiprocessing.get_context("fork")
+            pool = ctx.Pool(workers)
+        except (OSError, ValueError):
+            pool = None
+        if pool is not None:
+            # biggest files first, so that no worker is left with a large file at the end
+            order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][1]))
+            results: dict[int, tuple] = {}
+            try:
+                for i, payload in zip(order, pool.imap(_parse_in_worker, [jobs[i] for i in order])):
+                    results[i] = loads(payload)
+            finally:
+                pool.terminate()
+            for i, (name, data) in enumerate(jobs):
+                nodes, diags, broken = results[i]
+                text, _ = decode_source(data, name)
+                yield text, nodes, diags, broken
+            return
+    for name, data in jobs:
+        yield parse_source(name, data)
+
+
+def parse_files(root: Path, files: list[Path], sources: Sources, cache=None, workers: int | None = None):
+    """Read and parse every file; served from the parse cache where a file is unchanged."""
+    from textbill.incremental.cache import file_key
+
+    nodes: list = []
+    diags: list[Diagnostic] = []
+    broken: set = set()
+    per_file: list = []  # per file: a diagnostic (unreadable), a cached result, or a job index
+    jobs: list[tuple[str, bytes]] = []
+    files_by_name: dict[str, Path] = {}
+    for path in files:
+        name = display_name(path)
+        files_by_name[name] = path
+        data, problem = read_bytes(path, name)
+        if data is None:
+            per_file.append(("unreadable", name, problem))
+            if cache is not None:
+                cache.keys.append("unreadable:" + name)
+            continue
+        key = file_key(name, data) if cache is not None and cache.enabled else None
+        if cache is not None:
+            cache.keys.append(key or "")
+        hit = cache.get(key) if key is not None else None
+        if hit is not None:
+            sources.add_lazy(name, _decoder(data, name))
+            per_file.append(("cached", name, hit))
+        else:
+            per_file.append(("parse", name, (len(jobs), key)))
+            jobs.append((name, data))
+    parsed = list(_parse_all(jobs, workers)) if jobs else []
+    for kind, name, value in per_file:
+        if kind == "unreadable":
+            diags.append(value)
+            broken.add(("unreadable", name))
+            continue
+        if kind == "cached":
+            file_nodes, file_diags, file_broken = value
+        else:
+            index, key = value
+            text, file_nodes, file_diags, file_broken = parsed[index]
+            if text is not None:
+                sources.add_lazy(name, _reader(files_by_name[name], name, zlib.crc32(jobs[index][1])))
+                if key is not None:
+                    cache.put(key, file_nodes, file_diags, file_broken)
+        nodes.extend(file_nodes)
+        diags.extend(file_diags)
+        broken |= file_broken
+    return nodes, diags, broken
+
+
+def _decoder(data: bytes, name: str):
+    return lambda: decode_source(data, name)[0]
+
+
+def _reader(path: Path, name: str, crc: int):
+    """A parsed file's text read again when a diagnostic quotes it (most files are never quoted,
+    and a large ledger's text is a twentieth of its memory); None if the file changed since."""
+    def read():
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        return decode_source(data, name)[0] if zlib.crc32(data) == crc else None
+    return read
+
+
+def build_ledger(root: Path, nodes: list, config: m.Config, files: list[str], broken=frozenset()) -> m.Ledger:
+    """Group parsed directives by kind; duplicates are left for the checks to report."""
+    company = None
+    clients: dict[str, m.Client] = {}
+    sows: dict[str, m.Sow] = {}
+    policies: dict[str, m.ReminderPolicy] = {}
+    groups: dict[type, list] = {}
+    for node in nodes:
+        t = type(node)
+        if t is m.Company:
+            company = company or node
+        elif t is m.Client:
+            clients.setdefault(node.id, node)
+        elif t is m.Sow:
+            sows.setdefault(node.ref, node)
+        elif t is m.ReminderPolicy:
+            policies.setdefault(node.id, node)
+        else:
+            groups.setdefault(t, []).append(node)
+
+    def g(t):
+        return tuple(groups.get(t, ()))
+
+    return m.Ledger(
+        root=str(root), company=company, clients=MappingProxyType(clients),
+        sows=MappingProxyType(sows), policies=MappingProxyType(policies),
+        times=g(m.TimeEntry), expenses=g(m.Expense), dones=g(m.Done), invoices=g(m.Invoice),
+        payments=g(m.Payment), credit_notes=g(m.CreditNote), plans=g(m.Plan), reminded=g(m.Reminded),
+        writeoffs=g(m.WriteOff), collections=g(m.Collections), fxs=g(m.Fx), directives=tuple(nodes),
+        config=config, files=tuple(files), broken=frozenset(broken),
+    )
+
+
+def load(path: Path, cache: bool = True, workers: int | None = None) -> Loaded:
+    """Read a ledger folder or a single `.bill` file.
+
+    cache: serve unchanged files from the parse cache in ROOT/.textbill/cache (False: parse
+    everything, read and write nothing).  workers: processes for a cold parse (default: the
+    CPUs, from PARALLEL_MIN_CPUS up; else 1).
+    """
+    from textbill.incremental.cache import ParseCache, gc_paused
+    from textbill.load.config import read_config
+
+    path = Path(path)
+    sources = Sources()
+    root = path if path.is_dir() else path.parent
+    diags: list[Diagnostic] = []
+    config, config_diags = read_config(root, sources)
+    diags.extend(config_diags)
+    files = ledger_files(path)
+    if not files:
+        diags.append(error(None, "E007", f"no .bill files in {display_name(path)}",
+                           "create one, for example with 'textbill init', or point -f at a ledger"))
+    store = ParseCache(root, enabled=cache) if cache else None
+    with gc_paused():
+        nodes, parse_diags, broken = parse_files(root, files, sources, store, workers)
+    if store is not None:
+        store.prune()
+    diags.extend(parse_diags)
+    ledger = build_ledger(root, nodes, config, [display_name(f) for f in files], broken)
+    return Loaded(ledger, diags, sources, root, files, store)

@@ -1,0 +1,1 @@
+"""render.einvoice: e-invoice writers (CII for Factur-X, UBL)."""

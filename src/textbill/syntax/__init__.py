@@ -1,0 +1,1 @@
+"""syntax: the grammar-driven parser, its fast path for one-line entries, and the printer (`fmt`)."""

@@ -1,0 +1,888 @@
+"""Parse `.bill` text into model nodes, and syntax errors into diagnostics.
+
+A file is first split into directive chunks (a header line in column 0 and the
+indented lines below it).  Each chunk is parsed on its own with the LALR
+grammar, so a mistake costs one located diagnostic and every other chunk of
+the file is still read.
+"""
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from textbill.syntax import fastpath
+from textbill.core import model as m
+from textbill.core.diagnostics import Diagnostic, closest, error, warning
+from textbill.core.money import Amount, is_known_currency
+from textbill.core.source import Span
+
+FAST_PATH = True  # tests switch it off to compare both paths
+MAX_DIGITS = fastpath.MAX_DIGITS  # significant digits of any number in a ledger
+MAX_MINUTES = fastpath.MAX_MINUTES  # one entry may not exceed a year of hours
+
+DIRECTIVES = ("company", "client", "sow", "reminders")
+DATED = ("time", "expense", "done", "invoice", "payment", "credit-note", "plan",
+         "reminded", "writeoff", "collections", "fx")
+
+BLOCK_ATTRIBUTES = {
+    "company": ("address", "country", "email", "phone", "website", "tax-id", "bank", "currency",
+                "locale", "numbering", "credit-numbering", "payment-methods",
+                "late-interest", "late-fee", "logo", "field"),
+    "client": ("address", "country", "contact", "email", "phone", "tax-id", "currency",
+               "locale", "terms", "tax", "discount", "reminders", "field"),
+    "sow": ("period", "hourly", "fixed", "retainer", "value", "increment", "cap", "tax",
+            "schedule", "milestone", "deliverable", "po", "field"),
+    "reminders": ("step",),
+    "invoice": ("sow", "period", "item", "discount", "charge", "due", "note", "field", "po"),
+    "credit-note": ("note", "field"),
+}
+
+
+def grammar_path() -> Path:
+    """The grammar file: inside the installed package, else the source tree's grammar/."""
+    packaged = resources.files("textbill") / "grammar" / "textbill.lark"
+    if packaged.is_file():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[3] / "grammar" / "textbill.lark"
+
+
+@lru_cache(maxsize=1)
+def grammar_text() -> str:
+    return grammar_path().read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def _lark() -> Lark:
+    return Lark(grammar_text(), parser="lalr", lexer="contextual", start="start",
+                propagate_positions=False, maybe_placeholders=False)
+
+
+@lru_cache(maxsize=1)
+def terminal_literals() -> dict[str, str]:
+    """Terminal name -> the literal text it stands for ("CREDIT_NOTE" -> "credit-note")."""
+    out = {}
+    for term in _lark().terminals:
+        pattern = term.pattern
+        if pattern.type == "str":
+            out[term.name] = pattern.value
+        else:
+            value = pattern.value
+            if re.fullmatch(r"\(\?:[a-z\-|]+\)|[a-z\-|]+", value):
+                out[term.name] = value.strip("(?:)").split("|")[0]
+    return out
+
+
+def _literal_words(names) -> list[str]:
+    lits = terminal_literals()
+    words = []
+    for name in names:
+        term = next((t for t in _lark().terminals if t.name == name), None)
+        if term is None:
+            continue
+        if term.pattern.type == "str":
+            words.append(term.pattern.value)
+        elif re.fullmatch(r"(\(\?:)?[a-z\-|]+\)?", term.pattern.value):
+            words.extend(term.pattern.value.replace("(?:", "").rstrip(")").split("|"))
+    return [w for w in words if re.fullmatch(r"[a-z][a-z\-]*", w)] or [lits[n] for n in names if n in lits]
+
+
+TERMINAL_DESCRIPTIONS = {
+    "DATE": "a date like 2026-01-31",
+    "CLOCK": "a clock range like 09:00-12:30",
+    "DURATION": "a duration like 3h, 3h30m, 45m or 1.25h",
+    "PERCENT": "a percentage like 23%",
+    "OFFSET": "a day offset like -3d or +7d",
+    "NUMBER": "a number like 1500 or 1_500.50",
+    "SOWREF": "a SOW reference like globex/web-2026",
+    "ID": "an id (lowercase letters, digits, '-' and '_')",
+    "TAG": "a tag like #meeting",
+    "CURRENCY": "a currency code like USD",
+    "COUNTRY": "a two-letter country code like PL",
+    "LOCALE": "a locale like en or pl",
+    "TAXNAME": "a tax name like VAT",
+    "EMAIL": "an e-mail address",
+    "BARE": "a word",
+    "DOCNO": "a document number like INV-2026-0001",
+    "STRING": 'a quoted string like "Kickoff meeting"',
+    "_NL": "the end of the line",
+    "_NLI": "the end of the line",
+    "$END": "the end of the file",
+}
+
+
+def describe_expected(names) -> list[str]:
+    lits = terminal_literals()
+    out: list[str] = []
+    for name in sorted(names):
+        if name in TERMINAL_DESCRIPTIONS:
+            desc = TERMINAL_DESCRIPTIONS[name]
+        elif name in lits:
+            desc = f"'{lits[name]}'"
+        else:
+            continue
+        if desc not in out:
+            out.append(desc)
+    return out
+
+
+# ---------------------------------------------------------------------------- chunks
+
+def split_chunks(text: str):
+    """Yield (first_line_number, lines) per directive; orphans as (n, None).
+
+    A chunk starts at a line in column 0 that is neither blank nor a comment.
+    Comment and blank lines before the first header belong to no chunk.
+    """
+    lines = text.split("\n")
+    start = None
+    for i, line in enumerate(lines):
+        if not line or line[0] in " \t":
+            if start is None and line.strip() and not line.lstrip().startswith(";"):
+                yield i + 1, None
+            continue
+        if line[0] == ";":
+            continue
+        if start is not None:
+            yield start + 1, lines[start:i]
+        start = i
+    if start is not None:
+        yield start + 1, lines[start:]
+
+
+# ---------------------------------------------------------------------------- transformer
+
+class _Fail(Exception):
+    """A token-level error that makes the directive unusable."""
+
+
+def _unquote(tok: str) -> str:
+    body = tok[1:-1]
+    if "\\" not in body:
+        return body
+    return re.sub(r'\\(.)', lambda mt: {"n": "\n", "t": "\t"}.get(mt.group(1), mt.group(1)), body)
+
+
+@v_args(inline=True)
+class _ToModel(Transformer):
+    """Lark tree -> model nodes.  Token errors are collected, not raised."""
+
+    def __init__(self, parse: "_ChunkParser"):
+        super().__init__()
+        self.p = parse
+
+    # ----- tokens
+    def _span(self, tok: Token) -> Span:
+        return self.p.span(tok)
+
+    def _date(self, tok: Token) -> date:
+        y, mo, d = int(tok[0:4]), int(tok[5:7]), int(tok[8:10])
+        try:
+            return date(y, mo, d)
+        except ValueError:
+            if not 1 <= mo <= 12:
+                msg = f"impossible date {tok}: there is no month {mo:02d}"
+                mo = min(max(mo, 1), 12)
+            elif y < 1:
+                msg = f"impossible date {tok}: there is no year 0"
+            else:
+                last = calendar.monthrange(y, mo)[1]
+                msg = f"impossible date {tok}: {calendar.month_name[mo]} {y} has {last} days"
+            self.p.err(tok, "E010", msg, "write a real calendar date as YYYY-MM-DD")
+            y = max(y, 1)
+            return date(y, mo, min(max(d, 1), calendar.monthrange(y, mo)[1]))
+
+    def _number(self, tok: Token, text: str | None = None) -> Decimal:
+        raw = (text if text is not None else str(tok)).replace("_", "")
+        digits = len(raw.replace("-", "").replace(".", "").lstrip("0"))
+        if digits > MAX_DIGITS:
+            self.p.err(tok, "E012", f"number with {digits} digits is too long (at most {MAX_DIGITS})",
+                       "check for a pasted or repeated value")
+            raise _Fail
+        try:
+            return Decimal(raw)
+        except InvalidOperation:  # pragma: no cover - the grammar admits only digits
+            self.p.err(tok, "E012", f"'{tok}' is not a number")
+            raise _Fail
+
+    def _int(self, tok: Token, what: str, minimum: int = 0) -> int:
+        value = self._number(tok)
+        if value != value.to_integral_value() or value < minimum:
+            self.p.err(tok, "E017", f"{what} must be a whole number of at least {minimum}, not {tok}")
+            raise _Fail
+        return int(value)
+
+    def _percent(self, tok: Token) -> Decimal:
+        value = self._number(tok, str(tok)[:-1])
+        if abs(value) > 1000:
+            self.p.err(tok, "E014", f"percentage {tok} is out of range", "percentages are between -1000% and 1000%")
+            raise _Fail
+        return value
+
+    def _duration(self, tok: Token) -> Decimal:
+        text = str(tok)
+        mt = re.fullmatch(r"(\d+)h(\d+)m", text)
+        if mt:
+            minutes = Decimal(mt.group(1)) * 60 + Decimal(mt.group(2))
+            if int(mt.group(2)) >= 60:
+                self.p.warn(tok, "W015", f"{text}: {mt.group(2)} minutes is an hour or more",
+                            f"write it as {int(minutes) // 60}h{int(minutes) % 60}m")
+        elif text.endswith("h"):
+            minutes = self._number(tok, text[:-1]) * 60
+        else:
+            minutes = self._number(tok, text[:-1])
+        if len(text) > 12 or minutes > MAX_MINUTES:
+            self.p.err(tok, "E014", f"duration {text} is out of range", "a single entry is at most a year of hours")
+            raise _Fail
+        return minutes
+
+    def _currency(self, tok: Token) -> str:
+        code = str(tok)
+        if not is_known_currency(code):
+            self.p.err(tok, "E013", f"unknown currency code '{code}'",
+                       "use an ISO 4217 code such as USD, EUR, PLN or JPY")
+        return code
+
+    def amount(self, number: Token, currency: Token | None = None) -> Amount:
+        return Amount(self._number(number), self._currency(currency) if currency is not None else None)
+
+    def _text(self, tok) -> str:
+        s = str(tok)
+        return _unquote(s) if s.startswith('"') else s
+
+    # ----- attributes: (keyword, value, token)
+    def _attr(key):  # noqa: N805 - a small factory for one-string attributes
+        def handler(self, tok, *rest):
+            return (key, self._text(tok), tok)
+        return handler
+
+    address = _attr("address")
+    phone = _attr("phone")
+    website = _attr("website")
+    tax_id = _attr("tax-id")
+    numbering = _attr("numbering")
+    credit_numbering = _attr("credit-numbering")
+    logo = _attr("logo")
+    deliverable = _attr("deliverable")
+    po = _attr("po")
+    note = _attr("note")
+    email = _attr("email")
+    del _attr
+
+    def country(self, tok):
+        return ("country", str(tok), tok)
+
+    def currency(self, tok):
+        return ("currency", self._currency(tok), tok)
+
+    def locale(self, tok):
+        return ("locale", str(tok), tok)
+
+    def field(self, key, value):
+        return ("field", (str(key), _unquote(value)), key)
+
+    def bank_detail(self, key, value):
+        return (str(key), self._text(value))
+
+    def bank(self, name, *details):
+        info = dict(details)
+        return ("bank", m.Bank(_unquote(name), iban=info.get("iban"), bic=info.get("bic"),
+                               account=info.get("account"), routing=info.get("routing")), name)
+
+    def payment_methods(self, *ids):
+        return ("payment-methods", tuple(str(i) for i in ids), ids[0])
+
+    def late_interest(self, pct, *_):
+        return ("late-interest", self._percent(pct), pct)
+
+    def late_fee(self, amt):
+        return ("late-fee", amt, None)
+
+    def contact(self, name, mail=None):
+        return ("contact", (_unquote(name), self._text(mail) if mail is not None else None), name)
+
+    def terms(self, kind, days=None):
+        if kind == "due-on-receipt":
+            return ("terms", m.Terms("due-on-receipt"), kind)
+        return ("terms", m.Terms(str(kind), self._int(days, "days", 0) if days is not None else 0), kind)
+
+    def tax(self, kind, arg=None):
+        if kind == "exempt":
+            return ("tax", m.Tax("exempt", "exempt", Decimal(0), _unquote(arg) if arg is not None else ""), kind)
+        if kind == "reverse-charge":
+            return ("tax", m.Tax("reverse-charge", "reverse-charge"), kind)
+        pct = self._percent(arg)
+        if pct < 0:
+            self.p.err(arg, "E014", f"tax rate {arg} is negative", "tax rates are 0% or more")
+        return ("tax", m.Tax("rate", str(kind), pct), kind)
+
+    def client_discount(self, pct):
+        return ("standing-discount", self._percent(pct), pct)
+
+    def client_reminders(self, tok):
+        return ("reminders", str(tok), tok)
+
+    def period(self, start, end):
+        s, e = self._date(start), self._date(end)
+        if e < s:
+            self.p.err(end, "E011", f"period ends ({e}) before it starts ({s})", "swap the two dates")
+        return ("period", m.Period(s, e), start)
+
+    def hourly(self, kw, amt):
+        return ("pricing", m.Pricing("hourly", amt), kw)
+
+    def fixed(self, kw, amt):
+        return ("pricing", m.Pricing("fixed", amt), kw)
+
+    def retainer(self, kw, amt, freq):
+        if str(freq) not in ("monthly", "quarterly", "yearly"):
+            self.p.err(freq, "E001", f"a retainer renews monthly, quarterly or yearly, not {freq}")
+            raise _Fail
+        return ("pricing", m.Pricing("retainer", amt, frequency=str(freq)), kw)
+
+    def value(self, kw, pct, amt, basis=None):
+        return ("pricing", m.Pricing("value", amt, percent=self._percent(pct),
+                                     basis=_unquote(basis) if basis is not None else ""), kw)
+
+    def increment(self, tok):
+        minutes = self._duration(tok)
+        if minutes <= 0:
+            self.p.err(tok, "E014", "the increment must be more than zero", "write for example 15m or 6m")
+            raise _Fail
+        return ("increment", minutes, tok)
+
+    def cap(self, tok):
+        if isinstance(tok, Amount):
+            return ("cap", m.Cap(amount=tok), None)
+        return ("cap", m.Cap(minutes=self._duration(tok)), tok)
+
+    def schedule(self, tok):
+        return ("schedule", str(tok), tok)
+
+    def milestone(self, name, share):
+        if isinstance(share, Amount):
+            return ("milestone", m.Milestone(_unquote(name), amount=share, span=self._span(name)), name)
+        return ("milestone", m.Milestone(_unquote(name), percent=self._percent(share), span=self._span(name)), name)
+
+    def step(self, offset, name, fee=None):
+        return ("step", m.Step(int(str(offset).rstrip("d")), self._text(name), fee is not None,
+                               span=self._span(offset)), offset)
+
+    def invoice_sows(self, *refs):
+        return ("sow", tuple(str(r) for r in refs), refs[0])
+
+    def item(self, desc, *rest):
+        tax = None
+        if rest and isinstance(rest[-1], tuple):
+            tax, rest = rest[-1][1], rest[:-1]
+        if len(rest) == 2:
+            qty, price = self._number(rest[0]), rest[1]
+        else:
+            qty, price = Decimal(1), rest[0]
+        return ("item", m.Item(_unquote(desc), qty, price, tax, span=self._span(desc)), desc)
+
+    def _adjustment(self, kind, args):
+        tax = None
+        if args and isinstance(args[-1], tuple):
+            tax, args = args[-1][1], args[:-1]
+        first, reason = args[0], ""
+        if len(args) > 1:
+            reason = _unquote(args[1])
+        if isinstance(first, Amount):
+            adj = m.Adjustment(kind, amount=first, reason=reason, tax=tax)
+        else:
+            adj = m.Adjustment(kind, percent=self._percent(first), reason=reason, tax=tax)
+        return (kind, adj, None)
+
+    def discount(self, *args):
+        return self._adjustment("discount", args)
+
+    def charge(self, *args):
+        return self._adjustment("charge", args)
+
+    def due(self, tok):
+        return ("due", self._date(tok), tok)
+
+    # ----- blocks
+    def _block(self, kind: str, header_tok: Token, attrs) -> dict:
+        """Fold attribute tuples into a dict; repeated single-valued attributes are errors."""
+        multi = {"field", "milestone", "step", "item", "discount", "charge", "deliverable", "note"}
+        out: dict = {}
+        for attr in attrs:
+            if attr is None:
+                continue
+            key, value, tok = attr
+            if key in multi:
+                out.setdefault(key, []).append(value)
+                continue
+            if key in out:
+                where = tok if isinstance(tok, Token) else None
+                if key == "pricing":
+                    self.p.err_line(where, "E016", f"a second pricing line '{tok}' in SOW '{header_tok}'",
+                                    "a SOW has exactly one of: hourly, fixed, retainer, value")
+                else:
+                    self.p.err_line(where, "E015", f"'{key.replace('standing-', '')}' is given twice in this {kind}",
+                                    "keep one of the two lines")
+                continue
+            out[key] = value
+        return out
+
+    def company(self, ident, name, *attrs):
+        a = self._block("company", ident, attrs)
+        kw = dict(
+            address=a.get("address", ""), country=a.get("country"), email=a.get("email"),
+            phone=a.get("phone"), website=a.get("website"), tax_id=a.get("tax-id"),
+            bank=a.get("bank"), locale=a.get("locale"),
+            payment_methods=a.get("payment-methods", ()), late_interest=a.get("late-interest"),
+            late_fee=a.get("late-fee"), logo=a.get("logo"), fields=tuple(a.get("field", ())),
+        )
+        if "currency" in a:
+            kw.update(currency=a["currency"], currency_set=True)
+        if "numbering" in a:
+            kw["numbering"] = a["numbering"]
+        if "credit-numbering" in a:
+            kw["credit_numbering"] = a["credit-numbering"]
+        return m.Company(str(ident), _unquote(name), span=self.p.header_span(), **kw)
+
+    def client(self, ident, name, *attrs):
+        a = self._block("client", ident, attrs)
+        contact = a.get("contact", (None, None))
+        return m.Client(
+            str(ident), _unquote(name), address=a.get("address", ""), country=a.get("country"),
+            contact=contact[0], contact_email=contact[1], email=a.get("email"), phone=a.get("phone"),
+            tax_id=a.get("tax-id"), currency=a.get("currency"), locale=a.get("locale"),
+            terms=a.get("terms", m.NET_30), tax=a.get("tax"), discount=a.get("standing-discount"),
+            reminders=a.get("reminders"), fields=tuple(a.get("field", ())), span=self.p.header_span(),
+        )
+
+    def sow(self, ref, title, *attrs):
+        a = self._block("sow", ref, attrs)
+        client, ident = str(ref).split("/", 1)
+        return m.Sow(
+            client, ident, _unquote(title), period=a.get("period"), pricing=a.get("pricing"),
+            increment=a.get("increment", Decimal(1)), cap=a.get("cap"), tax=a.get("tax"),
+            schedule=a.get("schedule"), milestones=tuple(a.get("milestone", ())),
+            deliverables=tuple(a.get("deliverable", ())), po=a.get("po"),
+            fields=tuple(a.get("field", ())), span=self.p.header_span(),
+        )
+
+    def reminder_policy(self, ident, *steps):
+        a = self._block("reminders", ident, steps)
+        return m.ReminderPolicy(str(ident), tuple(a.get("step", ())), span=self.p.header_span())
+
+    def entry_flag(self, tok):
+        return str(tok)
+
+    def markup(self, pct):
+        return ("markup", self._percent(pct))
+
+    def time(self, day, ref, length, *rest):
+        desc = ""
+        flags = []
+        for r in rest:
+            if getattr(r, "type", None) == "STRING":
+                desc = _unquote(r)
+            else:
+                flags.append(r)
+        clock = None
+        if length.type == "CLOCK":
+            start, end = str(length).split("-")
+            minutes = self._clock_minutes(length, start, end)
+            clock = (start, end)
+        else:
+            minutes = self._duration(length)
+        return m.TimeEntry(
+            self._date(day), str(ref), minutes, desc, clock,
+            tags=tuple(f[1:] for f in flags if f.startswith("#")),
+            billable="nonbillable" not in flags, span=self.p.header_span(),
+        )
+
+    def _clock_minutes(self, tok, start: str, end: str) -> Decimal:
+        def parse(hhmm: str) -> int:
+            h, mi = hhmm.split(":")
+            if int(h) > 24 or int(mi) > 59 or (int(h) == 24 and int(mi) > 0):
+                self.p.err(tok, "E011", f"'{hhmm}' is not a time of day", "hours run 00-24, minutes 00-59")
+                raise _Fail
+            return int(h) * 60 + int(mi)
+        a, b = parse(start), parse(end)
+        if b <= a:
+            self.p.err(tok, "E011", f"clock range {tok} ends before it starts",
+                       f"swap the times ({end}-{start}) or split an entry that runs past midnight")
+            raise _Fail
+        return Decimal(b - a)
+
+    def expense(self, day, ref, amt, *rest):
+        desc, markup, flags = "", None, []
+        for r in rest:
+            if isinstance(r, tuple):
+                markup = r[1]
+            elif getattr(r, "type", None) == "STRING":
+                desc = _unquote(r)
+            else:
+                flags.append(r)
+        return m.Expense(self._date(day), str(ref), amt, desc, markup,
+                         tags=tuple(f[1:] for f in flags if f.startswith("#")),
+                         billable="nonbillable" not in flags, span=self.p.header_span())
+
+    def done(self, day, ref, name):
+        return m.Done(self._date(day), str(ref), _unquote(name), span=self.p.header_span())
+
+    def invoice(self, day, number, client, *attrs):
+        a = self._block("invoice", number, attrs)
+        adjustments = tuple(a.get("discount", ())) + tuple(a.get("charge", ()))
+        return m.Invoice(
+            self._date(day), self._text(number), str(client), sows=a.get("sow"), period=a.get("period"),
+            items=tuple(a.get("item", ())), adjustments=adjustments, due=a.get("due"),
+            notes=tuple(a.get("note", ())), po=a.get("po"), fields=tuple(a.get("field", ())),
+            span=self.p.header_span(),
+        )
+
+    def pay_for(self, *numbers):
+        return ("for", tuple(self._text(n) for n in numbers))
+
+    def pay_via(self, tok):
+        return ("via", str(tok))
+
+    def pay_ref(self, tok):
+        return ("ref", _unquote(tok))
+
+    def payment(self, day, client, amt, *opts):
+        o = {}
+        for key, value in opts:
+            if key in o:
+                self.p.err_line(None, "E015", f"'{key}' is given twice in this payment", "keep one of them")
+            o[key] = value
+        if amt.value <= 0:
+            self.p.err_line(None, "E014", f"a payment of {amt} is not positive",
+                            "record refunds as a credit note; amounts are positive")
+        return m.Payment(self._date(day), str(client), amt, o.get("for", ()), o.get("via"), o.get("ref"),
+                         span=self.p.header_span())
+
+    def credit_note(self, day, number, invoice, amt, *rest):
+        reason = ""
+        attrs = []
+        for r in rest:
+            if getattr(r, "type", None) == "STRING":
+                reason = _unquote(r)
+            else:
+                attrs.append(r)
+        a = self._block("credit-note", number, attrs)
+        amount = None if getattr(amt, "type", None) == "FULL" else amt
+        if amount is not None and amount.value <= 0:
+            self.p.err_line(None, "E014", f"a credit note of {amount} is not positive",
+                            "write the amount the credit note takes off the invoice")
+        return m.CreditNote(self._date(day), self._text(number), self._text(invoice), amount, reason,
+                            notes=tuple(a.get("note", ())), fields=tuple(a.get("field", ())),
+                            span=self.p.header_span())
+
+    def plan_every(self, tok):
+        if tok.type == "FREQ":
+            return (str(tok), 1)
+        return ("days", self._int(tok, "the days between installments", 1))
+
+    def plan(self, day, invoice, count, every):
+        n = self._int(count, "the number of installments", 1)
+        if n > 1000:
+            self.p.err(count, "E014", f"{n} installments are too many", "a plan has at most 1000 installments")
+            raise _Fail
+        return m.Plan(self._date(day), self._text(invoice), n, every[0], every[1], span=self.p.header_span())
+
+    def reminded(self, day, invoice, step):
+        return m.Reminded(self._date(day), self._text(invoice), self._text(step), span=self.p.header_span())
+
+    def writeoff(self, day, invoice, reason=None):
+        return m.WriteOff(self._date(day), self._text(invoice), _unquote(reason) if reason else "",
+                          span=self.p.header_span())
+
+    def collections(self, day, invoice, agency=None):
+        return m.Collections(self._date(day), self._text(invoice), _unquote(agency) if agency else "",
+                             span=self.p.header_span())
+
+    def fx(self, day, base, quote, rate):
+        value = self._number(rate)
+        if value <= 0:
+            self.p.err(rate, "E014", f"an exchange rate of {rate} is not positive")
+            raise _Fail
+        if base == quote:
+            self.p.err(quote, "E014", f"an exchange rate from {base} to itself")
+            raise _Fail
+        return m.Fx(self._date(day), self._currency(base), self._currency(quote), value, span=self.p.header_span())
+
+    def start(self, *directives):
+        return list(directives)
+
+
+class _ChunkParser:
+    """Parses the chunks of one file and collects their diagnostics."""
+
+    def __init__(self, filename: str):
+        self.file = filename
+        self.diags: list[Diagnostic] = []
+        self.offset = 0
+        self.lines: list[str] = []
+        self.transformer = _ToModel(self)
+
+    # location helpers
+    def span(self, tok: Token | None) -> Span:
+        if tok is None or getattr(tok, "line", None) is None:
+            return self.header_span()
+        line = tok.line + self.offset
+        end_col = (tok.end_column or tok.column + len(tok))
+        return Span(self.file, line, tok.column, line, end_col)
+
+    def header_span(self) -> Span:
+        first = self.lines[0] if self.lines else ""
+        return Span(self.file, self.offset + 1, 1, self.offset + 1, len(first.rstrip()) + 1)
+
+    def err(self, tok, code, message, hint=None):
+        self.diags.append(error(self.span(tok), code, message, hint))
+
+    def warn(self, tok, code, message, hint=None):
+        self.diags.append(warning(self.span(tok), code, message, hint))
+
+    def err_line(self, tok, code, message, hint=None):
+        self.diags.append(error(self.span(tok) if tok is not None else self.header_span(), code, message, hint))
+
+    def parse(self, first_line: int, lines: list[str]):
+        self.offset = first_line - 1
+        self.lines = lines
+        if FAST_PATH and (len(lines) == 1 or all(not ln.strip() or ln.lstrip().startswith(";")
+                                                 for ln in lines[1:])):
+            mark = len(self.diags)
+            try:
+                node = fastpath.parse_line(self.transformer, lines[0], self.header_span())
+            except _Fail:
+                node = None
+            if node is not None:
+                return [node]
+            del self.diags[mark:]  # Lark reads the line again and says it all, in its order
+        text = "\n".join(lines) + "\n"
+        try:
+            tree = _lark().parse(text)
+            return self.transformer.transform(tree)
+        except UnexpectedInput as exc:
+            self.diags.append(explain_syntax_error(exc, text, self.file, self.offset))
+            return None
+        except VisitError as exc:
+            if isinstance(exc.orig_exc, _Fail):
+                return None
+            raise
+        except RecursionError:  # pragma: no cover - absurdly long lines
+            self.diags.append(error(self.header_span(), "E001", "this directive is too long to read"))
+            return None
+
+
+def parse_text(text: str, filename: str):
+    """Parse one file's text: (directives, diagnostics, names of broken directives)."""
+    cp = _ChunkParser(filename)
+    nodes = []
+    broken: set[tuple[str, str]] = set()
+    whole_line = fastpath.whole_line if FAST_PATH else None
+    for first, lines in split_chunks(text):
+        if whole_line is not None and lines is not None and len(lines) == 1:
+            node = whole_line(lines[0], filename, first)
+            if node is not None:
+                nodes.append(node)
+                continue
+        if lines is None:
+            line = text.split("\n")[first - 1]
+            col = len(line) - len(line.lstrip()) + 1
+            cp.diags.append(error(
+                Span(filename, first, col, first, len(line) + 1), "E004",
+                "indented line outside a block",
+                "attributes are indented below a header line in column 0; remove the indentation "
+                "or move the line under its directive"))
+            continue
+        n_before = len(cp.diags)
+        result = cp.parse(first, lines)
+        if result:
+            nodes.extend(result)
+        if result is None or len(cp.diags) > n_before and any(d.is_error for d in cp.diags[n_before:]):
+            name = salvage_name(lines[0])
+            if name:
+                broken.add(name)
+    return nodes, cp.diags, broken
+
+
+_SALVAGE = re.compile(
+    r"^(?:(?P<kw>[a-z][a-z-]*)\s+(?P<id>[a-z0-9][a-z0-9_/-]*)"
+    r"|\d{4}-\d\d-\d\d\s+(?P<dkw>[a-z][a-z-]*)\s+(?P<doc>\"[^\"]*\"|[^\s;]+))")
+
+
+def salvage_name(header: str) -> tuple[str, str] | None:
+    """The kind and id a broken header line declares, so references to it do not cascade."""
+    mt = _SALVAGE.match(header)
+    if not mt:
+        return None
+    if mt.group("kw"):
+        kw = closest(mt.group("kw"), DIRECTIVES)
+        return (kw, mt.group("id")) if kw else None
+    kw = closest(mt.group("dkw"), DATED)
+    if kw in ("invoice", "credit-note"):
+        doc = mt.group("doc")
+        return ("document", doc[1:-1] if doc.startswith('"') else doc)
+    return None
+
+
+# ---------------------------------------------------------------------------- syntax errors
+
+_WORD = re.compile(r'"(?:\\.|[^"\\\n])*"?|[^\s;]+')
+
+
+def _word_at(line: str, col: int) -> str:
+    for mt in _WORD.finditer(line):
+        if mt.start() <= col - 1 < mt.end():
+            return mt.group(0)
+    return line[col - 1:col]
+
+
+def _accepted(exc: UnexpectedInput, fallback) -> set:
+    """What the parser could really take here: LALR's merged states over-promise."""
+    ip = getattr(exc, "interactive_parser", None)
+    if ip is not None:
+        try:
+            found = ip.accepts()
+            if found:
+                return set(found)
+        except Exception:  # noqa: BLE001 - a better message is a nicety, never a crash
+            pass
+    return set(fallback or ())
+
+
+def explain_syntax_error(exc: UnexpectedInput, text: str, filename: str, offset: int) -> Diagnostic:
+    """Turn a Lark exception into a diagnostic that says what was expected, in words."""
+    lines = text.split("\n")
+    if isinstance(exc, UnexpectedToken) and exc.token.type in ("_NL", "_NLI", "$END"):
+        # the line ended too early: point just past its last character
+        line_no = exc.token.line if exc.token.type != "$END" else len(lines) - 1
+        line_no = max(1, line_no or 1)
+        line = lines[line_no - 1]
+        code_part = _strip_comment(line).rstrip()
+        col = len(code_part) + 1
+        expected = describe_expected(_accepted(exc, exc.expected))
+        span = Span(filename, line_no + offset, col, line_no + offset, col + 1)
+        return error(span, "E001", f"this line ends too early: expected {_or(expected)}",
+                     _example_hint(lines[0], line, expected))
+    line_no = getattr(exc, "line", 1) or 1
+    col = getattr(exc, "column", 1) or 1
+    line = lines[line_no - 1] if line_no - 1 < len(lines) else ""
+    word = _word_at(line, col)
+    if isinstance(exc, UnexpectedToken):
+        expected_names = _accepted(exc, exc.expected)
+    else:
+        expected_names = _accepted(exc, getattr(exc, "allowed", None))
+    expected = describe_expected(expected_names)
+    keywords = _literal_words(expected_names)
+    span = Span(filename, line_no + offset, col, line_no + offset, col + max(1, len(word)))
+    is_header = line_no == 1
+    first_word_col = len(line) - len(line.lstrip()) + 1
+    after_date = re.match(r"\d{4}-\d\d-\d\d\s+", line)
+
+    if word.startswith('"') and (len(word) == 1 or not word.endswith('"') or word.endswith('\\"')):
+        return error(span, "E005", "unterminated string", 'close the string with a " on the same line')
+
+    if is_header and (col == 1 or (after_date and col == after_date.end() + 1)) and re.fullmatch(r"[a-z][a-z-]*", word):
+        candidates = DATED if after_date else DIRECTIVES
+        hint = None
+        guess = closest(word, candidates + (DIRECTIVES if after_date else DATED))
+        if guess in candidates:
+            hint = f"did you mean '{guess}'?"
+        elif guess:
+            hint = (f"'{guess}' takes a date in front: 2026-01-31 {guess} ..." if guess in DATED
+                    else f"'{guess}' does not take a date in front")
+        else:
+            hint = "directives are: " + ", ".join(candidates)
+        return error(span, "E002", f"unknown directive '{word}'", hint)
+
+    if col == 1 and re.match(r"\d", word):
+        return error(span, "E001", f"'{word}' is not a date", "dates are written YYYY-MM-DD, like 2026-01-31")
+
+    if not is_header and col == first_word_col and re.fullmatch(r"[a-z][a-z-]*", word) and keywords:
+        block = _block_kind(lines[0])
+        hint = None
+        guess = closest(word, keywords)
+        if guess:
+            hint = f"did you mean '{guess}'?"
+        elif block in BLOCK_ATTRIBUTES:
+            hint = f"a {block} takes: " + ", ".join(BLOCK_ATTRIBUTES[block])
+        what = f"a {block}" if block else "this block"
+        return error(span, "E003", f"unknown attribute '{word}' in {what}", hint)
+
+    guess = closest(word, keywords) if re.fullmatch(r"[a-z][a-z-]*", word) and keywords else None
+    if guess and guess != word:
+        return error(span, "E001", f"unexpected '{word}'", f"did you mean '{guess}'?")
+    what = _block_kind(lines[0])
+    message = f"unexpected '{word}'" + (f" in {_article(what)}" if what else "")
+    if expected:
+        message += f": expected {_or(expected)}"
+    return error(span, "E001", message, _example_hint(lines[0], word, expected))
+
+
+def _strip_comment(line: str) -> str:
+    out, in_str, esc = [], False, False
+    for ch in line:
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch == ";":
+            break
+        out.append(ch)
+    return "".join(out)
+
+
+def _block_kind(header: str) -> str | None:
+    mt = re.match(r"(?:\d{4}-\d\d-\d\d\s+)?([a-z][a-z-]*)", header)
+    if not mt:
+        return None
+    word = mt.group(1)
+    if word == "reminders":
+        return "reminders"
+    return word if word in DIRECTIVES + DATED else None
+
+
+def _article(what: str) -> str:
+    names = {"time": "time entry", "done": "done entry", "fx": "fx rate", "reminders": "reminder policy",
+             "reminded": "reminded entry", "writeoff": "write-off", "collections": "collections entry"}
+    name = names.get(what, what)
+    return ("an " if name[0] in "aeiou" else "a ") + name
+
+
+def _or(items: list[str]) -> str:
+    if not items:
+        return "something else"
+    if len(items) == 1:
+        return items[0]
+    return ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def _example_hint(header: str, word: str, expected: list[str]) -> str | None:
+    """Typical mistakes, recognised by example, with the fix spelled out."""
+    exp = " ".join(expected)
+    if "duration" in exp and re.fullmatch(r"\d+(\.\d+)?", word):
+        return f"a duration needs a unit: {word}h or {word}m"
+    if "currency code" in exp and re.fullmatch(r"[a-z]{3}", word):
+        return f"currency codes are capitals: {word.upper()}"
+    if "SOW reference" in exp and re.fullmatch(r"[a-z0-9][a-z0-9_-]*", word):
+        return f"name the SOW with its client: CLIENT/{word}"
+    if "quoted string" in exp and re.fullmatch(r"[A-Za-z][\w'-]*", word):
+        return f'text goes in double quotes: "{word} ..."'
+    if "date" in exp and re.fullmatch(r"\d{4}[/.]\d\d?[/.]\d\d?", word):
+        return "dates are written YYYY-MM-DD, like 2026-01-31"
+    if "percentage" in exp and re.fullmatch(r"-?\d+(\.\d+)?", word):
+        return f"write a percentage with a % sign: {word}%"
+    if "an id" in exp and re.search(r"[A-Z]", word):
+        return f"ids are lowercase: {word.lower()}"
+    return None

@@ -1,0 +1,1 @@
+"""watch: the rebuild loop and the live-reloading preview server."""

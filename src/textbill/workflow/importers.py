@@ -1,0 +1,339 @@
+"""Time from other trackers: hledger/ledger timeclock files and Toggl Track CSV exports.
+
+Each source row becomes one `time` entry tagged `#import-<hash>`, where the
+hash is taken from the row's own text (and its kind, and how many identical
+rows came before it in the file).  An entry whose tag is already in the
+ledger is skipped, so importing the same file twice, or two exports that
+overlap, adds nothing the second time.  Entries are checked against the
+ledger before anything is written (an entry that would change a locked
+invoice, or fall outside its SOW's period, stops the whole import), and the
+append is atomic.
+
+SOWs are found from the tracker's names:
+- timeclock accounts: `client/sow`, `client:sow`, any account whose last two
+  `:` parts name a SOW (`clients:globex:web-2026`), or a mapping in
+  textbill.yaml under `timeclock: {accounts: {"Account name": client/sow}}`;
+- Toggl projects: `toggl: {projects: {"Project name": client/sow}}`, or a
+  project named like a SOW (`globex/web-2026`).
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time
+from pathlib import Path
+
+from textbill.core import model as m
+from textbill.core.diagnostics import Diagnostic, error, warning
+from textbill.core.source import Span
+from textbill.workflow.timers import time_entry_text
+
+TAG_PREFIX = "import-"
+_HASH_LEN = 12
+
+
+@dataclass(frozen=True)
+class Imported:
+    """One time entry read from a tracker."""
+
+    sow: str
+    start: datetime
+    end: datetime
+    description: str
+    tags: tuple[str, ...]
+    billable: bool
+    key: str  # the hash of its source row
+    where: Span  # the source row
+
+    def text(self) -> str | None:
+        return time_entry_text(self.sow, self.start, self.end, self.description,
+                               (*self.tags, TAG_PREFIX + self.key), self.billable)
+
+
+def row_key(kind: str, row: str, occurrence: int) -> str:
+    return hashlib.sha256(f"{kind}\n{row}\n{occurrence}".encode("utf-8")).hexdigest()[:_HASH_LEN]
+
+
+def imported_keys(ledger: m.Ledger) -> set[str]:
+    """The source hashes already in the ledger (from the #import-<hash> tags)."""
+    return {t[len(TAG_PREFIX):] for e in ledger.times for t in e.tags if t.startswith(TAG_PREFIX)}
+
+
+def sow_for_name(name: str, mapping: dict, sows, sep_ok: bool = True) -> str | None:
+    """A tracker's account or project name -> client/sow, or None."""
+    name = name.strip()
+    if name in mapping:
+        return str(mapping[name])
+    if name in sows:
+        return name
+    if sep_ok:
+        parts = [p.strip() for p in name.split(":") if p.strip()]
+        if len(parts) >= 2:
+            ref = f"{parts[-2]}/{parts[-1]}"
+            if ref in sows:
+                return ref
+    return None
+
+
+def _tag(text: str) -> str | None:
+    t = re.sub(r"[^a-z0-9_-]+", "-", text.strip().lower()).strip("-")
+    return t if t and re.fullmatch(r"[a-z0-9][a-z0-9_-]*", t) else None
+
+
+# ---------------------------------------------------------------------------- timeclock
+
+_CLOCK = re.compile(r"^([iIoO])\s+(\d{4}[/-]\d{1,2}[/-]\d{1,2})\s+(\d{1,2}:\d{2}(?::\d{2})?)(?:[+-]\d{4})?"
+                    r"(?:\s+(.*))?$")
+
+
+def _stamp(day: str, clock: str) -> datetime:
+    y, mo, d = (int(x) for x in re.split(r"[/-]", day))
+    parts = [int(x) for x in clock.split(":")]
+    return datetime.combine(date(y, mo, d), time(parts[0], parts[1], parts[2] if len(parts) > 2 else 0))
+
+
+def read_timeclock(text: str, name: str, mapping: dict, sows) -> tuple[list[Imported], list[Diagnostic]]:
+    """i/o pairs of a timeclock file: `i 2026/01/05 09:00:00 ACCOUNT  description`, `o 2026/01/05 12:30:00`."""
+    out: list[Imported] = []
+    diags: list[Diagnostic] = []
+    open_: dict[str, tuple[datetime, str, str, int, str]] = {}  # account -> (start, desc, row, line, raw)
+    seen: Counter = Counter()
+    unknown: dict[str, int] = {}
+    for lineno, raw in enumerate(text.split("\n"), 1):
+        line = raw.rstrip()
+        if not line.strip() or line.lstrip()[:1] in (";", "#", "*", "%", "|") or line[:1] in ("b", "h"):
+            continue
+        mt = _CLOCK.match(line)
+        span = Span(name, lineno, 1, lineno, len(raw) + 1)
+        if not mt:
+            diags.append(error(span, "E190", "this is not a timeclock line",
+                               "write: i 2026/01/05 09:00:00 client:sow  description, then: o 2026/01/05 12:30:00"))
+            continue
+        code, day, clock, rest = mt.group(1), mt.group(2), mt.group(3), (mt.group(4) or "").split(";")[0]
+        try:
+            stamp = _stamp(day, clock)
+        except ValueError:
+            diags.append(error(span, "E190", f"'{day} {clock}' is not a real date and time", "fix the date"))
+            continue
+        if code == "i":
+            account, desc = _account_and_description(rest)
+            if not account:
+                diags.append(error(span, "E190", "a clock-in without an account",
+                                   "name the SOW: i 2026/01/05 09:00:00 client:sow  description"))
+                continue
+            if account in open_:
+                diags.append(error(span, "E190", f"'{account}' is clocked in twice (first on line "
+                                   f"{open_[account][3]})", "add the missing clock-out line"))
+                continue
+            open_[account] = (stamp, desc, line.strip(), lineno, raw)
+            continue
+        # o / O: close the account named after the time, else the only open session
+        account = rest.strip()
+        if account and account in open_:
+            key = account
+        elif len(open_) == 1:
+            key = next(iter(open_))
+        else:
+            diags.append(error(span, "E190", "a clock-out with no open clock-in" if not open_ else
+                               "a clock-out while several accounts are clocked in",
+                               "name the account after the time, or check the clock-in lines"))
+            continue
+        start, desc, in_row, in_line, _ = open_.pop(key)
+        if stamp < start:
+            diags.append(error(span, "E190", "this clock-out is before its clock-in (line {})".format(in_line),
+                               "fix the times"))
+            continue
+        sow = sow_for_name(key, mapping, sows)
+        if sow is None:
+            unknown.setdefault(key, in_line)
+            continue
+        row = in_row + "\n" + line.strip()
+        seen[row] += 1
+        out.append(Imported(sow, start, stamp, desc, (), True, row_key("timeclock", row, seen[row]),
+                            Span(name, in_line)))
+    for account, (_, _, _, lineno, raw) in open_.items():
+        diags.append(warning(Span(name, lineno, 1, lineno, len(raw) + 1), "W191",
+                             f"'{account}' is still clocked in: the session is not imported",
+                             "import again once it has a clock-out line"))
+    for account, lineno in unknown.items():
+        diags.append(error(Span(name, lineno), "E192", f"timeclock account '{account}' names no SOW",
+                           f"write the account as client:sow, or map it in textbill.yaml: "
+                           f"timeclock: {{accounts: {{\"{account}\": client/sow}}}}"))
+    return out, diags
+
+
+def _account_and_description(rest: str) -> tuple[str, str]:
+    rest = rest.strip()
+    if not rest:
+        return "", ""
+    parts = re.split(r"\t|  +", rest, maxsplit=1)
+    return parts[0].strip(), (parts[1].strip() if len(parts) > 1 else "")
+
+
+# ---------------------------------------------------------------------------- toggl
+
+_TOGGL_COLUMNS = {
+    "project": ("project",),
+    "description": ("description",),
+    "billable": ("billable",),
+    "start_date": ("start date",),
+    "start_time": ("start time",),
+    "end_date": ("end date", "stop date"),
+    "end_time": ("end time", "stop time"),
+    "duration": ("duration",),
+    "tags": ("tags",),
+}
+
+
+def _norm(header: str) -> str:
+    return re.sub(r"[\s_]+", " ", header.strip().lower().lstrip("\ufeff"))
+
+
+def _toggl_stamp(day: str, clock: str) -> datetime:
+    day = day.strip()
+    if re.fullmatch(r"\d{4}[/-]\d{1,2}[/-]\d{1,2}", day):
+        y, mo, d = (int(x) for x in re.split(r"[/-]", day))
+    else:
+        raise ValueError(f"'{day}' is not a date like 2026-01-05")
+    parts = [int(x) for x in clock.strip().split(":")]
+    return datetime.combine(date(y, mo, d), time(parts[0], parts[1], parts[2] if len(parts) > 2 else 0))
+
+
+def read_toggl(text: str, name: str, mapping: dict, sows) -> tuple[list[Imported], list[Diagnostic]]:
+    """Rows of a Toggl Track detailed report exported as CSV."""
+    out: list[Imported] = []
+    diags: list[Diagnostic] = []
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        header = next(reader)
+    except StopIteration:
+        return [], [error(Span(name, 1), "E190", "the file is empty", "export a Detailed report as CSV from Toggl")]
+    names = [_norm(h) for h in header]
+    col: dict[str, int] = {}
+    for key, aliases in _TOGGL_COLUMNS.items():
+        for alias in aliases:
+            if alias in names:
+                col[key] = names.index(alias)
+                break
+    missing = [k for k in ("project", "start_date", "start_time", "end_date", "end_time") if k not in col]
+    if missing:
+        return [], [error(Span(name, 1), "E190", "this is not a Toggl detailed export: no column "
+                          + ", ".join(repr(_TOGGL_COLUMNS[k][0].title()) for k in missing),
+                          "export Reports > Detailed as CSV in Toggl Track")]
+    seen: Counter = Counter()
+    unknown: dict[str, int] = {}
+    for row in reader:
+        lineno = reader.line_num
+        if not any(c.strip() for c in row):
+            continue
+        span = Span(name, lineno)
+
+        def get(key: str) -> str:
+            i = col.get(key)
+            return row[i].strip() if i is not None and i < len(row) else ""
+
+        try:
+            start = _toggl_stamp(get("start_date"), get("start_time"))
+            end = _toggl_stamp(get("end_date"), get("end_time"))
+        except (ValueError, IndexError) as exc:
+            diags.append(error(span, "E190", f"cannot read the start and end of this row: {exc}",
+                               "dates are YYYY-MM-DD and times HH:MM:SS in a Toggl export"))
+            continue
+        if end < start:
+            diags.append(error(span, "E190", "this row ends before it starts", "fix the row in Toggl"))
+            continue
+        project = get("project")
+        sow = sow_for_name(project, mapping, sows, sep_ok=False)
+        if sow is None:
+            unknown.setdefault(project, lineno)
+            continue
+        raw = "\x1f".join(c.strip() for c in row)
+        seen[raw] += 1
+        tags = tuple(t for t in (_tag(x) for x in get("tags").split(",")) if t)
+        billable = get("billable").lower() not in ("no", "false", "0", "n")
+        out.append(Imported(sow, start, end, get("description"), tags, billable,
+                            row_key("toggl", raw, seen[raw]), span))
+    for project, lineno in unknown.items():
+        shown = project or "(no project)"
+        diags.append(error(Span(name, lineno), "E192", f"Toggl project '{shown}' names no SOW",
+                           f"map it in textbill.yaml: toggl: {{projects: {{\"{shown}\": client/sow}}}}"))
+    return out, diags
+
+
+# ---------------------------------------------------------------------------- into the ledger
+
+@dataclass
+class Plan:
+    """What an import would append, and why some rows are left out."""
+
+    entries: list[Imported]  # new, in source order
+    skipped: int  # already imported
+    short: int  # under a minute
+    text: str
+
+
+def plan_import(ledger: m.Ledger, rows: list[Imported]) -> Plan:
+    done = imported_keys(ledger)
+    new, skipped, short, texts = [], 0, 0, []
+    for r in rows:
+        if r.key in done:
+            skipped += 1
+            continue
+        text = r.text()
+        if text is None:
+            short += 1
+            continue
+        done.add(r.key)
+        new.append(r)
+        texts.append(text)
+    return Plan(new, skipped, short, "".join(texts))
+
+
+def appended_nodes(target: Path, text: str, name: str) -> tuple[list, list[Diagnostic], str]:
+    """Parse text as it will stand once appended to target: (nodes, syntax problems, the file's new text)."""
+    from textbill.syntax.parser import parse_text
+
+    try:
+        old = target.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        old = ""
+    if old and not old.endswith("\n"):
+        old += "\n"
+    offset = old.count("\n")
+    nodes, diags, _ = parse_text(text, name)
+
+    def shift(span: Span) -> Span:
+        return replace(span, line=span.line + offset, end_line=span.end_line + offset if span.end_line else 0)
+
+    return ([replace(n, span=shift(n.span)) for n in nodes],
+            [replace(d, span=shift(d.span)) if d.span else d for d in diags], old + text)
+
+
+def added_problems(loaded, books, nodes: list) -> list[Diagnostic]:
+    """Errors that adding nodes to the ledger would cause, locked documents included."""
+    from textbill.engine.invoices import compute_books
+    from textbill.engine.receivables import check_receivables
+    from textbill.checks.ledger import run_checks
+    from textbill.load.loader import build_ledger
+    from textbill.checks.locks import check_locks
+
+    def errors(ld, bks) -> list[Diagnostic]:
+        found = [*run_checks(ld.ledger), *bks.diagnostics, *check_receivables(ld.ledger, bks), *check_locks(ld, bks)]
+        return [d for d in found if d.is_error]
+
+    ledger = loaded.ledger
+    hyp = build_ledger(Path(ledger.root), [*ledger.directives, *nodes], ledger.config, list(ledger.files),
+                       ledger.broken)
+    hyp_loaded = replace(loaded, ledger=hyp)
+    before = {(d.code, d.message) for d in errors(loaded, books)}
+    return [d for d in errors(hyp_loaded, compute_books(hyp)) if (d.code, d.message) not in before]
+
+
+def config_mapping(config: m.Config, section: str, key: str) -> dict:
+    value = (config.extra.get(section) or {})
+    found = value.get(key) if isinstance(value, dict) else None
+    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
