@@ -12,8 +12,8 @@ from textbill.core.diagnostics import Diagnostic, has_errors, narrow, sort_key
 from textbill.core.source import Sources
 
 if TYPE_CHECKING:  # the engine is imported only when a ledger is computed (not on a cached check)
-    from textbill.engine.invoices import Books
-    from textbill.engine.receivables import Receivables
+    from textbill.core.books import Books
+    from textbill.core.books import Receivables
     from textbill.load.loader import Loaded
 
 

@@ -340,7 +340,8 @@ def report_overdue(ctx: Ctx, as_of, client, fmt):
 
 
 def _print_overdue_totals(items) -> None:
-    from textbill.engine.aging import BUCKETS, overdue_totals
+    from textbill.engine.aging import overdue_totals
+    from textbill.core.books import BUCKETS
     from textbill.core.money import fmt_grouped
 
     totals = overdue_totals(items)

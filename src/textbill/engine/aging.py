@@ -6,10 +6,9 @@ from datetime import date
 from decimal import Decimal, localcontext
 
 from textbill.core import model as m
+from textbill.core.books import BUCKETS, Due, InvoiceState, OverdueTotals, Receivables
 from textbill.core.money import CONTEXT, ZERO, round_money
-from textbill.engine.receivables import InvoiceState, Receivables
-
-BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
+from textbill.core.books import InvoiceState, Receivables
 
 
 def bucket(days_overdue: int) -> str:
@@ -22,23 +21,6 @@ def bucket(days_overdue: int) -> str:
     if days_overdue <= 90:
         return "61-90"
     return "90+"
-
-
-@dataclass(frozen=True)
-class Due:
-    """What is still owed on one invoice, or on one installment of its plan."""
-
-    state: InvoiceState
-    installment: int | None
-    due: date
-    outstanding: Decimal
-    days_overdue: int
-    bucket: str
-    late_interest: Decimal | None
-
-    @property
-    def number(self) -> str:
-        return self.state.number
 
 
 def late_interest(outstanding: Decimal, yearly_percent: Decimal, days: int, currency: str) -> Decimal:
@@ -82,14 +64,6 @@ def aging_totals(items: list[Due]) -> dict[str, dict[str, Decimal]]:
         per = out.setdefault(d.state.currency, {b: ZERO for b in BUCKETS})
         per[d.bucket] += d.outstanding
     return out
-
-
-@dataclass(frozen=True)
-class OverdueTotals:
-    """Sums of the overdue report: additions of amounts already rounded, never across currencies."""
-
-    by_currency: dict[str, dict[str, Decimal]]  # currency -> bucket -> outstanding, plus "total", "interest"
-    by_client: list[tuple[str, str, int, Decimal, Decimal]]  # client, currency, items, outstanding, interest
 
 
 def overdue_totals(items: list[Due]) -> OverdueTotals:

@@ -9,7 +9,8 @@ from datetime import date, timedelta
 from decimal import ROUND_CEILING, Decimal, localcontext
 
 from textbill.core import model as m
-from textbill.incremental.cache import builder, gc_paused
+from textbill.core.books import AdjustmentPart, AdjustmentReason, Books, CompanyTax, CreditDoc, InvoiceDoc, Line, TaxGroup
+from textbill.core.frozen import builder, gc_paused
 from textbill.checks.ledger import Pattern, numbering_patterns, sow_fee
 from textbill.core.diagnostics import Diagnostic, error, warning
 from textbill.core.money import CONTEXT, ZERO, round_money
@@ -19,120 +20,7 @@ from textbill.engine.fx import Rates
 _EPOCH = date(1970, 1, 1)
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One invoice line, its amount already rounded in the invoice currency."""
-
-    kind: str  # time | expense | retainer | milestone | item
-    description: str
-    quantity: Decimal  # hours for time lines (exact), else a count
-    unit_price: Decimal  # in the invoice currency (converted, not rounded)
-    amount: Decimal
-    tax: m.Tax
-    date: date | None = None
-    sow: str | None = None
-    unit: str = ""  # "h" for hours
-    tags: tuple[str, ...] = ()
-    sources: tuple = field(default=(), compare=False)  # spans of the entries behind the line
-    detail: dict = field(default_factory=dict, compare=False)  # how the amount came about
-
-
 _LINE = builder(Line)  # Line(...) with every field given, without __init__'s per-field setattr
-
-
-@dataclass(frozen=True, slots=True)
-class AdjustmentReason:
-    """One discount or charge behind a part, as facts a document can word in its own language."""
-
-    standing: bool = False  # the client's standing discount
-    reason: str = ""  # as written in the ledger ("" when none)
-    percent: Decimal | None = None  # None for a fixed amount
-
-
-@dataclass(frozen=True, slots=True)
-class AdjustmentPart:
-    """The share of one discount or charge that falls on one tax group."""
-
-    kind: str  # discount | charge
-    label: str  # English, as it always was: documents render from `reasons`, the label stays for the rest
-    amount: Decimal  # positive
-    how: str = ""
-    reasons: tuple[AdjustmentReason, ...] = ()  # what `label` says, one per discount or charge, in its order
-
-
-@dataclass(frozen=True, slots=True)
-class TaxGroup:
-    tax: m.Tax
-    net: Decimal
-    allowances: Decimal
-    charges: Decimal
-    basis: Decimal
-    tax_amount: Decimal
-    parts: tuple[AdjustmentPart, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class CompanyTax:
-    """The tax of a foreign-currency invoice, shown in the company currency."""
-
-    currency: str
-    rate: Decimal
-    rate_date: date | None
-    amount: Decimal
-    groups: tuple[Decimal, ...]
-
-
-@dataclass(frozen=True)
-class InvoiceDoc:
-    invoice: m.Invoice
-    client: m.Client | None
-    currency: str
-    period: m.Period
-    sows: tuple[str, ...]
-    due: date
-    lines: tuple[Line, ...]
-    groups: tuple[TaxGroup, ...]
-    net: Decimal
-    tax: Decimal
-    total: Decimal
-    company_tax: CompanyTax | None = None
-    seq: int | None = None
-
-    @property
-    def number(self) -> str:
-        return self.invoice.number
-
-    @property
-    def date(self) -> date:
-        return self.invoice.date
-
-
-@dataclass(frozen=True)
-class CreditDoc:
-    note: m.CreditNote
-    invoice: InvoiceDoc | None
-    currency: str
-    amount: Decimal  # gross, positive
-    groups: tuple[TaxGroup, ...] = ()  # the credited share of each tax group of the invoice
-    company_tax: CompanyTax | None = None  # its tax in the company currency, at the invoice's rate
-
-    @property
-    def number(self) -> str:
-        return self.note.number
-
-    @property
-    def date(self) -> date:
-        return self.note.date
-
-
-@dataclass(frozen=True)
-class Books:
-    """Every issued document, computed; independent of the day it is looked at."""
-
-    invoices: dict[str, InvoiceDoc]  # by number, in issue order
-    credits: dict[str, CreditDoc]
-    diagnostics: tuple[Diagnostic, ...]
-    billed: dict = field(default_factory=dict, compare=False)  # item key -> invoice number
 
 
 class BilledItems(MutableMapping):

@@ -7,112 +7,16 @@ from datetime import date
 from decimal import Decimal, localcontext
 
 from textbill.core import model as m
+from textbill.core.books import Allocation, Books, Event, Installment, InvoiceDoc, InvoiceState, PlanState, Receivables
 from textbill.core.diagnostics import Diagnostic, error, warning
-from textbill.incremental.cache import builder
+from textbill.core.frozen import builder
 from textbill.core.money import CONTEXT, ZERO, round_money
 from textbill.core.periods import step as date_step
 from textbill.engine.fx import Rates
-from textbill.engine.invoices import Books, InvoiceDoc
+from textbill.core.books import Books, InvoiceDoc
 
 # same-day order of events (LANGUAGE.md 5.9: invoices, then credit notes, then payments)
 _ORDER = {"invoice": 0, "credit-note": 1, "payment": 2, "plan": 3, "writeoff": 4, "collections": 5}
-
-
-@dataclass
-class Installment:
-    number: int  # from 1
-    due: date
-    amount: Decimal
-    settled: Decimal = ZERO
-
-    @property
-    def outstanding(self) -> Decimal:
-        return self.amount - self.settled
-
-
-@dataclass
-class PlanState:
-    plan: m.Plan
-    installments: list[Installment]
-    settled: Decimal = ZERO  # reductions of the outstanding since the plan
-
-    def settle(self, amount: Decimal) -> None:
-        self.settled += amount
-        left = self.settled
-        for inst in self.installments:
-            inst.settled = min(inst.amount, max(ZERO, left))
-            left -= inst.amount
-
-    def next_unsettled(self) -> Installment | None:
-        return next((i for i in self.installments if i.outstanding > 0), None)
-
-
-@dataclass
-class Allocation:
-    date: date
-    amount: Decimal
-    kind: str  # payment | credit-note | writeoff | credit (client credit from an earlier payment)
-    ref: str  # the payment's ref, the credit note number, ...
-    via: str | None = None
-
-
-@dataclass
-class InvoiceState:
-    doc: InvoiceDoc
-    paid: Decimal = ZERO
-    credited: Decimal = ZERO
-    written_off: Decimal = ZERO
-    outstanding: Decimal = ZERO
-    collections: m.Collections | None = None
-    writeoff: m.WriteOff | None = None
-    plan: PlanState | None = None
-    allocations: list[Allocation] = field(default_factory=list)
-    status: str = "open"
-
-    @property
-    def number(self) -> str:
-        return self.doc.number
-
-    @property
-    def currency(self) -> str:
-        return self.doc.currency
-
-    @property
-    def client(self) -> str:
-        return self.doc.invoice.client
-
-    @property
-    def is_open(self) -> bool:
-        return self.outstanding > 0 and self.writeoff is None
-
-    def reduce(self, amount: Decimal) -> None:
-        self.outstanding -= amount
-        if self.plan is not None:
-            self.plan.settle(amount)
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """A money event on a client's account, for statements."""
-
-    date: date
-    kind: str  # invoice | credit-note | payment | writeoff
-    ref: str
-    amount: Decimal  # + increases what the client owes
-    client: str
-    currency: str
-    detail: str = ""
-
-
-@dataclass
-class Receivables:
-    as_of: date
-    invoices: dict[str, InvoiceState]  # issued on or before as_of, in issue order
-    credit: dict[tuple[str, str], Decimal]  # (client, currency) -> unapplied credit
-    events: list[Event]
-    diagnostics: list[Diagnostic]
-    received: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # payments per client, currency
-    last_day: date | None = None  # of the latest entry replayed
 
 
 _EVENT = builder(Event)  # Event(...) with every field given, without __init__'s per-field setattr

@@ -6,30 +6,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from textbill.core import model as m
+from textbill.core.books import InvoiceState, Receivables, Reminder
 from textbill.checks.ledger import policy_for
 from textbill.core.money import Amount
 from textbill.engine.aging import late_interest
-from textbill.engine.receivables import InvoiceState, Receivables
+from textbill.core.books import InvoiceState, Receivables
 
 NO_REMINDERS = ("paid", "credited", "written-off", "collections")
-
-
-@dataclass(frozen=True)
-class Reminder:
-    state: InvoiceState
-    policy: m.ReminderPolicy
-    step: m.Step
-    due: date  # the due date the days count from
-    installment: int | None
-    amount: Decimal  # what is outstanding on the invoice
-    amount_due: Decimal  # what is due now (the installment's outstanding under a plan)
-    days_overdue: int
-    late_interest: Decimal | None
-    late_fee: Amount | None
-
-    @property
-    def number(self) -> str:
-        return self.state.number
 
 
 def _current_since(state: InvoiceState, number: int) -> date:

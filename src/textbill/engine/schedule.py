@@ -25,7 +25,8 @@ from textbill.core import model as m
 from textbill.checks.ledger import Pattern, numbering_patterns, run_checks
 from textbill.core.diagnostics import Diagnostic, error
 from textbill.core.periods import add_months
-from textbill.engine.invoices import Books, InvoiceDoc, billable_items, compute_books
+from textbill.engine.invoices import billable_items, compute_books
+from textbill.core.books import Books, InvoiceDoc
 from textbill.engine.receivables import check_receivables
 
 UNITS = ("weekly", "biweekly", "monthly", "quarterly", "yearly", "on-completion")

@@ -6,28 +6,11 @@ from datetime import date
 from decimal import Decimal
 
 from textbill.core import model as m
+from textbill.core.books import BUCKETS, Event, Receivables, Statement, StatementLine
 from textbill.core.money import ZERO
-from textbill.engine.aging import BUCKETS, dues
-from textbill.engine.receivables import Event, Receivables
-
-
-@dataclass(frozen=True)
-class StatementLine:
-    event: Event
-    balance: Decimal
-
-
-@dataclass(frozen=True)
-class Statement:
-    client: m.Client
-    currency: str
-    start: date | None
-    end: date
-    opening: Decimal
-    lines: tuple[StatementLine, ...]
-    closing: Decimal
-    aging: dict[str, Decimal]
-    credit: Decimal  # unapplied client credit at the end
+from textbill.engine.aging import dues
+from textbill.core.books import BUCKETS
+from textbill.core.books import Event, Receivables
 
 
 def statement(ledger: m.Ledger, rec: Receivables, client_id: str, start: date | None) -> Statement:

@@ -44,6 +44,7 @@ from textbill import __version__
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic
 from textbill.core.money import Amount, Money
+from textbill.core.frozen import gc_paused, make_builder
 from textbill.core.source import Span
 from textbill.incremental.fingerprint import code_digest
 
@@ -67,41 +68,16 @@ _BUILDERS: dict[type, object] = {}
 _NAMES: dict[str, object] = {}
 
 
-def _make_builder(cls):
-    names = [f.name for f in dataclasses.fields(cls)]
-    env = {"_new": object.__new__, "_cls": cls}
-    body = [f"def build({', '.join('a%d' % i for i in range(len(names)))}):", "    o = _new(_cls)"]
-    for i, name in enumerate(names):
-        env[f"_s{i}"] = vars(cls)[name].__set__
-        body.append(f"    _s{i}(o, a{i})")
-    body.append("    return o")
-    exec("\n".join(body), env)  # noqa: S102 - generated from the dataclass's own field names
-    build = env["build"]
-    build.__name__ = build.__qualname__ = f"_build_{cls.__name__}"
-    build.__module__ = __name__
-    return build, names
-
-
 for _cls in _CLASSES:
-    _b, _fields = _make_builder(_cls)
+    _b, _fields = make_builder(_cls), tuple(f.name for f in dataclasses.fields(_cls))
+    _b.__module__ = __name__
     _BUILDERS[_cls] = (_b, tuple(_fields))
     _NAMES[_b.__name__] = _b
     globals()[_b.__name__] = _b
 del _cls, _b, _fields
 
 
-def builder(cls):
-    """A function that makes an instance of a frozen slots dataclass from its fields, in order.
-
-    The same object as cls(...) gives, at half the cost: for the hot loops of the parser and engine.
-    """
-    entry = _BUILDERS.get(cls)
-    return entry[0] if entry is not None else _other_builder(cls)
-
-
-@lru_cache(maxsize=None)
-def _other_builder(cls):
-    return _make_builder(cls)[0]
+builder = make_builder
 
 
 class _Pickler(pickle.Pickler):
@@ -138,19 +114,7 @@ def loads(data: bytes):
     return _Unpickler(io.BytesIO(data)).load()
 
 
-@contextlib.contextmanager
-def gc_paused():
-    """No cyclic garbage collection inside: for stages that allocate millions of long-lived,
-    acyclic objects (nodes, invoice lines), which the collector would otherwise scan again and
-    again for nothing.  Reference counting still frees everything as usual."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
+
 
 
 # ---------------------------------------------------------------------------- keys

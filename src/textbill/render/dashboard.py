@@ -27,7 +27,8 @@ from babel.dates import format_date
 from babel.numbers import format_compact_decimal, format_currency, get_decimal_symbol, get_group_symbol
 
 from textbill import __version__
-from textbill.engine.aging import BUCKETS, dues
+from textbill.engine.aging import dues
+from textbill.core.books import BUCKETS
 from textbill.core.periods import period_starts
 from textbill.engine.invoices import round_up
 from textbill.checks.ledger import sow_fee

@@ -38,7 +38,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from textbill.core import model as m
-from textbill.engine.reminders import Reminder
+from textbill.core.books import Reminder
 from textbill.core.diagnostics import Diagnostic, error
 from textbill.core.money import fmt_grouped
 from textbill.core.paths import slug

@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import orjson
 
-from textbill.engine.aging import Due
-from textbill.engine.invoices import InvoiceDoc, Line, TaxGroup
-from textbill.engine.receivables import InvoiceState
-from textbill.engine.statement import Statement
+from textbill.core.books import Due
+from textbill.core.books import InvoiceDoc, Line, TaxGroup
+from textbill.core.books import InvoiceState
+from textbill.core.books import Statement
 from textbill.core.money import fmt
 
 INVOICE_COLUMNS = ("number", "client", "date", "due", "currency", "net", "tax", "total", "paid",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from textbill.engine.invoices import InvoiceDoc
+from textbill.core.books import InvoiceDoc
 from textbill.core.money import round_money
 
 MAX_AMOUNT = Decimal("999999999.99")  # EPC069-12: EUR 0.01 .. 999999999.99

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from textbill.core import model as m
 from textbill.core.periods import period_end
-from textbill.engine.invoices import CreditDoc, InvoiceDoc, Line, TaxGroup
+from textbill.core.books import CreditDoc, InvoiceDoc, Line, TaxGroup
 from textbill.core.money import ZERO, minor_units, round_money
 
 INVOICE = "380"  # UNTDID 1001: commercial invoice

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from textbill.engine.invoices import InvoiceDoc, Line
+from textbill.core.books import InvoiceDoc, Line
 from textbill.core.money import fmt
 
 

@@ -26,8 +26,8 @@ from decimal import Decimal
 
 from textbill.core import model as m
 from textbill.engine.fx import Rates
-from textbill.engine.invoices import Books, TaxGroup
-from textbill.engine.receivables import Receivables
+from textbill.core.books import Books, TaxGroup
+from textbill.core.books import Receivables
 from textbill.core.money import ZERO, fmt, round_money
 
 RECEIVABLES = "Assets:Receivables"

@@ -13,7 +13,7 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from textbill.incremental.cache import builder
+from textbill.core.frozen import builder
 from textbill.core.model import Expense, Payment, TimeEntry
 from textbill.core.money import Amount, is_known_currency
 from textbill.core.source import Span

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import unquote, urlsplit
 
-from textbill.incremental.cache import gc_paused
+from textbill.core.frozen import gc_paused
 from textbill.core.diagnostics import Diagnostic, summary
 
 EVENTS_PATH = "/__textbill/events"
