@@ -1,3 +1,5 @@
 """textbill: a plain-text, git-friendly invoice ledger compiler."""
 
-__version__ = "0.1.0"
+from textbill.version import __version__
+
+__all__ = ("__version__",)

@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from textbill.core import model as m
@@ -12,8 +11,7 @@ from textbill.core.diagnostics import Diagnostic, has_errors, narrow, sort_key
 from textbill.core.source import Sources
 
 if TYPE_CHECKING:  # the engine is imported only when a ledger is computed (not on a cached check)
-    from textbill.core.books import Books
-    from textbill.core.books import Receivables
+    from textbill.core.books import Books, Receivables
     from textbill.load.loader import Loaded
 
 
@@ -75,12 +73,12 @@ def analyze(path: Path, extra_checks=(), cache: bool = True, _check_cache: bool 
         hit = _from_check_cache(path, memo)
         if hit is not None:
             return hit
+    from textbill.checks.einvoice import check_einvoice
+    from textbill.checks.ledger import run_checks
+    from textbill.checks.locks import check_locks
     from textbill.engine.invoices import compute_books
     from textbill.engine.receivables import check_receivables, replay
-    from textbill.checks.ledger import run_checks
-    from textbill.checks.einvoice import check_einvoice
     from textbill.load.loader import load
-    from textbill.checks.locks import check_locks
 
     loaded = load(path, cache=cache)
     ledger = loaded.ledger

@@ -42,12 +42,12 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
 
-from textbill import __version__
+from textbill.version import __version__
 from textbill.core.paths import slug
 from textbill.incremental.fingerprint import code_digest
 from textbill.incremental.memo import IdentityMemo
@@ -1118,9 +1118,9 @@ def _noop_record(analysis, key: str, out_dir: Path, as_of: date, formats) -> tup
         record = data.get("noop") if data.get("version") == MANIFEST_VERSION else None
     if not isinstance(record, dict) or not isinstance(record.get("stamps"), dict):
         return None
+    from textbill.core.source import Sources
     from textbill.load.config import read_config
     from textbill.render.html import ThemeError, theme_by_name
-    from textbill.core.source import Sources
 
     root = Path(analysis.root)
     config, problems = read_config(root, Sources())

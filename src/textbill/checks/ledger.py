@@ -4,7 +4,6 @@ These need no invoice arithmetic; the checks that do live with the billing engin
 """
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -12,8 +11,10 @@ from typing import Callable, Iterable
 
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, closest, error, warning
-from textbill.core.money import ZERO, round_money
+from textbill.core.numbering import Pattern, numbering_patterns
 from textbill.core.source import Span
+from textbill.engine.budgets import sow_fee
+from textbill.engine.reminders import policy_for
 
 Check = Callable[[m.Ledger], Iterable[Diagnostic]]
 
@@ -209,31 +210,9 @@ def check_reminded_steps(ledger: m.Ledger):
                           _dym(r.step, names) or "steps are: " + ", ".join(names), focus=r.step)
 
 
-def policy_for(ledger: m.Ledger, client_id: str) -> m.ReminderPolicy | None:
-    """A client's reminder policy: its own, else the only one, else one named 'default'."""
-    client = ledger.clients.get(client_id)
-    if client is None or client.reminders == "off":
-        return None
-    if client.reminders:
-        return ledger.policies.get(client.reminders)
-    if len(ledger.policies) == 1:
-        return next(iter(ledger.policies.values()))
-    return ledger.policies.get("default")
 
 
 # ---------------------------------------------------------------------------- SOWs
-
-def sow_fee(sow: m.Sow, currency: str | None = None) -> Decimal | None:
-    """The fee of a fixed SOW, or of a value SOW (PCT x AMOUNT, rounded to the minor
-    unit of the price's currency, else of `currency`, the client's)."""
-    p = sow.pricing
-    if p is None or p.kind not in ("fixed", "value"):
-        return None
-    if p.kind == "fixed":
-        return p.amount.value
-    fee = p.amount.value * (p.percent or ZERO) / 100
-    return round_money(fee, p.amount.currency or currency or "USD")
-
 
 def check_sows(ledger: m.Ledger):
     for sow in ledger.sows.values():
@@ -339,63 +318,6 @@ def check_clock_overlaps(ledger: m.Ledger):
 
 
 # ---------------------------------------------------------------------------- numbering
-
-_PLACEHOLDER = re.compile(r"\{([a-z]+)(?::([^}]*))?\}")
-
-
-class Pattern:
-    """A numbering pattern like 'FV/{year}/{seq:04}'."""
-
-    FIELDS = {"year": r"\d{4}", "yy": r"\d{2}", "month": r"\d{1,2}", "seq": r"\d+"}
-
-    def __init__(self, text: str):
-        self.text = text
-        parts, pos, names = [], 0, []
-        for mt in _PLACEHOLDER.finditer(text):
-            parts.append(re.escape(text[pos:mt.start()]))
-            name, spec = mt.group(1), mt.group(2) or ""
-            if name not in self.FIELDS:
-                raise ValueError(f"unknown placeholder {{{name}}}")
-            if spec and not re.fullmatch(r"0?\d{1,2}", spec):
-                raise ValueError(f"unknown format '{spec}' in {{{name}}}")
-            if name in names:
-                raise ValueError(f"{{{name}}} appears twice")
-            names.append(name)
-            parts.append(f"(?P<{name}>{self.FIELDS[name]})")
-            pos = mt.end()
-        parts.append(re.escape(text[pos:]))
-        if "seq" not in names:
-            raise ValueError("the pattern has no {seq}")
-        self.regex = re.compile("".join(parts))
-        self.yearly = "year" in names or "yy" in names
-        self.names = names
-
-    def format(self, day, seq: int) -> str:
-        def sub(mt):
-            name, spec = mt.group(1), mt.group(2) or ""
-            value = {"year": day.year, "yy": day.year % 100, "month": day.month, "seq": seq}[name]
-            if name == "yy" and not spec:
-                spec = "02"
-            return format(value, spec)
-        return _PLACEHOLDER.sub(sub, self.text)
-
-    def parse(self, number: str) -> dict | None:
-        mt = self.regex.fullmatch(number)
-        if not mt:
-            return None
-        return {k: int(v) for k, v in mt.groupdict().items()}
-
-
-def numbering_patterns(ledger: m.Ledger):
-    company = ledger.company or m.Company("", "")
-    out = {}
-    for kind, text in (("invoice", company.numbering), ("credit note", company.credit_numbering)):
-        try:
-            out[kind] = Pattern(text)
-        except ValueError as exc:
-            out[kind] = exc
-    return out
-
 
 def check_numbering(ledger: m.Ledger):
     patterns = numbering_patterns(ledger)

@@ -53,9 +53,9 @@ from pathlib import Path
 
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, error, warning
-from textbill.incremental.memo import IdentityMemo
 from textbill.core.money import CONTEXT, fmt
 from textbill.core.source import Span, find_keyword_line
+from textbill.incremental.memo import IdentityMemo
 
 LOCK_NAME = "textbill.lock"
 FORMAT_VERSION = 1

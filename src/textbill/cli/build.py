@@ -6,7 +6,15 @@ from pathlib import Path
 
 import click
 
-from textbill.cli.main import Ctx, as_of_option, ledger_options, load_clean, main, stderr_is_tty, today
+from textbill.cli.main import (
+    Ctx,
+    as_of_option,
+    ledger_options,
+    load_clean,
+    main,
+    stderr_is_tty,
+    today,
+)
 
 
 def _formats(values: tuple[str, ...]) -> tuple[str, ...] | None:
@@ -70,7 +78,13 @@ class _progress:
         if not stderr_is_tty():
             return None
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         self.bar = Progress(TextColumn("[bold]building"), BarColumn(), MofNCompleteColumn(),
                             TimeElapsedColumn(), TextColumn("{task.description}"),

@@ -9,8 +9,14 @@ from pathlib import Path
 
 import click
 
-from textbill import __version__
-from textbill.core.diagnostics import closest, format_json, format_text, has_errors, summary
+from textbill.version import __version__
+from textbill.core.diagnostics import (
+    closest,
+    format_json,
+    format_text,
+    has_errors,
+    summary,
+)
 
 FORMATS = ("table", "json", "csv")
 
@@ -340,9 +346,9 @@ def report_overdue(ctx: Ctx, as_of, client, fmt):
 
 
 def _print_overdue_totals(items) -> None:
-    from textbill.engine.aging import overdue_totals
     from textbill.core.books import BUCKETS
     from textbill.core.money import fmt_grouped
+    from textbill.engine.aging import overdue_totals
 
     totals = overdue_totals(items)
     rows = [{"currency": c, **{k: fmt_grouped(v, c) for k, v in per.items()}}
@@ -367,8 +373,8 @@ def _print_overdue_totals(items) -> None:
 @ledger_options
 def statement(ctx: Ctx, client, start, end, as_of, fmt, output):
     """A client's statement: opening balance, documents and payments, running balance, aging."""
-    from textbill.engine.statement import statement as build_statement
     from textbill.core.money import fmt_grouped
+    from textbill.engine.statement import statement as build_statement
     from textbill.render.json import statement_doc
 
     first = parse_day(start, "--from")
@@ -411,8 +417,8 @@ def statement(ctx: Ctx, client, start, end, as_of, fmt, output):
             return
         if not output:
             raise click.UsageError("--format pdf needs -o/--output FILE")
-        from textbill.render.pdf import html_to_pdf
         from textbill.load.writer import write_atomic
+        from textbill.render.pdf import html_to_pdf
 
         write_atomic(Path(output), html_to_pdf(html, base_url=str(analysis.root)))
         click.echo(f"wrote {output}", err=True)
@@ -506,8 +512,8 @@ def fmt_cmd(ctx: Ctx, paths, check_only, show_diff):
     import difflib
 
     from textbill.load.loader import display_name, ledger_files, read_source
-    from textbill.syntax.printer import format_text as canonical
     from textbill.load.writer import write_atomic
+    from textbill.syntax.printer import format_text as canonical
 
     targets: list[Path] = []
     if paths:
@@ -557,7 +563,7 @@ def fmt_cmd(ctx: Ctx, paths, check_only, show_diff):
 
 
 # command modules register themselves on `main` when imported
-from textbill.cli import build as _build, remind as _remind, watch as _watch, workflow as _workflow  # noqa: E402,F401
+from textbill.cli import build as _build  # noqa: E402,F401
 
 
 def run() -> None:

@@ -126,8 +126,8 @@ def _due(analysis, day: date, client: str | None):
 
 def _context(analysis):
     """The templates and the sender address, or a usage error when the theme is unusable."""
-    from textbill.workflow.mailer import sender_address
     from textbill.render import eml
+    from textbill.workflow.mailer import sender_address
 
     ledger = analysis.ledger
     try:
@@ -193,8 +193,8 @@ def _write_out(mails, folder: Path) -> None:
 
 
 def _send_all(analysis, settings, day, when, client, target: Path, out: str | None) -> int:
-    from textbill.workflow.mailer import Mailer, SendError
     from textbill.load.writer import append_text, write_atomic
+    from textbill.workflow.mailer import Mailer, SendError
 
     reminders = _due(analysis, day, client)
     if not reminders:

@@ -25,7 +25,6 @@ from textbill.cli.main import (
 )
 from textbill.core.diagnostics import format_text, has_errors
 
-
 # ---------------------------------------------------------------------------- helpers
 
 def _root(ctx: Ctx) -> tuple[Path, Path]:
@@ -210,12 +209,12 @@ def issue(ctx: Ctx, as_of, file, dry_run):
     append is atomic, and concurrent runs are serialized.  Running it again
     issues nothing: the periods are then invoiced.
     """
-    from textbill.engine.schedule import format_invoice
     from textbill.checks.locks import write_lock
-    from textbill.syntax.parser import parse_text
-    from textbill.pipeline import analyze
-    from textbill.workflow.timers import state_dir
+    from textbill.engine.schedule import format_invoice
     from textbill.load.writer import append_text, locked
+    from textbill.pipeline import analyze
+    from textbill.syntax.parser import parse_text
+    from textbill.workflow.timers import state_dir
 
     day = today(as_of)
     path, root = _root(ctx)
@@ -304,7 +303,8 @@ def clock_in(ctx: Ctx, sow, description, at, tags):
     """Start a timer on an hourly SOW."""
     from textbill.core.diagnostics import closest
     from textbill.load.loader import load
-    from textbill.workflow.timers import TimerError, clock_in as start
+    from textbill.workflow.timers import TimerError
+    from textbill.workflow.timers import clock_in as start
 
     path, root = _root(ctx)
     ledger = load(path).ledger
@@ -340,7 +340,8 @@ def clock_out(ctx: Ctx, sow, at, message, file):
     duration dated on its first day.
     """
     from textbill.load.loader import display_name
-    from textbill.workflow.timers import TimerError, clock_out as stop
+    from textbill.workflow.timers import TimerError
+    from textbill.workflow.timers import clock_out as stop
 
     path, root = _root(ctx)
     target = _target_file(path, root, file, "time.bill", "time entries")
@@ -446,10 +447,15 @@ def import_toggl(ctx: Ctx, source, out_file, dry_run):
 
 
 def _run_import(ctx: Ctx, source: str, out_file, dry_run: bool, reader, mapping_key) -> None:
-    from textbill.workflow.importers import added_problems, appended_nodes, config_mapping, plan_import
     from textbill.load.loader import display_name, read_source
-    from textbill.workflow.timers import state_dir
     from textbill.load.writer import append_text, locked
+    from textbill.workflow.importers import (
+        added_problems,
+        appended_nodes,
+        config_mapping,
+        plan_import,
+    )
+    from textbill.workflow.timers import state_dir
 
     path, root = _root(ctx)
     src = Path(source)
@@ -513,8 +519,8 @@ def export_group():
 
 
 def _export(ctx: Ctx, as_of, output, kind: str) -> None:
-    from textbill.reports.journals import to_beancount, to_csv, to_hledger, transactions
     from textbill.load.writer import write_atomic
+    from textbill.reports.journals import to_beancount, to_csv, to_hledger, transactions
 
     day = today(as_of)
     analysis = load_clean(ctx)
@@ -579,7 +585,8 @@ def diff_cmd(ctx: Ctx, revisions, as_of, fmt):
     starts from their merge base); a single REV compares it with the working
     tree.
     """
-    from textbill.workflow.gitdiff import DiffError, diff, format_markdown, format_text as as_text
+    from textbill.workflow.gitdiff import DiffError, diff, format_markdown
+    from textbill.workflow.gitdiff import format_text as as_text
 
     day = today(as_of)
     path = ctx.ledger_path()

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Iterable
 
-from textbill.core.source import Span, Sources
+from textbill.core.source import Sources, Span
 
 ERROR = "error"
 WARNING = "warning"

@@ -1,14 +1,11 @@
 """Overdue items, aging buckets and late interest as of a day (LANGUAGE.md 5.13-5.14)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal, localcontext
 
 from textbill.core import model as m
-from textbill.core.books import BUCKETS, Due, InvoiceState, OverdueTotals, Receivables
+from textbill.core.books import BUCKETS, Due, OverdueTotals, Receivables
 from textbill.core.money import CONTEXT, ZERO, round_money
-from textbill.core.books import InvoiceState, Receivables
 
 
 def bucket(days_overdue: int) -> str:

@@ -4,17 +4,33 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, Decimal, localcontext
 
 from textbill.core import model as m
-from textbill.core.books import AdjustmentPart, AdjustmentReason, Books, CompanyTax, CreditDoc, InvoiceDoc, Line, TaxGroup
-from textbill.core.frozen import builder, gc_paused
-from textbill.checks.ledger import Pattern, numbering_patterns, sow_fee
+from textbill.core.books import (
+    AdjustmentPart,
+    AdjustmentReason,
+    Books,
+    CompanyTax,
+    CreditDoc,
+    InvoiceDoc,
+    Line,
+    TaxGroup,
+)
 from textbill.core.diagnostics import Diagnostic, error, warning
+from textbill.core.frozen import builder, gc_paused
 from textbill.core.money import CONTEXT, ZERO, round_money
-from textbill.core.periods import MONTHS, calendar_anchor, month_end, period_end, period_label, period_starts
+from textbill.core.numbering import Pattern, numbering_patterns
+from textbill.core.periods import (
+    calendar_anchor,
+    month_end,
+    period_end,
+    period_label,
+    period_starts,
+)
+from textbill.engine.budgets import sow_fee
 from textbill.engine.fx import Rates
 
 _EPOCH = date(1970, 1, 1)

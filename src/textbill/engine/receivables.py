@@ -2,18 +2,26 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal, localcontext
 
 from textbill.core import model as m
-from textbill.core.books import Allocation, Books, Event, Installment, InvoiceDoc, InvoiceState, PlanState, Receivables
+from textbill.core.books import (
+    Allocation,
+    Books,
+    Event,
+    Installment,
+    InvoiceDoc,
+    InvoiceState,
+    PlanState,
+    Receivables,
+)
 from textbill.core.diagnostics import Diagnostic, error, warning
 from textbill.core.frozen import builder
 from textbill.core.money import CONTEXT, ZERO, round_money
 from textbill.core.periods import step as date_step
 from textbill.engine.fx import Rates
-from textbill.core.books import Books, InvoiceDoc
 
 # same-day order of events (LANGUAGE.md 5.9: invoices, then credit notes, then payments)
 _ORDER = {"invoice": 0, "credit-note": 1, "payment": 2, "plan": 3, "writeoff": 4, "collections": 5}

@@ -1,18 +1,26 @@
 """Which reminder is due for which invoice as of a day (LANGUAGE.md 5.15)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from textbill.core import model as m
 from textbill.core.books import InvoiceState, Receivables, Reminder
-from textbill.checks.ledger import policy_for
-from textbill.core.money import Amount
 from textbill.engine.aging import late_interest
-from textbill.core.books import InvoiceState, Receivables
 
 NO_REMINDERS = ("paid", "credited", "written-off", "collections")
+
+
+def policy_for(ledger: m.Ledger, client_id: str) -> m.ReminderPolicy | None:
+    """A client's reminder policy: its own, else the only one, else one named 'default'."""
+    client = ledger.clients.get(client_id)
+    if client is None or client.reminders == "off":
+        return None
+    if client.reminders:
+        return ledger.policies.get(client.reminders)
+    if len(ledger.policies) == 1:
+        return next(iter(ledger.policies.values()))
+    return ledger.policies.get("default")
 
 
 def _current_since(state: InvoiceState, number: int) -> date:

@@ -21,12 +21,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
+from textbill.checks.ledger import run_checks
 from textbill.core import model as m
-from textbill.checks.ledger import Pattern, numbering_patterns, run_checks
+from textbill.core.books import Books, InvoiceDoc
 from textbill.core.diagnostics import Diagnostic, error
+from textbill.core.numbering import Pattern, numbering_patterns
 from textbill.core.periods import add_months
 from textbill.engine.invoices import billable_items, compute_books
-from textbill.core.books import Books, InvoiceDoc
 from textbill.engine.receivables import check_receivables
 
 UNITS = ("weekly", "biweekly", "monthly", "quarterly", "yearly", "on-completion")

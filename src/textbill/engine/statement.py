@@ -1,16 +1,12 @@
 """A client's statement of account: opening balance, documents and payments, closing balance."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 from textbill.core import model as m
-from textbill.core.books import BUCKETS, Event, Receivables, Statement, StatementLine
+from textbill.core.books import BUCKETS, Receivables, Statement, StatementLine
 from textbill.core.money import ZERO
 from textbill.engine.aging import dues
-from textbill.core.books import BUCKETS
-from textbill.core.books import Event, Receivables
 
 
 def statement(ledger: m.Ledger, rec: Receivables, client_id: str, start: date | None) -> Statement:

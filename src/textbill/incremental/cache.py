@@ -28,9 +28,7 @@ missing folder only turn it off; `--no-cache` bypasses it entirely.
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import gc
 import hashlib
 import io
 import os
@@ -40,11 +38,10 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from textbill import __version__
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic
+from textbill.core.frozen import make_builder
 from textbill.core.money import Amount, Money
-from textbill.core.frozen import gc_paused, make_builder
 from textbill.core.source import Span
 from textbill.incremental.fingerprint import code_digest
 
@@ -160,9 +157,15 @@ def check_key(path: Path, file_keys: list[str], config_text: str | None, lock_te
 
 def current_check_key(path: Path):
     """(key, root, sources) of a ledger as it is now, reading every file once; None if unreadable."""
-    from textbill.load.config import read_config
-    from textbill.load.loader import LOCK_NAME, decode_source, display_name, ledger_files, read_bytes
     from textbill.core.source import Sources
+    from textbill.load.config import read_config
+    from textbill.load.loader import (
+        LOCK_NAME,
+        decode_source,
+        display_name,
+        ledger_files,
+        read_bytes,
+    )
 
     path = Path(path)
     root = path if path.is_dir() else path.parent

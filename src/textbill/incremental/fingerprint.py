@@ -11,7 +11,7 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-from textbill import __version__
+from textbill.version import __version__
 
 PACKAGE = Path(__file__).resolve().parents[1]
 

@@ -9,8 +9,8 @@ from types import MappingProxyType
 
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, error
+from textbill.core.source import Sources, Span
 from textbill.syntax.parser import parse_text
-from textbill.core.source import Span, Sources
 
 CONFIG_NAME = "textbill.yaml"
 LOCK_NAME = "textbill.lock"

@@ -21,19 +21,24 @@ from pathlib import Path
 from urllib.parse import quote
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
 from babel.core import Locale, UnknownLocaleError
 from babel.dates import format_date
-from babel.numbers import format_compact_decimal, format_currency, get_decimal_symbol, get_group_symbol
+from babel.numbers import (
+    format_compact_decimal,
+    format_currency,
+    get_decimal_symbol,
+    get_group_symbol,
+)
+from jinja2.sandbox import SandboxedEnvironment
 
-from textbill import __version__
-from textbill.engine.aging import dues
+from textbill.version import __version__
 from textbill.core.books import BUCKETS
-from textbill.core.periods import period_starts
-from textbill.engine.invoices import round_up
-from textbill.checks.ledger import sow_fee
 from textbill.core.money import ZERO, fmt, minor_units, round_money
 from textbill.core.paths import slug
+from textbill.core.periods import period_starts
+from textbill.engine.aging import dues
+from textbill.engine.budgets import sow_fee
+from textbill.engine.invoices import round_up
 from textbill.render.html import Theme, ThemeError, load_theme
 
 SITE_FILES = ("site.css", "site.js")

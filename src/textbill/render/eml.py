@@ -42,8 +42,8 @@ from textbill.core.books import Reminder
 from textbill.core.diagnostics import Diagnostic, error
 from textbill.core.money import fmt_grouped
 from textbill.core.paths import slug
-from textbill.render.i18n import DEFAULT_LOCALE, Formatter, Translator, language
 from textbill.core.source import Sources, Span, find_keyword_line
+from textbill.render.i18n import DEFAULT_LOCALE, Formatter, Translator, language
 
 POLICY = email_policy.SMTP  # CRLF line ends, as sent on the wire
 

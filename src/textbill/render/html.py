@@ -744,8 +744,8 @@ def render_statement(analysis, st, theme: Theme | None = None) -> str:
 # ---------------------------------------------------------------------------- overdue report
 
 def overdue_view(analysis, rec, items) -> dict:
-    from textbill.engine.aging import aging_totals
     from textbill.core.books import BUCKETS
+    from textbill.engine.aging import aging_totals
 
     ledger: m.Ledger = analysis.ledger
     locale = document_locale(ledger)

@@ -7,10 +7,7 @@ from decimal import Decimal
 
 import orjson
 
-from textbill.core.books import Due
-from textbill.core.books import InvoiceDoc, Line, TaxGroup
-from textbill.core.books import InvoiceState
-from textbill.core.books import Statement
+from textbill.core.books import Due, InvoiceDoc, InvoiceState, Line, Statement, TaxGroup
 from textbill.core.money import fmt
 
 INVOICE_COLUMNS = ("number", "client", "date", "due", "currency", "net", "tax", "total", "paid",

@@ -15,9 +15,9 @@ from decimal import Decimal
 from functools import lru_cache
 
 from textbill.core import model as m
-from textbill.core.periods import period_end
 from textbill.core.books import CreditDoc, InvoiceDoc, Line, TaxGroup
 from textbill.core.money import ZERO, minor_units, round_money
+from textbill.core.periods import period_end
 
 INVOICE = "380"  # UNTDID 1001: commercial invoice
 CREDIT_NOTE = "381"  # credit note

@@ -25,10 +25,9 @@ from datetime import date
 from decimal import Decimal
 
 from textbill.core import model as m
-from textbill.engine.fx import Rates
-from textbill.core.books import Books, TaxGroup
-from textbill.core.books import Receivables
+from textbill.core.books import Books, Receivables, TaxGroup
 from textbill.core.money import ZERO, fmt, round_money
+from textbill.engine.fx import Rates
 
 RECEIVABLES = "Assets:Receivables"
 SALES = "Income:Sales"

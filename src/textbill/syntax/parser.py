@@ -16,13 +16,17 @@ from importlib import resources
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.exceptions import (
+    UnexpectedInput,
+    UnexpectedToken,
+    VisitError,
+)
 
-from textbill.syntax import fastpath
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, closest, error, warning
 from textbill.core.money import Amount, is_known_currency
 from textbill.core.source import Span
+from textbill.syntax import fastpath
 
 FAST_PATH = True  # tests switch it off to compare both paths
 MAX_DIGITS = fastpath.MAX_DIGITS  # significant digits of any number in a ledger

@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import unquote, urlsplit
 
-from textbill.core.frozen import gc_paused
 from textbill.core.diagnostics import Diagnostic, summary
+from textbill.core.frozen import gc_paused
 
 EVENTS_PATH = "/__textbill/events"
 STATUS_PATH = "/__textbill/status"
@@ -326,8 +326,8 @@ class Watcher:
     def __init__(self, ledger: Path, out_dir: Path | None = None, *, port: int = 8000, host: str = "127.0.0.1",
                  as_of: Callable[[], date] = date.today, debounce: float = DEBOUNCE,
                  log: Callable[[str], None] = lambda s: None, pdf: bool = False, cache: bool = True):
-        from textbill.load.config import read_config
         from textbill.core.source import Sources
+        from textbill.load.config import read_config
 
         self.ledger = Path(ledger)
         self.root = self.ledger if self.ledger.is_dir() else self.ledger.parent
@@ -415,8 +415,8 @@ class Watcher:
     def start(self) -> None:
         from watchdog.observers import Observer
 
-        from textbill.incremental import cache
         from textbill.engine.invoices import BooksMemo
+        from textbill.incremental import cache
 
         if self.cache:  # unchanged files keep their nodes, unchanged invoices their documents
             cache.remember(self.root)
@@ -612,8 +612,8 @@ class Watcher:
 
     def _reload_config(self) -> None:
         """A new theme setting takes effect at once; a new output folder needs a restart."""
-        from textbill.load.config import read_config
         from textbill.core.source import Sources
+        from textbill.load.config import read_config
 
         config, _ = read_config(self.root, Sources())
         if config.out != self.config.out:

@@ -139,7 +139,7 @@ def sow_usage(ledger: m.Ledger) -> dict[str, Usage]:
             cap_value = sow.cap.amount.value
             cap = f"{fmt(cap_value, ccy)} {ccy}"
         elif p.kind in ("fixed", "value"):
-            from textbill.checks.ledger import sow_fee
+            from textbill.engine.budgets import sow_fee
 
             fee = sow_fee(sow)
             if fee is not None:
@@ -150,8 +150,8 @@ def sow_usage(ledger: m.Ledger) -> dict[str, Usage]:
 
 def snapshot(path: Path | None, label: str, as_of: date, strip: str = "") -> Snapshot:
     """Analyze one side of the diff (None: the ledger did not exist there)."""
-    from textbill.core.diagnostics import format_text
     from textbill.checks.locks import current_entries
+    from textbill.core.diagnostics import format_text
     from textbill.pipeline import analyze
 
     if path is None:

@@ -315,11 +315,11 @@ def appended_nodes(target: Path, text: str, name: str) -> tuple[list, list[Diagn
 
 def added_problems(loaded, books, nodes: list) -> list[Diagnostic]:
     """Errors that adding nodes to the ledger would cause, locked documents included."""
+    from textbill.checks.ledger import run_checks
+    from textbill.checks.locks import check_locks
     from textbill.engine.invoices import compute_books
     from textbill.engine.receivables import check_receivables
-    from textbill.checks.ledger import run_checks
     from textbill.load.loader import build_ledger
-    from textbill.checks.locks import check_locks
 
     def errors(ld, bks) -> list[Diagnostic]:
         found = [*run_checks(ld.ledger), *bks.diagnostics, *check_receivables(ld.ledger, bks), *check_locks(ld, bks)]

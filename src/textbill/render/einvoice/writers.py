@@ -20,8 +20,8 @@ from datetime import datetime, timezone
 from lxml import etree
 
 from textbill.render.einvoice.cii import RAM, RSM, UDT, cii
-from textbill.reports.einvoice import from_doc
 from textbill.render.einvoice.ubl import ubl
+from textbill.reports.einvoice import from_doc
 
 
 def cii_xml(ledger, doc) -> bytes:
@@ -61,7 +61,14 @@ def _pdfa_ready(pdf: bytes) -> bytes:
     import io
 
     from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, StreamObject, TextStringObject
+    from pypdf.generic import (
+        ArrayObject,
+        DictionaryObject,
+        NameObject,
+        NumberObject,
+        StreamObject,
+        TextStringObject,
+    )
 
     reader = PdfReader(io.BytesIO(pdf))
     root = reader.trailer["/Root"]

@@ -1,0 +1,63 @@
+"""Numbering patterns of invoices and credit notes: 'FV/{year}/{seq:04}' (LANGUAGE.md 5.16)."""
+from __future__ import annotations
+
+import re
+from types import MappingProxyType
+
+from textbill.core import model as m
+
+_PLACEHOLDER = re.compile(r"\{([a-z]+)(?::([^}]*))?\}")
+
+
+class Pattern:
+    """A numbering pattern like 'FV/{year}/{seq:04}'."""
+
+    FIELDS = MappingProxyType({"year": r"\d{4}", "yy": r"\d{2}", "month": r"\d{1,2}", "seq": r"\d+"})
+
+    def __init__(self, text: str):
+        self.text = text
+        parts, pos, names = [], 0, []
+        for mt in _PLACEHOLDER.finditer(text):
+            parts.append(re.escape(text[pos:mt.start()]))
+            name, spec = mt.group(1), mt.group(2) or ""
+            if name not in self.FIELDS:
+                raise ValueError(f"unknown placeholder {{{name}}}")
+            if spec and not re.fullmatch(r"0?\d{1,2}", spec):
+                raise ValueError(f"unknown format '{spec}' in {{{name}}}")
+            if name in names:
+                raise ValueError(f"{{{name}}} appears twice")
+            names.append(name)
+            parts.append(f"(?P<{name}>{self.FIELDS[name]})")
+            pos = mt.end()
+        parts.append(re.escape(text[pos:]))
+        if "seq" not in names:
+            raise ValueError("the pattern has no {seq}")
+        self.regex = re.compile("".join(parts))
+        self.yearly = "year" in names or "yy" in names
+        self.names = names
+
+    def format(self, day, seq: int) -> str:
+        def sub(mt):
+            name, spec = mt.group(1), mt.group(2) or ""
+            value = {"year": day.year, "yy": day.year % 100, "month": day.month, "seq": seq}[name]
+            if name == "yy" and not spec:
+                spec = "02"
+            return format(value, spec)
+        return _PLACEHOLDER.sub(sub, self.text)
+
+    def parse(self, number: str) -> dict | None:
+        mt = self.regex.fullmatch(number)
+        if not mt:
+            return None
+        return {k: int(v) for k, v in mt.groupdict().items()}
+
+
+def numbering_patterns(ledger: m.Ledger):
+    company = ledger.company or m.Company("", "")
+    out = {}
+    for kind, text in (("invoice", company.numbering), ("credit note", company.credit_numbering)):
+        try:
+            out[kind] = Pattern(text)
+        except ValueError as exc:
+            out[kind] = exc
+    return out
