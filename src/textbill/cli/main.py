@@ -564,6 +564,9 @@ def fmt_cmd(ctx: Ctx, paths, check_only, show_diff):
 
 # command modules register themselves on `main` when imported
 from textbill.cli import build as _build  # noqa: E402,F401
+from textbill.cli import remind as _remind  # noqa: E402,F401
+from textbill.cli import watch as _watch  # noqa: E402,F401
+from textbill.cli import workflow as _workflow  # noqa: E402,F401
 
 
 def run() -> None:

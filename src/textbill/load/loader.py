@@ -309,7 +309,8 @@ def load(path: Path, cache: bool = True, workers: int | None = None) -> Loaded:
     everything, read and write nothing).  workers: processes for a cold parse (default: the
     CPUs, from PARALLEL_MIN_CPUS up; else 1).
     """
-    from textbill.incremental.cache import ParseCache, gc_paused
+    from textbill.core.frozen import gc_paused
+    from textbill.incremental.cache import ParseCache
     from textbill.load.config import read_config
 
     path = Path(path)
