@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import difflib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable
 
-from textbill.core.source import Sources, Span
-
-ERROR = "error"
-WARNING = "warning"
+from textbill.core.codes import ERROR, ERROR_CODES, WARNING, WARNING_CODES, describe
+from textbill.core.source import Sources, Span, find_token
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,20 +26,29 @@ class Diagnostic:
 
 def error(span: Span | None, code: str, message: str, hint: str | None = None,
           focus: str | None = None) -> Diagnostic:
+    """An error; code must be an E code declared in textbill.core.codes."""
+    if code not in ERROR_CODES:
+        _undeclared(code, ERROR)
     return Diagnostic(span, code, ERROR, message, hint, focus)
 
 
 def warning(span: Span | None, code: str, message: str, hint: str | None = None,
             focus: str | None = None) -> Diagnostic:
+    """A warning; code must be a W code declared in textbill.core.codes."""
+    if code not in WARNING_CODES:
+        _undeclared(code, WARNING)
     return Diagnostic(span, code, WARNING, message, hint, focus)
+
+
+def _undeclared(code: str, severity: str) -> None:
+    """A programming error: a code used without being declared, or with the other severity."""
+    declared = describe(code)  # KeyError for an undeclared code
+    raise AssertionError(f"diagnostic code {code} is declared as {declared.severity}, not {severity}, "
+                         "in textbill/core/codes.py")
 
 
 def narrow(diags: Iterable[Diagnostic], sources: Sources) -> list[Diagnostic]:
     """Point each diagnostic's caret at its focus word, found again on its line."""
-    from dataclasses import replace
-
-    from textbill.core.source import find_token
-
     out = []
     for d in diags:
         if d.focus and d.span is not None:
