@@ -1,0 +1,1 @@
+import timeclock hours.timeclock --dry-run
