@@ -181,9 +181,12 @@ def test_every_case_is_of_a_declared_code():
 
 
 def test_every_code_is_explained_in_the_docs():
+    """docs/errors.md has a section '### CODE title' per code, with the registry's title."""
     text = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
-    headed = set(re.findall(r"^#+ .*?\b([EW]\d{3})\b", text, re.M))
-    missing = sorted(set(BY_CODE) - headed)
+    headed = dict(re.findall(r"^### ([EW]\d{3}) (.*)$", text, re.M))
+    missing = sorted(set(BY_CODE) - set(headed))
     assert not missing, f"codes without a section in docs/errors.md: {missing}"
+    retitled = {c.code: (c.title, headed[c.code]) for c in CODES if headed[c.code] != c.title}
+    assert not retitled, f"sections of docs/errors.md titled unlike core/codes.py (registry, docs): {retitled}"
     unknown = sorted(set(re.findall(r"\b[EW]\d{3}\b", text)) - set(BY_CODE))
     assert not unknown, f"docs/errors.md names codes that are not declared: {unknown}"

@@ -38,10 +38,12 @@ def _w(code: str, title: str, help: str | None = None) -> Code:
 
 CODES: tuple[Code, ...] = (
     # reading files and syntax
-    _e("E001", "syntax error", "compare the line with the examples in LANGUAGE.md"),
+    _e("E001", "syntax error"),
     _e("E002", "unknown directive"),
     _e("E003", "unknown attribute"),
-    _e("E004", "indented line outside a directive", "indent only the lines that belong to the directive above"),
+    _e("E004", "indented line outside a directive",
+       "attributes are indented below a header line in column 0; remove the indentation or move the line "
+       "under its directive"),
     _e("E005", "unterminated string", 'close the string with a " on the same line'),
     _e("E006", "file cannot be read as UTF-8 text"),
     _e("E007", "no ledger files", "create one, for example with 'textbill init', or point -f at a ledger"),
