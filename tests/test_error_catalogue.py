@@ -37,8 +37,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import cli
+
 from textbill.core.codes import BY_CODE, CODES, ERROR, WARNING
 from textbill.syntax import printer
 
@@ -143,8 +143,8 @@ def test_every_code_is_declared_once_with_the_severity_of_its_letter():
     declared = [c.code for c in CODES]
     twice = sorted({c for c in declared if declared.count(c) > 1})
     assert not twice, f"codes declared more than once in core/codes.py: {twice}"
-    registry = (ROOT / "src" / "textbill" / "core" / "codes.py").read_text(encoding="utf-8")
-    literal_twice = sorted({c for c in CODE_LITERAL.findall(registry) if CODE_LITERAL.findall(registry).count(c) > 1})
+    literals = CODE_LITERAL.findall((ROOT / "src" / "textbill" / "core" / "codes.py").read_text(encoding="utf-8"))
+    literal_twice = sorted({c for c in literals if literals.count(c) > 1})
     assert not literal_twice, f"codes written more than once in core/codes.py: {literal_twice}"
     for c in CODES:
         assert re.fullmatch(r"[EW]\d{3}", c.code), c
@@ -183,7 +183,7 @@ def test_every_case_is_of_a_declared_code():
 def test_every_code_is_explained_in_the_docs():
     """docs/errors.md has a section '### CODE title' per code, with the registry's title."""
     text = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
-    headed = dict(re.findall(r"^### ([EW]\d{3}) (.*)$", text, re.M))
+    headed = dict(re.findall(r"^### ([EW]\d{3}) (.*)$", text, re.MULTILINE))
     missing = sorted(set(BY_CODE) - set(headed))
     assert not missing, f"codes without a section in docs/errors.md: {missing}"
     retitled = {c.code: (c.title, headed[c.code]) for c in CODES if headed[c.code] != c.title}

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Iterable
 
 from textbill.core.codes import ERROR, ERROR_CODES, WARNING, WARNING_CODES, describe
 from textbill.core.source import Sources, Span, find_token
