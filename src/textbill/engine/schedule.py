@@ -13,22 +13,24 @@ SOW's period over (hourly and retainer SOWs) — and something is unbilled.
 Due periods are grouped by client and period into hypothetical invoices
 dated D, numbered with the company pattern after the last issued number, and
 computed by the real engine (`compute_books` on the ledger with them added).
-Nothing here reads a file or the clock.
+Nothing here reads a file or the clock, and nothing here validates: whether
+the proposals would bring new problems is workflow/drafting.py's question.
 """
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from textbill.checks.ledger import run_checks
 from textbill.core import model as m
 from textbill.core.books import Books, InvoiceDoc
 from textbill.core.diagnostics import Diagnostic, error
 from textbill.core.numbering import Pattern, numbering_patterns
 from textbill.core.periods import add_months
 from textbill.engine.invoices import billable_items, compute_books
-from textbill.engine.receivables import check_receivables
+
+_BARE = re.compile(r'[^\s;"\\]+')  # a number needing no quotes
 
 UNITS = ("weekly", "biweekly", "monthly", "quarterly", "yearly", "on-completion")
 
@@ -49,15 +51,17 @@ class Proposal:
     reasons: tuple[str, ...]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Draft:
     """What `textbill draft` shows and `textbill issue` writes."""
 
     as_of: date
-    proposals: list[Proposal]
+    proposals: tuple[Proposal, ...]
     ledger: m.Ledger  # the ledger with the proposed invoices added
     books: Books  # computed on that ledger
-    diagnostics: list[Diagnostic] = field(default_factory=list)  # new problems the proposals would cause
+    # problems of the proposals: here only numbering ones; workflow/drafting.py adds the
+    # errors the changed ledger would have that the original does not
+    diagnostics: tuple[Diagnostic, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -223,20 +227,9 @@ def propose(ledger: m.Ledger, books: Books, as_of: date) -> Draft:
         if not empty:
             break
         candidates = [c for i, c in enumerate(candidates) if i not in empty]
-    proposals = [Proposal(inv, new_books.invoices[inv.number], c[3])
-                 for inv, c in zip(invoices, candidates) if inv.number in new_books.invoices]
-    diags = list(num_diags) + new_problems(ledger, books, hyp, new_books)
-    return Draft(as_of, proposals, hyp, new_books, diags)
-
-
-def new_problems(ledger: m.Ledger, books: Books, hyp: m.Ledger, hyp_books: Books) -> list[Diagnostic]:
-    """Errors the changed ledger has that the original did not (by code and message)."""
-    def errors(led, bks):
-        found = [*run_checks(led), *bks.diagnostics, *check_receivables(led, bks)]
-        return [d for d in found if d.is_error]
-
-    before = {(d.code, d.message) for d in errors(ledger, books)}
-    return [d for d in errors(hyp, hyp_books) if (d.code, d.message) not in before]
+    proposals = tuple(Proposal(inv, new_books.invoices[inv.number], c[3])
+                      for inv, c in zip(invoices, candidates) if inv.number in new_books.invoices)
+    return Draft(as_of, proposals, hyp, new_books, tuple(num_diags))
 
 
 def format_invoice(inv: m.Invoice, reasons: tuple[str, ...] = ()) -> str:
@@ -254,9 +247,7 @@ def format_invoice(inv: m.Invoice, reasons: tuple[str, ...] = ()) -> str:
 
 def docno(number: str) -> str:
     """An invoice number as a ledger token: bare when it can be, else a quoted string."""
-    import re
-
-    if re.fullmatch(r'[^\s;"\\]+', number):
+    if _BARE.fullmatch(number):
         return number
     return '"' + number.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
