@@ -618,6 +618,7 @@ def milestone_shares(sow: m.Sow, client_currency: str | None = None) -> dict[str
         elif ms.amount is not None:
             share, how = ms.amount.value, "a fixed amount"
         else:
+            assert ms.percent is not None  # the grammar gives a milestone an amount or a percent
             share, how = rnd(fee * ms.percent / 100), f"round({fee} x {ms.percent.normalize():f}%)"
         running += share
         out.setdefault(ms.name, (share, how))
@@ -794,10 +795,11 @@ def _caps(ledger: m.Ledger, comp: _Computer):
         if sow.cap.minutes is not None:
             limit, unit = sow.cap.minutes, "h"
         else:
+            assert sow.cap.amount is not None  # a cap is hours or an amount
             limit, unit = sow.cap.amount.value, sow.cap.amount.currency or sow.pricing.amount.currency or ""
         if limit <= 0:
             continue
-        entries = []
+        entries: list[tuple[date, int, m.TimeEntry | m.Expense, Decimal]] = []
         values: dict[int, Decimal] = {}  # by duration object: equal entries count the same
         for t in index.times.get(sow.ref, ()):
             value = values.get(id(t.minutes))

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal, localcontext
 from types import MappingProxyType
+from typing import Any
 
 from textbill.core import model as m
 from textbill.core.books import (
@@ -186,7 +188,7 @@ class _Replay:
         for i, c in enumerate(ledger.collections):
             events.append((c.date, _ORDER["collections"], i, "collections", c))
         events.sort(key=lambda e: e[:3])
-        handlers = {"invoice": self.on_invoice, "credit-note": self.on_credit_note, "payment": self.on_payment,
+        handlers: dict[str, Callable[[Any], None]] = {"invoice": self.on_invoice, "credit-note": self.on_credit_note, "payment": self.on_payment,
                     "plan": self.on_plan, "writeoff": self.on_writeoff, "collections": self.on_collections}
         last = None
         for day, _, _, kind, obj in events:

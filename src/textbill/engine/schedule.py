@@ -147,8 +147,10 @@ def due_periods(ledger: m.Ledger, books: Books, as_of: date) -> list[DuePeriod]:
     return out
 
 
-def _completion(ledger: m.Ledger, sow: m.Sow, after: date | None, days: list[date], as_of: date):
+def _completion(ledger: m.Ledger, sow: m.Sow, after: date | None, days: list[date],
+                as_of: date) -> DuePeriod | None:
     start = after + timedelta(days=1) if after else (sow.period.start if sow.period else days[0])
+    assert sow.pricing is not None  # due_periods() passes priced SOWs only
     if sow.pricing.kind in ("fixed", "value"):
         done = {d.milestone: d.date for d in ledger.dones if d.sow == sow.ref and d.date < as_of}
         names = _milestone_names(sow)
@@ -171,7 +173,8 @@ def next_numbers(ledger: m.Ledger, day: date, count: int) -> tuple[list[str], li
         return [], [error(ledger.company.span if ledger.company else None, "E143",
                           f"the invoice numbering pattern is invalid: {pattern}",
                           "fix the company's numbering line first")]
-    seqs, later = [], []
+    seqs: list[int] = []
+    later: list[m.Invoice] = []
     for inv in ledger.invoices:
         parts = pattern.parse(inv.number)
         if parts is None:
@@ -181,14 +184,15 @@ def next_numbers(ledger: m.Ledger, day: date, count: int) -> tuple[list[str], li
         seqs.append(parts["seq"])
         if inv.date > day:
             later.append(inv)
-    diags = []
+    diags: list[Diagnostic] = []
     if later:
         last = max(later, key=lambda i: i.date)
         diags.append(error(last.span, "E142", f"invoices dated {day} cannot be issued: invoice "
                            f"'{last.number}' is already dated {last.date}, and numbers follow date order",
                            f"use --as-of {last.date} or later", focus=last.number))
-    taken = {d.number for d in (*ledger.invoices, *ledger.credit_notes)}
-    numbers, seq = [], max(seqs, default=0)
+    taken = {i.number for i in ledger.invoices} | {c.number for c in ledger.credit_notes}
+    numbers: list[str] = []
+    seq = max(seqs, default=0)
     while len(numbers) < count:
         seq += 1
         number = pattern.format(day, seq)
