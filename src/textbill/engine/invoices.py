@@ -196,9 +196,9 @@ class InvoiceOutcome:
 class Reads:
     """What computing one invoice read of the state shared between invoices, in order.
 
-    slices: (index table name, SOW ref, period, the entries found) for every entries_between();
-    probes: (item key, its owner before this invoice) for every billable item it tried to take.
-    The lists are filled while the invoice is computed; only a memo asks for them."""
+    slices: (index table name, SOW ref, period, the entries found) for every entries_between()
+    the invoice made; probes: (item key, its owner before this invoice) for every billable item it
+    tried to take.  Filled while the invoice is computed, and only when a memo is given."""
 
     slices: list = field(default_factory=list)
     probes: list = field(default_factory=list)
@@ -214,13 +214,13 @@ class SharedState(Protocol):
 
 
 class InvoiceMemo(Protocol):
-    """Invoices computed by earlier runs, used again where nothing they read changed (watch mode;
-    incremental/books_memo.py has the one textbill uses).
+    """Documents of earlier compute_books runs, offered again (watch mode).  When a document may
+    be used again is the memo's policy: incremental/books_memo.py holds the one textbill uses.
 
-    compute_books calls begin(ledger) first and end() last.  For each invoice it asks recall(): an
-    outcome and the item keys the invoice claims are the invoice computed again, with its effects
-    on the run (claims, latest periods, diagnostics) made again; None means compute it, and the
-    inputs, what it read and its outcome go to keep()."""
+    compute_books calls begin(ledger) first and end() last, and recall() for each invoice: either
+    (the outcome of an earlier run, the item keys the invoice claims), which compute_books applies
+    as computing the invoice would (claims, latest periods, diagnostics), or None: the invoice is
+    then computed with its Reads recorded, and keep() gets its inputs, reads and outcome."""
 
     def begin(self, ledger: m.Ledger) -> None: ...
 
