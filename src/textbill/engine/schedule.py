@@ -203,8 +203,9 @@ def next_numbers(ledger: m.Ledger, day: date, count: int) -> tuple[list[str], li
 
 # ---------------------------------------------------------------------------- the draft
 
-def propose(ledger: m.Ledger, books: Books, as_of: date) -> Draft:
-    """The invoices the schedules call for as of a day, computed as if issued on that day."""
+def propose_invoices(ledger: m.Ledger, books: Books, as_of: date) -> Draft:
+    """The invoices the schedules call for as of a day, computed as if issued on that day; not
+    validated (workflow.drafting.draft_invoices adds the problems they would bring)."""
     groups: dict[tuple, list[DuePeriod]] = defaultdict(list)
     for due in due_periods(ledger, books, as_of):
         client = due.sow.split("/", 1)[0]

@@ -15,12 +15,12 @@ from textbill.core import model as m
 from textbill.core.books import Books
 from textbill.core.diagnostics import Diagnostic
 from textbill.engine.receivables import check_receivables
-from textbill.engine.schedule import Draft, propose
+from textbill.engine.schedule import Draft, propose_invoices
 
 
 def draft_invoices(ledger: m.Ledger, books: Books, as_of: date) -> Draft:
     """The invoices the schedules call for as of a day, with every new problem they would cause."""
-    proposed = propose(ledger, books, as_of)
+    proposed = propose_invoices(ledger, books, as_of)
     found = new_problems(ledger, books, proposed.ledger, proposed.books)
     return replace(proposed, diagnostics=(*proposed.diagnostics, *found))
 
