@@ -283,7 +283,7 @@ def profile_edit(ledger: Path, line: str, top: int = 22) -> str:
     import gc
 
     from textbill.incremental import cache
-    from textbill.engine.invoices import BooksMemo
+    from textbill.incremental.books_memo import BooksMemo
     from textbill.build.run import build
     from textbill.pipeline import analyze
 

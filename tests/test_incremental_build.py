@@ -15,7 +15,7 @@ from test_incremental_engine import edit, split, write
 from textbill.build import run as build_mod
 from textbill.incremental import cache
 from textbill.checks import locks as lockfile
-from textbill.engine.invoices import BooksMemo
+from textbill.incremental.books_memo import BooksMemo
 from textbill.build.run import MANIFEST, BuildError, build
 from textbill.incremental.memo import IdentityMemo
 from textbill.pipeline import analyze

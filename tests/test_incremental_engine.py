@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from ledgergen import generate
 from textbill.incremental import cache
-from textbill.engine.invoices import BooksMemo, compute_books
+from textbill.engine.invoices import compute_books
+from textbill.incremental.books_memo import BooksMemo
 from textbill.load.loader import load
 
 SETTINGS = settings(max_examples=30, deadline=None,

@@ -10,7 +10,7 @@ from test_lock import BASE, edit
 
 from textbill.incremental import cache
 from textbill.checks import locks as lockfile
-from textbill.engine.invoices import BooksMemo
+from textbill.incremental.books_memo import BooksMemo
 from textbill.pipeline import analyze
 
 # February in a file of its own, as people keep their months: an edit there leaves the company,

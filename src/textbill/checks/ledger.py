@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
-from pathlib import Path
 from typing import Callable, Iterable
 
 from textbill.core import model as m
@@ -43,34 +42,6 @@ def check_company(ledger: m.Ledger):
 
 def _is_broken_kind(ledger: m.Ledger, kind: str) -> bool:
     return any(k == kind for k, _ in ledger.broken)
-
-
-def check_logo(ledger: m.Ledger):
-    company = ledger.company
-    if not company or not company.logo:
-        return
-    from textbill.core.paths import inside
-
-    if not inside(Path(ledger.root), company.logo):
-        yield error(company.span, "E180", f"logo path '{company.logo}' points outside the ledger",
-                    "put the image inside the ledger folder and give its relative path, e.g. assets/logo.png",
-                    focus=company.logo)
-    elif not (Path(ledger.root) / company.logo).is_file():
-        yield warning(company.span, "W181", f"logo file '{company.logo}' does not exist",
-                      "check the path; it is relative to the ledger root", focus=company.logo)
-
-
-def check_theme(ledger: m.Ledger):
-    name = ledger.config.theme
-    if not name or name == "default":
-        return
-    from textbill.render.html import ThemeError, theme_by_name
-
-    try:
-        theme_by_name(Path(ledger.root), name)
-    except ThemeError as exc:
-        yield error(ledger.config.spans.get("theme"), "E182", str(exc),
-                    "use 'default', 'modern', or the path of a folder inside the ledger")
 
 
 # ---------------------------------------------------------------------------- duplicates
@@ -389,8 +360,6 @@ def _check_sequence(kind: str, docs, pattern: Pattern):
 
 CHECKS: tuple[Check, ...] = (
     check_company,
-    check_logo,
-    check_theme,
     check_duplicates,
     check_references,
     check_reminded_steps,

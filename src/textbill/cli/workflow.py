@@ -102,9 +102,9 @@ def lock(ctx: Ctx):
 # ---------------------------------------------------------------------------- draft / issue
 
 def _draft(analysis, day):
-    from textbill.engine.schedule import propose
+    from textbill.workflow.drafting import draft_invoices
 
-    return propose(analysis.ledger, analysis.books, day)
+    return draft_invoices(analysis.ledger, analysis.books, day)
 
 
 def _draft_analysis(analysis, draft):

@@ -6,6 +6,7 @@ of every invoice as of a day, what is due, statements and reminders.  Types only
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -152,7 +153,7 @@ class Books:
     invoices: dict[str, InvoiceDoc]  # by number, in issue order
     credits: dict[str, CreditDoc]
     diagnostics: tuple[Diagnostic, ...]
-    billed: dict = field(default_factory=dict, compare=False)  # item key -> invoice number
+    billed: Mapping[tuple, str] = field(default_factory=dict, compare=False)  # item key -> invoice number
 
 
 @dataclass

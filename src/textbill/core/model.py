@@ -1,11 +1,13 @@
 """The ledger model: frozen dataclasses, one per directive, each knowing its span."""
 from __future__ import annotations
 
+import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Mapping
+from typing import TypeAlias
 
 from textbill.core.money import Amount
 from textbill.core.source import Span
@@ -246,7 +248,7 @@ class Invoice:
     period: Period | None = None
     items: tuple[Item, ...] = ()
     adjustments: tuple[Adjustment, ...] = ()
-    due: date | None = None
+    due: datetime.date | None = None  # the class's own `date` is the invoice's field
     notes: tuple[str, ...] = ()
     po: str | None = None
     fields: tuple[tuple[str, str], ...] = ()
@@ -319,7 +321,7 @@ class Fx:
     span: Span = _span()
 
 
-Directive = (
+Directive: TypeAlias = (
     Company | Client | Sow | ReminderPolicy | TimeEntry | Expense | Done | Invoice
     | Payment | CreditNote | Plan | Reminded | WriteOff | Collections | Fx
 )
@@ -358,7 +360,7 @@ class Ledger:
     writeoffs: tuple[WriteOff, ...] = ()
     collections: tuple[Collections, ...] = ()
     fxs: tuple[Fx, ...] = ()
-    directives: tuple = ()  # every directive, in file then source order
+    directives: tuple[Directive, ...] = ()  # every directive, in file then source order
     config: Config = field(default_factory=Config)
     files: tuple[str, ...] = ()
     broken: frozenset = frozenset()  # ids named by directives that failed to parse

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import decimal
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
+from types import MappingProxyType
+
+import iso4217
 
 # Money arithmetic runs in a local context with ample precision; nothing
 # rounds except round_money() below.  Invalid operations raise, so a bug
@@ -24,36 +27,36 @@ HUNDRED = Decimal(100)
 # are not used for invoicing, so they fall back to 2.
 _DEFAULT_MINOR = 2
 
+# Digits after the decimal point per ISO 4217 code, and the quantum round_money() uses: built
+# once, as every currency is looked up again for every amount.
+_MINOR: Mapping[str, int] = MappingProxyType({
+    c.value: _DEFAULT_MINOR if c.exponent is None else int(c.exponent) for c in iso4217.Currency
+})
+_QUANTUM: Mapping[str, Decimal] = MappingProxyType({
+    code: Decimal(1).scaleb(-digits) for code, digits in _MINOR.items()
+})
+_DEFAULT_QUANTUM = Decimal(1).scaleb(-_DEFAULT_MINOR)
 
-@lru_cache(maxsize=None)
+
 def minor_units(currency: str) -> int:
     """Digits after the decimal point for a currency, from ISO 4217 data."""
-    try:
-        import iso4217
-        exp = iso4217.Currency(currency.upper()).exponent
-    except (ValueError, KeyError, ImportError):
-        return _DEFAULT_MINOR
-    return _DEFAULT_MINOR if exp is None else int(exp)
+    try:  # a code as written first: the common case, without a new string
+        return _MINOR[currency]
+    except KeyError:
+        return _MINOR.get(currency.upper(), _DEFAULT_MINOR)
 
 
-@lru_cache(maxsize=None)
 def is_known_currency(currency: str) -> bool:
-    try:
-        import iso4217
-        iso4217.Currency(currency.upper())
-        return True
-    except (ValueError, KeyError):
-        return False
-
-
-@lru_cache(maxsize=None)
-def _quantum(currency: str) -> Decimal:
-    return Decimal(1).scaleb(-minor_units(currency))
+    return currency in _MINOR or currency.upper() in _MINOR
 
 
 def round_money(value: Decimal, currency: str) -> Decimal:
     """Round to the currency's minor unit, half away from zero (ISO 4217)."""
-    return value.quantize(_quantum(currency), rounding=ROUND_HALF_UP, context=CONTEXT)
+    try:
+        quantum = _QUANTUM[currency]
+    except KeyError:
+        quantum = _QUANTUM.get(currency.upper(), _DEFAULT_QUANTUM)
+    return value.quantize(quantum, rounding=ROUND_HALF_UP, context=CONTEXT)
 
 
 def fmt(value: Decimal, currency: str) -> str:

@@ -52,9 +52,10 @@ class Pattern:
         return {k: int(v) for k, v in mt.groupdict().items()}
 
 
-def numbering_patterns(ledger: m.Ledger):
+def numbering_patterns(ledger: m.Ledger) -> dict[str, Pattern | ValueError]:
+    """The company's numbering patterns by kind ("invoice", "credit note"); the error of an invalid one."""
     company = ledger.company or m.Company("", "")
-    out = {}
+    out: dict[str, Pattern | ValueError] = {}
     for kind, text in (("invoice", company.numbering), ("credit note", company.credit_numbering)):
         try:
             out[kind] = Pattern(text)

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import calendar
+from collections.abc import Mapping
 from datetime import date, timedelta
+from types import MappingProxyType
 
-MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
-DAYS = {"weekly": 7, "biweekly": 14}
+MONTHS: Mapping[str, int] = MappingProxyType({"monthly": 1, "quarterly": 3, "yearly": 12})
+DAYS: Mapping[str, int] = MappingProxyType({"weekly": 7, "biweekly": 14})
 
 
 def add_months(day: date, months: int) -> date:

@@ -1,6 +1,7 @@
 """Overdue items, aging buckets and late interest as of a day (LANGUAGE.md 5.13-5.14)."""
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal, localcontext
 
 from textbill.core import model as m
@@ -33,6 +34,7 @@ def dues(rec: Receivables, company: m.Company | None) -> list[Due]:
     for state in rec.invoices.values():
         if state.outstanding <= 0 or state.writeoff is not None:
             continue
+        parts: list[tuple[int | None, date, Decimal]]
         if state.plan is not None:
             parts = [(i.number, i.due, i.outstanding) for i in state.plan.installments if i.outstanding > 0]
         else:

@@ -4,9 +4,10 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, Decimal, localcontext
+from typing import Protocol
 
 from textbill.core import model as m
 from textbill.core.books import (
@@ -174,49 +175,60 @@ def issue_order(ledger: m.Ledger) -> list[m.Invoice]:
 
 
 @dataclass(frozen=True)
-class _Remembered:
-    """One invoice as computed, with everything it read that is not part of the invoice itself."""
+class InvoiceInputs:
+    """What one invoice's document depends on besides the shared state (see SharedState)."""
 
-    objects: tuple  # (invoice, client, *SOWs), kept alive so that their ids stay theirs
-    ids: tuple  # their ids: the same objects, not merely equal ones (a moved entry has a new span)
+    number: str
+    objects: tuple  # (invoice, client, *SOWs): ledger nodes, the same objects while a file is unchanged
     values: tuple  # (the previous period end of the client, the currency)
-    slices: tuple  # (index table, SOW ref, period, the entries found, their ids): what between() gave
-    probes: tuple  # (item key, owner before): every billable item it tried to take
+
+
+@dataclass(frozen=True)
+class InvoiceOutcome:
+    """What computing one invoice gave, besides the items it claimed and the periods it set."""
+
     doc: InvoiceDoc
-    diags: tuple
+    diags: tuple[Diagnostic, ...]
     missing_fx: frozenset
 
 
-class BooksMemo:
-    """Invoices computed by earlier runs of compute_books in this process (watch mode).
+@dataclass(frozen=True)
+class Reads:
+    """What computing one invoice read of the state shared between invoices, in order.
 
-    An invoice's document depends on: its directive, the end of its client's previous invoice
-    period, its client, its currency, its SOWs, the entries of its SOWs inside its period, which of
-    the items it may bill earlier invoices took, and -- for every invoice alike -- the company
-    (currency, numbering) and the fx rates.  Ledger nodes are compared by identity (the parse
-    cache hands back the very same nodes for a file that did not change, cache.remember), values
-    by equality; when all of them are what they were, the document is the one computed then, and
-    what computing it did to the shared state (items claimed, latest periods, diagnostics) is done
-    again.  A changed company or fx rate forgets everything.  tests/test_incremental_engine.py
-    checks that books computed with a memo equal books computed without, over edits of every kind.
-    """
+    slices: (index table name, SOW ref, period, the entries found) for every entries_between()
+    the invoice made; probes: (item key, its owner before this invoice) for every billable item it
+    tried to take.  Filled while the invoice is computed, and only when a memo is given."""
 
-    def __init__(self) -> None:
-        self.invoices: dict[str, _Remembered] = {}
-        self.seen: dict[str, _Remembered] = {}
-        self.context: tuple = ()
-        self.hits = self.misses = 0
+    slices: list = field(default_factory=list)
+    probes: list = field(default_factory=list)
 
-    def begin(self, ledger: m.Ledger) -> None:
-        context = (ledger.company, *ledger.fxs)
-        if len(context) != len(self.context) or any(a is not b for a, b in zip(context, self.context)):
-            self.invoices = {}
-        self.context = context
-        self.seen = {}
-        self.hits = self.misses = 0
 
-    def end(self) -> None:
-        self.invoices, self.seen = self.seen, {}
+class SharedState(Protocol):
+    """The state shared between the invoices of one compute_books run, as a memo may read it."""
+
+    @property
+    def billed(self) -> BilledItems: ...
+
+    def entries_between(self, table: str, ref: str, period: m.Period) -> list: ...
+
+
+class InvoiceMemo(Protocol):
+    """Documents of earlier compute_books runs, offered again (watch mode).  When a document may
+    be used again is the memo's policy: incremental/books_memo.py holds the one textbill uses.
+
+    compute_books calls begin(ledger) first and end() last, and recall() for each invoice: either
+    (the outcome of an earlier run, the item keys the invoice claims), which compute_books applies
+    as computing the invoice would (claims, latest periods, diagnostics), or None: the invoice is
+    then computed with its Reads recorded, and keep() gets its inputs, reads and outcome."""
+
+    def begin(self, ledger: m.Ledger) -> None: ...
+
+    def recall(self, inputs: InvoiceInputs, state: SharedState) -> tuple[InvoiceOutcome, list] | None: ...
+
+    def keep(self, inputs: InvoiceInputs, reads: Reads, outcome: InvoiceOutcome) -> None: ...
+
+    def end(self) -> None: ...
 
 
 class _Computer:
@@ -232,9 +244,9 @@ class _Computer:
         self._refs: dict[str, dict[str, str]] = {}
         self._hourly: dict[tuple, tuple] = {}  # keeps the keyed objects alive, so their ids stay theirs
         self._client_sows: dict[str, tuple[str, ...]] | None = None
-        # while an invoice is computed for the memo: what it read of the shared state
-        self._slices: list | None = None  # (table, sow ref, period, the entries found)
-        self._probes: list | None = None  # (item key, its owner before this invoice)
+        # while an invoice is computed for a memo: what it reads of the shared state (Reads)
+        self._slices: list | None = None
+        self._probes: list | None = None
 
     # ------------------------------------------------------------------ helpers
     def convert(self, value: Decimal, source: str, target: str, day: date, inv: m.Invoice, what: str):
@@ -255,57 +267,38 @@ class _Computer:
         return value * rate, (rate, fx)
 
     # ------------------------------------------------------------------ one invoice, remembered
-    def compute_remembered(self, inv: m.Invoice, prev_end: date | None, memo: BooksMemo, finish) -> InvoiceDoc:
-        """compute(inv, prev_end), then finish(doc): the very document of an earlier run when the
-        invoice read the very same things then (see BooksMemo); its effects on this computer
-        (billed items, latest periods, diagnostics) are made again as computing it would."""
+    def compute_remembered(self, inv: m.Invoice, prev_end: date | None, memo: InvoiceMemo, finish) -> InvoiceDoc:
+        """compute(inv, prev_end), then finish(doc): the document of an earlier run when the memo
+        recalls one, with its effects on this computer (billed items, latest periods, diagnostics)
+        made again as computing it would; else computed, with what it read handed to the memo."""
         chosen = self.sows_of(inv)
         ledger = self.ledger
-        objects = (inv, ledger.clients.get(inv.client), *chosen[1])
-        ids = tuple(map(id, objects))
-        values = (prev_end, ledger.client_currency(inv.client))
-        entry = memo.invoices.get(inv.number)
-        if entry is not None and entry.ids == ids and entry.values == values:
-            claims = self._still(entry, inv.number)
-            if claims is not None:
-                memo.hits += 1
-                for key in claims:
-                    self.billed[key] = inv.number
-                doc = entry.doc
-                for ref in doc.sows:
-                    self.latest_start[ref] = max(self.latest_start.get(ref, date.min), doc.period.start)
-                self.missing_fx.update(entry.missing_fx)
-                self.diags.extend(entry.diags)
-                memo.seen[inv.number] = entry
-                return doc
-        memo.misses += 1
-        self._slices, self._probes = [], []
+        inputs = InvoiceInputs(inv.number, (inv, ledger.clients.get(inv.client), *chosen[1]),
+                               (prev_end, ledger.client_currency(inv.client)))
+        recalled = memo.recall(inputs, self)
+        if recalled is not None:
+            outcome, claims = recalled
+            for key in claims:
+                self.billed[key] = inv.number
+            doc = outcome.doc
+            for ref in doc.sows:
+                self.latest_start[ref] = max(self.latest_start.get(ref, date.min), doc.period.start)
+            self.missing_fx.update(outcome.missing_fx)
+            self.diags.extend(outcome.diags)
+            return doc
+        reads = Reads()
+        self._slices, self._probes = reads.slices, reads.probes
         first, missing = len(self.diags), set(self.missing_fx)
         try:
             doc = finish(self.compute(inv, prev_end, chosen))
-            memo.seen[inv.number] = _Remembered(objects, ids, values, tuple(self._slices), tuple(self._probes), doc,
-                                                tuple(self.diags[first:]), frozenset(self.missing_fx - missing))
         finally:
             self._slices = self._probes = None
+        memo.keep(inputs, reads, InvoiceOutcome(doc, tuple(self.diags[first:]), frozenset(self.missing_fx - missing)))
         return doc
 
-    def _still(self, entry: _Remembered, number: str) -> list | None:
-        """The items the invoice claims again when the entries it took and the items earlier
-        invoices took are as they were (its own inputs are the same: see compute_remembered)."""
-        index = self.index
-        tables = {"times": index.times, "expenses": index.expenses, "dones": index.dones}
-        for table, ref, period, _, ids in entry.slices:
-            if tuple(map(id, index.between(tables[table], ref, period))) != ids:
-                return None
-        claimed: dict = {}
-        billed = self.billed
-        for key, before in entry.probes:
-            owner = claimed[key] if claimed and key in claimed else billed.get(key)
-            if owner != before:
-                return None
-            if owner is None:
-                claimed[key] = number
-        return list(claimed)
+    def entries_between(self, table: str, ref: str, period: m.Period) -> list:
+        """The entries of an index table ("times", "expenses", "dones") of a SOW inside a period."""
+        return self.index.between(getattr(self.index, table), ref, period)
 
     # ------------------------------------------------------------------ one invoice
     def sows_of(self, inv: m.Invoice) -> tuple[tuple[str, ...], tuple[m.Sow, ...]]:
@@ -383,7 +376,7 @@ class _Computer:
     def _between(self, table: str, ref: str, period: m.Period) -> list:
         found = self.index.between(getattr(self.index, table), ref, period)
         if self._slices is not None:
-            self._slices.append((table, ref, period, tuple(found), tuple(map(id, found))))
+            self._slices.append((table, ref, period, found))
         return found
 
     def _sow_lines(self, inv, sow: m.Sow, period: m.Period, currency: str, tax: m.Tax):
@@ -625,13 +618,14 @@ def milestone_shares(sow: m.Sow, client_currency: str | None = None) -> dict[str
         elif ms.amount is not None:
             share, how = ms.amount.value, "a fixed amount"
         else:
+            assert ms.percent is not None  # the grammar gives a milestone an amount or a percent
             share, how = rnd(fee * ms.percent / 100), f"round({fee} x {ms.percent.normalize():f}%)"
         running += share
         out.setdefault(ms.name, (share, how))
     return out
 
 
-def compute_books(ledger: m.Ledger, memo: BooksMemo | None = None) -> Books:
+def compute_books(ledger: m.Ledger, memo: InvoiceMemo | None = None) -> Books:
     """Compute every invoice and credit note of the ledger.
 
     memo: invoices of earlier runs, used again where nothing they depend on changed (watch mode)."""
@@ -645,7 +639,6 @@ def compute_books(ledger: m.Ledger, memo: BooksMemo | None = None) -> Books:
             if isinstance(pattern, Pattern):
                 parts = pattern.parse(doc.number)
                 if parts:
-                    from dataclasses import replace
                     doc = replace(doc, seq=parts["seq"])
             return doc
 
@@ -802,10 +795,11 @@ def _caps(ledger: m.Ledger, comp: _Computer):
         if sow.cap.minutes is not None:
             limit, unit = sow.cap.minutes, "h"
         else:
+            assert sow.cap.amount is not None  # a cap is hours or an amount
             limit, unit = sow.cap.amount.value, sow.cap.amount.currency or sow.pricing.amount.currency or ""
         if limit <= 0:
             continue
-        entries = []
+        entries: list[tuple[date, int, m.TimeEntry | m.Expense, Decimal]] = []
         values: dict[int, Decimal] = {}  # by duration object: equal entries count the same
         for t in index.times.get(sow.ref, ()):
             value = values.get(id(t.minutes))

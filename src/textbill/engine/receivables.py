@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal, localcontext
+from types import MappingProxyType
+from typing import Any
 
 from textbill.core import model as m
 from textbill.core.books import (
@@ -24,7 +27,8 @@ from textbill.core.periods import step as date_step
 from textbill.engine.fx import Rates
 
 # same-day order of events (LANGUAGE.md 5.9: invoices, then credit notes, then payments)
-_ORDER = {"invoice": 0, "credit-note": 1, "payment": 2, "plan": 3, "writeoff": 4, "collections": 5}
+_ORDER = MappingProxyType({"invoice": 0, "credit-note": 1, "payment": 2, "plan": 3, "writeoff": 4,
+                           "collections": 5})
 
 
 _EVENT = builder(Event)  # Event(...) with every field given, without __init__'s per-field setattr
@@ -184,7 +188,7 @@ class _Replay:
         for i, c in enumerate(ledger.collections):
             events.append((c.date, _ORDER["collections"], i, "collections", c))
         events.sort(key=lambda e: e[:3])
-        handlers = {"invoice": self.on_invoice, "credit-note": self.on_credit_note, "payment": self.on_payment,
+        handlers: dict[str, Callable[[Any], None]] = {"invoice": self.on_invoice, "credit-note": self.on_credit_note, "payment": self.on_payment,
                     "plan": self.on_plan, "writeoff": self.on_writeoff, "collections": self.on_collections}
         last = None
         for day, _, _, kind, obj in events:
@@ -229,12 +233,12 @@ def replay(ledger: m.Ledger, books: Books, as_of: date) -> Receivables:
 
 def seen_from(rec: Receivables, as_of: date) -> Receivables:
     """A replay as of another day that takes the same entries (every entry replayed is dated on
-    or before as_of, and none was left out): the same replay, with the statuses of as_of.  Takes
-    rec over (its invoice states are the ones returned)."""
+    or before as_of, and none was left out): the same replay, with the statuses of as_of.  rec is
+    left as it was; the new invoice states share its allocations and plans, which a finished
+    replay no longer changes."""
     assert rec.as_of == date.max and (rec.last_day is None or rec.last_day <= as_of)
-    for state in rec.invoices.values():
-        state.status = status_of(state, as_of)
-    return replace(rec, as_of=as_of)
+    states = {number: replace(state, status=status_of(state, as_of)) for number, state in rec.invoices.items()}
+    return replace(rec, as_of=as_of, invoices=states)
 
 
 def check_receivables(ledger: m.Ledger, books: Books, rec: Receivables | None = None) -> list[Diagnostic]:

@@ -26,6 +26,7 @@ def policy_for(ledger: m.Ledger, client_id: str) -> m.ReminderPolicy | None:
 def _current_since(state: InvoiceState, number: int) -> date:
     """The day installment `number` became the earliest one not yet settled."""
     plan = state.plan
+    assert plan is not None  # asked for invoices under a plan only
     need = sum((i.amount for i in plan.installments[:number - 1]), Decimal(0))
     if number == 1 or need <= 0:
         return plan.plan.date
@@ -63,6 +64,7 @@ def due_reminders(ledger: m.Ledger, rec: Receivables) -> list[Reminder]:
         if state.plan is not None:
             # under a plan each installment starts a new round of steps
             window = due + timedelta(days=min(s.offset for s in policy.steps))
+            assert installment is not None  # set above, from the plan
             start = max(window, _current_since(state, installment))
             recorded = [r for r in recorded if r.date >= start]
         names = {r.step for r in recorded}

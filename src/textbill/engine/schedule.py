@@ -13,22 +13,24 @@ SOW's period over (hourly and retainer SOWs) — and something is unbilled.
 Due periods are grouped by client and period into hypothetical invoices
 dated D, numbered with the company pattern after the last issued number, and
 computed by the real engine (`compute_books` on the ledger with them added).
-Nothing here reads a file or the clock.
+Nothing here reads a file or the clock, and nothing here validates: whether
+the proposals would bring new problems is workflow/drafting.py's question.
 """
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from textbill.checks.ledger import run_checks
 from textbill.core import model as m
 from textbill.core.books import Books, InvoiceDoc
 from textbill.core.diagnostics import Diagnostic, error
 from textbill.core.numbering import Pattern, numbering_patterns
 from textbill.core.periods import add_months
 from textbill.engine.invoices import billable_items, compute_books
-from textbill.engine.receivables import check_receivables
+
+_BARE = re.compile(r'[^\s;"\\]+')  # a number needing no quotes
 
 UNITS = ("weekly", "biweekly", "monthly", "quarterly", "yearly", "on-completion")
 
@@ -49,15 +51,17 @@ class Proposal:
     reasons: tuple[str, ...]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Draft:
     """What `textbill draft` shows and `textbill issue` writes."""
 
     as_of: date
-    proposals: list[Proposal]
+    proposals: tuple[Proposal, ...]
     ledger: m.Ledger  # the ledger with the proposed invoices added
     books: Books  # computed on that ledger
-    diagnostics: list[Diagnostic] = field(default_factory=list)  # new problems the proposals would cause
+    # problems of the proposals: here only numbering ones; workflow/drafting.py adds the
+    # errors the changed ledger would have that the original does not
+    diagnostics: tuple[Diagnostic, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -143,8 +147,10 @@ def due_periods(ledger: m.Ledger, books: Books, as_of: date) -> list[DuePeriod]:
     return out
 
 
-def _completion(ledger: m.Ledger, sow: m.Sow, after: date | None, days: list[date], as_of: date):
+def _completion(ledger: m.Ledger, sow: m.Sow, after: date | None, days: list[date],
+                as_of: date) -> DuePeriod | None:
     start = after + timedelta(days=1) if after else (sow.period.start if sow.period else days[0])
+    assert sow.pricing is not None  # due_periods() passes priced SOWs only
     if sow.pricing.kind in ("fixed", "value"):
         done = {d.milestone: d.date for d in ledger.dones if d.sow == sow.ref and d.date < as_of}
         names = _milestone_names(sow)
@@ -167,7 +173,8 @@ def next_numbers(ledger: m.Ledger, day: date, count: int) -> tuple[list[str], li
         return [], [error(ledger.company.span if ledger.company else None, "E143",
                           f"the invoice numbering pattern is invalid: {pattern}",
                           "fix the company's numbering line first")]
-    seqs, later = [], []
+    seqs: list[int] = []
+    later: list[m.Invoice] = []
     for inv in ledger.invoices:
         parts = pattern.parse(inv.number)
         if parts is None:
@@ -177,14 +184,15 @@ def next_numbers(ledger: m.Ledger, day: date, count: int) -> tuple[list[str], li
         seqs.append(parts["seq"])
         if inv.date > day:
             later.append(inv)
-    diags = []
+    diags: list[Diagnostic] = []
     if later:
         last = max(later, key=lambda i: i.date)
         diags.append(error(last.span, "E142", f"invoices dated {day} cannot be issued: invoice "
                            f"'{last.number}' is already dated {last.date}, and numbers follow date order",
                            f"use --as-of {last.date} or later", focus=last.number))
-    taken = {d.number for d in (*ledger.invoices, *ledger.credit_notes)}
-    numbers, seq = [], max(seqs, default=0)
+    taken = {i.number for i in ledger.invoices} | {c.number for c in ledger.credit_notes}
+    numbers: list[str] = []
+    seq = max(seqs, default=0)
     while len(numbers) < count:
         seq += 1
         number = pattern.format(day, seq)
@@ -195,8 +203,9 @@ def next_numbers(ledger: m.Ledger, day: date, count: int) -> tuple[list[str], li
 
 # ---------------------------------------------------------------------------- the draft
 
-def propose(ledger: m.Ledger, books: Books, as_of: date) -> Draft:
-    """The invoices the schedules call for as of a day, computed as if issued on that day."""
+def propose_invoices(ledger: m.Ledger, books: Books, as_of: date) -> Draft:
+    """The invoices the schedules call for as of a day, computed as if issued on that day; not
+    validated (workflow.drafting.draft_invoices adds the problems they would bring)."""
     groups: dict[tuple, list[DuePeriod]] = defaultdict(list)
     for due in due_periods(ledger, books, as_of):
         client = due.sow.split("/", 1)[0]
@@ -223,20 +232,9 @@ def propose(ledger: m.Ledger, books: Books, as_of: date) -> Draft:
         if not empty:
             break
         candidates = [c for i, c in enumerate(candidates) if i not in empty]
-    proposals = [Proposal(inv, new_books.invoices[inv.number], c[3])
-                 for inv, c in zip(invoices, candidates) if inv.number in new_books.invoices]
-    diags = list(num_diags) + new_problems(ledger, books, hyp, new_books)
-    return Draft(as_of, proposals, hyp, new_books, diags)
-
-
-def new_problems(ledger: m.Ledger, books: Books, hyp: m.Ledger, hyp_books: Books) -> list[Diagnostic]:
-    """Errors the changed ledger has that the original did not (by code and message)."""
-    def errors(led, bks):
-        found = [*run_checks(led), *bks.diagnostics, *check_receivables(led, bks)]
-        return [d for d in found if d.is_error]
-
-    before = {(d.code, d.message) for d in errors(ledger, books)}
-    return [d for d in errors(hyp, hyp_books) if (d.code, d.message) not in before]
+    proposals = tuple(Proposal(inv, new_books.invoices[inv.number], c[3])
+                      for inv, c in zip(invoices, candidates) if inv.number in new_books.invoices)
+    return Draft(as_of, proposals, hyp, new_books, tuple(num_diags))
 
 
 def format_invoice(inv: m.Invoice, reasons: tuple[str, ...] = ()) -> str:
@@ -254,9 +252,7 @@ def format_invoice(inv: m.Invoice, reasons: tuple[str, ...] = ()) -> str:
 
 def docno(number: str) -> str:
     """An invoice number as a ledger token: bare when it can be, else a quoted string."""
-    import re
-
-    if re.fullmatch(r'[^\s;"\\]+', number):
+    if _BARE.fullmatch(number):
         return number
     return '"' + number.replace("\\", "\\\\").replace('"', '\\"') + '"'
 

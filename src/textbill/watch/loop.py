@@ -415,7 +415,7 @@ class Watcher:
     def start(self) -> None:
         from watchdog.observers import Observer
 
-        from textbill.engine.invoices import BooksMemo
+        from textbill.incremental.books_memo import BooksMemo
         from textbill.incremental import cache
 
         if self.cache:  # unchanged files keep their nodes, unchanged invoices their documents
