@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from conftest import write_ledger
 from textbill.cli.main import main
-from textbill.cli.remind import reminded_entry
+from textbill.workflow.reminders import reminded_entry
 from textbill.render import eml
 
 GOLDEN = Path(__file__).parent / "golden" / "remind"
