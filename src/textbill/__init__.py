@@ -12,7 +12,16 @@ from typing import TYPE_CHECKING, Any
 from textbill.version import __version__
 
 if TYPE_CHECKING:
-    from textbill.api import UnknownName, analyze, build, explain, invoices, load, overdue, statement
+    from textbill.api import (
+        UnknownName,
+        analyze,
+        build,
+        explain,
+        invoices,
+        load,
+        overdue,
+        statement,
+    )
 
 __all__ = ("UnknownName", "__version__", "analyze", "build", "explain", "invoices", "load", "overdue",
            "statement")

@@ -5,12 +5,24 @@ import sys
 from pathlib import Path
 
 import click
-
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from textbill.build.run import FORMATS, BuildError, build
-from textbill.cli.common import Ctx, as_of_option, ledger_options, load_clean, stderr_is_tty, today
+from textbill.cli.common import (
+    Ctx,
+    as_of_option,
+    ledger_options,
+    load_clean,
+    stderr_is_tty,
+    today,
+)
 
 
 def _formats(values: tuple[str, ...]) -> tuple[str, ...] | None:

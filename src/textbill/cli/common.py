@@ -18,7 +18,13 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from textbill.core.diagnostics import Diagnostic, closest, format_text, has_errors, summary
+from textbill.core.diagnostics import (
+    Diagnostic,
+    closest,
+    format_text,
+    has_errors,
+    summary,
+)
 from textbill.core.money import fmt_grouped
 from textbill.core.source import Sources
 from textbill.load.loader import LedgerNotFound, resolve_ledger

@@ -7,7 +7,16 @@ from pathlib import Path
 
 import click
 
-from textbill.cli.common import Ctx, as_of_option, emit_json, emit_table, ledger_options, load_clean, print_problems, today
+from textbill.cli.common import (
+    Ctx,
+    as_of_option,
+    emit_json,
+    emit_table,
+    ledger_options,
+    load_clean,
+    print_problems,
+    today,
+)
 from textbill.core.diagnostics import has_errors
 from textbill.core.money import fmt_grouped
 from textbill.core.paths import slug

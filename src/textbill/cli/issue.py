@@ -5,7 +5,15 @@ import sys
 
 import click
 
-from textbill.cli.common import Ctx, as_of_option, ledger_options, load_clean, print_diagnostics, print_problems, today
+from textbill.cli.common import (
+    Ctx,
+    as_of_option,
+    ledger_options,
+    load_clean,
+    print_diagnostics,
+    print_problems,
+    today,
+)
 from textbill.core.money import fmt_grouped
 from textbill.engine.schedule import propose
 from textbill.load.loader import display_name

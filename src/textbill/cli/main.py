@@ -19,28 +19,28 @@ from textbill.version import __version__
 # name -> (module under textbill.cli, attribute, the first paragraph of its help: for `textbill --help`)
 # tests/test_docs.py holds each summary to the command's own docstring.
 COMMANDS: Mapping[str, tuple[str, str, str]] = MappingProxyType({
-    "build": ("build", "build_command", "Compile invoices, credit notes, statements, the overdue report, model.json and "
-              "the dashboard."),
+    "build": ("build", "build_command",
+              "Compile invoices, credit notes, statements, the overdue report, model.json and the dashboard."),
     "check": ("check", "check", "Parse and validate a ledger; report every problem."),
     "clock": ("clock", "clock", "Running timers, one per SOW, several at once."),
     "diff": ("diff", "diff", "What a git range changes in the billing."),
     "draft": ("draft", "draft", "The invoices that the SOW schedules call for now, computed but not written."),
-    "explain": ("explain", "explain", "How every figure of one invoice came about: sources, rounding, tax "
-                "groups, discount split."),
-    "export": ("export", "export", "The receivables as plain-text accounting (hledger, Beancount) or CSV "
-               "postings."),
+    "explain": ("explain", "explain",
+                "How every figure of one invoice came about: sources, rounding, tax groups, discount split."),
+    "export": ("export", "export",
+               "The receivables as plain-text accounting (hledger, Beancount) or CSV postings."),
     "fmt": ("fmt", "fmt", "Rewrite .bill files in canonical layout (comments and blank lines kept)."),
     "import": ("import_", "import_", "Time entries from other trackers (timeclock, Toggl), idempotently."),
     "init": ("init", "init", "Create a new ledger: textbill.yaml, a commented example .bill file, .gitignore."),
     "invoices": ("invoices", "invoices", "The invoice list: amounts, payments and status as of a day."),
-    "issue": ("issue", "issue", "Issue the invoices 'textbill draft' shows: append them to the ledger and "
-              "lock them."),
+    "issue": ("issue", "issue",
+              "Issue the invoices 'textbill draft' shows: append them to the ledger and lock them."),
     "lock": ("lock", "lock", "Lock every issued document that is not yet locked."),
-    "remind": ("remind", "remind", "Reminder e-mails due now: list them, write them (--out), or send them "
-               "(--send)."),
+    "remind": ("remind", "remind",
+               "Reminder e-mails due now: list them, write them (--out), or send them (--send)."),
     "report": ("report", "report", "Reports over the receivables."),
-    "statement": ("statement", "statement", "A client's statement: opening balance, documents and payments, "
-                  "running balance, aging."),
+    "statement": ("statement", "statement",
+                  "A client's statement: opening balance, documents and payments, running balance, aging."),
     "watch": ("watch", "watch", "Rebuild on every save and serve a live-reloading preview on localhost."),
 })
 

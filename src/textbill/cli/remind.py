@@ -29,8 +29,20 @@ from textbill.engine.reminders import due_reminders
 from textbill.load.loader import display_name
 from textbill.load.writer import write_atomic
 from textbill.render import eml
-from textbill.workflow.mailer import Mailer, SendError, SettingsError, sender_address, smtp_settings
-from textbill.workflow.reminders import RECORD_FILE, LockUnavailable, record, reminded_entry, send_lock
+from textbill.workflow.mailer import (
+    Mailer,
+    SendError,
+    SettingsError,
+    sender_address,
+    smtp_settings,
+)
+from textbill.workflow.reminders import (
+    RECORD_FILE,
+    LockUnavailable,
+    record,
+    reminded_entry,
+    send_lock,
+)
 from textbill.workflow.targets import TargetError, record_target
 
 
