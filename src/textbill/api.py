@@ -1,8 +1,9 @@
 """The library API: load, analyze and build a ledger, and the reports the commands print.
 
-`textbill` exposes these names (import them from `textbill`, not from here); docs/api.md shows
-them at work.  Every report returns plain data, the same rows and documents as the matching
-command's `--format json`.
+Use it as `from textbill import api` (docs/api.md shows it at work).  The names are not on the
+`textbill` package itself: `textbill.load` and `textbill.build` are the layers' subpackages.
+Every report returns plain data, the same rows and documents as the matching command's
+`--format json`; a name the ledger does not have raises UnknownName.
 """
 from __future__ import annotations
 
@@ -38,9 +39,9 @@ class UnknownName(LookupError):
 def load(path: str | PathLike[str]) -> Loaded:
     """Read a ledger folder (or one .bill file) into the typed model, unchecked.
 
-    >>> loaded = textbill.load("example-ledger")
-    >>> sorted(loaded.ledger.clients)[:1], [d.code for d in loaded.diagnostics]
-    (['globex'], [])
+    >>> loaded = api.load("example-ledger")
+    >>> sorted(loaded.ledger.clients), loaded.diagnostics
+    (['bauer', 'globex', 'kowalski'], [])
     """
     return load_ledger(Path(path))
 
@@ -50,9 +51,9 @@ def analyze(path: str | PathLike[str], *, cache: bool = True) -> Analysis:
 
     cache=False parses every file again and reads or writes no cache (`--no-cache`).
 
-    >>> analysis = textbill.analyze("example-ledger")
-    >>> analysis.ok, sorted(analysis.books.invoices)[:1]
-    (True, ['INV-2026-0001'])
+    >>> analysis = api.analyze("example-ledger")
+    >>> analysis.ok, sorted(analysis.books.invoices)[:2]
+    (True, ['FV/2026/0001', 'FV/2026/0002'])
     """
     return analyze_ledger(Path(path), cache=cache)
 
@@ -64,9 +65,9 @@ def build(path_or_analysis: str | PathLike[str] | Analysis, out_dir: str | PathL
     formats: some of html, pdf, json, csv, facturx, ubl (default: textbill.yaml's, else html and
     pdf).  Raises textbill.build.run.BuildError for a ledger with errors or an unknown format.
 
-    >>> report = textbill.build("example-ledger", "out", date(2026, 3, 31), formats=["json"])
-    >>> report.ok
-    True
+    >>> report = api.build("example-ledger", "/tmp/out", date(2026, 3, 31), formats=["json"])
+    >>> report.ok, report.documents
+    (True, 13)
     """
     analysis = path_or_analysis if isinstance(path_or_analysis, Analysis) else analyze(path_or_analysis)
     return build_outputs(analysis, Path(out_dir), as_of, formats=formats, jobs=jobs)
@@ -78,9 +79,8 @@ def invoices(analysis: Analysis, as_of: date, *, client: str | None = None,
 
     client and statuses narrow the list (UnknownName for a client or status that does not exist).
 
-    >>> rows = textbill.invoices(analysis, date(2026, 3, 31), statuses=["paid"])
-    >>> rows[0]["number"], rows[0]["status"]
-    ('INV-2026-0001', 'paid')
+    >>> [(r["number"], r["outstanding"]) for r in api.invoices(analysis, date(2026, 3, 31), client="bauer")]
+    [('FV/2026/0003', '114.50'), ('FV/2026/0008', '13968.00')]
     """
     if client and client not in analysis.ledger.clients:
         raise UnknownName("client", client, analysis.ledger.clients)
@@ -95,7 +95,8 @@ def invoices(analysis: Analysis, as_of: date, *, client: str | None = None,
 def overdue(analysis: Analysis, as_of: date, *, client: str | None = None) -> list[dict[str, Any]]:
     """Open invoices (or installments) past due as of a day: `textbill report overdue --format json`.
 
-    >>> [(r["invoice"], r["days_overdue"]) for r in textbill.overdue(analysis, date(2026, 3, 31))]
+    >>> [(r["invoice"], r["days_overdue"], r["bucket"]) for r in api.overdue(analysis, date(2026, 3, 31))]
+    [('FV/2026/0003', 16, '1-30'), ('FV/2026/0004', 1, '1-30')]
     """
     ledger = analysis.ledger
     rec = analysis.receivables(as_of)
@@ -108,7 +109,8 @@ def statement(analysis: Analysis, client: str, as_of: date, start: date | None =
     """A client's statement from `start` (default: the beginning) to as_of: opening balance,
     entries with running balance, closing balance, aging (`textbill statement --format json`).
 
-    >>> textbill.statement(analysis, "globex", date(2026, 3, 31))["closing_balance"]
+    >>> api.statement(analysis, "globex", date(2026, 3, 31))["closing_balance"]
+    '6167.00'
     """
     if client not in analysis.ledger.clients:
         raise UnknownName("client", client, analysis.ledger.clients)
@@ -119,7 +121,8 @@ def statement(analysis: Analysis, client: str, as_of: date, start: date | None =
 def explain(analysis: Analysis, number: str) -> dict[str, Any]:
     """How every figure of one invoice came about (`textbill explain NUMBER --format json`).
 
-    >>> textbill.explain(analysis, "INV-2026-0001")["total"]
+    >>> api.explain(analysis, "FV/2026/0001")["total"]
+    '4707.00'
     """
     doc = analysis.books.invoices.get(number)
     if doc is None:
