@@ -7,9 +7,11 @@ from typing import NoReturn
 
 import click
 
-from textbill.cli.common import Ctx, emit_json, emit_table, ledger_options, unknown
+from textbill.cli.common import Ctx, ledger_options, unknown
 from textbill.cli.main import Group
 from textbill.load.loader import display_name, load
+from textbill.render.json import dumps
+from textbill.render.table import print_table
 from textbill.workflow.targets import TargetError, target_file
 from textbill.workflow.timers import TimerError, cancel, duration, parse_at, running
 from textbill.workflow.timers import clock_in as start
@@ -115,11 +117,11 @@ def clock_status(ctx: Ctx, fmt):
              "elapsed": duration(max(0, int(t.elapsed(now).total_seconds() // 60))),
              "description": t.description} for t in timers]
     if fmt == "json":
-        emit_json(rows)
+        click.echo(dumps(rows))
     elif not rows:
         click.echo("no timer is running", err=True)
     else:
-        emit_table(["sow", "start", "elapsed", "description"], rows, right=("elapsed",))
+        print_table(["sow", "start", "elapsed", "description"], rows, right=("elapsed",))
 
 
 @clock.command("cancel")

@@ -1,6 +1,8 @@
-"""What the command modules share: the ledger options, loading, diagnostics and table/CSV/JSON output.
+"""What the command modules share: the ledger options, loading, diagnostics and CSV output.
 
-The command line's front end; commands import this module, never each other.
+The command line's front end; commands import this module, never each other.  Tables are drawn by
+textbill.render.table and JSON by textbill.render.json, imported only by the commands that print them
+(rich and the books' types take a while to import; `textbill check` needs neither).
 """
 from __future__ import annotations
 
@@ -15,8 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from textbill.core.diagnostics import (
     Diagnostic,
@@ -28,9 +28,7 @@ from textbill.core.diagnostics import (
 from textbill.core.money import fmt_grouped
 from textbill.core.source import Sources
 from textbill.load.loader import LedgerNotFound, resolve_ledger
-from textbill.load.writer import write_atomic
 from textbill.pipeline import Analysis, analyze
-from textbill.render.json import dumps
 
 FORMATS = ("table", "json", "csv")
 
@@ -132,45 +130,12 @@ def load_clean(ctx: Ctx, positional: str | None = None) -> Analysis:
     return analysis
 
 
-def _cells(row: Mapping[str, Any], columns: Sequence[str]) -> list[str]:
-    return ["" if row.get(c) is None else str(row.get(c)) for c in columns]
-
-
-def emit_table(columns: Sequence[str], rows: Sequence[Mapping[str, Any]], title: str | None = None,
-               right: Iterable[str] = (), footer: Sequence[Mapping[str, Any]] | None = None) -> None:
-    console = Console(width=None if sys.stdout.isatty() else 250, highlight=False, soft_wrap=False)
-    table = Table(title=title, header_style="bold", show_lines=False, box=None)
-    right = tuple(right)
-    for col in columns:
-        table.add_column(col.replace("_", " "), justify="right" if col in right else "left", no_wrap=True)
-    for row in rows:
-        table.add_row(*_cells(row, columns))
-    if footer:
-        table.add_section()
-        for row in footer:
-            table.add_row(*_cells(row, columns), style="bold")
-    console.print(table)
-
-
 def emit_csv(columns: Sequence[str], rows: Iterable[Mapping[str, Any]], stream=None) -> None:
     writer = csv.DictWriter(stream or sys.stdout, fieldnames=list(columns), extrasaction="ignore",
                             lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({c: "" if row.get(c) is None else row.get(c) for c in columns})
-
-
-def emit_json(obj: Any) -> None:
-    click.echo(dumps(obj))
-
-
-def write_or_echo(output: str | None, text: str) -> None:
-    """Write `text` to the file --output names (atomically), else to standard output."""
-    if output:
-        write_atomic(Path(output), text.encode("utf-8"))
-        click.echo(f"wrote {output}", err=True)
-    else:
-        click.echo(text, nl=False)
 
 
 def grouped(rows: Iterable[Mapping[str, Any]], amount_cols: Iterable[str]) -> list[dict[str, Any]]:

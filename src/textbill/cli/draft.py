@@ -10,8 +10,6 @@ import click
 from textbill.cli.common import (
     Ctx,
     as_of_option,
-    emit_json,
-    emit_table,
     ledger_options,
     load_clean,
     print_problems,
@@ -24,8 +22,9 @@ from textbill.engine.schedule import propose
 from textbill.load.writer import write_atomic
 from textbill.pipeline import Analysis
 from textbill.render.html import render_invoice
-from textbill.render.json import invoice_doc
+from textbill.render.json import dumps, invoice_doc
 from textbill.render.pdf import html_to_pdf
+from textbill.render.table import print_table
 
 
 @click.command("draft")
@@ -49,7 +48,7 @@ def draft(ctx: Ctx, as_of, fmt, out):
     if dr.diagnostics:
         print_problems(dr.diagnostics, analysis.sources)
     if fmt == "json":
-        emit_json([{**invoice_doc(p.doc), "draft": True, "reasons": list(p.reasons)} for p in dr.proposals])
+        click.echo(dumps([{**invoice_doc(p.doc), "draft": True, "reasons": list(p.reasons)} for p in dr.proposals]))
     else:
         if not dr.proposals:
             click.echo(f"nothing is due as of {day}", err=True)
@@ -70,7 +69,7 @@ def _show_draft(p) -> None:
     footer = [{"description": "net", "amount": fmt_grouped(doc.net, c)},
               {"description": "tax", "amount": fmt_grouped(doc.tax, c)},
               {"description": f"total {c}", "amount": fmt_grouped(doc.total, c)}]
-    emit_table(["date", "description", "sow", "quantity", "amount", "tax"], rows,
+    print_table(["date", "description", "sow", "quantity", "amount", "tax"], rows,
                title=f"DRAFT {doc.number} — {client}, {doc.date}, period {doc.period} "
                      f"(due {doc.due})", right=("quantity", "amount"), footer=footer)
     for r in p.reasons:

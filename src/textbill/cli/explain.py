@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import click
 
-from textbill.cli.common import Ctx, emit_json, ledger_options, load_clean, unknown
+from textbill.cli.common import Ctx, ledger_options, load_clean, unknown
+from textbill.render.json import dumps
 from textbill.reports.explain import explain_invoice, explain_json
 
 
@@ -18,6 +19,6 @@ def explain(ctx: Ctx, number, fmt):
     if doc is None:
         raise unknown("invoice", number, analysis.books.invoices, "NUMBER")
     if fmt == "json":
-        emit_json(explain_json(doc))
+        click.echo(dumps(explain_json(doc)))
     else:
         click.echo(explain_invoice(doc))

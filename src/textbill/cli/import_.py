@@ -13,8 +13,7 @@ from textbill.core.diagnostics import has_errors
 from textbill.load.loader import display_name, read_source
 from textbill.load.writer import append_text, locked
 from textbill.workflow.importers import (
-    added_problems,
-    appended_nodes,
+    appended_problems,
     config_mapping,
     plan_import,
     read_timeclock,
@@ -106,9 +105,7 @@ def _run_import(ctx: Ctx, source: str, out_file: str | None, dry_run: bool, read
             click.echo(f"nothing new in {src_name}{suffix}", err=True)
             return
         target_name = display_name(target)
-        nodes, syntax, new_text = appended_nodes(target, plan.text, target_name)
-        analysis.sources.add(target_name, new_text)
-        problems = syntax + added_problems(analysis.loaded, analysis.books, nodes)
+        problems = appended_problems(analysis, target, plan.text)
         if problems:
             print_problems(problems, analysis.sources)
             click.echo(f"textbill: nothing was imported: the entries above would be wrong in {target_name}",

@@ -12,15 +12,14 @@ from textbill.cli.common import (
     Ctx,
     as_of_option,
     emit_csv,
-    emit_json,
-    emit_table,
     grouped,
     ledger_options,
     load_clean,
     today,
 )
 from textbill.core.diagnostics import closest
-from textbill.render.json import INVOICE_COLUMNS
+from textbill.render.json import INVOICE_COLUMNS, dumps
+from textbill.render.table import print_table
 
 NUMERIC = frozenset({"net", "tax", "total", "paid", "outstanding", "credited", "written_off", "days_overdue",
                      "late_interest", "installment", "amount", "balance"})
@@ -48,7 +47,7 @@ def invoices(ctx: Ctx, as_of, client, status, sort, fmt):
     if sort != "date":  # else already in issue order (date, then sequence)
         rows = _sort_rows(rows, sort, [*INVOICE_COLUMNS, "credited", "written_off"])
     if fmt == "json":
-        emit_json(rows)
+        click.echo(dumps(rows))
     elif fmt == "csv":
         emit_csv(INVOICE_COLUMNS, rows)
     elif not rows:
@@ -56,7 +55,7 @@ def invoices(ctx: Ctx, as_of, client, status, sort, fmt):
     else:
         amounts = ("net", "tax", "total", "paid", "outstanding")
         totals = grouped(_totals(rows, amounts), amounts)
-        emit_table(INVOICE_COLUMNS, grouped(rows, amounts), title=f"Invoices as of {day}",
+        print_table(INVOICE_COLUMNS, grouped(rows, amounts), title=f"Invoices as of {day}",
                    right=amounts, footer=totals)
 
 

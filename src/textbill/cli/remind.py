@@ -15,8 +15,6 @@ from textbill.cli.common import (
     Ctx,
     analyze_ledger,
     as_of_option,
-    emit_json,
-    emit_table,
     ledger_options,
     load_clean,
     print_diagnostics,
@@ -29,6 +27,8 @@ from textbill.engine.reminders import due_reminders
 from textbill.load.loader import display_name
 from textbill.load.writer import write_atomic
 from textbill.render import eml
+from textbill.render.json import dumps
+from textbill.render.table import print_table
 from textbill.workflow.mailer import (
     Mailer,
     SendError,
@@ -86,7 +86,7 @@ def remind(ctx: Ctx, as_of, out, send, client, record_file, fmt):
         if out is not None:
             _write_out(mails, Path(out))
         elif fmt == "json":
-            emit_json([_row(item, currency, as_json=True) for item in mails])
+            click.echo(dumps([_row(item, currency, as_json=True) for item in mails]))
         else:
             _print_table(mails, day, currency)
         sys.exit(1 if failed else 0)
@@ -275,5 +275,5 @@ def _print_table(items, day: date, company_currency: str) -> None:
                "late_fee", "to"]
     if any(r["installment"] for r in rows):
         columns.insert(1, "installment")
-    emit_table(columns, rows, title=f"Reminders due as of {day}",
+    print_table(columns, rows, title=f"Reminders due as of {day}",
                right=("days_overdue", "amount_due", "late_interest", "late_fee", "installment"))

@@ -8,8 +8,6 @@ from textbill.cli.common import (
     Ctx,
     as_of_option,
     emit_csv,
-    emit_json,
-    emit_table,
     grouped,
     ledger_options,
     load_clean,
@@ -20,7 +18,8 @@ from textbill.core.books import BUCKETS, Due
 from textbill.core.money import fmt_grouped
 from textbill.engine.aging import overdue, overdue_totals
 from textbill.render.html import render_overdue_report
-from textbill.render.json import OVERDUE_COLUMNS, overdue_row
+from textbill.render.json import OVERDUE_COLUMNS, dumps, overdue_row
+from textbill.render.table import print_table
 
 
 @click.group("report", cls=Group)
@@ -43,7 +42,7 @@ def report_overdue(ctx: Ctx, as_of, client, fmt):
     with_interest = bool(ledger.company and ledger.company.late_interest is not None)
     rows = [overdue_row(d, with_interest) for d in items]
     if fmt == "json":
-        emit_json(rows)
+        click.echo(dumps(rows))
         return
     if fmt == "csv":
         emit_csv(OVERDUE_COLUMNS, rows)
@@ -57,7 +56,7 @@ def report_overdue(ctx: Ctx, as_of, client, fmt):
     columns = ["invoice", "installment", "client", "currency", "due", "days_overdue", "bucket", "outstanding"]
     if with_interest:
         columns.append("late_interest")
-    emit_table(columns, grouped(rows, ("outstanding", "late_interest")), title=f"Overdue as of {day}",
+    print_table(columns, grouped(rows, ("outstanding", "late_interest")), title=f"Overdue as of {day}",
                right=("outstanding", "days_overdue", "late_interest", "installment"))
     _print_totals(items)
 
@@ -66,8 +65,8 @@ def _print_totals(items: list[Due]) -> None:
     totals = overdue_totals(items)
     rows = [{"currency": c, **{k: fmt_grouped(v, c) for k, v in per.items()}}
             for c, per in totals.by_currency.items()]
-    emit_table(["currency", *BUCKETS[1:], "total"], rows, title="By bucket", right=(*BUCKETS, "total"))
+    print_table(["currency", *BUCKETS[1:], "total"], rows, title="By bucket", right=(*BUCKETS, "total"))
     crow = [{"client": cl, "currency": c, "invoices": n, "outstanding": fmt_grouped(total, c)}
             for cl, c, n, total, _ in totals.by_client]
-    emit_table(["client", "currency", "invoices", "outstanding"], crow, title="By client",
+    print_table(["client", "currency", "invoices", "outstanding"], crow, title="By client",
                right=("invoices", "outstanding"))

@@ -12,13 +12,11 @@ from textbill.cli.common import (
     Ctx,
     as_of_option,
     emit_csv,
-    emit_table,
     ledger_options,
     load_clean,
     parse_day,
     today,
     unknown,
-    write_or_echo,
 )
 from textbill.core.money import fmt_grouped
 from textbill.engine.statement import statement as build_statement
@@ -26,6 +24,7 @@ from textbill.load.writer import write_atomic
 from textbill.render.html import render_statement
 from textbill.render.json import dumps, statement_doc
 from textbill.render.pdf import html_to_pdf
+from textbill.render.table import print_table
 
 COLUMNS = ("date", "kind", "ref", "amount", "balance")
 
@@ -69,10 +68,10 @@ def statement(ctx: Ctx, client, start, end, as_of, fmt, output):
         write_atomic(Path(output), html_to_pdf(html, base_url=str(analysis.root)))
         click.echo(f"wrote {output}", err=True)
     else:
-        _print_table(st, doc)
+        _show(st, doc)
 
 
-def _print_table(st, doc: dict) -> None:
+def _show(st, doc: dict) -> None:
     c = st.currency
     rows = [{"date": "", "kind": "opening balance", "ref": "", "amount": "",
              "balance": fmt_grouped(st.opening, c)}]
@@ -80,8 +79,17 @@ def _print_table(st, doc: dict) -> None:
         rows.append({**e, "amount": fmt_grouped(Decimal(e["amount"]), c),
                      "balance": fmt_grouped(Decimal(e["balance"]), c)})
     span = f"{st.start or 'the beginning'} .. {st.end}"
-    emit_table(COLUMNS, rows, title=f"Statement for {st.client.name} ({c}), {span}", right=("amount", "balance"),
+    print_table(COLUMNS, rows, title=f"Statement for {st.client.name} ({c}), {span}", right=("amount", "balance"),
                footer=[{"date": "", "kind": "closing balance", "ref": "", "amount": "",
                         "balance": fmt_grouped(st.closing, c)}])
     aging = {b: fmt_grouped(v, c) for b, v in st.aging.items()}
-    emit_table(list(aging), [aging], title="Aging", right=tuple(aging))
+    print_table(list(aging), [aging], title="Aging", right=tuple(aging))
+
+
+def write_or_echo(output: str | None, text: str) -> None:
+    """Write `text` to the file --output names (atomically), else to standard output."""
+    if output:
+        write_atomic(Path(output), text.encode("utf-8"))
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)

@@ -35,7 +35,7 @@ from textbill.core.diagnostics import Diagnostic, error, warning
 from textbill.core.source import Span
 from textbill.engine.invoices import compute_books
 from textbill.engine.receivables import check_receivables
-from textbill.load.loader import build_ledger
+from textbill.load.loader import build_ledger, display_name
 from textbill.syntax.parser import parse_text
 from textbill.workflow.timers import time_entry_text
 
@@ -330,6 +330,15 @@ def added_problems(loaded, books, nodes: list) -> list[Diagnostic]:
     hyp_loaded = replace(loaded, ledger=hyp)
     before = {(d.code, d.message) for d in errors(loaded, books)}
     return [d for d in errors(hyp_loaded, compute_books(hyp)) if (d.code, d.message) not in before]
+
+
+def appended_problems(analysis, target: Path, text: str) -> list[Diagnostic]:
+    """What appending text to target would break (syntax, then the ledger's checks), located in the
+    file as it would stand; its new text joins analysis.sources so the problems can be shown."""
+    name = display_name(target)
+    nodes, syntax, new_text = appended_nodes(target, text, name)
+    analysis.sources.add(name, new_text)
+    return syntax + added_problems(analysis.loaded, analysis.books, nodes)
 
 
 def config_mapping(config: m.Config, section: str, key: str) -> dict:
