@@ -11,7 +11,6 @@ import pytest
 
 from conftest import cli
 from textbill import api
-from textbill.build.run import BuildError
 
 LEDGER = """
     client c "C"
@@ -122,5 +121,5 @@ def test_build_from_a_path_or_an_analysis(folder, tmp_path):
 
 def test_build_refuses_a_ledger_with_errors(ledger, tmp_path):
     folder = ledger('client c "C"\n2026-01-10 invoice INV-2026-0001 x\n  item "a" 1\n')
-    with pytest.raises(BuildError, match="the ledger has errors"):
+    with pytest.raises(api.BuildError, match="the ledger has errors"):
         api.build(folder, tmp_path / "out", MARCH)

@@ -3,7 +3,8 @@
 Use it as `from textbill import api` (docs/api.md shows it at work).  The names are not on the
 `textbill` package itself: `textbill.load` and `textbill.build` are the layers' subpackages.
 Every report returns plain data, the same rows and documents as the matching command's
-`--format json`; a name the ledger does not have raises UnknownName.
+`--format json`; a name the ledger does not have raises UnknownName.  build() raises BuildError
+(importable from here) for a ledger with errors.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from textbill.build.run import BuildReport
+from textbill.build.run import BuildError, BuildReport
 from textbill.build.run import build as build_outputs
 from textbill.core.diagnostics import closest
 from textbill.engine.aging import overdue as overdue_items
@@ -24,6 +25,9 @@ from textbill.pipeline import Analysis
 from textbill.pipeline import analyze as analyze_ledger
 from textbill.render.json import invoice_row, overdue_row, statement_doc
 from textbill.reports.explain import explain_json
+
+__all__ = ("BuildError", "BuildReport", "UnknownName", "analyze", "build", "explain", "invoices", "load",
+           "overdue", "statement")
 
 STATUSES = frozenset({"open", "overdue", "paid", "credited", "written-off", "collections"})
 
@@ -63,7 +67,7 @@ def build(path_or_analysis: str | PathLike[str] | Analysis, out_dir: str | PathL
     """Write the ledger's documents into out_dir as `textbill build` does (only what changed).
 
     formats: some of html, pdf, json, csv, facturx, ubl (default: textbill.yaml's, else html and
-    pdf).  Raises textbill.build.run.BuildError for a ledger with errors or an unknown format.
+    pdf).  Raises BuildError for a ledger with errors or an unknown format.
 
     >>> report = api.build("example-ledger", "/tmp/out", date(2026, 3, 31), formats=["json"])
     >>> report.ok, report.documents

@@ -11,6 +11,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -33,12 +34,12 @@ from textbill.pipeline import Analysis, analyze
 FORMATS = ("table", "json", "csv")
 
 
+@dataclass(frozen=True)
 class Ctx:
-    """What every command shares: the ledger path and the output streams."""
+    """What every command shares: the ledger named by -f/--ledger, and --no-cache."""
 
-    def __init__(self, ledger: str | None, no_cache: bool = False):
-        self.ledger_arg = ledger
-        self.no_cache = no_cache
+    ledger_arg: str | None
+    no_cache: bool = False
 
     def ledger_path(self, positional: str | None = None) -> Path:
         try:
