@@ -1,11 +1,13 @@
 """The user documentation keeps up with the code: every command, directive, attribute and setting."""
 from __future__ import annotations
 
+import inspect
 import re
 from pathlib import Path
 
 import click
 
+from textbill.cli.main import COMMANDS as LAZY_COMMANDS
 from textbill.cli.main import main
 from textbill.load.config import KEYS
 from textbill.syntax.parser import BLOCK_ATTRIBUTES, DATED, DIRECTIVES
@@ -16,7 +18,9 @@ COMMANDS = (DOCS / "commands.md").read_text(encoding="utf-8")
 
 
 def _commands(group: click.Group, prefix: str = ""):
-    for name, cmd in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):  # the root group imports its commands here, on first use
+        cmd = group.get_command(ctx, name)
         path = f"{prefix}{name}"
         yield path, cmd
         if isinstance(cmd, click.Group):
@@ -38,6 +42,15 @@ def test_every_option_of_every_command_is_documented():
                 if longs and not any(o in common for o in longs) and not any(o in COMMANDS for o in longs):
                     missing.append(f"{path} {longs[0]}")
     assert not missing, f"options missing from docs/commands.md: {missing}"
+
+
+def test_the_lazy_summaries_are_the_commands_own():
+    # `textbill --help` shows COMMANDS' summaries without importing the commands
+    ctx = click.Context(main)
+    for name, (_, _, summary) in LAZY_COMMANDS.items():
+        help_text = main.get_command(ctx, name).help or ""
+        first = inspect.cleandoc(help_text).split("\n\n")[0]
+        assert summary == " ".join(first.split()), name
 
 
 def test_every_directive_is_documented():

@@ -17,8 +17,8 @@ from click.testing import CliRunner
 
 from conftest import write_ledger
 from textbill.cli.main import main
-from textbill.cli.remind import reminded_entry
 from textbill.render import eml
+from textbill.workflow.reminders import reminded_entry
 
 GOLDEN = Path(__file__).parent / "golden" / "remind"
 FAKE_PDF = b"%PDF-1.4\n% a stand-in invoice for tests\n%%EOF\n"

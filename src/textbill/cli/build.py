@@ -5,13 +5,21 @@ import sys
 from pathlib import Path
 
 import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
-from textbill.cli.main import (
+from textbill.build.run import FORMATS, BuildError, build
+from textbill.cli.common import (
     Ctx,
     as_of_option,
     ledger_options,
     load_clean,
-    main,
     stderr_is_tty,
     today,
 )
@@ -26,7 +34,7 @@ def _formats(values: tuple[str, ...]) -> tuple[str, ...] | None:
     return tuple(out)
 
 
-@main.command("build")
+@click.command("build")
 @click.argument("ledger_pos", metavar="[LEDGER]", required=False)
 @click.option("-o", "--out", "out", metavar="DIR",
               help="Output folder (default: 'out' in textbill.yaml, else 'build', inside the ledger).")
@@ -38,14 +46,12 @@ def _formats(values: tuple[str, ...]) -> tuple[str, ...] | None:
               help="Formats to write, comma-separated: html, pdf, json, csv, facturx, ubl "
                    "(default: 'formats' in textbill.yaml, else html,pdf).")
 @ledger_options
-def build_cmd(ctx: Ctx, ledger_pos, out, as_of, jobs, force, formats):
+def build_command(ctx: Ctx, ledger_pos, out, as_of, jobs, force, formats):
     """Compile invoices, credit notes, statements, the overdue report, model.json and the dashboard.
 
     Only documents whose inputs changed are rendered again; PDFs are rendered in parallel.
     Refuses to build a ledger with errors (exit 1).
     """
-    from textbill.build.run import FORMATS, BuildError, build
-
     day = today(as_of)
     chosen = _formats(formats)
     for f in chosen or ():
@@ -77,15 +83,6 @@ class _progress:
         self.bar = None
         if not stderr_is_tty():
             return None
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
         self.bar = Progress(TextColumn("[bold]building"), BarColumn(), MofNCompleteColumn(),
                             TimeElapsedColumn(), TextColumn("{task.description}"),
                             console=Console(stderr=True), transient=True)

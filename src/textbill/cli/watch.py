@@ -6,10 +6,11 @@ from pathlib import Path
 
 import click
 
-from textbill.cli.main import Ctx, as_of_option, ledger_options, main, today
+from textbill.cli.common import Ctx, as_of_option, ledger_options, today
+from textbill.watch.loop import serve
 
 
-@main.command()
+@click.command("watch")
 @click.argument("ledger_arg", metavar="[LEDGER]", required=False)
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
               help="Port of the preview server on localhost; 0 picks a free one.")
@@ -27,8 +28,6 @@ def watch(ctx: Ctx, ledger_arg, port, out, pdf, no_open, as_of):
     Open pages reload when a build finishes; while the ledger has errors, the
     page shows them (file:line:col, message, source line) and the watch goes on.
     """
-    from textbill.watch.loop import serve
-
     path = ctx.ledger_path(ledger_arg)
     day = today(as_of) if as_of else None  # validate now; without --as-of each build looks from its own day
 

@@ -20,8 +20,14 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from textbill.checks.locks import NodeIndex, current_entries, find_culprits, read_lock
 from textbill.core import model as m
+from textbill.core.diagnostics import format_text as format_diagnostic
 from textbill.core.money import ZERO, fmt, fmt_grouped, round_money
+from textbill.engine.budgets import sow_fee
+from textbill.engine.invoices import milestone_shares, round_up
+from textbill.load.loader import display_name
+from textbill.pipeline import analyze
 
 
 class DiffError(Exception):
@@ -108,8 +114,6 @@ class Snapshot:
 
 
 def sow_usage(ledger: m.Ledger) -> dict[str, Usage]:
-    from textbill.engine.invoices import milestone_shares, round_up
-
     out = {}
     for sow in ledger.sows.values():
         p = sow.pricing
@@ -139,8 +143,6 @@ def sow_usage(ledger: m.Ledger) -> dict[str, Usage]:
             cap_value = sow.cap.amount.value
             cap = f"{fmt(cap_value, ccy)} {ccy}"
         elif p.kind in ("fixed", "value"):
-            from textbill.engine.budgets import sow_fee
-
             fee = sow_fee(sow)
             if fee is not None:
                 cap_value, cap = fee, f"{fmt(fee, ccy)} {ccy} fee"
@@ -150,10 +152,6 @@ def sow_usage(ledger: m.Ledger) -> dict[str, Usage]:
 
 def snapshot(path: Path | None, label: str, as_of: date, strip: str = "") -> Snapshot:
     """Analyze one side of the diff (None: the ledger did not exist there)."""
-    from textbill.checks.locks import current_entries
-    from textbill.core.diagnostics import format_text
-    from textbill.pipeline import analyze
-
     if path is None:
         return Snapshot(label, False)
     analysis = analyze(path)
@@ -178,7 +176,7 @@ def snapshot(path: Path | None, label: str, as_of: date, strip: str = "") -> Sna
     snap.clients = dict(clients)
     snap.sows = sow_usage(ledger)
     for d in analysis.diagnostics:
-        text = format_text(d, analysis.sources).split("\n")[0]
+        text = format_diagnostic(d, analysis.sources).split("\n")[0]
         snap.diagnostics.append((text.replace(strip, ""), d.is_error))
     snap.errors = sum(1 for d in analysis.diagnostics if d.is_error)
     snap.warnings = len(analysis.diagnostics) - snap.errors
@@ -232,8 +230,6 @@ class Report:
 
 
 def compare(left: Snapshot, right: Snapshot, as_of: date, strip: str = "") -> Report:
-    from textbill.checks.locks import NodeIndex, find_culprits, read_lock
-
     docs: list[DocChange] = []
     locked = set()
     if left.analysis is not None:
@@ -302,8 +298,6 @@ def diff(ledger_path: Path, spec: str, as_of: date) -> Report:
 
 def _strip_for(path: Path | None, prefix: str) -> str:
     """The text to remove from file names shown so they read relative to the ledger root."""
-    from textbill.load.loader import display_name
-
     if path is None:
         return ""
     root = path if path.is_dir() else path.parent

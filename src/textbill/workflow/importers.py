@@ -26,10 +26,17 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from pathlib import Path
+from types import MappingProxyType
 
+from textbill.checks.ledger import run_checks
+from textbill.checks.locks import check_locks
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, error, warning
 from textbill.core.source import Span
+from textbill.engine.invoices import compute_books
+from textbill.engine.receivables import check_receivables
+from textbill.load.loader import build_ledger, display_name
+from textbill.syntax.parser import parse_text
 from textbill.workflow.timers import time_entry_text
 
 TAG_PREFIX = "import-"
@@ -176,7 +183,7 @@ def _account_and_description(rest: str) -> tuple[str, str]:
 
 # ---------------------------------------------------------------------------- toggl
 
-_TOGGL_COLUMNS = {
+_TOGGL_COLUMNS = MappingProxyType({
     "project": ("project",),
     "description": ("description",),
     "billable": ("billable",),
@@ -186,7 +193,7 @@ _TOGGL_COLUMNS = {
     "end_time": ("end time", "stop time"),
     "duration": ("duration",),
     "tags": ("tags",),
-}
+})
 
 
 def _norm(header: str) -> str:
@@ -295,8 +302,6 @@ def plan_import(ledger: m.Ledger, rows: list[Imported]) -> Plan:
 
 def appended_nodes(target: Path, text: str, name: str) -> tuple[list, list[Diagnostic], str]:
     """Parse text as it will stand once appended to target: (nodes, syntax problems, the file's new text)."""
-    from textbill.syntax.parser import parse_text
-
     try:
         old = target.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -315,12 +320,6 @@ def appended_nodes(target: Path, text: str, name: str) -> tuple[list, list[Diagn
 
 def added_problems(loaded, books, nodes: list) -> list[Diagnostic]:
     """Errors that adding nodes to the ledger would cause, locked documents included."""
-    from textbill.checks.ledger import run_checks
-    from textbill.checks.locks import check_locks
-    from textbill.engine.invoices import compute_books
-    from textbill.engine.receivables import check_receivables
-    from textbill.load.loader import build_ledger
-
     def errors(ld, bks) -> list[Diagnostic]:
         found = [*run_checks(ld.ledger), *bks.diagnostics, *check_receivables(ld.ledger, bks), *check_locks(ld, bks)]
         return [d for d in found if d.is_error]
@@ -331,6 +330,15 @@ def added_problems(loaded, books, nodes: list) -> list[Diagnostic]:
     hyp_loaded = replace(loaded, ledger=hyp)
     before = {(d.code, d.message) for d in errors(loaded, books)}
     return [d for d in errors(hyp_loaded, compute_books(hyp)) if (d.code, d.message) not in before]
+
+
+def appended_problems(analysis, target: Path, text: str) -> list[Diagnostic]:
+    """What appending text to target would break (syntax, then the ledger's checks), located in the
+    file as it would stand; its new text joins analysis.sources so the problems can be shown."""
+    name = display_name(target)
+    nodes, syntax, new_text = appended_nodes(target, text, name)
+    analysis.sources.add(name, new_text)
+    return syntax + added_problems(analysis.loaded, analysis.books, nodes)
 
 
 def config_mapping(config: m.Config, section: str, key: str) -> dict:

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textbill.checks.locks import write_lock
 from textbill.load.writer import write_atomic
+from textbill.pipeline import analyze
 
 CONFIG = """\
 # textbill build settings. Business facts live in .bill files, never here.
@@ -94,9 +96,6 @@ def create_ledger(target: Path, force: bool = False) -> list[Path]:
     lock = target / "textbill.lock"
     if not lock.exists():
         # the example invoice is issued: lock it, so a new ledger checks clean from the start
-        from textbill.checks.locks import write_lock
-        from textbill.pipeline import analyze
-
         analysis = analyze(target, cache=False)
         if analysis.ok:
             write_lock(target, analysis.ledger, analysis.books)

@@ -1,0 +1,36 @@
+"""`textbill check`: parse and validate a ledger, report every diagnostic."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from textbill.cli.common import Ctx, analyze_ledger, ledger_options, print_diagnostics
+from textbill.core.diagnostics import format_json, has_errors, summary
+
+
+@click.command("check")
+@click.argument("ledger_pos", metavar="[LEDGER]", required=False)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Diagnostics as text, or one JSON document for editors and CI.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1).")
+@ledger_options
+def check(ctx: Ctx, ledger_pos, fmt, strict):
+    """Parse and validate a ledger; report every problem.
+
+    Exit status: 0 clean or warnings only, 1 errors, 2 usage.
+    """
+    analysis = analyze_ledger(ctx, ledger_pos)
+    diags = analysis.diagnostics
+    if fmt == "json":
+        click.echo(format_json(diags))
+    else:
+        print_diagnostics(analysis)
+        counts = ", ".join(_count(n, what) for n, what in zip(analysis.counts(), ("file", "directive", "invoice")))
+        click.echo(f"{counts}: {summary(diags)}", err=True)
+    failed = has_errors(diags) or (strict and diags)
+    sys.exit(1 if failed else 0)
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"

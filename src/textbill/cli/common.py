@@ -1,0 +1,146 @@
+"""What the command modules share: the ledger options, loading, diagnostics and CSV output.
+
+The command line's front end; commands import this module, never each other.  Tables are drawn by
+textbill.render.table and JSON by textbill.render.json, imported only by the commands that print them
+(rich and the books' types take a while to import; `textbill check` needs neither).
+"""
+from __future__ import annotations
+
+import csv
+import functools
+import os
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import click
+
+from textbill.core.diagnostics import (
+    Diagnostic,
+    closest,
+    format_text,
+    has_errors,
+    summary,
+)
+from textbill.core.money import fmt_grouped
+from textbill.core.source import Sources
+from textbill.load.loader import LedgerNotFound, resolve_ledger
+from textbill.pipeline import Analysis, analyze
+
+FORMATS = ("table", "json", "csv")
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """What every command shares: the ledger named by -f/--ledger, and --no-cache."""
+
+    ledger_arg: str | None
+    no_cache: bool = False
+
+    def ledger_path(self, positional: str | None = None) -> Path:
+        try:
+            return resolve_ledger(positional or self.ledger_arg)
+        except LedgerNotFound as exc:
+            raise click.UsageError(str(exc))
+
+    def root(self) -> tuple[Path, Path]:
+        """(the ledger path as given, the ledger root folder)."""
+        path = self.ledger_path()
+        return path, (path if path.is_dir() else path.parent)
+
+
+def ledger_options(func: Callable) -> Callable:
+    """-f/--ledger (also TEXTBILL_LEDGER) and --no-cache, on every command."""
+
+    @click.option("-f", "--ledger", "ledger", metavar="PATH", envvar="TEXTBILL_LEDGER",
+                  help="Ledger folder or .bill file (default: nearest folder upward with textbill.yaml, "
+                       "else the current folder). Also TEXTBILL_LEDGER.")
+    @click.option("--no-cache", is_flag=True, help="Parse every file again; do not read or write the parse cache.")
+    @functools.wraps(func)
+    def wrapper(*args, ledger=None, no_cache=False, **kwargs):
+        return func(Ctx(ledger, no_cache), *args, **kwargs)
+
+    return wrapper
+
+
+def parse_day(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a date (write YYYY-MM-DD)", param_hint=name)
+
+
+def as_of_option(func: Callable) -> Callable:
+    return click.option("--as-of", "as_of", metavar="YYYY-MM-DD",
+                        help="The day to look from (default: today).")(func)
+
+
+def today(value: str | None) -> date:
+    # the one place that reads the clock: the engine is always handed its day
+    return parse_day(value, "--as-of") or date.today()
+
+
+def unknown(what: str, name: str, known: Iterable[str], param_hint: str) -> click.BadParameter:
+    """The error for a name that is not one of `known`, with the closest one as a suggestion."""
+    guess = closest(name, known)
+    return click.BadParameter(f"unknown {what} '{name}'" + (f" — did you mean '{guess}'?" if guess else ""),
+                              param_hint=param_hint)
+
+
+def stderr_is_tty() -> bool:
+    return sys.stderr.isatty() and not os.environ.get("NO_COLOR")
+
+
+def print_problems(diags: Iterable[Diagnostic], sources: Sources) -> None:
+    for d in diags:
+        click.echo(format_text(d, sources, color=stderr_is_tty()) + "\n", err=True)
+
+
+def print_diagnostics(analysis: Analysis, quiet_warnings: bool = False) -> None:
+    diags = analysis.diagnostics
+    if quiet_warnings:
+        errors = [d for d in diags if d.is_error]
+        print_problems(errors, analysis.sources)
+        warnings = len(diags) - len(errors)
+        if errors:
+            click.echo(f"textbill: {summary(diags)}; nothing was produced", err=True)
+        elif warnings:
+            click.echo(f"textbill: {warnings} warning{'s' if warnings != 1 else ''} "
+                       f"(see 'textbill check')", err=True)
+        return
+    print_problems(diags, analysis.sources)
+
+
+def analyze_ledger(ctx: Ctx, positional: str | None = None) -> Analysis:
+    """The analysis of the ledger the options name (the parse and check caches unless --no-cache)."""
+    return analyze(ctx.ledger_path(positional), cache=not ctx.no_cache)
+
+
+def load_clean(ctx: Ctx, positional: str | None = None) -> Analysis:
+    """Analyze the ledger; on errors, print them and exit 1 (commands need a valid ledger)."""
+    analysis = analyze_ledger(ctx, positional)
+    print_diagnostics(analysis, quiet_warnings=True)
+    if has_errors(analysis.diagnostics):
+        sys.exit(1)
+    return analysis
+
+
+def emit_csv(columns: Sequence[str], rows: Iterable[Mapping[str, Any]], stream=None) -> None:
+    writer = csv.DictWriter(stream or sys.stdout, fieldnames=list(columns), extrasaction="ignore",
+                            lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({c: "" if row.get(c) is None else row.get(c) for c in columns})
+
+
+def grouped(rows: Iterable[Mapping[str, Any]], amount_cols: Iterable[str]) -> list[dict[str, Any]]:
+    """Rows for a terminal table: amounts with thousands separators."""
+    cols = tuple(amount_cols)
+    return [{**row, **{c: fmt_grouped(Decimal(str(row[c])), row["currency"]) for c in cols
+                       if row.get(c) not in (None, "")}} for row in rows]

@@ -1,0 +1,72 @@
+"""`textbill report overdue`: open invoices past due, by aging bucket and client."""
+from __future__ import annotations
+
+import click
+
+from textbill.cli.common import (
+    FORMATS,
+    Ctx,
+    as_of_option,
+    emit_csv,
+    grouped,
+    ledger_options,
+    load_clean,
+    today,
+)
+from textbill.cli.main import Group
+from textbill.core.books import BUCKETS, Due
+from textbill.core.money import fmt_grouped
+from textbill.engine.aging import overdue, overdue_totals
+from textbill.render.html import render_overdue_report
+from textbill.render.json import OVERDUE_COLUMNS, dumps, overdue_row
+from textbill.render.table import print_table
+
+
+@click.group("report", cls=Group)
+def report():
+    """Reports over the receivables."""
+
+
+@report.command("overdue")
+@as_of_option
+@click.option("--client", "client", metavar="CLIENT", help="Only this client.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS + ("html",)), default="table", show_default=True)
+@ledger_options
+def report_overdue(ctx: Ctx, as_of, client, fmt):
+    """Open invoices (or installments) past due: days overdue, aging bucket, late interest."""
+    day = today(as_of)
+    analysis = load_clean(ctx)
+    ledger = analysis.ledger
+    rec = analysis.receivables(day)
+    items = [d for d in overdue(rec, ledger.company) if not client or d.state.client == client]
+    with_interest = bool(ledger.company and ledger.company.late_interest is not None)
+    rows = [overdue_row(d, with_interest) for d in items]
+    if fmt == "json":
+        click.echo(dumps(rows))
+        return
+    if fmt == "csv":
+        emit_csv(OVERDUE_COLUMNS, rows)
+        return
+    if fmt == "html":
+        click.echo(render_overdue_report(analysis, rec, items), nl=False)
+        return
+    if not rows:
+        click.echo(f"nothing overdue as of {day}", err=True)
+        return
+    columns = ["invoice", "installment", "client", "currency", "due", "days_overdue", "bucket", "outstanding"]
+    if with_interest:
+        columns.append("late_interest")
+    print_table(columns, grouped(rows, ("outstanding", "late_interest")), title=f"Overdue as of {day}",
+               right=("outstanding", "days_overdue", "late_interest", "installment"))
+    _print_totals(items)
+
+
+def _print_totals(items: list[Due]) -> None:
+    totals = overdue_totals(items)
+    rows = [{"currency": c, **{k: fmt_grouped(v, c) for k, v in per.items()}}
+            for c, per in totals.by_currency.items()]
+    print_table(["currency", *BUCKETS[1:], "total"], rows, title="By bucket", right=(*BUCKETS, "total"))
+    crow = [{"client": cl, "currency": c, "invoices": n, "outstanding": fmt_grouped(total, c)}
+            for cl, c, n, total, _ in totals.by_client]
+    print_table(["client", "currency", "invoices", "outstanding"], crow, title="By client",
+               right=("invoices", "outstanding"))
