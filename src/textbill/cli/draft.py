@@ -18,13 +18,13 @@ from textbill.cli.common import (
 from textbill.core.diagnostics import has_errors
 from textbill.core.money import fmt_grouped
 from textbill.core.paths import slug
-from textbill.workflow.drafting import draft_invoices
 from textbill.load.writer import write_atomic
 from textbill.pipeline import Analysis
 from textbill.render.html import render_invoice
 from textbill.render.json import dumps, invoice_doc
 from textbill.render.pdf import html_to_pdf
 from textbill.render.table import print_table
+from textbill.workflow.drafting import draft_invoices
 
 
 @click.command("draft")
