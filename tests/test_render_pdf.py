@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from textbill.render.html import load_theme, render_invoice
+from textbill.render.html import render_invoice
+from textbill.render.themes import load_theme
 from textbill.render.pdf import html_to_pdf
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -64,7 +64,7 @@ def check_theme(ledger: m.Ledger):
     name = ledger.config.theme
     if not name or name == "default":
         return
-    from textbill.render.html import ThemeError, theme_by_name
+    from textbill.render.themes import ThemeError, theme_by_name
 
     try:
         theme_by_name(Path(ledger.root), name)
