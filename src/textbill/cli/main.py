@@ -466,7 +466,8 @@ def _write_or_echo(output: str | None, text: str) -> None:
 @ledger_options
 def explain(ctx: Ctx, number, fmt):
     """How every figure of one invoice came about: sources, rounding, tax groups, discount split."""
-    from textbill.reports.explain import explain_invoice, explain_json
+    from textbill.render.json import explain_json
+    from textbill.reports.explain import explain_invoice
 
     analysis = load_clean(ctx)
     doc = analysis.books.invoices.get(number)

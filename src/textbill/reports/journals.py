@@ -23,6 +23,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from types import MappingProxyType
 
 from textbill.core import model as m
 from textbill.core.books import Books, Receivables, TaxGroup
@@ -263,4 +264,4 @@ def receivable_balances(txns: list[Txn]) -> dict[tuple[str, str], Decimal]:
     return out
 
 
-FORMATS = {"hledger": to_hledger, "beancount": to_beancount}
+FORMATS = MappingProxyType({"hledger": to_hledger, "beancount": to_beancount})
