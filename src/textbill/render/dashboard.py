@@ -130,7 +130,7 @@ def _with_markup(memo: RenderTables, theme: Theme, stamp: tuple, rows: list[dict
                 env = environment(theme, SITE, memo)
                 try:
                     macro = env.get_template("dashboard_row.html").module.row
-                except Exception as exc:  # noqa: BLE001 - as _render: a user theme's mistake names itself
+                except Exception as exc:
                     if not theme.user:
                         raise
                     raise ThemeError(f"theme '{theme.name}': template dashboard_row.html: "

@@ -21,8 +21,8 @@ import hashlib
 import logging
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 from urllib.parse import unquote, urlsplit
 
 from textbill.render.memo import RenderTables, scratch
@@ -119,7 +119,7 @@ def _stylesheet(path: Path, fetcher, memo: RenderTables):
     return css
 
 
-_THEME_STYLE = re.compile(r"<style data-textbill-theme>(.*?)</style>", re.S)
+_THEME_STYLE = re.compile(r"<style data-textbill-theme>(.*?)</style>", re.DOTALL)
 
 
 def _split_theme_style(html: str) -> tuple[str, str | None]:

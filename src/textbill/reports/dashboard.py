@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from textbill.core import model as m
 from textbill.core.books import BUCKETS, Books, Due, Event, InvoiceState, Receivables
@@ -144,10 +145,10 @@ def dashboard_figures(ledger: m.Ledger, books: Books, rec: Receivables,
     for e in rec.events:
         events_of[e.client].append(e)
     every_state = list(rec.invoices.values())
-    totals = {None: _totals(every_state, items)}
-    aging = {None: _aging(items)}
-    monthly = {None: _monthly(rec.events, rec.as_of)}
-    table = {None: _table(every_state)}
+    totals: dict[str | None, tuple[Totals, ...]] = {None: _totals(every_state, items)}
+    aging: dict[str | None, tuple[Aging, ...]] = {None: _aging(items)}
+    monthly: dict[str | None, tuple[Monthly, ...]] = {None: _monthly(rec.events, rec.as_of)}
+    table: dict[str | None, tuple[TableSums, ...]] = {None: _table(every_state)}
     for cid in ledger.clients:
         states, its_dues = states_of.get(cid, []), dues_of.get(cid, [])
         totals[cid] = _totals(states, its_dues)
@@ -290,9 +291,11 @@ def _budgets(ledger: m.Ledger, books: Books, rec: Receivables) -> tuple[Budget, 
 def _budget(ledger: m.Ledger, ref: str, sow: m.Sow, sow_lines: list, unbilled_minutes: Decimal) -> Budget | None:
     if sow.pricing is None:
         return None
-    base = dict(ref=ref, title=sow.title, client=sow.client, start=sow.period.start if sow.period else None,
-                end=sow.period.end if sow.period else None, kind=sow.pricing.kind, unbilled=ZERO,
-                unbilled_hours=ZERO, milestones_done=0, milestones=0, frequency="", retainer=ZERO, currency=None)
+    base: dict[str, Any] = {
+        "ref": ref, "title": sow.title, "client": sow.client, "start": sow.period.start if sow.period else None,
+        "end": sow.period.end if sow.period else None, "kind": sow.pricing.kind, "unbilled": ZERO,
+        "unbilled_hours": ZERO, "milestones_done": 0, "milestones": 0, "frequency": "", "retainer": ZERO,
+        "currency": None}
     if sow.cap is not None and sow.cap.minutes is not None:
         billed = sum((ln.quantity for _, ln in sow_lines if ln.kind == "time"), ZERO)
         unbilled = unbilled_minutes / 60

@@ -354,7 +354,7 @@ def payment_means(company: m.Company, currency: str) -> PaymentMeans | None:
         iban = bank.iban.replace(" ", "").upper()
         code = "58" if currency == "EUR" else "30"
         return PaymentMeans(code, iban, True, company.name, bank.bic or None)
-    return PaymentMeans("30", bank.account, False, company.name, bank.bic or bank.routing or None)
+    return PaymentMeans("30", bank.account or "", False, company.name, bank.bic or bank.routing or None)
 
 
 # ---------------------------------------------------------------------------- documents

@@ -24,7 +24,7 @@ def _num(v) -> str:
 def line_story(ln: Line, currency: str) -> list[str]:
     d = ln.detail
     src = ", ".join(s.short for s in ln.sources if getattr(s, "line", 0))
-    out = [f"{str(ln.date or ''):10}  {ln.kind:9} {ln.description}  = {fmt(ln.amount, currency)} {currency}"]
+    out = [f"{ln.date or ''!s:10}  {ln.kind:9} {ln.description}  = {fmt(ln.amount, currency)} {currency}"]
     if src:
         out.append(f"    from {src}")
     fx = d.get("fx")
