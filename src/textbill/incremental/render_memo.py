@@ -6,6 +6,8 @@ reuse compiled templates, dashboard pages and rows, number formats and print sty
 """
 from __future__ import annotations
 
+import atexit
+import weakref
 from typing import Any
 
 
@@ -21,6 +23,9 @@ class RenderMemo:
         self.client_pages: dict[tuple, tuple] = {}
         self.stylesheets: dict[tuple, Any] = {}
         self.fonts: Any = None
+        # forgotten at exit while the interpreter is whole: WeasyPrint's FontConfiguration
+        # removes its temporary folder when it goes, which fails once modules are torn down
+        atexit.register(_clear_at_exit, weakref.ref(self))
 
     def clear(self) -> None:
         """Forget everything (what a new process starts with)."""
@@ -28,3 +33,9 @@ class RenderMemo:
                       self.client_pages, self.stylesheets):
             table.clear()
         self.fonts = None
+
+
+def _clear_at_exit(ref: weakref.ref) -> None:
+    memo = ref()
+    if memo is not None:
+        memo.clear()
