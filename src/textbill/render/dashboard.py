@@ -13,10 +13,12 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
 from types import MappingProxyType
+from typing import Any
 
 from babel.core import Locale, UnknownLocaleError
 from babel.dates import format_date
@@ -406,8 +408,8 @@ class _Site:
         self.fm = formats(self.ledger.config.locale or (company.locale if company else None), memo)
         self.docs = docs
         self.links: dict[tuple[str, str], DocRef] = {}
-        for d in docs:
-            self.links.setdefault((d.kind, d.number), d)
+        for ref in docs:
+            self.links.setdefault((ref.kind, ref.number), ref)
         self.linked: set[tuple[str, str]] = set()
         self.dues = figures.dues
         self.client_slugs = self._slugs()
@@ -438,7 +440,7 @@ class _Site:
     def _states(self, client: str | None) -> list:
         return list(self.rec.invoices.values()) if client is None else self.states_of.get(client, [])
 
-    def _dues(self, client: str | None) -> list:
+    def _dues(self, client: str | None) -> Sequence:
         return self.dues if client is None else self.dues_of.get(client, [])
 
     def _events(self, client: str | None) -> list:
@@ -590,7 +592,7 @@ class _Site:
 
     def by_client(self, prefix: str) -> list[dict]:
         """Outstanding per client and currency, with the overdue share, largest first within a currency."""
-        rows = []
+        rows: list[dict[str, Any]] = []
         for b in self.figures.balances:
             cid, c = b.client, b.currency
             rows.append({
@@ -662,7 +664,8 @@ class _Site:
 
     def _budget(self, b: Budget) -> dict:
         """A SOW's budget burn as the budget card shows it."""
-        item = {"ref": b.ref, "title": b.title, "client": b.client, "client_name": self.client_name(b.client),
+        c = b.currency or ""  # every budget but one in hours has its currency
+        item: dict[str, Any] = {"ref": b.ref, "title": b.title, "client": b.client, "client_name": self.client_name(b.client),
                 "period": f"{self.fm.day(b.start)} – {self.fm.day(b.end)}" if b.start and b.end else "",
                 "kind": b.kind, "note": ""}
         if b.unit == "hours":
@@ -670,19 +673,18 @@ class _Site:
             if b.unbilled:
                 item["note"] = f"{_hours(b.billed)} billed, {_hours(b.unbilled)} not yet invoiced"
         elif b.unit == "money":
-            item.update(unit="money", used=self.fm.money(b.billed, b.currency),
-                        limit=self.fm.money(b.limit, b.currency))
+            item.update(unit="money", used=self.fm.money(b.billed, c), limit=self.fm.money(b.limit, c))
             hours = b.unbilled_hours
             item["note"] = "billed so far" + (f"; {_hours(hours)} not yet invoiced" if hours else "")
         elif b.unit == "fee":
-            item.update(unit="fee", used=self.fm.money(b.billed, b.currency), limit=self.fm.money(b.limit, b.currency))
+            item.update(unit="fee", used=self.fm.money(b.billed, c), limit=self.fm.money(b.limit, c))
             total = b.milestones
             item["note"] = f"{b.milestones_done} of {total} milestone{'s' if total != 1 else ''} invoiced"
         else:
             noun = _PERIOD_NOUNS.get(b.frequency, "period")
             billed = int(b.billed)
             item.update(unit="periods", used=f"{billed} {noun}{'s' if billed != 1 else ''}", limit=f"{int(b.limit)}")
-            item["note"] = f"{self.fm.money(b.retainer, b.currency)} {b.frequency}"
+            item["note"] = f"{self.fm.money(b.retainer, c)} {b.frequency}"
         item.update(pct=f"{b.pct:.0f}%", pct_value=b.pct, level=b.level, bar_billed=b.bar_billed,
                     bar_unbilled=b.bar_unbilled, cap_at=b.cap_at)
         return item
