@@ -1,15 +1,15 @@
 """HTML documents from Jinja2 themes: computed documents -> view models -> HTML.
 
+Stage: render.
+
 Two steps, both pure:
 
 1. A *view model* per document (`invoice_view`, `credit_view`, `statement_view`,
    `overdue_view`): plain dicts and lists of strings, every figure formatted in
-   the document's locale from what the engine computed.  Renderers never compute
-   money; the only arithmetic here is adding up report rows the engine already
-   rounded.
-2. The theme's template fills it in.  Themes are folders of templates searched
-   in order (a user folder first, the bundled default behind it), in a
-   sandboxed Jinja environment with autoescape on and undefined names as errors.
+   the document's locale from what the engine computed (and, for the overdue
+   report, the sums of reports/overdue.py).  Renderers never compute money.
+2. The theme's template fills it in (render/themes.py: the theme's folders and
+   the sandboxed Jinja environment; pass a memo to keep compiled templates).
 
 Nothing here reads the clock; the files read are the theme's templates and the
 company logo (inlined as a data: URI, only when it lies inside the ledger).
