@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from textbill.render.html import render_invoice
-from textbill.render.themes import load_theme
 from textbill.render.pdf import html_to_pdf
+from textbill.render.themes import load_theme
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_render_html import LEDGER, PNG, clean, make_ledger  # noqa: E402
