@@ -47,6 +47,7 @@ from textbill.core.source import Sources, Span, find_keyword_line
 from textbill.render import themes
 from textbill.render.html import document_locale, render_invoice
 from textbill.render.i18n import DEFAULT_LOCALE, Formatter, Translator, language
+from textbill.render.memo import RenderTables
 from textbill.render.pdf import html_to_pdf
 from textbill.render.themes import load_theme, theme_by_name
 
@@ -401,12 +402,13 @@ def _fix_boundaries(msg: EmailMessage, text: str, html: str, pdf: bytes | None) 
         part.set_boundary(f"=_textbill_{part.get_content_subtype()}_{i}_{digest}")
 
 
-def invoice_pdf(analysis, doc) -> tuple[bytes | None, str | None]:
-    """The invoice's PDF for the attachment, or (None, why not) when it cannot be rendered here."""
+def invoice_pdf(analysis, doc, memo: RenderTables | None = None) -> tuple[bytes | None, str | None]:
+    """The invoice's PDF for the attachment, or (None, why not) when it cannot be rendered here.
+    memo: compiled templates and fonts kept between calls (several reminders in one run)."""
     try:
         theme = load_theme(analysis.ledger)
-        html = render_invoice(analysis, doc, theme=theme)
-        return html_to_pdf(html, base_url=str(analysis.root), theme=theme), None
+        html = render_invoice(analysis, doc, theme=theme, memo=memo)
+        return html_to_pdf(html, base_url=str(analysis.root), theme=theme, memo=memo), None
     except (ImportError, NotImplementedError):
         return None, "invoice PDF rendering is not available in this build"
     except Exception as exc:  # noqa: BLE001 - a reminder still goes out without its attachment
