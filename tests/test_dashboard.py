@@ -11,7 +11,8 @@ import pytest
 from conftest import cli, write_ledger
 from textbill.core.paths import slug
 from textbill.pipeline import analyze
-from textbill.render.dashboard import DocRef, href, nice_step, render_site
+from textbill.render.dashboard import DocRef, nice_step, render_site
+from textbill.render.themes import href
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "example-ledger"
 AS_OF = date(2026, 4, 15)
@@ -229,7 +230,7 @@ def test_a_user_theme_overrides_one_template(tmp_path):
 
 
 def test_a_broken_user_template_names_itself(tmp_path):
-    from textbill.render.html import ThemeError
+    from textbill.render.themes import ThemeError
 
     folder = write_ledger(tmp_path / "l", 'client c "C"\n')
     (folder / "textbill.yaml").write_text("theme: mytheme\n")

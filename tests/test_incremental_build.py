@@ -19,7 +19,6 @@ from textbill.incremental.books_memo import BooksMemo
 from textbill.build.run import MANIFEST, BuildError, build
 from textbill.incremental.memo import IdentityMemo
 from textbill.pipeline import analyze
-from textbill.render import dashboard
 
 SETTINGS = settings(max_examples=15, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -31,7 +30,7 @@ def tables() -> tuple[dict, ...]:
     return (build_mod._DIGESTS, build_mod._STATEMENTS, build_mod._INVOICE_JSON, build_mod._MODEL_PARTS,
             build_mod._ROWS_JSON, build_mod._MANIFESTS, build_mod._FILE_DIGESTS, build_mod._SITE_WRITTEN,
             build_mod._NAMES, build_mod._REPORT_DIGEST, lockfile._DIGESTS,
-            dashboard._CLIENT_PAGES, dashboard._PAGES, dashboard._ROWS)
+            build_mod._RENDER_MEMO.client_pages, build_mod._RENDER_MEMO.pages, build_mod._RENDER_MEMO.rows)
 
 
 def forget_everything() -> None:

@@ -19,14 +19,13 @@ from textbill.engine.statement import statement
 from textbill.pipeline import analyze
 from textbill.render import html as render_html
 from textbill.render.html import (
-    ThemeError,
-    load_theme,
     render_credit_note,
     render_invoice,
     render_overdue_report,
     render_statement,
 )
 from textbill.render.i18n import MESSAGES, Formatter, Translator
+from textbill.render.themes import ThemeError, load_theme
 from textbill.render.words import amount_in_words
 
 GOLDEN = Path(__file__).parent / "golden" / "render"

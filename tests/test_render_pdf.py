@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from textbill.render.html import load_theme, render_invoice
+from textbill.render.html import render_invoice
 from textbill.render.pdf import html_to_pdf
+from textbill.render.themes import load_theme
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_render_html import LEDGER, PNG, clean, make_ledger  # noqa: E402

@@ -23,8 +23,7 @@ from textbill.load.loader import Loaded
 from textbill.load.loader import load as load_ledger
 from textbill.pipeline import Analysis
 from textbill.pipeline import analyze as analyze_ledger
-from textbill.render.json import invoice_row, overdue_row, statement_doc
-from textbill.reports.explain import explain_json
+from textbill.render.json import explain_json, invoice_row, overdue_row, statement_doc
 
 __all__ = ("BuildError", "BuildReport", "UnknownName", "analyze", "build", "explain", "invoices", "load",
            "overdue", "statement")

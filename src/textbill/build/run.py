@@ -47,11 +47,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
 
-from textbill.version import __version__
 from textbill.core.paths import slug
 from textbill.incremental.fingerprint import code_digest
 from textbill.incremental.memo import IdentityMemo
+from textbill.incremental.render_memo import RenderMemo
 from textbill.load.writer import locked, write_atomic
+from textbill.reports.dashboard import dashboard_figures
+from textbill.reports.overdue import overdue_totals
+from textbill.version import __version__
 
 MANIFEST = ".textbill-build.json"
 MANIFEST_VERSION = 2
@@ -183,7 +186,7 @@ def _names(kind: str, refs: tuple[str, ...]) -> dict[str, str]:
 
 
 def _logo_digest(ledger) -> str:
-    from textbill.render.html import logo_problem
+    from textbill.render.themes import logo_problem
 
     company = ledger.company
     if company is None or not company.logo:
@@ -347,13 +350,15 @@ def _digest(*parts) -> str:
 
 # What a worker needs, set before the pool forks so that it is inherited, never pickled.
 _STATE: dict = {}
+# what rendering keeps from one build of this process to the next (templates, dashboard pages, fonts)
+_RENDER_MEMO = RenderMemo()
 
 
 def _init_worker(need_pdf: bool) -> None:
     if need_pdf:
         from textbill.render.pdf import warm_up
 
-        warm_up()
+        warm_up(_RENDER_MEMO)
 
 
 def render_job(job: Job) -> tuple[str, dict[str, list[str]], list[str], str | None]:
@@ -398,24 +403,25 @@ def _outputs(job: Job, pdf=None) -> dict:
     if job.kind == "invoice":
         doc = analysis.books.invoices[job.ref]
         if need_html:
-            html = render_html.render_invoice(analysis, doc, theme=theme)
+            html = render_html.render_invoice(analysis, doc, theme=theme, memo=_RENDER_MEMO)
         data = invoice_doc(doc)
         rows = [_line_row(ln, doc.currency) for ln in doc.lines]
         columns = ("date", "kind", "description", "sow", "quantity", "unit", "unit_price", "amount", "tax")
     elif job.kind == "credit-note":
         doc = analysis.books.credits[job.ref]
         if need_html:
-            html = render_html.render_credit_note(analysis, doc, theme=theme)
+            html = render_html.render_credit_note(analysis, doc, theme=theme, memo=_RENDER_MEMO)
         data = _credit_json(doc)
         rows, columns = data["tax_groups"], ("tax", "rate", "basis", "tax_amount")
     elif job.kind == "statement":
         st, data = _STATE["statements"][job.ref]
         if need_html:
-            html = render_html.render_statement(analysis, st, theme=theme)
+            html = render_html.render_statement(analysis, st, theme=theme, memo=_RENDER_MEMO)
         rows, columns = data["entries"], ("date", "kind", "ref", "amount", "balance", "detail")
     else:
         if need_html:
-            html = render_html.render_overdue_report(analysis, rec, items, theme=theme)
+            html = render_html.render_overdue_report(analysis, rec, items, theme=theme, totals=overdue_totals(items),
+                                                     memo=_RENDER_MEMO)
         rows = _STATE["overdue_rows"]
         data = {"as_of": rec.as_of.isoformat(), "items": rows}
         columns = ("invoice", "installment", "client", "currency", "due", "outstanding", "days_overdue",
@@ -468,7 +474,7 @@ def pdf_of(html: str, base_url: str, theme, xml: bytes | None) -> tuple[bytes, l
     from textbill.render.pdf import html_to_pdf
 
     refused: list[str] = []
-    pdf = html_to_pdf(html, base_url=base_url, theme=theme, refused=refused)
+    pdf = html_to_pdf(html, base_url=base_url, theme=theme, refused=refused, memo=_RENDER_MEMO)
     problem = None
     if xml is not None:
         from textbill.render.einvoice.writers import facturx_pdf
@@ -534,7 +540,7 @@ def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, form
     (a long-lived process fills what it keeps for its next builds).  durable=False: files are not
     fsynced (watch's preview folder, made again on every start)."""
     from textbill.engine.aging import dues, overdue
-    from textbill.render.html import ThemeError
+    from textbill.render.themes import ThemeError
 
     start = time.perf_counter()
     if not analysis.ok:
@@ -560,7 +566,7 @@ def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, form
     planned = plan(analysis, rec, items, theme_digest)
     report.documents = len(planned.jobs)
 
-    from textbill.render.html import logo_problem
+    from textbill.render.themes import logo_problem
 
     standing: list[str] = []  # warnings of every build, not of one document's rendering
     problem = logo_problem(ledger)
@@ -641,7 +647,7 @@ def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, form
 
 
 def _theme(ledger):
-    from textbill.render.html import ThemeError, load_theme
+    from textbill.render.themes import ThemeError, load_theme
 
     try:
         theme = load_theme(ledger)
@@ -867,7 +873,8 @@ def _write_site(analysis, rec, items, open_amounts, planned: Plan, done: dict, o
     written: list[str] = []
     outputs: dict[str, bytes] = {}
     try:
-        site = render_site(analysis, rec, refs, open_amounts)  # first: a theme error writes nothing
+        figures = dashboard_figures(analysis.ledger, analysis.books, rec, open_amounts)
+        site = render_site(analysis, rec, refs, figures=figures, memo=_RENDER_MEMO)  # first: a theme error writes nothing
     except NotImplementedError:
         site = {}
     # made every time (its parts are kept between builds of a process: see model_json)
@@ -1120,7 +1127,7 @@ def _noop_record(analysis, key: str, out_dir: Path, as_of: date, formats) -> tup
         return None
     from textbill.core.source import Sources
     from textbill.load.config import read_config
-    from textbill.render.html import ThemeError, theme_by_name
+    from textbill.render.themes import ThemeError, theme_by_name
 
     root = Path(analysis.root)
     config, problems = read_config(root, Sources())
@@ -1147,7 +1154,7 @@ def _inputs_key(check_key: str | None, root: Path, formats, as_of: date, out_dir
     """Every input of a build, as one hash (None when the ledger's inputs have no key)."""
     if check_key is None:
         return None
-    from textbill.render.html import bundled_themes
+    from textbill.render.themes import bundled_themes
 
     bundled = bundled_themes().resolve()
     trees = [bundled] + [Path(d).resolve() for d in theme.dirs

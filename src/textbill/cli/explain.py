@@ -4,8 +4,8 @@ from __future__ import annotations
 import click
 
 from textbill.cli.common import Ctx, ledger_options, load_clean, unknown
-from textbill.render.json import dumps
-from textbill.reports.explain import explain_invoice, explain_json
+from textbill.render.json import dumps, explain_json
+from textbill.reports.explain import explain_invoice
 
 
 @click.command("explain")

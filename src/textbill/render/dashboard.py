@@ -1,8 +1,8 @@
 """The static dashboard site written by `build`: `index.html` and `clients/<slug>.html`.
 
-Stage: (Analysis, Receivables, DocRefs) -> {relative path: bytes}.  The figures
-come from the engine (books, receivables, aging); this module only formats
-them, adds them up for display, and turns them into chart geometry.  Pages are
+Stage: render.  (Analysis, Receivables, DocRefs, reports.dashboard figures) ->
+{relative path: bytes}.  The figures come from reports/dashboard.py; this module
+only formats them and turns them into chart geometry.  Pages are
 Jinja2 templates of the theme (`dashboard.html`, `client.html`, `site.css`,
 `site.js`) rendered with autoescape; data for the script goes through `|tojson`.
 The output depends only on its inputs (no clock, no absolute paths), so an
@@ -10,17 +10,16 @@ unchanged ledger rebuilds to identical bytes.
 """
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
-from pathlib import Path
-from urllib.parse import quote
+from types import MappingProxyType
+from typing import Any
 
-import jinja2
 from babel.core import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.numbers import (
@@ -29,17 +28,26 @@ from babel.numbers import (
     get_decimal_symbol,
     get_group_symbol,
 )
-from jinja2.sandbox import SandboxedEnvironment
 
-from textbill.version import __version__
 from textbill.core.books import BUCKETS
 from textbill.core.money import ZERO, fmt, minor_units, round_money
 from textbill.core.paths import slug
-from textbill.core.periods import period_starts
-from textbill.engine.aging import dues
-from textbill.engine.budgets import sow_fee
-from textbill.engine.invoices import round_up
-from textbill.render.html import Theme, ThemeError, load_theme
+from textbill.render.memo import RenderTables, scratch
+from textbill.render.themes import (
+    SITE,
+    Theme,
+    ThemeError,
+    environment,
+    load_theme,
+    render_template,
+)
+from textbill.reports.dashboard import (
+    Budget,
+    DashboardFigures,
+    TableSums,
+    dashboard_figures,
+)
+from textbill.version import __version__
 
 SITE_FILES = ("site.css", "site.js")
 BY_CLIENT_SHOWN = 5  # clients per currency in the "outstanding by client" card before "show all"  # copied from the theme as they are
@@ -59,54 +67,8 @@ class DocRef:
 
 # ---------------------------------------------------------------------------- themes
 
-@functools.lru_cache(maxsize=8)
-def _environment(dirs: tuple[Path, ...], names: tuple = ()) -> SandboxedEnvironment:
-    # cached so watch mode keeps compiled templates; auto_reload picks up edited theme files.
-    # Sandboxed like the documents' environment (render/html.py): a ledger's theme is its author's code.
-    env = SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        auto_reload=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["href"] = href
-    return env
-
-
-def href(path: str | None) -> str:
-    """A relative link to an output file, percent-encoded (no scheme can sneak in: ':' is encoded)."""
-    return quote(path or "", safe="/._-~")
-
-
-def _names(theme: Theme) -> tuple:
-    """Which files each theme folder holds: a file added in front of another (a user override)
-    needs a new environment, since Jinja's cache only notices edits of the file it loaded."""
-    out = []
-    for folder in theme.dirs:
-        try:
-            out.append(tuple(sorted(e.name for e in os.scandir(folder) if e.is_file())))
-        except OSError:
-            out.append(())
-    return tuple(out)
-
-
-def _render(theme: Theme, template: str, context: dict) -> str:
-    try:
-        return _environment(theme.dirs, _names(theme)).get_template(template).render(context)
-    except ThemeError:
-        raise
-    except Exception as exc:  # a user theme's mistake names its theme and template; ours are bugs
-        if not theme.user:
-            raise
-        raise ThemeError(f"theme '{theme.name}': template {template}: {type(exc).__name__}: {exc}") from exc
-
-
 # Watch mode renders the site after every save; a page whose context and templates are what
-# they were last time is not rendered again.  (path key) -> (fingerprint, page).
-_PAGES: dict[tuple, tuple[str, bytes]] = {}
+# they were last time is not rendered again: memo.pages, (path key) -> (fingerprint, page, kept).
 _PAGES_MAX = 20_000
 
 
@@ -122,7 +84,8 @@ def _templates_stamp(theme: Theme) -> tuple:
     return tuple(sorted(stamp, key=str))
 
 
-def _page(theme: Theme, stamp: tuple, key: tuple, template: str, context: dict, held: tuple = ()) -> bytes:
+def _page(memo: RenderTables, theme: Theme, stamp: tuple, key: tuple, template: str, context: dict,
+          held: tuple = ()) -> bytes:
     """A page, rendered only when its fingerprint changed.  held: names of context lists whose items
     are kept objects (rows of _marked_rows: the same object is the same row) -- fingerprinted by
     identity, and kept alive with the page so that their ids stay theirs."""
@@ -131,13 +94,13 @@ def _page(theme: Theme, stamp: tuple, key: tuple, template: str, context: dict, 
     kept = tuple(context[k] for k in held)
     ids = tuple(tuple(map(id, items)) for items in kept)
     fingerprint = hashlib.sha1(repr((template, stamp, plain, ids)).encode("utf-8", "surrogatepass")).hexdigest()
-    cached = _PAGES.get(key)
+    cached = memo.pages.get(key)
     if cached is not None and cached[0] == fingerprint:
         return cached[1]
-    page = _render(theme, template, context).encode("utf-8")
-    if len(_PAGES) >= _PAGES_MAX:
-        _PAGES.clear()
-    _PAGES[key] = (fingerprint, page, kept)
+    page = render_template(theme, SITE, template, context, memo).encode("utf-8")
+    if len(memo.pages) >= _PAGES_MAX:
+        memo.pages.clear()
+    memo.pages[key] = (fingerprint, page, kept)
     return page
 
 
@@ -156,34 +119,28 @@ class _Row:
         return "<row>"
 
 
-_ROWS: dict[tuple, _Row] = {}
-# (root, prefix, show_client) -> invoice number -> (the row's inputs, the row with its markup)
-_MARKED: dict[tuple, dict[str, tuple]] = {}
-# (root, path) -> (the page's inputs, the documents it links, the page): see render_site
-_CLIENT_PAGES: dict[tuple, tuple] = {}
-
-
-def _with_markup(theme: Theme, stamp: tuple, rows: list[dict], show_client: bool) -> list[dict]:
-    """Each invoice row with its <tr> (dashboard_row.html), rendered only when the row is new."""
+def _with_markup(memo: RenderTables, theme: Theme, stamp: tuple, rows: list[dict], show_client: bool) -> list[dict]:
+    """Each invoice row with its <tr> (dashboard_row.html), rendered only when the row is new
+    (memo.rows: (theme, stamp, show_client, row) -> its <tr>)."""
     macro = None
     out = []
     for r in rows:
         key = (theme.dirs, stamp, show_client, repr(r))
-        markup = _ROWS.get(key)
+        markup = memo.rows.get(key)
         if markup is None:
             if macro is None:
-                env = _environment(theme.dirs, _names(theme))
+                env = environment(theme, SITE, memo)
                 try:
                     macro = env.get_template("dashboard_row.html").module.row
-                except Exception as exc:  # noqa: BLE001 - as _render: a user theme's mistake names itself
+                except Exception as exc:
                     if not theme.user:
                         raise
                     raise ThemeError(f"theme '{theme.name}': template dashboard_row.html: "
                                      f"{type(exc).__name__}: {exc}") from exc
             markup = _Row(str(macro(r, show_client)).strip())
-            if len(_ROWS) >= _PAGES_MAX:
-                _ROWS.clear()
-            _ROWS[key] = markup
+            if len(memo.rows) >= _PAGES_MAX:
+                memo.rows.clear()
+            memo.rows[key] = markup
         out.append({**r, "markup": markup})
     return out
 
@@ -324,14 +281,18 @@ class Formats:
         return str(self.locale).replace("_", "-")
 
 
-@functools.lru_cache(maxsize=16)
-def formats(locale: str | None) -> Formats:
-    """One Formats per locale for the process: its caches carry over from build to build (watch mode)."""
-    return Formats(locale)
+def formats(locale: str | None, memo: RenderTables) -> Formats:
+    """One Formats per locale and memo: its caches carry over from build to build (watch mode)."""
+    fm = memo.formats.get(locale)
+    if fm is None:
+        if len(memo.formats) >= 16:
+            memo.formats.clear()
+        fm = memo.formats[locale] = Formats(locale)
+    return fm
 
 
-_PERIOD_NOUNS = {"monthly": "month", "quarterly": "quarter", "yearly": "year", "weekly": "week",
-                 "biweekly": "fortnight"}
+_PERIOD_NOUNS = MappingProxyType({"monthly": "month", "quarterly": "quarter", "yearly": "year",
+                                  "weekly": "week", "biweekly": "fortnight"})
 
 
 def _hours(value: Decimal) -> str:
@@ -340,8 +301,8 @@ def _hours(value: Decimal) -> str:
 
 # ---------------------------------------------------------------------------- charts
 
-BUCKET_LABELS = {"current": "Not yet due", "1-30": "1–30 days", "31-60": "31–60 days",
-                 "61-90": "61–90 days", "90+": "Over 90 days"}
+BUCKET_LABELS = MappingProxyType({"current": "Not yet due", "1-30": "1–30 days", "31-60": "31–60 days",
+                                  "61-90": "61–90 days", "90+": "Over 90 days"})
 
 
 def nice_step(peak: Decimal, most: int = 5) -> Decimal:
@@ -403,10 +364,11 @@ def bar_chart(groups: list[dict], series: list[dict], fm: Formats, currency: str
             "series": series, "currency": currency}
 
 
-def aging_bar(per_bucket: dict[str, Decimal], fm: Formats, currency: str, width: int = 1000) -> list[dict]:
-    """Segments of a 100% stacked bar: each bucket's share of what a currency has outstanding."""
-    total = sum(per_bucket.values(), ZERO)
-    segments, x = [], 0.0
+def aging_bar(per_bucket: dict[str, Decimal], total: Decimal, fm: Formats, currency: str,
+              width: int = 1000) -> list[dict]:
+    """Segments of a 100% stacked bar: each bucket's share of the total a currency has outstanding."""
+    segments: list[dict] = []
+    x = 0.0
     if total <= 0:
         return segments
     for b in BUCKETS:
@@ -419,15 +381,6 @@ def aging_bar(per_bucket: dict[str, Decimal], fm: Formats, currency: str, width:
                          "pct": f"{float(v / total) * 100:.0f}%"})
         x += w
     return segments
-
-
-def _month_range(first: date, last: date, limit: int = 12) -> list[tuple[int, int]]:
-    months = []
-    y, mo = first.year, first.month
-    while (y, mo) <= (last.year, last.month):
-        months.append((y, mo))
-        y, mo = (y + 1, 1) if mo == 12 else (y, mo + 1)
-    return months[-limit:]
 
 
 def monthly_chart(billed: dict, collected: dict, months: list[tuple[int, int]], fm: Formats,
@@ -443,20 +396,22 @@ def monthly_chart(billed: dict, collected: dict, months: list[tuple[int, int]], 
 class _Site:
     """Everything the templates show, as plain dicts of display strings."""
 
-    def __init__(self, analysis, rec, docs: list[DocRef], open_amounts: list | None = None):
+    def __init__(self, analysis, rec, docs: list[DocRef], figures: DashboardFigures, memo: RenderTables):
         self.analysis = analysis
         self.ledger = analysis.ledger
         self.books = analysis.books
         self.rec = rec
+        self.figures = figures
+        self.memo = memo
         self.as_of: date = rec.as_of
         company = self.ledger.company
-        self.fm = formats(self.ledger.config.locale or (company.locale if company else None))
+        self.fm = formats(self.ledger.config.locale or (company.locale if company else None), memo)
         self.docs = docs
         self.links: dict[tuple[str, str], DocRef] = {}
-        for d in docs:
-            self.links.setdefault((d.kind, d.number), d)
+        for ref in docs:
+            self.links.setdefault((ref.kind, ref.number), ref)
         self.linked: set[tuple[str, str]] = set()
-        self.dues = dues(rec, company) if open_amounts is None else open_amounts
+        self.dues = figures.dues
         self.client_slugs = self._slugs()
         # everything grouped by client once: a page per client must not scan the whole ledger
         self.states_of: dict[str, list] = defaultdict(list)
@@ -471,6 +426,9 @@ class _Site:
         self.events_of: dict[str, list] = defaultdict(list)
         for e in rec.events:
             self.events_of[e.client].append(e)
+        self.budgets_of: dict[str | None, list[dict]] = {None: [self._budget(b) for b in figures.budgets]}
+        for b in self.budgets_of[None]:
+            self.budgets_of.setdefault(b["client"], []).append(b)
         self.credits_of_invoice: dict[str, list] = defaultdict(list)
         self.credits_of_client: dict[str, list] = defaultdict(list)
         for credit in self.books.credits.values():
@@ -478,12 +436,11 @@ class _Site:
                 self.credits_of_invoice[credit.invoice.number].append(credit)
                 self.credits_of_client[credit.invoice.invoice.client].append(credit)
         self._rows: dict[str, dict] = {}
-        self._budgets: list[dict] | None = None
 
     def _states(self, client: str | None) -> list:
         return list(self.rec.invoices.values()) if client is None else self.states_of.get(client, [])
 
-    def _dues(self, client: str | None) -> list:
+    def _dues(self, client: str | None) -> Sequence:
         return self.dues if client is None else self.dues_of.get(client, [])
 
     def _events(self, client: str | None) -> list:
@@ -587,7 +544,7 @@ class _Site:
     def marked_rows(self, theme: Theme, stamp: tuple, prefix: str, client: str | None, show_client: bool) -> list:
         """invoice_rows with their markup (_with_markup); a row whose inputs are what they were in
         the last build of this process is that build's row object (see _page's held)."""
-        memo = _MARKED.setdefault((str(self.analysis.root), prefix, show_client, theme.dirs, stamp), {})
+        memo = self.memo.marked.setdefault((str(self.analysis.root), prefix, show_client, theme.dirs, stamp), {})
         out = []
         for state in self._states(client):
             inputs = self._row_inputs(state, prefix)
@@ -598,7 +555,7 @@ class _Site:
                     self.linked.add(("invoice", state.number))
                 self.linked.update(("credit-note", c[0]) for c in inputs[9] if c[3] is not None)
             else:
-                row = _with_markup(theme, stamp, [self._row(state, prefix)], show_client)[0]
+                row = _with_markup(self.memo, theme, stamp, [self._row(state, prefix)], show_client)[0]
                 memo[state.number] = (inputs, row)
             out.append(row)
         return out
@@ -627,62 +584,27 @@ class _Site:
     # ------------------------------------------------------------------ summaries
     def totals(self, client: str | None = None) -> list[dict]:
         """Per currency: billed, collected, outstanding, overdue, and counts."""
-        per: dict[str, dict] = {}
-        for state in self._states(client):
-            t = per.setdefault(state.currency, defaultdict(lambda: ZERO))
-            t["billed"] += state.doc.total
-            t["collected"] += state.paid
-            t["credited"] += state.credited
-            t["outstanding"] += max(state.outstanding, ZERO)
-            t["open_count"] += 1 if state.outstanding > 0 else 0
-        for d in self._dues(client):
-            if d.days_overdue > 0:
-                t = per[d.state.currency]
-                t["overdue"] += d.outstanding
-                t.setdefault("overdue_invoices", set()).add(d.number)
-        out = []
-        for c in sorted(per):
-            t = per[c]
-            out.append({"currency": c, **{k: self.fm.money(t[k], c) for k in
-                                          ("billed", "collected", "credited", "outstanding", "overdue")},
-                        "open_count": int(t["open_count"]), "overdue_count": len(t.get("overdue_invoices", ())),
-                        "has_overdue": t["overdue"] > 0, "has_outstanding": t["outstanding"] > 0})
-        return out
+        return [{"currency": t.currency, **{k: self.fm.money(getattr(t, k), t.currency) for k in
+                                            ("billed", "collected", "credited", "outstanding", "overdue")},
+                 "open_count": t.open_count, "overdue_count": t.overdue_count,
+                 "has_overdue": t.overdue > 0, "has_outstanding": t.outstanding > 0}
+                for t in self.figures.totals.get(client, ())]
 
     def by_client(self, prefix: str) -> list[dict]:
         """Outstanding per client and currency, with the overdue share, largest first within a currency."""
-        out_amt: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
-        over_amt: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
-        counts: dict[tuple[str, str], int] = defaultdict(int)
-        for state in self.rec.invoices.values():
-            key = (state.client, state.currency)
-            counts[key] += 1
-            if state.outstanding > 0:
-                out_amt[key] += state.outstanding
-        for d in self.dues:
-            if d.days_overdue > 0:
-                over_amt[(d.state.client, d.state.currency)] += d.outstanding
-        peak: dict[str, Decimal] = {}
-        for (cid, c), v in out_amt.items():
-            peak[c] = max(peak.get(c, ZERO), v)
-        keys = set(counts) | {(cid, self.ledger.client_currency(cid)) for cid in self.ledger.clients}
-        rows = []
-        for cid, c in keys:
-            outstanding, overdue = out_amt.get((cid, c), ZERO), over_amt.get((cid, c), ZERO)
-            top = peak.get(c) or Decimal(1)
-            credit = self.rec.credit.get((cid, c), ZERO)
+        rows: list[dict[str, Any]] = []
+        for b in self.figures.balances:
+            cid, c = b.client, b.currency
             rows.append({
                 "client": cid, "client_name": self.client_name(cid), "currency": c,
                 "href": f"{prefix}clients/{self.client_slugs[cid]}.html" if cid in self.client_slugs else None,
-                "outstanding": self.fm.money(outstanding, c), "overdue": self.fm.money(overdue, c),
-                "has_overdue": overdue > 0, "invoices": counts.get((cid, c), 0),
-                "credit": self.fm.money(credit, c) if credit > 0 else "",
-                "bar_due": round(float((outstanding - overdue) / top) * 100, 1),
-                "bar_over": round(float(overdue / top) * 100, 1),
-                "sort": (c, -outstanding, cid),
+                "outstanding": self.fm.money(b.outstanding, c), "overdue": self.fm.money(b.overdue, c),
+                "has_overdue": b.overdue > 0, "invoices": b.invoices,
+                "credit": self.fm.money(b.credit, c) if b.credit > 0 else "",
+                "bar_due": b.bar_due, "bar_over": b.bar_over,
+                "sort": (c, -b.outstanding, cid),
                 "statement": self.doc_links("statement", cid, prefix),
             })
-        rows.sort(key=lambda r: r["sort"])
         # the card shows the largest few per currency; the rest fold behind "show all"
         rank: dict[str, int] = defaultdict(int)
         for r in rows:
@@ -694,39 +616,22 @@ class _Site:
         return rows
 
     def aging(self, client: str | None = None) -> list[dict]:
-        per: dict[str, dict[str, Decimal]] = {}
-        for d in self._dues(client):
-            per.setdefault(d.state.currency, {b: ZERO for b in BUCKETS})[d.bucket] += d.outstanding
         out = []
-        for c in sorted(per):
-            buckets = per[c]
-            out.append({"currency": c, "segments": aging_bar(buckets, self.fm, c),
+        for a in self.figures.aging.get(client, ()):
+            c, buckets = a.currency, a.buckets
+            out.append({"currency": c, "segments": aging_bar(buckets, a.total, self.fm, c),
                         "rows": [{"bucket": b, "label": BUCKET_LABELS[b], "amount": self.fm.money(buckets[b], c),
                                   "cls": "b-" + b.replace("+", "p"), "zero": buckets[b] == 0} for b in BUCKETS],
-                        "total": self.fm.money(sum(buckets.values(), ZERO), c)})
+                        "total": self.fm.money(a.total, c)})
         return out
 
     def monthly(self, client: str | None = None) -> list[dict]:
-        billed: dict[str, dict] = defaultdict(lambda: defaultdict(lambda: ZERO))
-        collected: dict[str, dict] = defaultdict(lambda: defaultdict(lambda: ZERO))
-        first: date | None = None
-        for e in self._events(client):
-            key = (e.date.year, e.date.month)
-            if e.kind == "invoice":
-                billed[e.currency][key] += e.amount
-                first = e.date if first is None else min(first, e.date)
-            elif e.kind == "payment":
-                collected[e.currency][key] -= e.amount
-                first = e.date if first is None else min(first, e.date)
-        if first is None:
-            return []
-        months = _month_range(first, self.as_of)
         out = []
-        for c in sorted(set(billed) | set(collected)):
-            chart = monthly_chart(billed[c], collected[c], months, self.fm, c)
-            out.append({"currency": c, "chart": chart,
-                        "billed": self.fm.money(sum((billed[c].get(k, ZERO) for k in months), ZERO), c),
-                        "collected": self.fm.money(sum((collected[c].get(k, ZERO) for k in months), ZERO), c),
+        for mo in self.figures.monthly.get(client, ()):
+            c, months = mo.currency, list(mo.months)
+            out.append({"currency": c, "chart": monthly_chart(mo.billed, mo.collected, months, self.fm, c),
+                        "billed": self.fm.money(mo.billed_total, c),
+                        "collected": self.fm.money(mo.collected_total, c),
                         "span": f"{self.fm.month_long(*months[0])} – {self.fm.month_long(*months[-1])}"})
         return out
 
@@ -755,95 +660,34 @@ class _Site:
                 "links": self.doc_links("invoice", d.number, prefix)}
 
     def budgets(self, client: str | None = None) -> list[dict]:
-        if self._budgets is None:
-            self._budgets = self._all_budgets()
-        return [b for b in self._budgets if client is None or b["client"] == client]
+        return self.budgets_of.get(client, [])
 
-    def _all_budgets(self) -> list[dict]:
-        """SOW budget burn: hours or money used against the cap, or billed against a fixed fee.
-
-        Billed usage is read from the invoice lines the engine computed; unbilled hours are the
-        billable time entries not on an invoice yet, rounded up to the SOW increment.
-        """
-        on_books = {num for num in self.rec.invoices}
-        lines: dict[str, list] = defaultdict(list)
-        for number in on_books:
-            doc = self.books.invoices[number]
-            for ln in doc.lines:
-                if ln.sow:
-                    lines[ln.sow].append((doc, ln))
-        unbilled_min: dict[str, Decimal] = defaultdict(lambda: ZERO)
-        for t in self.ledger.times:
-            if t.billable and t.date <= self.as_of and ("time", id(t)) not in self.books.billed:
-                sow = self.ledger.sows.get(t.sow)
-                if sow is not None and sow.pricing is not None and sow.pricing.kind == "hourly":
-                    unbilled_min[t.sow] += round_up(t.minutes, sow.increment)
-        out = []
-        for ref, sow in self.ledger.sows.items():
-            if sow.pricing is None:
-                continue
-            item = {"ref": ref, "title": sow.title, "client": sow.client, "client_name": self.client_name(sow.client),
-                    "period": f"{self.fm.day(sow.period.start)} – {self.fm.day(sow.period.end)}" if sow.period else "",
-                    "kind": sow.pricing.kind, "note": ""}
-            sow_lines = lines.get(ref, [])
-            if sow.cap is not None and sow.cap.minutes is not None:
-                billed = sum((ln.quantity for _, ln in sow_lines if ln.kind == "time"), ZERO)
-                unbilled = unbilled_min.get(ref, ZERO) / 60
-                limit = sow.cap.minutes / 60
-                item.update(unit="hours", used=_hours(billed + unbilled), limit=_hours(limit),
-                            **self._burn(billed, unbilled, limit))
-                if unbilled:
-                    item["note"] = f"{_hours(billed)} billed, {_hours(unbilled)} not yet invoiced"
-            elif sow.cap is not None and sow.cap.amount is not None:
-                currency = sow.cap.amount.currency or sow.pricing.amount.currency \
-                    or self.ledger.client_currency(sow.client)
-                billed = sum((ln.amount for doc, ln in sow_lines if doc.currency == currency), ZERO)
-                limit = sow.cap.amount.value
-                item.update(unit="money", used=self.fm.money(billed, currency),
-                            limit=self.fm.money(limit, currency), **self._burn(billed, ZERO, limit))
-                hours = unbilled_min.get(ref, ZERO) / 60
-                item["note"] = "billed so far" + (f"; {_hours(hours)} not yet invoiced" if hours else "")
-            elif sow.pricing.kind in ("fixed", "value"):
-                fee = sow_fee(sow)
-                currency = sow.pricing.amount.currency or self.ledger.client_currency(sow.client)
-                if fee is None or fee <= 0:
-                    continue
-                billed = sum((ln.amount for doc, ln in sow_lines
-                              if ln.kind == "milestone" and doc.currency == currency), ZERO)
-                done = sum(1 for _, ln in sow_lines if ln.kind == "milestone")
-                total = len(sow.milestones) or 1
-                item.update(unit="fee", used=self.fm.money(billed, currency), limit=self.fm.money(fee, currency),
-                            **self._burn(billed, ZERO, fee))
-                if item["level"] == "warn":
-                    item["level"] = "ok"  # invoicing a fixed fee in full is completion, not a warning
-                item["note"] = f"{done} of {total} milestone{'s' if total != 1 else ''} invoiced"
-            elif sow.pricing.kind == "retainer" and sow.period is not None:
-                unit = sow.pricing.frequency or "monthly"
-                total = sum(1 for _ in period_starts(sow.period.start, unit, sow.period.start, sow.period.end))
-                billed = sum(1 for _, ln in sow_lines if ln.kind == "retainer")
-                if total <= 0:
-                    continue
-                noun = _PERIOD_NOUNS.get(unit, "period")
-                item.update(unit="periods", used=f"{billed} {noun}{'s' if billed != 1 else ''}",
-                            limit=f"{total}", **self._burn(Decimal(billed), ZERO, Decimal(total)))
-                item["level"] = "over" if billed > total else "ok"
-                item["note"] = f"{self.fm.money(sow.pricing.amount.value, sow.pricing.amount.currency or self.ledger.client_currency(sow.client))} {unit}"
-            else:
-                continue
-            out.append(item)
-        out.sort(key=lambda i: (-i["pct_value"], i["ref"]))
-        return out
-
-    @staticmethod
-    def _burn(billed: Decimal, unbilled: Decimal, limit: Decimal) -> dict:
-        used = billed + unbilled
-        pct = float(used / limit * 100) if limit else 0.0
-        scale = max(float(limit), float(used), 1e-9)
-        level = "over" if used > limit else "warn" if pct >= 80 else "ok"
-        return {"pct": f"{pct:.0f}%", "pct_value": pct, "level": level,
-                "bar_billed": round(float(billed) / scale * 100, 2),
-                "bar_unbilled": round(float(unbilled) / scale * 100, 2),
-                "cap_at": round(float(limit) / scale * 100, 2)}
+    def _budget(self, b: Budget) -> dict:
+        """A SOW's budget burn as the budget card shows it."""
+        c = b.currency or ""  # every budget but one in hours has its currency
+        item: dict[str, Any] = {"ref": b.ref, "title": b.title, "client": b.client, "client_name": self.client_name(b.client),
+                "period": f"{self.fm.day(b.start)} – {self.fm.day(b.end)}" if b.start and b.end else "",
+                "kind": b.kind, "note": ""}
+        if b.unit == "hours":
+            item.update(unit="hours", used=_hours(b.used), limit=_hours(b.limit))
+            if b.unbilled:
+                item["note"] = f"{_hours(b.billed)} billed, {_hours(b.unbilled)} not yet invoiced"
+        elif b.unit == "money":
+            item.update(unit="money", used=self.fm.money(b.billed, c), limit=self.fm.money(b.limit, c))
+            hours = b.unbilled_hours
+            item["note"] = "billed so far" + (f"; {_hours(hours)} not yet invoiced" if hours else "")
+        elif b.unit == "fee":
+            item.update(unit="fee", used=self.fm.money(b.billed, c), limit=self.fm.money(b.limit, c))
+            total = b.milestones
+            item["note"] = f"{b.milestones_done} of {total} milestone{'s' if total != 1 else ''} invoiced"
+        else:
+            noun = _PERIOD_NOUNS.get(b.frequency, "period")
+            billed = int(b.billed)
+            item.update(unit="periods", used=f"{billed} {noun}{'s' if billed != 1 else ''}", limit=f"{int(b.limit)}")
+            item["note"] = f"{self.fm.money(b.retainer, c)} {b.frequency}"
+        item.update(pct=f"{b.pct:.0f}%", pct_value=b.pct, level=b.level, bar_billed=b.bar_billed,
+                    bar_unbilled=b.bar_unbilled, cap_at=b.cap_at)
+        return item
 
     def clients(self, prefix: str) -> list[dict]:
         out = []
@@ -880,33 +724,29 @@ class _Site:
         }
 
 
-AMOUNT_COLUMNS = ("net", "tax", "total", "paid", "outstanding")
+def table_data(sums: tuple[TableSums, ...], count: int, fm: Formats) -> dict:
+    """The invoice table's footer (the report's sums per currency, for display) and what site.js
+    needs to redo them exactly for the rows a filter leaves: each currency's minor digits."""
+    footer = [{"currency": t.currency, "count": t.count, "shown": {k: fm.amount(v, t.currency) for k, v in t.sums.items()}}
+              for t in sums]
+    return {"digits": {t.currency: minor_units(t.currency) for t in sums}, "lang": fm.tag, "footer": footer,
+            "count": count}
 
 
-def table_data(rows: list[dict], fm: Formats) -> dict:
-    """The invoice table's footer (sums per currency, for display) and what site.js needs to
-    redo them exactly for the rows a filter leaves: each currency's minor digits."""
-    sums: dict[str, dict[str, Decimal]] = {}
-    counts: dict[str, int] = defaultdict(int)
-    for r in rows:
-        per = sums.setdefault(r["currency"], {k: ZERO for k in AMOUNT_COLUMNS})
-        counts[r["currency"]] += 1
-        for k in AMOUNT_COLUMNS:
-            per[k] += Decimal(r["raw"][k])
-    footer = [{"currency": c, "count": counts[c], "shown": {k: fm.amount(v, c) for k, v in per.items()}}
-              for c, per in sorted(sums.items())]
-    return {"digits": {c: minor_units(c) for c in sums}, "lang": fm.tag, "footer": footer,
-            "count": len(rows)}
-
-
-def render_site(analysis, rec, docs: list[DocRef], open_amounts: list | None = None) -> dict[str, bytes]:
-    """Relative path -> content of every dashboard file.  open_amounts: aging.dues(rec, company) when
-    the caller has them already."""
+def render_site(analysis, rec, docs: list[DocRef], open_amounts: list | None = None, *,
+                figures: DashboardFigures | None = None, memo: RenderTables | None = None) -> dict[str, bytes]:
+    """Relative path -> content of every dashboard file.  figures: reports.dashboard.dashboard_figures
+    (made here from open_amounts, aging.dues(rec, company), when the caller has no figures);
+    memo: what a session keeps of pages and rows from one build to the next."""
     ledger = analysis.ledger
+    if figures is None:
+        figures = dashboard_figures(ledger, analysis.books, rec, open_amounts)
+    if memo is None:
+        memo = scratch()
     theme = load_theme(ledger)
     stamp = _templates_stamp(theme)
     root = str(analysis.root)
-    site = _Site(analysis, rec, docs, open_amounts)
+    site = _Site(analysis, rec, docs, figures, memo)
     out: dict[str, bytes] = {}
 
     shared = site.shared_inputs(theme, stamp)
@@ -918,7 +758,7 @@ def render_site(analysis, rec, docs: list[DocRef], open_amounts: list | None = N
         # a client's page is a function of the client's own figures and of what every page shows
         # (shared): when those are what they were, so is the page, and its context is not made again
         key = (client, shared, site.client_inputs(cid))
-        hit = _CLIENT_PAGES.get((root, path))
+        hit = memo.client_pages.get((root, path))
         if hit is not None and hit[0][0] is client and hit[0][1:] == key[1:]:
             site.linked |= hit[1]
             out[path] = hit[2]
@@ -934,17 +774,17 @@ def render_site(analysis, rec, docs: list[DocRef], open_amounts: list | None = N
                     "tax": client.tax.label if client.tax else "no tax"},
             totals=site.totals(cid), aging=site.aging(cid), monthly=site.monthly(cid),
             next_due=site.next_due(prefix, cid), overdue=site.most_overdue(prefix, cid),
-            budgets=site.budgets(cid), invoices=rows, table=table_data(rows, site.fm),
+            budgets=site.budgets(cid), invoices=rows, table=table_data(site.figures.table.get(cid, ()), len(rows), site.fm),
             credit_notes=site.credit_note_rows(prefix, cid), payments=site.payment_rows(cid),
             statement=site.doc_links("statement", cid, prefix),
             credit=[site.fm.money(v, c) for (cl, c), v in sorted(rec.credit.items()) if cl == cid and v > 0],
         )
-        out[path] = _page(theme, stamp, (root, path), "client.html", ctx, held=("invoices",))
+        out[path] = _page(memo, theme, stamp, (root, path), "client.html", ctx, held=("invoices",))
         pages[(root, path)] = (key, frozenset(site.linked), out[path])
         site.linked |= linked
-    for k in [k for k in _CLIENT_PAGES if k[0] == root]:
-        del _CLIENT_PAGES[k]
-    _CLIENT_PAGES.update(pages)
+    for k in [k for k in memo.client_pages if k[0] == root]:
+        del memo.client_pages[k]
+    memo.client_pages.update(pages)
 
     prefix = ""
     rows = site.marked_rows(theme, stamp, prefix, None, True)
@@ -952,16 +792,17 @@ def render_site(analysis, rec, docs: list[DocRef], open_amounts: list | None = N
     ctx.update(
         totals=site.totals(), by_client=site.by_client(prefix), aging=site.aging(), monthly=site.monthly(),
         next_due=site.next_due(prefix), overdue=site.most_overdue(prefix), budgets=site.budgets(),
-        invoices=rows, table=table_data(rows, site.fm), credit_notes=site.credit_note_rows(prefix),
+        invoices=rows, table=table_data(site.figures.table[None], len(rows), site.fm),
+        credit_notes=site.credit_note_rows(prefix),
     )
     ctx["other_docs"] = site.other_docs(prefix)
-    out["index.html"] = _page(theme, stamp, (root, "index.html"), "dashboard.html", ctx, held=("invoices",))
+    out["index.html"] = _page(memo, theme, stamp, (root, "index.html"), "dashboard.html", ctx, held=("invoices",))
     # rows of invoices that are gone, and of themes or stamps no longer used, are forgotten
-    for memo_key in [k for k in _MARKED if k[0] == root and k[3:] != (theme.dirs, stamp)]:
-        del _MARKED[memo_key]
-    for memo in (m for k, m in _MARKED.items() if k[0] == root):
-        for number in [n for n in memo if n not in rec.invoices]:
-            del memo[number]
+    for memo_key in [k for k in memo.marked if k[0] == root and k[3:] != (theme.dirs, stamp)]:
+        del memo.marked[memo_key]
+    for rows_of in (r for k, r in memo.marked.items() if k[0] == root):
+        for number in [n for n in rows_of if n not in rec.invoices]:
+            del rows_of[number]
     for name in SITE_FILES:
         out[name] = _source(theme, name)
     return out

@@ -33,6 +33,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
+from types import MappingProxyType
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
@@ -43,7 +44,12 @@ from textbill.core.diagnostics import Diagnostic, error
 from textbill.core.money import fmt_grouped
 from textbill.core.paths import slug
 from textbill.core.source import Sources, Span, find_keyword_line
+from textbill.render import themes
+from textbill.render.html import document_locale, render_invoice
 from textbill.render.i18n import DEFAULT_LOCALE, Formatter, Translator, language
+from textbill.render.memo import RenderTables
+from textbill.render.pdf import html_to_pdf
+from textbill.render.themes import load_theme, theme_by_name
 
 POLICY = email_policy.SMTP  # CRLF line ends, as sent on the wire
 
@@ -51,8 +57,9 @@ _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 ADDRESS_RE = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})+")
 
-METHODS = {"bank-transfer": "bank transfer", "card": "card", "cash": "cash", "cheque": "cheque",
-           "check": "check", "paypal": "PayPal", "sepa": "SEPA transfer", "wire": "wire transfer"}
+METHODS = MappingProxyType({"bank-transfer": "bank transfer", "card": "card", "cash": "cash",
+                            "cheque": "cheque", "check": "check", "paypal": "PayPal", "sepa": "SEPA transfer",
+                            "wire": "wire transfer"})
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")
 
@@ -78,11 +85,9 @@ class Mail:
 
 def theme_dirs(root: Path, theme: str) -> list[Path]:
     """Where templates are looked up, first match wins: the same folders as the invoice's theme."""
-    from textbill.render import html
-
     try:
-        return list(html.theme_by_name(Path(root), theme or "default").dirs)
-    except html.ThemeError as exc:
+        return list(theme_by_name(Path(root), theme or "default").dirs)
+    except themes.ThemeError as exc:
         raise ThemeError(str(exc)) from exc
 
 
@@ -192,8 +197,6 @@ def context(rem: Reminder, ledger: m.Ledger, attached: bool, day: date | None = 
             templates: Templates | None = None) -> dict:
     """What the templates see: formatted values only (renderers never compute money), in the client's
     language when the templates speak it."""
-    from textbill.render.html import document_locale
-
     earlier = [r.step for r in ledger.reminded if r.invoice == rem.number and (day is None or r.date <= day)]
     company = ledger.company
     state = rem.state
@@ -399,15 +402,13 @@ def _fix_boundaries(msg: EmailMessage, text: str, html: str, pdf: bytes | None) 
         part.set_boundary(f"=_textbill_{part.get_content_subtype()}_{i}_{digest}")
 
 
-def invoice_pdf(analysis, doc) -> tuple[bytes | None, str | None]:
-    """The invoice's PDF for the attachment, or (None, why not) when it cannot be rendered here."""
+def invoice_pdf(analysis, doc, memo: RenderTables | None = None) -> tuple[bytes | None, str | None]:
+    """The invoice's PDF for the attachment, or (None, why not) when it cannot be rendered here.
+    memo: compiled templates and fonts kept between calls (several reminders in one run)."""
     try:
-        from textbill.render.html import load_theme, render_invoice
-        from textbill.render.pdf import html_to_pdf
-
         theme = load_theme(analysis.ledger)
-        html = render_invoice(analysis, doc, theme=theme)
-        return html_to_pdf(html, base_url=str(analysis.root), theme=theme), None
+        html = render_invoice(analysis, doc, theme=theme, memo=memo)
+        return html_to_pdf(html, base_url=str(analysis.root), theme=theme, memo=memo), None
     except (ImportError, NotImplementedError):
         return None, "invoice PDF rendering is not available in this build"
     except Exception as exc:  # noqa: BLE001 - a reminder still goes out without its attachment

@@ -1,15 +1,15 @@
 """HTML documents from Jinja2 themes: computed documents -> view models -> HTML.
 
+Stage: render.
+
 Two steps, both pure:
 
 1. A *view model* per document (`invoice_view`, `credit_view`, `statement_view`,
    `overdue_view`): plain dicts and lists of strings, every figure formatted in
-   the document's locale from what the engine computed.  Renderers never compute
-   money; the only arithmetic here is adding up report rows the engine already
-   rounded.
-2. The theme's template fills it in.  Themes are folders of templates searched
-   in order (a user folder first, the bundled default behind it), in a
-   sandboxed Jinja environment with autoescape on and undefined names as errors.
+   the document's locale from what the engine computed (and, for the overdue
+   report, the sums of reports/overdue.py).  Renderers never compute money.
+2. The theme's template fills it in (render/themes.py: the theme's folders and
+   the sandboxed Jinja environment; pass a memo to keep compiled templates).
 
 Nothing here reads the clock; the files read are the theme's templates and the
 company logo (inlined as a data: URI, only when it lies inside the ledger).
@@ -17,168 +17,37 @@ company logo (inlined as a data: URI, only when it lies inside the ledger).
 from __future__ import annotations
 
 import base64
-import hashlib
-import os
-from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 
-from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader, StrictUndefined
-from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from textbill.core import model as m
-from textbill.core.paths import inside
+from textbill.core.books import BUCKETS, OverdueTotals
 from textbill.core.periods import period_end, period_label
 from textbill.render.i18n import DEFAULT_LOCALE, Formatter, Translator, language
+from textbill.render.memo import RenderTables
+from textbill.render.qr import epc_qr_svg
+from textbill.render.themes import (
+    DOCUMENTS,
+    LOGO_TYPES,
+    Theme,
+    load_theme,
+    logo_problem,
+    render_template,
+)
 from textbill.render.words import amount_in_words
+from textbill.reports.overdue import overdue_totals
 
 PAPERS = ("a4", "letter")
-TEMPLATES = {
+TEMPLATES = MappingProxyType({
     "invoice": "invoice.html",
     "credit-note": "credit_note.html",
     "statement": "statement.html",
     "overdue": "report_overdue.html",
-}
-LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
-              ".svg": "image/svg+xml", ".webp": "image/webp"}
-MAX_LOGO_BYTES = 2 * 1024 * 1024
-# theme files that no document uses (the dashboard's and the reminder e-mails'): editing them
-# must not re-render every invoice
-NOT_DOCUMENTS = ("dashboard", "client", "site.", "reminders", "__pycache__")
+})
 
-
-class ThemeError(Exception):
-    """The configured theme cannot be used (unknown name, folder outside the ledger, broken template)."""
-
-
-# ---------------------------------------------------------------------------- themes
-
-def bundled_themes() -> Path:
-    """The folder of the bundled themes: inside the installed package, else the source tree's themes/."""
-    packaged = resources.files("textbill") / "themes"
-    if packaged.is_dir():
-        return Path(str(packaged))
-    return Path(__file__).resolve().parents[3] / "themes"
-
-
-def bundled_names() -> tuple[str, ...]:
-    root = bundled_themes()
-    return tuple(sorted(p.name for p in root.iterdir() if (p / "base.html").is_file()))
-
-
-@dataclass(frozen=True)
-class Theme:
-    """A theme: template folders searched in order, the last one the bundled default."""
-
-    name: str
-    dirs: tuple[Path, ...]
-    user: bool = False
-
-    @property
-    def env(self) -> SandboxedEnvironment:
-        # keyed by the file names too: a template added to a user theme must shadow the bundled one
-        # at once (Jinja reloads changed templates itself, but not a newly shadowing one)
-        names = tuple(tuple(sorted(p.name for p in d.iterdir())) if d.is_dir() else () for d in self.dirs)
-        return _environment(self.dirs, names)
-
-    def find(self, name: str) -> Path | None:
-        for folder in self.dirs:
-            path = folder / name
-            if path.is_file():
-                return path
-        return None
-
-    def files(self) -> list[tuple[str, Path]]:
-        """(name, path) of every file the documents may use (not the dashboard's or the reminders')."""
-        seen: dict[str, Path] = {}
-        for folder in self.dirs:
-            for dirpath, dirnames, filenames in os.walk(folder):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in NOT_DOCUMENTS)
-                for fname in sorted(filenames):
-                    if fname.startswith(".") or fname.startswith(NOT_DOCUMENTS):
-                        continue
-                    path = Path(dirpath) / fname
-                    seen.setdefault(f"{folder.name}:{path.relative_to(folder).as_posix()}", path)
-        return sorted(seen.items())
-
-    def digest(self) -> str:
-        """A hash of every file of the theme: a changed template or stylesheet re-renders its documents."""
-        h = hashlib.sha256()
-        for name, path in self.files():
-            h.update(name.encode("utf-8") + b"\0")
-            h.update(hashlib.sha256(path.read_bytes()).digest())
-        return h.hexdigest()
-
-    def pdf_stylesheets(self) -> list[Path]:
-        """Each folder's fonts.css (print fonts, resolved relative to its own folder), default first."""
-        return [d / "fonts.css" for d in reversed(self.dirs) if (d / "fonts.css").is_file()]
-
-    def render(self, template: str, context: dict) -> str:
-        try:
-            return self.env.get_template(template).render(context)
-        except ThemeError:
-            raise
-        except Exception as exc:  # a user theme's template error: say which theme and template
-            if not self.user:
-                raise
-            raise ThemeError(f"theme '{self.name}': template {template}: {type(exc).__name__}: {exc}") from exc
-
-
-@lru_cache(maxsize=16)
-def _environment(dirs: tuple[Path, ...], names: tuple = ()) -> SandboxedEnvironment:
-    bundled = bundled_themes()
-    prefixed = {name: FileSystemLoader(str(bundled / name)) for name in bundled_names()}
-    loader = ChoiceLoader([FileSystemLoader([str(d) for d in dirs]), PrefixLoader(prefixed)])
-    env = SandboxedEnvironment(loader=loader, autoescape=True, undefined=StrictUndefined,
-                               trim_blocks=True, lstrip_blocks=True)
-    env.filters["css_string"] = css_string
-    return env
-
-
-def css_string(value) -> Markup:
-    """A value as a quoted CSS string, safe inside a <style> element (for @page margin boxes)."""
-    if isinstance(value, Markup):
-        value = value.unescape()
-    out = []
-    for ch in " ".join(str(value).split()):
-        if ch.isalnum() or ch in " .,:;-_/()+#@%*!?'":
-            out.append(ch)
-        else:
-            out.append(f"\\{ord(ch):x} ")
-    return Markup('"' + "".join(out) + '"')
-
-
-def load_theme(ledger: m.Ledger, name: str | None = None) -> Theme:
-    """The ledger's theme (`theme:` in textbill.yaml): a folder inside the ledger, else a bundled name."""
-    return theme_by_name(Path(ledger.root), name or ledger.config.theme or "default")
-
-
-def theme_by_name(root: Path, name: str) -> Theme:
-    """A theme by its textbill.yaml name, relative to the ledger root."""
-    bundled = bundled_themes()
-    default = bundled / "default"
-    root = Path(root)
-    if root.is_file():
-        root = root.parent
-    looks_like_path = "/" in name or "\\" in name or name.startswith(".")
-    if looks_like_path or (root / name).is_dir():
-        if not inside(root, name):
-            raise ThemeError(f"theme folder '{name}' is outside the ledger; a theme must be a folder "
-                             f"inside the ledger or one of: {', '.join(bundled_names())}")
-        folder = (root / name).resolve()
-        if not folder.is_dir():
-            raise ThemeError(f"no theme folder '{name}' in the ledger")
-        return Theme(name, (folder, default), user=True)
-    if name == "default":
-        return Theme(name, (default,))
-    if name in bundled_names():
-        return Theme(name, (bundled / name, default))
-    raise ThemeError(f"unknown theme '{name}': not a folder of the ledger nor a bundled theme "
-                     f"({', '.join(bundled_names())})")
 
 
 # ---------------------------------------------------------------------------- shared pieces
@@ -207,25 +76,6 @@ def translator(ledger: m.Ledger, locale: str) -> Translator:
 def paper(ledger: m.Ledger) -> str:
     value = str(ledger.config.extra.get("paper") or "a4").lower()
     return value if value in PAPERS else "a4"
-
-
-def logo_problem(ledger: m.Ledger) -> str | None:
-    """Why the company logo will not be shown, or None (no logo, or a usable one)."""
-    company = ledger.company
-    if company is None or not company.logo:
-        return None
-    root = Path(ledger.root)
-    root = root.parent if root.is_file() else root
-    if not inside(root, company.logo):
-        return f"the company logo '{company.logo}' is outside the ledger; it is not used"
-    path = root / company.logo
-    if not path.is_file():
-        return f"the company logo '{company.logo}' does not exist"
-    if path.suffix.lower() not in LOGO_TYPES:
-        return f"the company logo '{company.logo}' is not an image (use {', '.join(sorted(LOGO_TYPES))})"
-    if path.stat().st_size > MAX_LOGO_BYTES:
-        return f"the company logo '{company.logo}' is larger than 2 MB; it is not used"
-    return None
 
 
 def logo_data_uri(ledger: m.Ledger) -> str | None:
@@ -465,8 +315,6 @@ def _sow_titles(ledger: m.Ledger, refs) -> dict[str, str]:
 
 def invoice_view(analysis, doc, state=None, draft: bool = False) -> dict:
     """Everything an invoice template shows, formatted; no arithmetic on money."""
-    from textbill.render.qr import epc_qr_svg
-
     ledger: m.Ledger = analysis.ledger
     client = doc.client or ledger.clients.get(doc.invoice.client)
     locale = document_locale(ledger, client)
@@ -609,10 +457,11 @@ def invoice_view(analysis, doc, state=None, draft: bool = False) -> dict:
     }
 
 
-def render_invoice(analysis, doc, state=None, draft: bool = False, theme: Theme | None = None) -> str:
+def render_invoice(analysis, doc, state=None, draft: bool = False, theme: Theme | None = None,
+                   memo: RenderTables | None = None) -> str:
     """An invoice as HTML; draft=True marks it DRAFT on every page (for `textbill draft`)."""
     theme = theme or load_theme(analysis.ledger)
-    return _render(theme, TEMPLATES["invoice"], invoice_view(analysis, doc, state, draft))
+    return _render(theme, TEMPLATES["invoice"], invoice_view(analysis, doc, state, draft), memo)
 
 
 # ---------------------------------------------------------------------------- credit notes
@@ -675,9 +524,9 @@ def credit_view(analysis, credit) -> dict:
     }
 
 
-def render_credit_note(analysis, credit, theme: Theme | None = None) -> str:
+def render_credit_note(analysis, credit, theme: Theme | None = None, memo: RenderTables | None = None) -> str:
     theme = theme or load_theme(analysis.ledger)
-    return _render(theme, TEMPLATES["credit-note"], credit_view(analysis, credit))
+    return _render(theme, TEMPLATES["credit-note"], credit_view(analysis, credit), memo)
 
 
 # ---------------------------------------------------------------------------- statements
@@ -736,17 +585,17 @@ def statement_view(analysis, st) -> dict:
     }
 
 
-def render_statement(analysis, st, theme: Theme | None = None) -> str:
+def render_statement(analysis, st, theme: Theme | None = None, memo: RenderTables | None = None) -> str:
     theme = theme or load_theme(analysis.ledger)
-    return _render(theme, TEMPLATES["statement"], statement_view(analysis, st))
+    return _render(theme, TEMPLATES["statement"], statement_view(analysis, st), memo)
 
 
 # ---------------------------------------------------------------------------- overdue report
 
-def overdue_view(analysis, rec, items) -> dict:
-    from textbill.core.books import BUCKETS
-    from textbill.engine.aging import aging_totals
-
+def overdue_view(analysis, rec, items, totals: OverdueTotals | None = None) -> dict:
+    """totals: reports.overdue.overdue_totals(items), when the caller has them already."""
+    if totals is None:
+        totals = overdue_totals(items)
     ledger: m.Ledger = analysis.ledger
     locale = document_locale(ledger)
     f, t = Formatter(locale), translator(ledger, locale)
@@ -770,25 +619,18 @@ def overdue_view(analysis, rec, items) -> dict:
             "interest": f.amount(d.late_interest, c) if d.late_interest is not None else "",
             "status": _label(t.first, "status", d.state.status),
         })
-    # totals: additions of amounts the engine already rounded, per currency (never across currencies)
+    # the sums are the report's (reports.overdue): formatted here, per currency
     by_bucket = []
-    for c, per in sorted(aging_totals(items).items()):
+    for c, per in sorted(totals.by_currency.items()):
         cells = [{"key": b, "amount": f.amount(per[b], c)} for b in BUCKETS if b != "current"]
-        interest = _sum(d.late_interest for d in items if d.state.currency == c and d.late_interest is not None)
-        by_bucket.append({"currency": c, "buckets": cells, "total": f.money(_sum(per.values()), c),
-                          "interest": f.money(interest, c) if rate is not None else ""})
-    per_client: dict[tuple[str, str], list] = {}
-    for d in items:
-        per_client.setdefault((d.state.client, d.state.currency), []).append(d)
+        by_bucket.append({"currency": c, "buckets": cells, "total": f.money(per["total"], c),
+                          "interest": f.money(per["interest"], c) if rate is not None else ""})
     by_client = []
-    for (cid, c), ds in per_client.items():
+    for cid, c, count, total, interest in totals.by_client:
         client = ledger.clients.get(cid)
-        total = _sum(d.outstanding for d in ds)
-        interest = _sum(d.late_interest for d in ds if d.late_interest is not None)
-        by_client.append((-total, cid, c, {
-            "client": client.name if client else cid, "client_id": cid, "currency": c, "count": str(len(ds)),
-            "outstanding": f.money(total, c), "interest": f.money(interest, c) if rate is not None else ""}))
-    by_client.sort(key=lambda x: (x[2], x[0], x[1]))
+        by_client.append({
+            "client": client.name if client else cid, "client_id": cid, "currency": c, "count": str(count),
+            "outstanding": f.money(total, c), "interest": f.money(interest, c) if rate is not None else ""})
     company_v = company_view(ledger, f, t)
     title = t("overdue.title")
     count = t.plural("overdue.count", len(items))
@@ -802,28 +644,22 @@ def overdue_view(analysis, rec, items) -> dict:
         "show_interest": rate is not None,
         "buckets": [{"key": b, "label": _label(t, "bucket", b)} for b in BUCKETS if b != "current"],
         "by_bucket": by_bucket,
-        "by_client": [row for *_, row in by_client],
+        "by_client": by_client,
         "interest_note": (t("overdue.interest_note", rate=f.percent(rate), date=f.date(rec.as_of))
                           if rate is not None else ""),
     }
 
 
-def _sum(values) -> Decimal:
-    total = Decimal(0)
-    for v in values:
-        total += v
-    return total
-
-
-def render_overdue_report(analysis, rec, items, theme: Theme | None = None) -> str:
+def render_overdue_report(analysis, rec, items, theme: Theme | None = None, *,
+                          totals: OverdueTotals | None = None, memo: RenderTables | None = None) -> str:
     theme = theme or load_theme(analysis.ledger)
-    return _render(theme, TEMPLATES["overdue"], overdue_view(analysis, rec, items))
+    return _render(theme, TEMPLATES["overdue"], overdue_view(analysis, rec, items, totals), memo)
 
 
 # ---------------------------------------------------------------------------- rendering
 
-def _render(theme: Theme, template: str, view: dict) -> str:
+def _render(theme: Theme, template: str, view: dict, memo: RenderTables | None = None) -> str:
     page = view["page"]
     page["theme"] = theme.name  # lets html_to_pdf find the theme's fonts again
     t = Translator(page["lang"].replace("-", "_"), page["lang2"].replace("-", "_") or None)
-    return theme.render(template, {**view, "t": t})
+    return render_template(theme, DOCUMENTS, template, {**view, "t": t}, memo)

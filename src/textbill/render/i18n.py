@@ -17,10 +17,10 @@ language.  A message the second language has no word for is printed once.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
+from types import MappingProxyType
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
@@ -587,14 +587,14 @@ MESSAGES: dict[str, dict[str, str]] = {
 #   service_date  the date of supply even when it is the issue date ("Data sprzedaży",
 #                 "Leistungsdatum"), where no service period is printed
 #   vat_title     a VAT invoice is titled as one ("Faktura VAT")
-CONVENTIONS: dict[str, frozenset[str]] = {
+CONVENTIONS: Mapping[str, frozenset[str]] = MappingProxyType({
     "pl": frozenset({"seller", "service_date", "vat_title"}),
     "de": frozenset({"service_date"}),
-}
+})
 
 # Date patterns where babel's medium format is not what the language's invoices print
 # (babel's Polish medium date is "31 sty 2026"; Polish invoices write 31.01.2026).
-DATE_PATTERNS = {"pl": "dd.MM.yyyy"}
+DATE_PATTERNS = MappingProxyType({"pl": "dd.MM.yyyy"})
 
 ROMAN = ("I", "II", "III", "IV")
 
@@ -707,7 +707,6 @@ def _pair(first: str, second: str, lang: str) -> str:
     return Bilingual(first, second, lang) if second and second.casefold() != first.casefold() else first
 
 
-@lru_cache(maxsize=64)
 def babel_locale(locale: str | None) -> Locale:
     """A babel Locale for a code like `en`, `pl`, `de_AT`; English when babel does not know it."""
     try:

@@ -9,6 +9,7 @@ import orjson
 
 from textbill.core.books import Due, InvoiceDoc, InvoiceState, Line, Statement, TaxGroup
 from textbill.core.money import fmt
+from textbill.reports.explain import line_story
 
 INVOICE_COLUMNS = ("number", "client", "date", "due", "currency", "net", "tax", "total", "paid",
                    "outstanding", "status")
@@ -167,3 +168,16 @@ def dumps(obj) -> str:
         return orjson.dumps(obj, option=_ORJSON_OPTIONS).decode("utf-8")
     except TypeError:  # orjson.JSONEncodeError is one: a type or value orjson does not write
         return json.dumps(obj, indent=2, ensure_ascii=False)
+
+
+def explain_json(doc: InvoiceDoc) -> dict:
+    """`textbill explain --format json`: the invoice's JSON with each line's sources and story
+    (reports.explain) and each tax group's adjustments."""
+    out = invoice_doc(doc)
+    for ln_json, ln in zip(out["lines"], doc.lines):
+        ln_json["sources"] = [s.short for s in ln.sources if getattr(s, "line", 0)]
+        ln_json["explanation"] = line_story(ln, doc.currency)[1:]
+    for g_json, g in zip(out["tax_groups"], doc.groups):
+        g_json["adjustments"] = [{"kind": p.kind, "label": p.label, "amount": fmt(p.amount, doc.currency),
+                                  "how": p.how} for p in g.parts]
+    return out

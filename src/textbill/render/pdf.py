@@ -10,9 +10,10 @@ ledger root and the theme folders) and `data:` URIs.  Anything else — the
 network, `file:///etc/passwd`, a symlink out of the ledger — is refused and the
 resource is left out, with a warning in the report.
 
-WeasyPrint takes about a second to import, so it is imported on first use and
-kept (with its font configuration and the theme's font stylesheets) for the
-life of the process: a build worker pays once.
+WeasyPrint takes about a second to import, so it is imported on first use (a
+build worker calls `warm_up` when it starts); its font configuration and the
+theme's parsed stylesheets are kept in the memo a session hands in (see
+render.memo), so a build worker pays for them once.
 """
 from __future__ import annotations
 
@@ -20,13 +21,12 @@ import hashlib
 import logging
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 from urllib.parse import unquote, urlsplit
 
-_weasy = None  # the weasyprint module, once imported
-_fonts = None  # one FontConfiguration per process
-_css_cache: dict[tuple, object] = {}
+from textbill.render.memo import RenderTables, scratch
+from textbill.render.themes import Theme, ThemeError, bundled_themes, theme_by_name
 
 
 class PdfError(Exception):
@@ -34,21 +34,27 @@ class PdfError(Exception):
 
 
 def _weasyprint():
-    global _weasy, _fonts
-    if _weasy is None:
-        import weasyprint
+    import weasyprint
+
+    # WeasyPrint logs each refused or missing resource; the fetcher keeps its own list
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    return weasyprint
+
+
+def _fonts(memo: RenderTables):
+    """The memo's FontConfiguration, made on first use."""
+    if memo.fonts is None:
         from weasyprint.text.fonts import FontConfiguration
 
-        # WeasyPrint logs each refused or missing resource; the fetcher keeps its own list
-        logging.getLogger("weasyprint").setLevel(logging.ERROR)
-        _weasy = weasyprint
-        _fonts = FontConfiguration()
-    return _weasy
+        memo.fonts = FontConfiguration()
+    return memo.fonts
 
 
-def warm_up() -> None:
-    """Import WeasyPrint now (a build worker calls this once when it starts)."""
+def warm_up(memo: RenderTables | None = None) -> None:
+    """Import WeasyPrint now (a build worker calls this once when it starts), and make memo's fonts."""
     _weasyprint()
+    if memo is not None:
+        _fonts(memo)
 
 
 def _inside(url: str, roots: tuple[Path, ...]) -> Path | None:
@@ -101,19 +107,19 @@ def _fetcher(roots: Iterable[Path]):
     return fetcher
 
 
-def _stylesheet(path: Path, fetcher):
-    """A theme's print stylesheet, parsed once per process (and again when the file changes)."""
+def _stylesheet(path: Path, fetcher, memo: RenderTables):
+    """A theme's print stylesheet, parsed once per memo (and again when the file changes)."""
     weasyprint = _weasyprint()
     stat = path.stat()
     key = (str(path), stat.st_mtime_ns, stat.st_size)
-    css = _css_cache.get(key)
+    css = memo.stylesheets.get(key)
     if css is None:
-        css = weasyprint.CSS(filename=str(path), url_fetcher=fetcher, font_config=_fonts)
-        _css_cache[key] = css
+        css = weasyprint.CSS(filename=str(path), url_fetcher=fetcher, font_config=_fonts(memo))
+        memo.stylesheets[key] = css
     return css
 
 
-_THEME_STYLE = re.compile(r"<style data-textbill-theme>(.*?)</style>", re.S)
+_THEME_STYLE = re.compile(r"<style data-textbill-theme>(.*?)</style>", re.DOTALL)
 
 
 def _split_theme_style(html: str) -> tuple[str, str | None]:
@@ -128,21 +134,19 @@ def _split_theme_style(html: str) -> tuple[str, str | None]:
     return html[:found.start()] + html[found.end():], found.group(1)
 
 
-def _inline_stylesheet(text: str, base_url: str | None, fetcher):
+def _inline_stylesheet(text: str, base_url: str | None, fetcher, memo: RenderTables):
     key = (hashlib.sha256(text.encode("utf-8")).hexdigest(), base_url)
-    css = _css_cache.get(key)
+    css = memo.stylesheets.get(key)
     if css is None:
-        if len(_css_cache) > 64:
-            _css_cache.clear()
-        css = _weasyprint().CSS(string=text, base_url=base_url, url_fetcher=fetcher, font_config=_fonts)
-        _css_cache[key] = css
+        if len(memo.stylesheets) > 64:
+            memo.stylesheets.clear()
+        css = _weasyprint().CSS(string=text, base_url=base_url, url_fetcher=fetcher, font_config=_fonts(memo))
+        memo.stylesheets[key] = css
     return css
 
 
 def _theme_of(html: str, base_url: str | None):
     """The theme a document was rendered with (its `textbill-theme` meta), for its print fonts."""
-    from textbill.render.html import Theme, ThemeError, bundled_themes, theme_by_name
-
     default = Theme("default", (bundled_themes() / "default",))
     found = re.search(r'<meta name="textbill-theme" content="([^"<>]*)"', html[:4000])
     if not found or not base_url:
@@ -161,12 +165,16 @@ def pdf_identifier(html: str, stylesheets: Iterable[Path] = ()) -> bytes:
     return h.hexdigest()[:32].encode("ascii")
 
 
-def html_to_pdf(html: str, base_url: str | None = None, *, theme=None, roots: Iterable[Path] = (),
-                refused: list | None = None) -> bytes:
+def html_to_pdf(html: str, base_url: str | None = None, *, theme: Theme | None = None,
+                roots: Iterable[Path] = (), refused: list | None = None,
+                memo: RenderTables | None = None) -> bytes:
     """A PDF of html.  Relative URLs resolve against base_url (the ledger root); files load only from
-    base_url, the theme folders and `roots`.  theme: a render.html.Theme (default: the bundled one);
-    refused: a list that receives every URL the sandbox turned down."""
+    base_url, the theme folders and `roots`.  theme: a render.themes.Theme (default: the bundled one);
+    refused: a list that receives every URL the sandbox turned down; memo: where fonts and parsed
+    stylesheets are kept between calls."""
     weasyprint = _weasyprint()
+    if memo is None:
+        memo = scratch()
     if theme is None:
         theme = _theme_of(html, base_url)
     allowed = [*theme.dirs, *roots]
@@ -183,10 +191,10 @@ def html_to_pdf(html: str, base_url: str | None = None, *, theme=None, roots: It
         # the theme's stylesheet is the same in every document: parsed once per process
         html, theme_css = _split_theme_style(html)
         doc = weasyprint.HTML(string=html, base_url=base, url_fetcher=fetcher)
-        css = [_stylesheet(p, fetcher) for p in sheets]
+        css = [_stylesheet(p, fetcher, memo) for p in sheets]
         if theme_css:
-            css.append(_inline_stylesheet(theme_css, base, fetcher))
-        data = doc.write_pdf(stylesheets=css, font_config=_fonts, pdf_identifier=identifier)
+            css.append(_inline_stylesheet(theme_css, base, fetcher, memo))
+        data = doc.write_pdf(stylesheets=css, font_config=_fonts(memo), pdf_identifier=identifier)
     except getattr(weasyprint.urls, "FatalURLFetchingError", PdfError) as exc:  # a BaseException
         raise PdfError(f"a resource could not be loaded: {exc}") from exc
     except (OSError, ValueError, TypeError, AssertionError, RuntimeError) as exc:

@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
+
+from babel import Locale, UnknownLocaleError
+from babel.languages import get_official_languages
 
 from textbill.core import model as m
 from textbill.core.books import CreditDoc, InvoiceDoc, Line, TaxGroup
@@ -195,12 +197,8 @@ def _field(fields: tuple[tuple[str, str], ...], *names: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=None)
 def _country_names(code: str) -> frozenset[str]:
     """The country's name in English and in its official languages, lowercased."""
-    from babel import Locale, UnknownLocaleError
-    from babel.languages import get_official_languages
-
     names = set()
     for lang in ("en", *get_official_languages(code)):
         try:
@@ -356,7 +354,7 @@ def payment_means(company: m.Company, currency: str) -> PaymentMeans | None:
         iban = bank.iban.replace(" ", "").upper()
         code = "58" if currency == "EUR" else "30"
         return PaymentMeans(code, iban, True, company.name, bank.bic or None)
-    return PaymentMeans("30", bank.account, False, company.name, bank.bic or bank.routing or None)
+    return PaymentMeans("30", bank.account or "", False, company.name, bank.bic or bank.routing or None)
 
 
 # ---------------------------------------------------------------------------- documents

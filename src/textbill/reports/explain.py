@@ -24,7 +24,7 @@ def _num(v) -> str:
 def line_story(ln: Line, currency: str) -> list[str]:
     d = ln.detail
     src = ", ".join(s.short for s in ln.sources if getattr(s, "line", 0))
-    out = [f"{str(ln.date or ''):10}  {ln.kind:9} {ln.description}  = {fmt(ln.amount, currency)} {currency}"]
+    out = [f"{ln.date or ''!s:10}  {ln.kind:9} {ln.description}  = {fmt(ln.amount, currency)} {currency}"]
     if src:
         out.append(f"    from {src}")
     fx = d.get("fx")
@@ -93,16 +93,3 @@ def explain_invoice(doc: InvoiceDoc) -> str:
         out.append(f"  tax in {ct.currency}: {fmt(ct.amount, ct.currency)} (rate {_num(ct.rate)}"
                    + (f" of {ct.rate_date})" if ct.rate_date else ")"))
     return "\n".join(out)
-
-
-def explain_json(doc: InvoiceDoc) -> dict:
-    from textbill.render.json import invoice_doc
-
-    out = invoice_doc(doc)
-    for ln_json, ln in zip(out["lines"], doc.lines):
-        ln_json["sources"] = [s.short for s in ln.sources if getattr(s, "line", 0)]
-        ln_json["explanation"] = line_story(ln, doc.currency)[1:]
-    for g_json, g in zip(out["tax_groups"], doc.groups):
-        g_json["adjustments"] = [{"kind": p.kind, "label": p.label, "amount": fmt(p.amount, doc.currency),
-                                  "how": p.how} for p in g.parts]
-    return out

@@ -23,6 +23,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from types import MappingProxyType
 
 from textbill.core import model as m
 from textbill.core.books import Books, Receivables, TaxGroup
@@ -99,6 +100,7 @@ def transactions(ledger: m.Ledger, books: Books, rec: Receivables) -> list[Txn]:
     for i, ev in enumerate(e for e in rec.events if e.kind == "credit-note"):
         credit = books.credits[ev.ref]
         inv = credit.invoice
+        assert inv is not None  # a credit note on the receivables corrects an issued invoice
         postings = [Posting(client_account(ev.client), -credit.amount, credit.currency),
                     *_group_postings(credit.groups, credit.currency, -1)]
         out.append((ev.date, 1, i, Txn(ev.date, "credit-note", credit.number, ev.client, name(ev.client),
@@ -125,12 +127,12 @@ def transactions(ledger: m.Ledger, books: Books, rec: Receivables) -> list[Txn]:
         ref = p.ref or (" ".join(p.invoices) if p.invoices else "")
         invoices = tuple(dict.fromkeys([*p.invoices, *settled.get((p.client, p.date, ref), [])]))
         bank = Posting(BANK, p.amount.value, paid_ccy, price) if price else Posting(BANK, amount, currency)
-        postings = (bank, Posting(client_account(p.client), -amount, currency))
+        postings = [bank, Posting(client_account(p.client), -amount, currency)]
         what = f"Payment {p.ref}" if p.ref else "Payment"
         if p.via:
             what += f" via {p.via}"
         out.append((p.date, 2, i, Txn(p.date, "payment", p.ref or "", p.client, name(p.client), what, invoices,
-                                      postings)))
+                                      tuple(postings))))
     written = {e.ref: -e.amount for e in rec.events if e.kind == "writeoff"}
     for i, state in enumerate(rec.invoices.values()):
         w = state.writeoff
@@ -263,4 +265,4 @@ def receivable_balances(txns: list[Txn]) -> dict[tuple[str, str], Decimal]:
     return out
 
 
-FORMATS = {"hledger": to_hledger, "beancount": to_beancount}
+FORMATS = MappingProxyType({"hledger": to_hledger, "beancount": to_beancount})

@@ -375,7 +375,7 @@ class Watcher:
     def theme_dirs(self) -> list[Path]:
         """The theme's folders (a user theme inside the ledger, the bundled default behind it)."""
         from textbill.core import model as m
-        from textbill.render.html import ThemeError, bundled_themes, load_theme
+        from textbill.render.themes import ThemeError, bundled_themes, load_theme
 
         try:
             ledger = m.Ledger(root=str(self.root), company=None, clients={}, sows={}, policies={},
@@ -415,8 +415,8 @@ class Watcher:
     def start(self) -> None:
         from watchdog.observers import Observer
 
-        from textbill.incremental.books_memo import BooksMemo
         from textbill.incremental import cache
+        from textbill.incremental.books_memo import BooksMemo
 
         if self.cache:  # unchanged files keep their nodes, unchanged invoices their documents
             cache.remember(self.root)
@@ -523,7 +523,7 @@ class Watcher:
         """Analyze (unless only theme files changed), then write the preview; publish the outcome."""
         from textbill.build.run import BuildError
         from textbill.pipeline import analyze
-        from textbill.render.html import ThemeError
+        from textbill.render.themes import ThemeError
 
         started = time.perf_counter()
         self.preview.update(building=True)
@@ -584,7 +584,7 @@ class Watcher:
         pool of worker processes that lives as long as the watch (started by forkserver: forking
         this process, which has threads, is not safe); published again when files changed."""
         from textbill.build.run import BuildError, build, new_pool
-        from textbill.render.html import ThemeError
+        from textbill.render.themes import ThemeError
 
         if self._pending():
             return

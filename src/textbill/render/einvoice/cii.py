@@ -6,6 +6,7 @@ the comments map each element back to einvoice_model.
 from __future__ import annotations
 
 from datetime import date
+from types import MappingProxyType
 
 from lxml import etree
 
@@ -24,7 +25,7 @@ RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
 UDT = "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100"
 QDT = "urn:un:unece:uncefact:data:standard:QualifiedDataType:100"
-NSMAP = {"rsm": RSM, "qdt": QDT, "ram": RAM, "udt": UDT}
+NSMAP = MappingProxyType({"rsm": RSM, "qdt": QDT, "ram": RAM, "udt": UDT})
 
 # Factur-X EN16931 profile (= the plain EN 16931 specification identifier, BT-24)
 GUIDELINE = "urn:cen.eu:en16931:2017"
@@ -45,7 +46,7 @@ def _date(parent, tag: str, day: date, qualified: bool = False) -> None:
 
 
 def cii(e: EInvoice) -> bytes:
-    root = etree.Element(f"{{{RSM}}}CrossIndustryInvoice", nsmap=NSMAP)
+    root = etree.Element(f"{{{RSM}}}CrossIndustryInvoice", nsmap=dict(NSMAP))
     context = _sub(root, "rsm:ExchangedDocumentContext")
     _sub(_sub(context, "ram:GuidelineSpecifiedDocumentContextParameter"), "ram:ID", GUIDELINE)
 

@@ -13,11 +13,22 @@ A ValueError means the document cannot be an e-invoice (no company, no client).
 """
 from __future__ import annotations
 
+import io
 import threading
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from importlib.resources import files
 
 from lxml import etree
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    NameObject,
+    NumberObject,
+    StreamObject,
+    TextStringObject,
+)
 
 from textbill.render.einvoice.cii import RAM, RSM, UDT, cii
 from textbill.render.einvoice.ubl import ubl
@@ -58,18 +69,6 @@ def facturx_pdf(pdf: bytes, xml: bytes) -> bytes:
 
 def _pdfa_ready(pdf: bytes) -> bytes:
     """Add the sRGB output intent and the annotation print flags PDF/A asks for, if missing."""
-    import io
-
-    from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import (
-        ArrayObject,
-        DictionaryObject,
-        NameObject,
-        NumberObject,
-        StreamObject,
-        TextStringObject,
-    )
-
     reader = PdfReader(io.BytesIO(pdf))
     root = reader.trailer["/Root"]
     annots = [a.get_object() for page in reader.pages for a in page.get("/Annots", ())]
@@ -98,8 +97,6 @@ def _pdfa_ready(pdf: bytes) -> bytes:
 
 def _srgb_profile() -> bytes:
     """The sRGB ICC profile WeasyPrint ships for its own PDF/A output."""
-    from importlib.resources import files
-
     return files("weasyprint").joinpath("pdf", "sRGB2014.icc").read_bytes()
 
 

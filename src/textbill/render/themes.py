@@ -1,0 +1,219 @@
+"""Themes: finding a theme's folders, and the one Jinja environment factory.
+
+Stage: render.  A theme is template folders searched in order (a user folder inside the
+ledger first, the bundled default behind it).  Every template of every theme, the
+documents' and the dashboard's, is rendered in a sandboxed Jinja environment (a theme
+inside a ledger is its author's code) with autoescape on and undefined names as errors.
+The company logo is checked here too: it is the other file a document takes from the ledger.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from urllib.parse import quote
+
+from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader, StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
+
+from textbill.core import model as m
+from textbill.core.paths import inside
+from textbill.render.memo import RenderTables
+
+LOGO_TYPES = MappingProxyType({".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+                               ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp"})
+MAX_LOGO_BYTES = 2 * 1024 * 1024
+# theme files that no document uses (the dashboard's and the reminder e-mails'): editing them
+# must not re-render every invoice
+NOT_DOCUMENTS = ("dashboard", "client", "site.", "reminders", "__pycache__")
+# the two kinds of environment: documents (invoices, statements, ...) and the dashboard site
+DOCUMENTS, SITE = "documents", "site"
+
+
+class ThemeError(Exception):
+    """The configured theme cannot be used (unknown name, folder outside the ledger, broken template)."""
+
+
+def bundled_themes() -> Path:
+    """The folder of the bundled themes: inside the installed package, else the source tree's themes/."""
+    packaged = resources.files("textbill") / "themes"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[3] / "themes"
+
+
+def bundled_names() -> tuple[str, ...]:
+    root = bundled_themes()
+    return tuple(sorted(p.name for p in root.iterdir() if (p / "base.html").is_file()))
+
+
+@dataclass(frozen=True)
+class Theme:
+    """A theme: template folders searched in order, the last one the bundled default."""
+
+    name: str
+    dirs: tuple[Path, ...]
+    user: bool = False
+
+    def find(self, name: str) -> Path | None:
+        for folder in self.dirs:
+            path = folder / name
+            if path.is_file():
+                return path
+        return None
+
+    def files(self) -> list[tuple[str, Path]]:
+        """(name, path) of every file the documents may use (not the dashboard's or the reminders')."""
+        seen: dict[str, Path] = {}
+        for folder in self.dirs:
+            for dirpath, dirnames, filenames in os.walk(folder):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in NOT_DOCUMENTS)
+                for fname in sorted(filenames):
+                    if fname.startswith(".") or fname.startswith(NOT_DOCUMENTS):
+                        continue
+                    path = Path(dirpath) / fname
+                    seen.setdefault(f"{folder.name}:{path.relative_to(folder).as_posix()}", path)
+        return sorted(seen.items())
+
+    def digest(self) -> str:
+        """A hash of every file of the theme: a changed template or stylesheet re-renders its documents."""
+        h = hashlib.sha256()
+        for name, path in self.files():
+            h.update(name.encode("utf-8") + b"\0")
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+        return h.hexdigest()
+
+    def pdf_stylesheets(self) -> list[Path]:
+        """Each folder's fonts.css (print fonts, resolved relative to its own folder), default first."""
+        return [d / "fonts.css" for d in reversed(self.dirs) if (d / "fonts.css").is_file()]
+
+
+def load_theme(ledger: m.Ledger, name: str | None = None) -> Theme:
+    """The ledger's theme (`theme:` in textbill.yaml): a folder inside the ledger, else a bundled name."""
+    return theme_by_name(Path(ledger.root), name or ledger.config.theme or "default")
+
+
+def theme_by_name(root: Path, name: str) -> Theme:
+    """A theme by its textbill.yaml name, relative to the ledger root."""
+    bundled = bundled_themes()
+    default = bundled / "default"
+    root = Path(root)
+    if root.is_file():
+        root = root.parent
+    looks_like_path = "/" in name or "\\" in name or name.startswith(".")
+    if looks_like_path or (root / name).is_dir():
+        if not inside(root, name):
+            raise ThemeError(f"theme folder '{name}' is outside the ledger; a theme must be a folder "
+                             f"inside the ledger or one of: {', '.join(bundled_names())}")
+        folder = (root / name).resolve()
+        if not folder.is_dir():
+            raise ThemeError(f"no theme folder '{name}' in the ledger")
+        return Theme(name, (folder, default), user=True)
+    if name == "default":
+        return Theme(name, (default,))
+    if name in bundled_names():
+        return Theme(name, (bundled / name, default))
+    raise ThemeError(f"unknown theme '{name}': not a folder of the ledger nor a bundled theme "
+                     f"({', '.join(bundled_names())})")
+
+
+def logo_problem(ledger: m.Ledger) -> str | None:
+    """Why the company logo will not be shown, or None (no logo, or a usable one)."""
+    company = ledger.company
+    if company is None or not company.logo:
+        return None
+    root = Path(ledger.root)
+    root = root.parent if root.is_file() else root
+    if not inside(root, company.logo):
+        return f"the company logo '{company.logo}' is outside the ledger; it is not used"
+    path = root / company.logo
+    if not path.is_file():
+        return f"the company logo '{company.logo}' does not exist"
+    if path.suffix.lower() not in LOGO_TYPES:
+        return f"the company logo '{company.logo}' is not an image (use {', '.join(sorted(LOGO_TYPES))})"
+    if path.stat().st_size > MAX_LOGO_BYTES:
+        return f"the company logo '{company.logo}' is larger than 2 MB; it is not used"
+    return None
+
+
+# ---------------------------------------------------------------------------- Jinja
+
+def environment(theme: Theme, kind: str, memo: RenderTables | None = None) -> SandboxedEnvironment:
+    """The Jinja environment of a theme's documents (kind DOCUMENTS) or of its dashboard (SITE).
+
+    Kept in memo so that a session keeps its compiled templates (Jinja reloads an edited
+    template itself); keyed by the folders' file names too, since a template added to a user
+    theme must shadow the bundled one at once, which Jinja's own cache does not notice."""
+    key = (kind, theme.dirs, _names(theme.dirs))
+    env = memo.environments.get(key) if memo is not None else None
+    if env is None:
+        env = _documents_environment(theme.dirs) if kind == DOCUMENTS else _site_environment(theme.dirs)
+        if memo is not None:
+            if len(memo.environments) >= 16:
+                memo.environments.clear()
+            memo.environments[key] = env
+    return env
+
+
+def render_template(theme: Theme, kind: str, template: str, context: dict,
+                    memo: RenderTables | None = None) -> str:
+    """A template of the theme filled in; a user theme's mistake names its theme and template."""
+    try:
+        return environment(theme, kind, memo).get_template(template).render(context)
+    except ThemeError:
+        raise
+    except Exception as exc:  # ours are bugs; a user theme's are the user's to fix
+        if not theme.user:
+            raise
+        raise ThemeError(f"theme '{theme.name}': template {template}: {type(exc).__name__}: {exc}") from exc
+
+
+def _names(dirs: tuple[Path, ...]) -> tuple:
+    out = []
+    for folder in dirs:
+        try:
+            out.append(tuple(sorted(e.name for e in os.scandir(folder))))
+        except OSError:
+            out.append(())
+    return tuple(out)
+
+
+def _documents_environment(dirs: tuple[Path, ...]) -> SandboxedEnvironment:
+    # the bundled themes answer to a prefix too ("default/base.html"), for a theme that extends one
+    bundled = bundled_themes()
+    prefixed = {name: FileSystemLoader(str(bundled / name)) for name in bundled_names()}
+    loader = ChoiceLoader([FileSystemLoader([str(d) for d in dirs]), PrefixLoader(prefixed)])
+    env = SandboxedEnvironment(loader=loader, autoescape=True, undefined=StrictUndefined,
+                               trim_blocks=True, lstrip_blocks=True)
+    env.filters["css_string"] = css_string
+    return env
+
+
+def _site_environment(dirs: tuple[Path, ...]) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(loader=FileSystemLoader([str(d) for d in dirs]), autoescape=True,
+                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                               auto_reload=True, keep_trailing_newline=True)
+    env.filters["href"] = href
+    return env
+
+
+def css_string(value) -> Markup:
+    """A value as a quoted CSS string, safe inside a <style> element (for @page margin boxes)."""
+    if isinstance(value, Markup):
+        value = value.unescape()
+    out = []
+    for ch in " ".join(str(value).split()):
+        if ch.isalnum() or ch in " .,:;-_/()+#@%*!?'":
+            out.append(ch)
+        else:
+            out.append(f"\\{ord(ch):x} ")
+    return Markup('"' + "".join(out) + '"')
+
+
+def href(path: str | None) -> str:
+    """A relative link to an output file, percent-encoded (no scheme can sneak in: ':' is encoded)."""
+    return quote(path or "", safe="/._-~")
