@@ -44,7 +44,8 @@ def build_cmd(ctx: Ctx, ledger_pos, out, as_of, jobs, force, formats):
     Only documents whose inputs changed are rendered again; PDFs are rendered in parallel.
     Refuses to build a ledger with errors (exit 1).
     """
-    from textbill.build.run import FORMATS, BuildError, build
+    from textbill.build.plan import FORMATS, BuildError
+    from textbill.build.run import build
 
     day = today(as_of)
     chosen = _formats(formats)
