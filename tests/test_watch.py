@@ -245,7 +245,7 @@ def test_pdf_previews_follow_the_pages_in_a_pool(tmp_path):
     try:
         pdf = w.out_dir / "invoices" / "INV-2026-0001.pdf"
         wait_for(lambda: pdf.is_file(), timeout=60)
-        assert w._pool is not None
+        assert w.workspace.pool is not None
         first = pdf.read_bytes()
         assert first.startswith(b"%PDF")
         statement = (w.out_dir / "statements" / "globex.pdf").stat().st_mtime_ns
@@ -259,7 +259,7 @@ def test_pdf_previews_follow_the_pages_in_a_pool(tmp_path):
         assert (w.out_dir / "statements" / "globex.pdf").stat().st_mtime_ns != statement
     finally:
         w.stop()
-    assert w._pool is None
+    assert w.workspace.pool is None
 
 
 def test_a_template_added_to_a_user_theme_is_used_at_once(tmp_path):
