@@ -302,12 +302,13 @@ def clock():
 def clock_in(ctx: Ctx, sow, description, at, tags):
     """Start a timer on an hourly SOW."""
     from textbill.core.diagnostics import closest
+    from textbill.incremental.cache import ParseCache
     from textbill.load.loader import load
     from textbill.workflow.timers import TimerError
     from textbill.workflow.timers import clock_in as start
 
     path, root = _root(ctx)
-    ledger = load(path).ledger
+    ledger = load(path, cache=ParseCache).ledger
     found = ledger.sows.get(sow)
     if found is None:
         guess = closest(sow, ledger.sows)
