@@ -11,8 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from textbill.build import manifest as build_manifest, outputs as build_outputs, plan as build_plan, run as build_mod, \
-    site as build_site
+from textbill.build import manifest as build_manifest
+from textbill.build import outputs as build_outputs
+from textbill.build import plan as build_plan
+from textbill.build import run as build_mod
+from textbill.build import site as build_site
 from textbill.build.manifest import MANIFEST
 from textbill.build.plan import BuildError, output_names
 from textbill.build.run import build

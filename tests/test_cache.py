@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from textbill.incremental import cache as cache_mod
 from textbill import pipeline
+from textbill.incremental import cache as cache_mod
 from textbill.incremental.cache import CACHE_DIR, ParseCache, dumps, loads
 from textbill.load.loader import load
 

@@ -25,8 +25,18 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from textbill.build.plan import MANIFEST_VERSION, OUTPUTS, SUFFIXES, BuildError, Job, flavours, json_hash, \
-    output_hash, outputs_of, resolve_formats
+from textbill.build.plan import (
+    MANIFEST_VERSION,
+    OUTPUTS,
+    SUFFIXES,
+    BuildError,
+    Job,
+    flavours,
+    json_hash,
+    output_hash,
+    outputs_of,
+    resolve_formats,
+)
 from textbill.core.source import Sources
 from textbill.incremental.workspace import Workspace
 from textbill.load.loader import read_config

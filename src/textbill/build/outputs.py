@@ -10,9 +10,9 @@ import csv
 import io
 import os
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from textbill.build.plan import EINVOICES, Job
 from textbill.core.money import fmt

@@ -24,16 +24,42 @@ import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
-from textbill.build.manifest import MANIFEST, Unchanged, inputs_key, noop, read_manifest, remove, reuse, stamps, \
-    write_manifest
-from textbill.build.outputs import Context, Result, facturx_xml, job_outputs, pdf_of, pdf_warnings, render_job, \
-    warm_up_pdf, write_outputs
-from textbill.build.plan import MANIFEST_VERSION, BuildError, Job, output_hash, outputs_of, plan, resolve_formats
+from textbill.build.manifest import (
+    MANIFEST,
+    Unchanged,
+    inputs_key,
+    noop,
+    read_manifest,
+    remove,
+    reuse,
+    stamps,
+    write_manifest,
+)
+from textbill.build.outputs import (
+    Context,
+    Result,
+    facturx_xml,
+    job_outputs,
+    pdf_of,
+    pdf_warnings,
+    render_job,
+    warm_up_pdf,
+    write_outputs,
+)
+from textbill.build.plan import (
+    MANIFEST_VERSION,
+    BuildError,
+    Job,
+    output_hash,
+    outputs_of,
+    plan,
+    resolve_formats,
+)
 from textbill.build.site import write_site
 from textbill.engine.aging import dues, overdue
 from textbill.incremental.workspace import Workspace

@@ -44,7 +44,14 @@ from textbill.core.frozen import make_builder
 from textbill.core.money import Amount, Money
 from textbill.core.source import Sources, Span
 from textbill.incremental.fingerprint import code_digest
-from textbill.load.loader import LOCK_NAME, decode_source, display_name, ledger_files, read_bytes, read_config
+from textbill.load.loader import (
+    LOCK_NAME,
+    decode_source,
+    display_name,
+    ledger_files,
+    read_bytes,
+    read_config,
+)
 from textbill.load.writer import write_atomic
 from textbill.syntax.parser import grammar_text
 

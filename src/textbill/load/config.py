@@ -8,7 +8,7 @@ import yaml
 
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, did_you_mean, error
-from textbill.core.source import Sources, Span
+from textbill.core.source import Span
 
 FORMATS = ("html", "pdf", "facturx", "ubl", "json", "csv")
 SMTP_KEYS = ("host", "port", "user", "from", "starttls", "ssl", "timeout")

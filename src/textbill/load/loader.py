@@ -5,10 +5,10 @@ import multiprocessing
 import os
 import pickle
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Callable
 
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, error

@@ -33,10 +33,10 @@ import threading
 import time
 import traceback
 import webbrowser
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Callable
 from urllib.parse import unquote, urlsplit
 
 from textbill.build.plan import BuildError
@@ -638,7 +638,9 @@ class _Events:
     """watchdog's handler: filter, then mark.  Built lazily so importing watch.py stays cheap."""
 
     def __new__(cls, watcher: Watcher):
-        from watchdog.events import FileSystemEventHandler  # optional, and slow to import
+        from watchdog.events import (
+            FileSystemEventHandler,  # optional, and slow to import
+        )
 
         class Handler(FileSystemEventHandler):
             def on_any_event(self, event):
