@@ -84,7 +84,6 @@ for _cls in _CLASSES:
 del _cls, _b, _fields
 
 
-builder = make_builder
 
 
 class _Pickler(pickle.Pickler):
