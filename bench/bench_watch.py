@@ -282,20 +282,22 @@ def profile_edit(ledger: Path, line: str, top: int = 22) -> str:
     entry of clients/client007.bill to edit (with --locked, work not invoiced yet)."""
     import gc
 
-    from textbill.incremental import cache
-    from textbill.incremental.books_memo import BooksMemo
     from textbill.build.run import build
+    from textbill.incremental.books_memo import BooksMemo
+    from textbill.incremental.workspace import Workspace
     from textbill.pipeline import analyze
 
     out = ledger / "build" / "profile"
     day = date.fromisoformat(AS_OF)
-    cache.remember(ledger)
-    memo = BooksMemo()
+    workspace = Workspace()  # as the watch keeps it
+    workspace.remember(ledger)
+    workspace.books_memo = BooksMemo()
     bill = ledger / "clients" / "client007.bill"
     original = bill.read_text()
     for duration in ("6h15m", "6h30m"):  # warm: caches, output, templates, memos
         bill.write_text(original.replace(line, line.replace(f" {line.split()[3]} ", f" {duration} ", 1), 1))
-        build(analyze(ledger, memo=memo, _check_cache=False), out, day, formats=("html",), jobs=1)
+        build(analyze(ledger, workspace=workspace, _check_cache=False), out, day, formats=("html",), jobs=1,
+              workspace=workspace)
     gc.collect()
     gc.freeze()
     bill.write_text(original.replace(line, line.replace(f" {line.split()[3]} ", " 7h15m ", 1), 1))
@@ -303,14 +305,13 @@ def profile_edit(ledger: Path, line: str, top: int = 22) -> str:
     gc.disable()
     t0 = time.perf_counter()
     prof.enable()
-    analysis = analyze(ledger, memo=memo, _check_cache=False)
+    analysis = analyze(ledger, workspace=workspace, _check_cache=False)
     t1 = time.perf_counter()
-    build(analysis, out, day, formats=("html",), jobs=1)
+    build(analysis, out, day, formats=("html",), jobs=1, workspace=workspace)
     prof.disable()
     t2 = time.perf_counter()
     gc.enable()
     gc.unfreeze()
-    cache.forget(ledger)
     buf = io.StringIO()
     stats = pstats.Stats(prof, stream=buf).sort_stats("cumulative")
     stats.print_stats(r"textbill", top)

@@ -2,7 +2,7 @@
 
     python bench/parse_speed.py LEDGER [LEDGER ...] [--runs 3]
 
-Each ledger is loaded in a fresh interpreter RUNS times (`loader.load(path, cache=False)`: every
+Each ledger is loaded in a fresh interpreter RUNS times (`load.loader.load(path, cache=False)`: every
 file read, parsed and turned into the model; no billing, no checks), and the median is printed
 with the peak RSS of that process.  The figure includes building the Lark parser (about 0.1 s),
 which dominates small ledgers.  Generate ledgers with bench/generate.py.  Numbers, not asserts.
@@ -18,7 +18,7 @@ import sys
 CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
-from textbill.loader import load
+from textbill.load.loader import load
 p = Path(sys.argv[1])
 lines = sum(f.read_bytes().count(b"\n") for f in p.rglob("*.bill"))
 t = time.perf_counter()

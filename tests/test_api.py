@@ -8,8 +8,8 @@ import json
 from datetime import date
 
 import pytest
-
 from conftest import cli
+
 from textbill import api
 
 LEDGER = """

@@ -11,8 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from textbill.build import manifest as build_manifest
+from textbill.build import outputs as build_outputs
+from textbill.build import plan as build_plan
 from textbill.build import run as build_mod
-from textbill.build.run import MANIFEST, BuildError, build, output_names
+from textbill.build import site as build_site
+from textbill.build.manifest import MANIFEST
+from textbill.build.plan import BuildError, output_names
+from textbill.build.run import build
 from textbill.pipeline import analyze
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -306,7 +312,9 @@ def test_cli_build_reports_an_unknown_theme(tmp_path):
 
 def test_state_is_cleared_after_a_build(tmp_path):
     run(make_ledger(tmp_path / "l"), tmp_path / "out")
-    assert build_mod._STATE == {}
+    # the jobs' context is handed to the workers as an argument: no module keeps the analysis
+    for module in (build_manifest, build_outputs, build_plan, build_mod, build_site):
+        assert not hasattr(module, "_STATE")
 
 
 def test_model_json_follows_every_status_change(tmp_path):
@@ -325,7 +333,7 @@ def test_statements_from_the_per_client_split_are_the_same():
 
     a = analyze(Path(__file__).resolve().parents[1] / "example-ledger")
     rec = a.receivables(AS_OF)
-    split = build_mod.by_client(rec)
+    split = build_plan.by_client(rec)
     for cid in a.ledger.clients:
         whole = statement_doc(statement(a.ledger, rec, cid, None))
         assert statement_doc(statement(a.ledger, split[cid], cid, None)) == whole

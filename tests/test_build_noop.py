@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from textbill.build import run as build_mod
-from textbill.build.run import MANIFEST, BuildError, build
+from textbill.build import outputs as build_outputs
+from textbill.build.manifest import MANIFEST
+from textbill.build.plan import BuildError
+from textbill.build.run import build, new_pool
 from textbill.pipeline import _Cached, analyze
 from textbill.render.json import dumps
 
@@ -21,14 +23,14 @@ from test_build import AS_OF, SECOND_INVOICE, files_of  # noqa: E402
 from test_render_html import LEDGER, PNG, make_ledger  # noqa: E402
 
 
-def fake_pdf(html, base_url, theme, xml):
+def fake_pdf(html, base_url, theme, xml, memo=None):
     """A stand-in for WeasyPrint: a 'PDF' that changes with its page."""
     return b"%PDF-fake " + hashlib.sha256(html.encode()).hexdigest().encode(), [], None
 
 
 @pytest.fixture
 def pdfs(monkeypatch):
-    monkeypatch.setattr(build_mod, "pdf_of", fake_pdf)
+    monkeypatch.setattr(build_outputs, "pdf_of", fake_pdf)
 
 
 def run(folder: Path, out: Path, **kw):
@@ -248,7 +250,7 @@ def test_a_pool_of_another_start_method_makes_the_same_files(tmp_path):
     folder = make_ledger(tmp_path / "l")
     a = analyze(folder)
     build(a, tmp_path / "fork", AS_OF, formats=("html", "pdf"), jobs=2)
-    with build_mod.new_pool(2) as pool:
+    with new_pool(2) as pool:
         report = build(a, tmp_path / "pool", AS_OF, formats=("html", "pdf"), pool=pool)
     assert report.ok and len(report.rendered) == 4
     one, two = files_of(tmp_path / "fork"), files_of(tmp_path / "pool")

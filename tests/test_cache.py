@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from textbill.incremental import cache as cache_mod
 from textbill import pipeline
+from textbill.incremental import cache as cache_mod
 from textbill.incremental.cache import CACHE_DIR, ParseCache, dumps, loads
 from textbill.load.loader import load
 
@@ -52,9 +52,9 @@ def _same(a, b):
 
 
 def test_second_load_comes_from_the_cache_and_equals_a_fresh_parse(ledger):
-    first = load(ledger)
+    first = load(ledger, cache=ParseCache)
     assert first.cache.misses == 2 and first.cache.written == 2
-    second = load(ledger)
+    second = load(ledger, cache=ParseCache)
     assert second.cache.hits == 2 and second.cache.written == 0
     _same(second, load(ledger, cache=False))
 
@@ -78,16 +78,16 @@ def test_cli_no_cache_flag(ledger):
 
 
 def test_a_one_file_edit_parses_only_that_file(ledger):
-    load(ledger)
+    load(ledger, cache=ParseCache)
     (ledger / "b.bill").write_text('2026-01-08 time acme/web 2h "More"\n', encoding="utf-8")
-    again = load(ledger)
+    again = load(ledger, cache=ParseCache)
     assert (again.cache.hits, again.cache.misses) == (1, 1)
     assert [t.minutes for t in again.ledger.times][-1] == 120
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "other-key", "foreign-class", "wrong-type"])
 def test_a_corrupt_or_tampered_entry_is_ignored(ledger, damage):
-    load(ledger)
+    load(ledger, cache=ParseCache)
     entry = _entries(ledger)[0]
     data = entry.read_bytes()
     if damage == "garbage":
@@ -105,7 +105,7 @@ def test_a_corrupt_or_tampered_entry_is_ignored(ledger, damage):
     elif damage == "wrong-type":
         fmt, key, nodes, diags, broken = loads(data)
         entry.write_bytes(dumps((fmt, key, nodes + ["not a node"], diags, broken)))
-    again = load(ledger)
+    again = load(ledger, cache=ParseCache)
     assert again.cache.misses == 1
     assert not (ledger / "pwned").exists()
     _same(again, load(ledger, cache=False))
@@ -124,11 +124,11 @@ def test_the_restricted_unpickler_refuses_any_other_global():
 
 
 def test_stale_entries_of_another_parser_are_not_used(ledger, monkeypatch):
-    load(ledger)
+    load(ledger, cache=ParseCache)
     cache_mod.parser_digest.cache_clear()
     monkeypatch.setattr(cache_mod, "FORMAT", cache_mod.FORMAT + 100)
     try:
-        again = load(ledger)
+        again = load(ledger, cache=ParseCache)
         assert again.cache.hits == 0 and again.cache.misses == 2
     finally:
         cache_mod.parser_digest.cache_clear()
@@ -156,8 +156,8 @@ def test_an_unwritable_cache_folder_only_turns_the_cache_off(ledger):
 def test_parse_diagnostics_and_broken_names_are_cached(ledger):
     (ledger / "c.bill").write_text('client bad "x"\n  terms sometimes\n2026-02-30 time acme/web 1h\n',
                                    encoding="utf-8")
-    first = load(ledger)
-    second = load(ledger)
+    first = load(ledger, cache=ParseCache)
+    second = load(ledger, cache=ParseCache)
     assert second.cache.hits == 3
     assert first.diagnostics == second.diagnostics and first.diagnostics
     assert first.ledger.broken == second.ledger.broken and ("client", "bad") in second.ledger.broken
@@ -165,7 +165,7 @@ def test_parse_diagnostics_and_broken_names_are_cached(ledger):
 
 def test_diagnostics_quote_lines_of_cached_files(ledger):
     (ledger / "c.bill").write_text("2026-01-09 time acme/nope 1h\n", encoding="utf-8")
-    load(ledger)
+    load(ledger, cache=ParseCache)
     run = subprocess.run([sys.executable, "-m", "textbill", "check", str(ledger)], capture_output=True, text=True)
     assert "2026-01-09 time acme/nope 1h" in run.stderr and "E102" in run.stderr
 
@@ -217,7 +217,7 @@ def test_a_tampered_check_entry_is_ignored(ledger):
 def test_old_entries_are_pruned(ledger):
     for i in range(cache_mod.MAX_UNUSED + 10):
         (ledger / "b.bill").write_text(f'2026-01-08 time acme/web {i + 1}m "More"\n', encoding="utf-8")
-        load(ledger)
+        load(ledger, cache=ParseCache)
     assert len(_entries(ledger)) <= cache_mod.MAX_UNUSED + 2
 
 

@@ -7,8 +7,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
 from conftest import cli, write_ledger
+
 from textbill.core.paths import slug
 from textbill.pipeline import analyze
 from textbill.render.dashboard import DocRef, nice_step, render_site

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from textbill.core import model as m
 from textbill.core.money import minor_units
 from textbill.pipeline import analyze
 from textbill.render.einvoice.writers import cii_xml, ubl_xml
 from textbill.reports.einvoice import address, category
-from textbill.core import model as m
 
 saxonche = pytest.importorskip("saxonche")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import cli
+
 from textbill.pipeline import analyze
 
 EXAMPLE = Path(__file__).parents[1] / "example-ledger"

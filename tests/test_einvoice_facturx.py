@@ -88,8 +88,9 @@ def test_the_pdf_is_pdfa3b_with_a_data_attachment_and_the_facturx_xmp(example, p
 
 
 def test_same_input_same_bytes_whatever_the_clock(example, page, monkeypatch):
-    import facturx.facturx as fx
     from datetime import datetime as real
+
+    import facturx.facturx as fx
 
     xml = cii_xml(example.ledger, example.books.credits["KOR/2026/0001"])
     first = facturx_pdf(page, xml)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-
 from conftest import cli, invoices_json
 
 TWO_INVOICES = textwrap.dedent("""

@@ -13,8 +13,8 @@ from decimal import Decimal
 import pytest
 from conftest import cli
 
-from textbill.reports.journals import component
 from textbill.pipeline import analyze
+from textbill.reports.journals import component
 
 LEDGER = """
     company acme "Acme"

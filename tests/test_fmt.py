@@ -4,8 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import cli
+
 from textbill.syntax.parser import parse_text
 from textbill.syntax.printer import format_text
 

@@ -4,13 +4,11 @@ from __future__ import annotations
 import json
 import os
 import random
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import cli, write_ledger
 
 FILE_A = '''\

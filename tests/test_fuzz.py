@@ -9,8 +9,8 @@ import json
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from ledgergen import generate
+
 from textbill.pipeline import analyze
 
 BUDGET = settings(max_examples=120, deadline=None,

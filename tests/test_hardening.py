@@ -5,8 +5,8 @@ import os
 from pathlib import Path
 
 import pytest
-
 from conftest import cli, write_ledger
+
 from textbill.load import writer
 
 LEDGER = '''

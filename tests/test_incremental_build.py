@@ -9,15 +9,14 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from ledgergen import generate
 from test_incremental_engine import edit, split, write
-from textbill.build import run as build_mod
-from textbill.incremental import cache
-from textbill.checks import locks as lockfile
+
+from textbill.build.manifest import MANIFEST
+from textbill.build.plan import BuildError
+from textbill.build.run import build
 from textbill.incremental.books_memo import BooksMemo
-from textbill.build.run import MANIFEST, BuildError, build
-from textbill.incremental.memo import IdentityMemo
+from textbill.incremental.workspace import Workspace
 from textbill.pipeline import analyze
 
 SETTINGS = settings(max_examples=15, deadline=None,
@@ -25,18 +24,12 @@ SETTINGS = settings(max_examples=15, deadline=None,
 AS_OF = date(2026, 4, 20)
 
 
-def tables() -> tuple[dict, ...]:
-    """What a process keeps from one build to the next."""
-    return (build_mod._DIGESTS, build_mod._STATEMENTS, build_mod._INVOICE_JSON, build_mod._MODEL_PARTS,
-            build_mod._ROWS_JSON, build_mod._MANIFESTS, build_mod._FILE_DIGESTS, build_mod._SITE_WRITTEN,
-            build_mod._NAMES, build_mod._REPORT_DIGEST, lockfile._DIGESTS,
-            build_mod._RENDER_MEMO.client_pages, build_mod._RENDER_MEMO.pages, build_mod._RENDER_MEMO.rows)
-
-
-def forget_everything() -> None:
-    """What a new process starts with."""
-    for table in tables():
-        table.clear()
+def session_workspace(ledger: Path) -> Workspace:
+    """A watch's workspace: parsed nodes, computed invoices and every build memo kept."""
+    workspace = Workspace()
+    workspace.remember(ledger)
+    workspace.books_memo = BooksMemo()
+    return workspace
 
 
 def outputs(folder: Path) -> dict[str, bytes]:
@@ -45,21 +38,13 @@ def outputs(folder: Path) -> dict[str, bytes]:
 
 
 def fresh(ledger: Path, out: Path) -> dict[str, bytes] | None:
-    """A build as a new process makes it (and the session's tables as they were, after it)."""
-    kept = [table.snapshot() if isinstance(table, IdentityMemo) else dict(table) for table in tables()]
-    forget_everything()
+    """A build as a new process makes it: a fresh Workspace, which holds every memo."""
     try:
-        build(analyze(ledger, cache=False), out, AS_OF, formats=("html", "json"), jobs=1)
+        build(analyze(ledger, cache=False, workspace=Workspace()), out, AS_OF, formats=("html", "json"), jobs=1,
+              workspace=Workspace())
         return outputs(out)
     except BuildError:
         return None
-    finally:
-        for table, saved in zip(tables(), kept):
-            if isinstance(table, IdentityMemo):
-                table.restore(saved)
-            else:
-                table.clear()
-                table.update(saved)
 
 
 @SETTINGS
@@ -71,8 +56,7 @@ def test_a_session_writes_what_a_fresh_build_writes(tmp_path_factory, seed, step
     ledger.mkdir()
     files = split(generate(seed), layout)
     write(ledger, files)
-    cache.remember(ledger)
-    memo = BooksMemo()
+    workspace = session_workspace(ledger)
     try:
         done = []
         for i, step in enumerate([None, *steps]):
@@ -80,16 +64,15 @@ def test_a_session_writes_what_a_fresh_build_writes(tmp_path_factory, seed, step
                 done.append(edit(files, random.Random(step)))
                 write(ledger, files)
             try:
-                build(analyze(ledger, memo=memo, _check_cache=False), work / "session", AS_OF,
-                      formats=("html", "json"), jobs=1)
+                build(analyze(ledger, workspace=workspace, _check_cache=False), work / "session", AS_OF,
+                      formats=("html", "json"), jobs=1, workspace=workspace)
                 session = outputs(work / "session")
             except BuildError:
                 session = None
             expected = fresh(ledger, work / f"fresh{i}")
             assert session == expected, done
     finally:
-        cache.forget(ledger)
-        forget_everything()
+        workspace.close()
 
 
 def test_the_example_ledger_after_edits(tmp_path):
@@ -98,19 +81,17 @@ def test_the_example_ledger_after_edits(tmp_path):
     example = Path(__file__).resolve().parent.parent / "example-ledger"
     ledger = tmp_path / "ledger"
     shutil.copytree(example, ledger, ignore=shutil.ignore_patterns("build", ".textbill"))
-    cache.remember(ledger)
-    memo = BooksMemo()
+    workspace = session_workspace(ledger)
     bill = ledger / "clients" / "globex.bill"
     try:
         text = bill.read_text()
         for i, duration in enumerate(["2h", "3h15m", "45m", "3h15m"]):
             bill.write_text(text + f'\n2026-04-07 time globex/web-2026 {duration} "New work"\n')
-            build(analyze(ledger, memo=memo, _check_cache=False), tmp_path / "session", AS_OF,
-                  formats=("html", "json"), jobs=1)
+            build(analyze(ledger, workspace=workspace, _check_cache=False), tmp_path / "session", AS_OF,
+                  formats=("html", "json"), jobs=1, workspace=workspace)
             assert outputs(tmp_path / "session") == fresh(ledger, tmp_path / f"fresh{i}")
     finally:
-        cache.forget(ledger)
-        forget_everything()
+        workspace.close()
 
 
 def session_matches_fresh(tmp_path, files: dict[str, str], edits: list[tuple[str, str, str]]) -> None:
@@ -119,8 +100,7 @@ def session_matches_fresh(tmp_path, files: dict[str, str], edits: list[tuple[str
     ledger.mkdir()
     for name, text in files.items():
         (ledger / name).write_text(text)
-    cache.remember(ledger)
-    memo = BooksMemo()
+    workspace = session_workspace(ledger)
     try:
         for i, change in enumerate([None, *edits]):
             if change is not None:
@@ -128,12 +108,11 @@ def session_matches_fresh(tmp_path, files: dict[str, str], edits: list[tuple[str
                 text = (ledger / name).read_text()
                 assert old in text
                 (ledger / name).write_text(text.replace(old, new))
-            build(analyze(ledger, memo=memo, _check_cache=False), tmp_path / "session", AS_OF,
-                  formats=("html", "json"), jobs=1)
+            build(analyze(ledger, workspace=workspace, _check_cache=False), tmp_path / "session", AS_OF,
+                  formats=("html", "json"), jobs=1, workspace=workspace)
             assert outputs(tmp_path / "session") == fresh(ledger, tmp_path / f"fresh{i}"), change
     finally:
-        cache.forget(ledger)
-        forget_everything()
+        workspace.close()
 
 
 CLIENTS = """company me "Me Ltd"

@@ -1,6 +1,6 @@
 """Watch mode computes the books again after every save, reusing what did not change: the parse
 results of unchanged files (cache.remember) and the invoices whose inputs are the same objects
-(billing.invoices.BooksMemo).  Over random ledgers and random edits of every kind, the books
+(incremental.books_memo.BooksMemo).  Over random ledgers and random edits of every kind, the books
 computed that way must be the books computed from scratch: documents, line sources and details,
 diagnostics, billed items."""
 from __future__ import annotations
@@ -11,11 +11,11 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from ledgergen import generate
-from textbill.incremental import cache
+
 from textbill.engine.invoices import compute_books
 from textbill.incremental.books_memo import BooksMemo
+from textbill.incremental.workspace import Workspace
 from textbill.load.loader import load
 
 SETTINGS = settings(max_examples=30, deadline=None,
@@ -120,39 +120,41 @@ def test_remembered_books_are_the_books(tmp_path_factory, seed, steps, layout):
     folder = tmp_path_factory.mktemp("ledger")
     files = split(generate(seed), layout)
     write(folder, files)
-    cache.remember(folder)
+    workspace = Workspace()
+    workspace.remember(folder)
     memo = BooksMemo()
     try:
-        compute_books(load(folder).ledger, memo)
+        compute_books(load(folder, cache=workspace.parse_cache).ledger, memo)
         done = []
         for step in steps:
             done.append(edit(files, random.Random(step)))
             write(folder, files)
-            ledger = load(folder).ledger
+            ledger = load(folder, cache=workspace.parse_cache).ledger
             remembered = compute_books(ledger, memo)
             assert signature(remembered) == signature(compute_books(ledger)), done
     finally:
-        cache.forget(folder)
+        workspace.forget(folder)
 
 
 def test_unchanged_invoices_are_the_same_objects(tmp_path):
     files = split(generate(7), "in turn")
     write(tmp_path, files)
-    cache.remember(tmp_path)
+    workspace = Workspace()
+    workspace.remember(tmp_path)
     try:
         memo = BooksMemo()
-        first = compute_books(load(tmp_path).ledger, memo)
+        first = compute_books(load(tmp_path, cache=workspace.parse_cache).ledger, memo)
         assert memo.misses == len(first.invoices) and memo.hits == 0
-        second = compute_books(load(tmp_path).ledger, memo)
+        second = compute_books(load(tmp_path, cache=workspace.parse_cache).ledger, memo)
         assert memo.hits == len(first.invoices) and memo.misses == 0
         assert all(second.invoices[n] is doc for n, doc in first.invoices.items())
         # a comment at the top of one file moves its entries' spans: its invoices are computed again
         files[0].insert(0, "; moved")
         write(tmp_path, files)
-        third = compute_books(load(tmp_path).ledger, memo)
-        assert signature(third) == signature(compute_books(load(tmp_path).ledger))
+        third = compute_books(load(tmp_path, cache=workspace.parse_cache).ledger, memo)
+        assert signature(third) == signature(compute_books(load(tmp_path, cache=workspace.parse_cache).ledger))
     finally:
-        cache.forget(tmp_path)
+        workspace.forget(tmp_path)
 
 
 def test_without_remember_nodes_are_new_and_nothing_is_reused(tmp_path):
@@ -166,22 +168,23 @@ def test_without_remember_nodes_are_new_and_nothing_is_reused(tmp_path):
 def test_an_edit_of_one_client_recomputes_only_its_invoices(tmp_path):
     files = split(generate(3), "by-client")
     write(tmp_path, files)
-    cache.remember(tmp_path)
+    workspace = Workspace()
+    workspace.remember(tmp_path)
     try:
         memo = BooksMemo()
-        books = compute_books(load(tmp_path).ledger, memo)
+        books = compute_books(load(tmp_path, cache=workspace.parse_cache).ledger, memo)
         clients = {doc.invoice.client for doc in books.invoices.values()}
         assert len(clients) > 1
         victim = next(j for j, b in enumerate(files[1]) if re.match(r"\S+ time ", b))
         files[1][victim] = re.sub(r'"work"', '"more work"', files[1][victim])
         write(tmp_path, files)
-        ledger = load(tmp_path).ledger
+        ledger = load(tmp_path, cache=workspace.parse_cache).ledger
         again = compute_books(ledger, memo)
         assert signature(again) == signature(compute_books(ledger))
         own = sum(1 for doc in books.invoices.values() if doc.invoice.client == "c0")
         assert memo.misses <= own and memo.hits >= len(books.invoices) - own
     finally:
-        cache.forget(tmp_path)
+        workspace.forget(tmp_path)
 
 
 def test_an_item_taken_by_an_earlier_invoice_is_seen_by_a_remembered_one(tmp_path):
@@ -211,18 +214,19 @@ sow acme/b "B"
     (tmp_path / "second.bill").write_text('''2026-02-28 invoice INV-2026-0002 acme
   period 2026-02-01 .. 2026-02-28
 ''')
-    cache.remember(tmp_path)
+    workspace = Workspace()
+    workspace.remember(tmp_path)
     try:
         memo = BooksMemo()
-        compute_books(load(tmp_path).ledger, memo)
+        compute_books(load(tmp_path, cache=workspace.parse_cache).ledger, memo)
         (tmp_path / "first.bill").write_text(first.replace("  sow a\n", "  sow a b\n"))
-        ledger = load(tmp_path).ledger
+        ledger = load(tmp_path, cache=workspace.parse_cache).ledger
         again = compute_books(ledger, memo)
         assert signature(again) == signature(compute_books(ledger))
         assert [ln.sow for ln in again.invoices["INV-2026-0002"].lines] == []
         assert any(d.code == "E160" for d in again.diagnostics)
     finally:
-        cache.forget(tmp_path)
+        workspace.forget(tmp_path)
 
 
 @SETTINGS

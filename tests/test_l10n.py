@@ -13,8 +13,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from conftest import clean, write_ledger
+
 from textbill.engine.aging import overdue
 from textbill.engine.statement import statement
 from textbill.render.html import (

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import write_ledger
+
 from textbill.cli.main import main
 from textbill.render import eml
 

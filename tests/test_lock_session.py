@@ -1,16 +1,15 @@
 """The lock check in a long-lived process (watch): a locked document whose computed object is the
-very one of the previous analysis (billing.invoices.BooksMemo) keeps its digest instead of hashing
+very one of the previous analysis (incremental.books_memo.BooksMemo) keeps its digest instead of hashing
 its canonical content again.  Whatever is reused, the diagnostics must be those of a fresh check."""
 from __future__ import annotations
 
 import pytest
-
 from conftest import cli
 from test_lock import BASE, edit
 
-from textbill.incremental import cache
 from textbill.checks import locks as lockfile
 from textbill.incremental.books_memo import BooksMemo
+from textbill.incremental.workspace import Workspace
 from textbill.pipeline import analyze
 
 # February in a file of its own, as people keep their months: an edit there leaves the company,
@@ -35,16 +34,16 @@ def session(ledger, monkeypatch):
         return real(doc, company)
 
     monkeypatch.setattr(lockfile, "canonical_invoice", counting)
-    memo = BooksMemo()
-    cache.remember(folder)
+    workspace = Workspace()
+    workspace.remember(folder)
+    workspace.books_memo = BooksMemo()
 
     def check():
         hashed.clear()
-        a = analyze(folder, memo=memo, _check_cache=False)
+        a = analyze(folder, workspace=workspace, _check_cache=False)
         return sorted((d.code, d.message.split("'")[1]) for d in a.diagnostics), sorted(set(hashed))
 
     yield folder, check
-    cache.forget(folder)
 
 
 def fresh(folder):

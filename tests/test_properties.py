@@ -7,10 +7,10 @@ from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from ledgergen import generate
-from textbill.engine.aging import dues
+
 from textbill.core.money import ZERO, round_money
+from textbill.engine.aging import dues
 from textbill.pipeline import analyze
 from textbill.syntax.printer import format_text
 

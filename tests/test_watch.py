@@ -13,8 +13,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
 from conftest import write_ledger
+
 from textbill.watch.loop import Watcher, inject
 
 LEDGER = """
@@ -245,7 +245,7 @@ def test_pdf_previews_follow_the_pages_in_a_pool(tmp_path):
     try:
         pdf = w.out_dir / "invoices" / "INV-2026-0001.pdf"
         wait_for(lambda: pdf.is_file(), timeout=60)
-        assert w._pool is not None
+        assert w.workspace.pool is not None
         first = pdf.read_bytes()
         assert first.startswith(b"%PDF")
         statement = (w.out_dir / "statements" / "globex.pdf").stat().st_mtime_ns
@@ -259,7 +259,7 @@ def test_pdf_previews_follow_the_pages_in_a_pool(tmp_path):
         assert (w.out_dir / "statements" / "globex.pdf").stat().st_mtime_ns != statement
     finally:
         w.stop()
-    assert w._pool is None
+    assert w.workspace.pool is None
 
 
 def test_a_template_added_to_a_user_theme_is_used_at_once(tmp_path):
@@ -288,8 +288,8 @@ def test_a_template_added_to_a_user_theme_is_used_at_once(tmp_path):
 def test_only_the_scratch_preview_skips_fsync(tmp_path, monkeypatch):
     """The preview folder is made again by every watch: its files are written atomically but not
     fsynced.  Output the user keeps (--out, --pdf, textbill build) is."""
-    from textbill.load import writer
     from textbill.build.run import build
+    from textbill.load import writer
     from textbill.pipeline import analyze
 
     folder = write_ledger(tmp_path / "ledger", LEDGER)

@@ -14,7 +14,8 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from textbill.build.run import BuildError, BuildReport
+from textbill.build.plan import BuildError
+from textbill.build.run import BuildReport
 from textbill.build.run import build as build_outputs
 from textbill.core.diagnostics import closest
 from textbill.engine.aging import overdue as overdue_items

@@ -4,15 +4,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from textbill.assets import check_assets
+from textbill.checks.einvoice import check_einvoice
+from textbill.checks.ledger import run_checks
+from textbill.checks.locks import check_locks
 from textbill.core import model as m
+from textbill.core.books import Books, Receivables
 from textbill.core.diagnostics import Diagnostic, has_errors, narrow, sort_key
 from textbill.core.source import Sources
-
-if TYPE_CHECKING:  # the engine is imported only when a ledger is computed (not on a cached check)
-    from textbill.core.books import Books, Receivables
-    from textbill.load.loader import Loaded
+from textbill.engine.invoices import compute_books
+from textbill.engine.receivables import check_receivables, replay, seen_from
+from textbill.incremental.cache import ParseCache, check_key, current_check_key
+from textbill.incremental.workspace import Workspace
+from textbill.load.loader import LOCK_NAME, Loaded, display_name, load, read_config
 
 
 @dataclass
@@ -54,42 +59,38 @@ class Analysis:
         return len(self.loaded.files), len(self.ledger.directives), len(self.books.invoices)
 
     def receivables(self, as_of: date) -> Receivables:
-        from textbill.engine.receivables import replay, seen_from
-
         spare, self.spare = self.spare, None
         if spare is not None and (spare.last_day is None or spare.last_day <= as_of):
             return seen_from(spare, as_of)  # every entry is dated by as_of: the same replay
         return replay(self.ledger, self.books, as_of)
 
 
-def analyze(path: Path, extra_checks=(), cache: bool = True, _check_cache: bool = True, memo=None) -> Analysis:
+def analyze(path: Path, extra_checks=(), cache: bool = True, _check_cache: bool = True,
+            workspace: Workspace | None = None) -> Analysis:
     """Everything `textbill check` reports, and the computed documents.
 
     cache: unchanged files come from the parse cache, and an unchanged ledger's diagnostics
-    from the check cache (False: `--no-cache`).  memo: a billing.invoices.BooksMemo that keeps
-    computed invoices from one analysis to the next (watch mode; with cache.remember).
+    from the check cache (False: `--no-cache`).  workspace: what is kept from one analysis to the
+    next (watch mode: parsed nodes of remembered ledgers, computed invoices in its books_memo,
+    the lock's digests); by default a fresh one, as a new process has.
     """
+    if workspace is None:
+        workspace = Workspace()
     if cache and _check_cache and not extra_checks:
-        hit = _from_check_cache(path, memo)
+        hit = _from_check_cache(path, workspace)
         if hit is not None:
             return hit
-    from textbill.checks.einvoice import check_einvoice
-    from textbill.checks.ledger import run_checks
-    from textbill.checks.locks import check_locks
-    from textbill.engine.invoices import compute_books
-    from textbill.engine.receivables import check_receivables, replay
-    from textbill.load.loader import load
-
-    loaded = load(path, cache=cache)
+    loaded = load(path, cache=workspace.parse_cache if cache else None)
     ledger = loaded.ledger
     diags = list(loaded.diagnostics)
     diags.extend(run_checks(ledger))
-    books = compute_books(ledger, memo)
+    diags.extend(check_assets(ledger))
+    books = compute_books(ledger, workspace.books_memo)
     diags.extend(books.diagnostics)
     whole = replay(ledger, books, date.max)
     diags.extend(check_receivables(ledger, books, whole))
     diags.extend(check_einvoice(ledger))
-    diags.extend(check_locks(loaded, books))
+    diags.extend(check_locks(loaded, books, workspace))
     for check in extra_checks:
         diags.extend(check(loaded, books))
     diags = narrow(_dedupe(diags), loaded.sources)
@@ -104,14 +105,14 @@ class _Cached(Analysis):
     """An unchanged ledger: diagnostics from the check cache; the rest computed if asked for."""
 
     def __init__(self, path: Path, root: Path, sources: Sources, diagnostics: list[Diagnostic],
-                 counts: tuple[int, int, int], key: str | None = None, memo=None):
-        self.path, self._root, self._sources, self._memo = path, root, sources, memo
+                 counts: tuple[int, int, int], key: str | None = None, workspace: Workspace | None = None):
+        self.path, self._root, self._sources, self._workspace = path, root, sources, workspace
         self.diagnostics, self._counts, self._full = diagnostics, counts, None
         self.check_key = key  # the inputs as they were when the cache was looked up
 
     def _analysis(self) -> Analysis:
         if self._full is None:
-            self._full = analyze(self.path, cache=True, _check_cache=False, memo=self._memo)
+            self._full = analyze(self.path, cache=True, _check_cache=False, workspace=self._workspace)
         return self._full
 
     loaded = property(lambda self: self._analysis().loaded)
@@ -126,8 +127,6 @@ class _Cached(Analysis):
         """textbill.yaml's settings, without computing the ledger (a no-op build needs no more)."""
         if self._full is not None:
             return self._full.ledger.config
-        from textbill.load.config import read_config
-
         return read_config(self._root, Sources())[0]
 
     def counts(self) -> tuple[int, int, int]:
@@ -137,9 +136,7 @@ class _Cached(Analysis):
         return self._analysis().receivables(as_of)
 
 
-def _from_check_cache(path: Path, memo=None) -> Analysis | None:
-    from textbill.incremental.cache import ParseCache, current_check_key
-
+def _from_check_cache(path: Path, workspace: Workspace) -> Analysis | None:
     try:
         current = current_check_key(path)
         if current is None:
@@ -151,13 +148,10 @@ def _from_check_cache(path: Path, memo=None) -> Analysis | None:
     if hit is None:
         return None
     diagnostics, counts = hit
-    return _Cached(path, root, sources, diagnostics, counts, key, memo)
+    return _Cached(path, root, sources, diagnostics, counts, key, workspace)
 
 
 def _to_check_cache(path: Path, analysis: Analysis) -> None:
-    from textbill.incremental.cache import check_key
-    from textbill.load.loader import LOCK_NAME, display_name
-
     loaded = analysis.loaded
     store = loaded.cache
     if not store.enabled or len(store.keys) != len(loaded.files):

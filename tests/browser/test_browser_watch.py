@@ -13,7 +13,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from chromium_driver import browser  # noqa: F401 - the fixture
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "example-ledger"
@@ -57,7 +56,10 @@ def body_text(browser) -> str:
 
 def wait_text(browser, text: str, timeout: float) -> None:
     """Until the page shows text; a page being reloaded meanwhile is no failure."""
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.common.exceptions import (
+        NoSuchElementException,
+        StaleElementReferenceException,
+    )
     from selenium.webdriver.support.ui import WebDriverWait
 
     WebDriverWait(browser, timeout, poll_frequency=0.05,

@@ -56,6 +56,8 @@ from textbill.core.diagnostics import Diagnostic, error, warning
 from textbill.core.money import CONTEXT, fmt
 from textbill.core.source import Span, find_keyword_line
 from textbill.incremental.memo import IdentityMemo
+from textbill.load.loader import display_name
+from textbill.load.writer import locked, write_atomic
 
 LOCK_NAME = "textbill.lock"
 FORMAT_VERSION = 1
@@ -370,10 +372,12 @@ def parse_lock(text: str, name: str) -> tuple[dict[str, Entry], list[Diagnostic]
     return entries, problems
 
 
-def read_lock(root: Path) -> LockFile:
-    """Read textbill.lock at the ledger root (a missing file is an empty lock)."""
-    from textbill.load.loader import display_name
+def read_lock(root: Path, workspace=None) -> LockFile:
+    """Read textbill.lock at the ledger root (a missing file is an empty lock).
 
+    workspace: an incremental.workspace.Workspace whose last parse of the lock is reused when the
+    text is the same (a watch reads the same textbill.lock on every build, and parsing a thousand
+    entries costs more than comparing the text)."""
     path = Path(root) / LOCK_NAME
     name = display_name(path)
     try:
@@ -389,19 +393,18 @@ def read_lock(root: Path) -> LockFile:
             Span(name, line), "E174", "textbill.lock has unresolved git merge conflict markers",
             "two branches issued documents concurrently: keep the documents of one branch, renumber the "
             "other branch's in the ledger, then run 'textbill lock' again")])
-    entries, problems = _parsed(text, name)
+    entries, problems = _parsed(text, name, workspace)
     return LockFile(path, name, text, entries, problems)
 
 
-# The last lock text parsed and its result: a watch reads the same textbill.lock on every build,
-# and parsing a thousand entries costs more than comparing the text.  Callers get their own copies.
-_LAST_PARSE: list = [None, None, None]
-
-
-def _parsed(text: str, name: str) -> tuple[dict[str, Entry], list[Diagnostic]]:
-    if _LAST_PARSE[0] != (name, text):
-        _LAST_PARSE[:] = [(name, text), *parse_lock(text, name)]
-    return dict(_LAST_PARSE[1]), list(_LAST_PARSE[2])
+def _parsed(text: str, name: str, workspace) -> tuple[dict[str, Entry], list[Diagnostic]]:
+    """parse_lock, or the workspace's last parse of the same text (callers get their own copies)."""
+    if workspace is None:
+        return parse_lock(text, name)
+    last = workspace.lock_parse
+    if last is None or last[0] != (name, text):
+        last = workspace.lock_parse = ((name, text), *parse_lock(text, name))
+    return dict(last[1]), list(last[2])
 
 
 def render_lock(old_text: str, new_entries: list[Entry]) -> str:
@@ -421,8 +424,6 @@ def write_lock(root: Path, ledger: m.Ledger, books, numbers=None) -> list[Entry]
 
     The read-modify-write runs under an exclusive lock, so concurrent runs never lose a line.
     """
-    from textbill.load.writer import locked, write_atomic
-
     path = Path(root) / LOCK_NAME
     entries = current_entries(ledger, books)
     with locked(path):
@@ -443,22 +444,20 @@ class LockError(Exception):
 
 # ---------------------------------------------------------------------------- the check
 
-# The digests of the documents of the last check_locks, by number: a watch keeps unchanged documents
-# as the same objects between builds (billing.invoices.BooksMemo), and a document's canonical
-# content depends on it (frozen) and the company only.
-_DIGESTS = IdentityMemo()
-
-
-def _document_digest(kind: str, doc, company) -> str:
+def _document_digest(memo: IdentityMemo, kind: str, doc, company) -> str:
     def make() -> str:
         return digest(canonical_invoice(doc, company) if kind == "invoice" else canonical_credit(doc, company))
-    return _DIGESTS.get((kind, doc.number), (doc, company), make)
+    return memo.get((kind, doc.number), (doc, company), make)
 
 
-def check_locks(loaded, books) -> list:
-    """Diagnostics for locked documents that changed or disappeared, and documents not yet locked."""
+def check_locks(loaded, books, workspace=None) -> list:
+    """Diagnostics for locked documents that changed or disappeared, and documents not yet locked.
+
+    workspace: its lock_digests keep the digests of the documents of the last check by number: a
+    watch keeps unchanged documents as the same objects between builds (BooksMemo), and a
+    document's canonical content depends on it (frozen) and the company only."""
     ledger = loaded.ledger
-    lock = read_lock(loaded.root)
+    lock = read_lock(loaded.root, workspace)
     if lock.text:
         loaded.sources.add(lock.name, lock.text)
     diags: list[Diagnostic] = list(lock.problems)
@@ -466,7 +465,8 @@ def check_locks(loaded, books) -> list:
         return diags
     docs = current_documents(books)
     company = ledger.company
-    _DIGESTS.begin()
+    memo = workspace.lock_digests if workspace is not None else IdentityMemo()
+    memo.begin()
     index = None  # built when a document changed: only then are its lines traced to their entries
     # with syntax errors, entries that fail to parse are missing: a locked document that only lost
     # lines is then reported once the file reads again, not as a cascade of the syntax error
@@ -485,7 +485,7 @@ def check_locks(loaded, books) -> list:
                 "credit note if it was wrong"))
             continue
         kind, doc = found
-        if _document_digest(kind, doc, company) == old.sha256:
+        if _document_digest(memo, kind, doc, company) == old.sha256:
             continue  # unchanged: the per-line digests that explain a change are not needed
         if index is None:
             index = NodeIndex(ledger)
@@ -500,7 +500,7 @@ def check_locks(loaded, books) -> list:
         if found is not None:
             diags.append(found)
 
-    _DIGESTS.end()
+    memo.end()
     for number, (kind, _) in docs.items():
         if number in lock.entries:
             continue

@@ -14,7 +14,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from textbill.build.run import FORMATS, BuildError, build
+from textbill.build.plan import FORMATS, BuildError
+from textbill.build.run import build
 from textbill.cli.common import (
     Ctx,
     as_of_option,

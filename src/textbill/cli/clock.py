@@ -9,6 +9,7 @@ import click
 
 from textbill.cli.common import Ctx, ledger_options, unknown
 from textbill.cli.main import Group
+from textbill.incremental.cache import ParseCache
 from textbill.load.loader import display_name, load
 from textbill.render.json import dumps
 from textbill.render.table import print_table
@@ -57,7 +58,7 @@ def clock():
 def clock_in(ctx: Ctx, sow, description, at, tags):
     """Start a timer on an hourly SOW."""
     path, root = ctx.root()
-    ledger = load(path).ledger
+    ledger = load(path, cache=ParseCache).ledger
     found = ledger.sows.get(sow)
     if found is None:
         raise unknown("SOW", sow, ledger.sows, "CLIENT/SOW")

@@ -42,8 +42,18 @@ from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic
 from textbill.core.frozen import make_builder
 from textbill.core.money import Amount, Money
-from textbill.core.source import Span
+from textbill.core.source import Sources, Span
 from textbill.incremental.fingerprint import code_digest
+from textbill.load.loader import (
+    LOCK_NAME,
+    decode_source,
+    display_name,
+    ledger_files,
+    read_bytes,
+    read_config,
+)
+from textbill.load.writer import write_atomic
+from textbill.syntax.parser import grammar_text
 
 FORMAT = 2
 CACHE_DIR = Path(".textbill") / "cache"
@@ -74,7 +84,6 @@ for _cls in _CLASSES:
 del _cls, _b, _fields
 
 
-builder = make_builder
 
 
 class _Pickler(pickle.Pickler):
@@ -123,8 +132,6 @@ PARSING_CODE = ("core", "syntax", "load/loader.py", "incremental/cache.py")
 @lru_cache(maxsize=1)
 def parser_digest() -> str:
     """What the parse of a file depends on besides the file: version, grammar, parsing code."""
-    from textbill.syntax.parser import grammar_text
-
     h = hashlib.sha256(f"cache {FORMAT}\0{code_digest(*PARSING_CODE)}\0".encode())
     h.update(grammar_text().encode("utf-8"))
     return h.hexdigest()
@@ -157,16 +164,6 @@ def check_key(path: Path, file_keys: list[str], config_text: str | None, lock_te
 
 def current_check_key(path: Path):
     """(key, root, sources) of a ledger as it is now, reading every file once; None if unreadable."""
-    from textbill.core.source import Sources
-    from textbill.load.config import read_config
-    from textbill.load.loader import (
-        LOCK_NAME,
-        decode_source,
-        display_name,
-        ledger_files,
-        read_bytes,
-    )
-
     path = Path(path)
     root = path if path.is_dir() else path.parent
     sources = Sources()
@@ -195,29 +192,23 @@ def current_check_key(path: Path):
 
 # ---------------------------------------------------------------------------- the store
 
-# Parse results kept in this process for the ledgers a long-lived process (watch) asked for:
-# resolved root -> {file key: (nodes, diagnostics, broken)}.  A file whose key is unchanged then
-# gives back the very same node objects, read from nothing, and the engine can tell an unchanged
-# directive by its identity (billing.invoices.BooksMemo).  Nodes are frozen: sharing them is safe.
-_MEMORY: dict[str, dict[str, tuple]] = {}
-
-
-def remember(root: Path) -> None:
-    """Keep the parse results of this ledger in memory from now on (for this process)."""
-    _MEMORY.setdefault(str(Path(root).resolve()), {})
-
-
-def forget(root: Path) -> None:
-    _MEMORY.pop(str(Path(root).resolve()), None)
-
-
 class ParseCache:
-    """Per-file parse results in ROOT/.textbill/cache/, or nothing at all when disabled."""
+    """Per-file parse results in ROOT/.textbill/cache/, or nothing at all when disabled.
 
-    def __init__(self, root: Path, enabled: bool = True):
+    memory: {file key: (nodes, diagnostics, broken)} kept by a long-lived process for this ledger
+    (Workspace.remember): a file whose key is unchanged then gives back the very same node objects,
+    read from nothing, and the engine can tell an unchanged directive by its identity
+    (BooksMemo).  Nodes are frozen: sharing them is safe."""
+
+    # how the loader's parse workers send nodes back: the same fast, restricted pickles
+    dumps = staticmethod(dumps)
+    loads = staticmethod(loads)
+    key = staticmethod(file_key)
+
+    def __init__(self, root: Path, enabled: bool = True, memory: dict | None = None):
         self.dir = Path(root) / CACHE_DIR
         self.enabled = enabled
-        self.memory = _MEMORY.get(str(Path(root).resolve())) if _MEMORY and enabled else None
+        self.memory = memory if enabled else None
         self.used: set[str] = set()
         self.keys: list[str] = []  # the key of every file read, in order (for the check cache)
         self.hits = 0
@@ -266,8 +257,6 @@ class ParseCache:
             self.written += 1
 
     def _write(self, path: Path, data: bytes) -> bool:
-        from textbill.load.writer import write_atomic
-
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
             write_atomic(path, data)

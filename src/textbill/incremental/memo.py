@@ -1,7 +1,7 @@
 """Values computed from frozen objects, kept while the very same objects come back.
 
 A long-lived process (watch) computes the books again after every save, and the engine hands back
-the same objects for what did not change (cache.remember, billing.invoices.BooksMemo).  A value
+the same objects for what did not change (Workspace.remember, incremental.books_memo.BooksMemo).  A value
 derived only from such objects -- a document's digest -- is then the value computed last time.
 Identity, not equality: comparing two documents costs what computing the digest costs.
 """

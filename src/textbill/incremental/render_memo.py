@@ -35,6 +35,17 @@ class RenderMemo:
         self.fonts = None
 
 
+# the memo of a worker process that renders for a pool (watch --pdf): it lives as long as the worker
+_PROCESS: list[RenderMemo] = []
+
+
+def process_memo() -> RenderMemo:
+    """This process's own memo, for pool workers that are handed nothing but a page."""
+    if not _PROCESS:
+        _PROCESS.append(RenderMemo())
+    return _PROCESS[0]
+
+
 def _clear_at_exit(ref: weakref.ref) -> None:
     memo = ref()
     if memo is not None:

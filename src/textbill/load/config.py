@@ -8,13 +8,13 @@ import yaml
 
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, did_you_mean, error
-from textbill.core.source import Sources, Span
+from textbill.core.source import Span
 
 FORMATS = ("html", "pdf", "facturx", "ubl", "json", "csv")
 SMTP_KEYS = ("host", "port", "user", "from", "starttls", "ssl", "timeout")
 
 # key -> (kind, description); kinds are checked below
-KEYS = {
+KEYS = MappingProxyType({
     "out": ("str", "the output folder, relative to the ledger root"),
     "theme": ("str", "a bundled theme's name or a folder inside the ledger"),
     "formats": ("list", "any of: " + ", ".join(FORMATS)),
@@ -26,21 +26,7 @@ KEYS = {
     "invoices-file": ("str", "the .bill file that 'textbill issue' appends to"),
     "toggl": ("map", "projects: a mapping of Toggl project names to client/sow"),
     "timeclock": ("map", "accounts: a mapping of timeclock accounts to client/sow"),
-}
-
-
-def read_config(root: Path, sources: Sources) -> tuple[m.Config, list[Diagnostic]]:
-    path = root / "textbill.yaml"
-    if not path.is_file():
-        return m.Config(), []
-    from textbill.load.loader import display_name, read_source
-
-    name = display_name(path)
-    text, problem = read_source(path, name)
-    if problem:
-        return m.Config(), [problem]
-    sources.add(name, text)
-    return parse_config(text, name)
+})
 
 
 def parse_config(text: str, name: str) -> tuple[m.Config, list[Diagnostic]]:

@@ -1,15 +1,20 @@
 """Find a ledger's files, read them, parse them: (Ledger, diagnostics).  [I/O]"""
 from __future__ import annotations
 
+import multiprocessing
 import os
+import pickle
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, error
+from textbill.core.frozen import gc_paused
 from textbill.core.source import Sources, Span
+from textbill.load.config import parse_config
 from textbill.syntax.parser import parse_text
 
 CONFIG_NAME = "textbill.yaml"
@@ -160,26 +165,23 @@ PARALLEL_MIN_BYTES = 8 * 1024 * 1024
 PARALLEL_MIN_CPUS = 4
 
 
-def _parse_in_worker(job: tuple[str, bytes]) -> bytes:
-    from textbill.incremental.cache import dumps
-
-    name, data = job
+def _parse_in_worker(job: tuple[str, bytes, Callable[[object], bytes]]) -> bytes:
+    name, data, dumps = job
     _, nodes, diags, broken = parse_source(name, data)
     return dumps((nodes, diags, broken))
 
 
-def _parse_all(jobs: list[tuple[str, bytes]], workers: int | None):
-    """Parse files, in parallel when it pays; yields (text, nodes, diags, broken) in order."""
+def _parse_all(jobs: list[tuple[str, bytes]], workers: int | None, codec=pickle):
+    """Parse files, in parallel when it pays; yields (text, nodes, diags, broken) in order.
+
+    codec: dumps/loads for the nodes the workers send back (the parse cache's fast pickles when
+    there is one, else pickle's)."""
     size = sum(len(data) for _, data in jobs)
     if workers is None:
         cpus = os.cpu_count() or 1
         workers = cpus if cpus >= PARALLEL_MIN_CPUS else 1
     workers = min(workers, len(jobs))
     if workers > 1 and size >= PARALLEL_MIN_BYTES:
-        import multiprocessing
-
-        from textbill.incremental.cache import loads
-
         try:
             ctx = multiprocessing.get_context("fork")
             pool = ctx.Pool(workers)
@@ -190,8 +192,9 @@ def _parse_all(jobs: list[tuple[str, bytes]], workers: int | None):
             order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][1]))
             results: dict[int, tuple] = {}
             try:
-                for i, payload in zip(order, pool.imap(_parse_in_worker, [jobs[i] for i in order])):
-                    results[i] = loads(payload)
+                work = [(*jobs[i], codec.dumps) for i in order]
+                for i, payload in zip(order, pool.imap(_parse_in_worker, work)):
+                    results[i] = codec.loads(payload)
             finally:
                 pool.terminate()
             for i, (name, data) in enumerate(jobs):
@@ -204,9 +207,7 @@ def _parse_all(jobs: list[tuple[str, bytes]], workers: int | None):
 
 
 def parse_files(root: Path, files: list[Path], sources: Sources, cache=None, workers: int | None = None):
-    """Read and parse every file; served from the parse cache where a file is unchanged."""
-    from textbill.incremental.cache import file_key
-
+    """Read and parse every file; served from the parse cache (a ParseCache) where a file is unchanged."""
     nodes: list = []
     diags: list[Diagnostic] = []
     broken: set = set()
@@ -222,7 +223,7 @@ def parse_files(root: Path, files: list[Path], sources: Sources, cache=None, wor
             if cache is not None:
                 cache.keys.append("unreadable:" + name)
             continue
-        key = file_key(name, data) if cache is not None and cache.enabled else None
+        key = cache.key(name, data) if cache is not None and cache.enabled else None
         if cache is not None:
             cache.keys.append(key or "")
         hit = cache.get(key) if key is not None else None
@@ -232,7 +233,7 @@ def parse_files(root: Path, files: list[Path], sources: Sources, cache=None, wor
         else:
             per_file.append(("parse", name, (len(jobs), key)))
             jobs.append((name, data))
-    parsed = list(_parse_all(jobs, workers)) if jobs else []
+    parsed = list(_parse_all(jobs, workers, cache if cache is not None else pickle)) if jobs else []
     for kind, name, value in per_file:
         if kind == "unreadable":
             diags.append(value)
@@ -302,17 +303,27 @@ def build_ledger(root: Path, nodes: list, config: m.Config, files: list[str], br
     )
 
 
-def load(path: Path, cache: bool = True, workers: int | None = None) -> Loaded:
+def read_config(root: Path, sources: Sources) -> tuple[m.Config, list[Diagnostic]]:
+    """textbill.yaml at the ledger root, validated (no file: the defaults)."""
+    path = root / CONFIG_NAME
+    if not path.is_file():
+        return m.Config(), []
+    name = display_name(path)
+    text, problem = read_source(path, name)
+    if problem:
+        return m.Config(), [problem]
+    sources.add(name, text)
+    return parse_config(text, name)
+
+
+def load(path: Path, cache: Callable[[Path], object] | None = None, workers: int | None = None) -> Loaded:
     """Read a ledger folder or a single `.bill` file.
 
-    cache: serve unchanged files from the parse cache in ROOT/.textbill/cache (False: parse
+    cache: a factory of the parse cache for the ledger's root (incremental.cache.ParseCache, or a
+    Workspace's parse_cache): unchanged files are served from it (None or False: parse
     everything, read and write nothing).  workers: processes for a cold parse (default: the
     CPUs, from PARALLEL_MIN_CPUS up; else 1).
     """
-    from textbill.core.frozen import gc_paused
-    from textbill.incremental.cache import ParseCache
-    from textbill.load.config import read_config
-
     path = Path(path)
     sources = Sources()
     root = path if path.is_dir() else path.parent
@@ -323,7 +334,7 @@ def load(path: Path, cache: bool = True, workers: int | None = None) -> Loaded:
     if not files:
         diags.append(error(None, "E007", f"no .bill files in {display_name(path)}",
                            "create one, for example with 'textbill init', or point -f at a ledger"))
-    store = ParseCache(root, enabled=cache) if cache else None
+    store = cache(root) if cache else None
     with gc_paused():
         nodes, parse_diags, broken = parse_files(root, files, sources, store, workers)
     if store is not None:

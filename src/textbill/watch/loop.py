@@ -8,10 +8,11 @@ Three parts, as in MkDocs' livereload:
   re-analyzes the ledger, and rebuilds HTML first (PDFs may follow), then
   publishes the build's number; a failed build publishes its diagnostics and
   the watch goes on;
-* between saves the worker keeps what the next build can reuse: the parsed
-  nodes of unchanged files (cache.remember), the computed invoices
-  (billing.invoices.BooksMemo), the pages and digests that build.py and the
-  dashboard keep; the cyclic garbage collector runs after a build is
+* between saves the worker keeps what the next build can reuse, in one
+  Workspace (incremental/workspace.py) that lives as long as the watch: the
+  parsed nodes of unchanged files (Workspace.remember), the computed invoices
+  (its books_memo), the pages and digests that the build and the dashboard
+  keep; the cyclic garbage collector runs after a build is
   published, not during it (a large ledger's objects made it a fifth of a
   build), and with --pdf a pool of PDF workers lives as long as the watch;
 * a `http.server` thread serves the output folder, injects a small script
@@ -27,17 +28,29 @@ import html
 import http.server
 import json
 import os
+import signal
 import threading
 import time
 import traceback
+import webbrowser
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Callable
 from urllib.parse import unquote, urlsplit
 
-from textbill.core.diagnostics import Diagnostic, summary
+from textbill.build.plan import BuildError
+from textbill.build.run import build, new_pool
+from textbill.core import model as m
+from textbill.core.diagnostics import Diagnostic, format_text, summary
 from textbill.core.frozen import gc_paused
+from textbill.core.source import Sources
+from textbill.incremental.books_memo import BooksMemo
+from textbill.incremental.workspace import Workspace
+from textbill.load.loader import read_config
+from textbill.pipeline import analyze
+from textbill.render.themes import ThemeError, bundled_themes, load_theme
+from textbill.syntax.parser import parse_text
 
 EVENTS_PATH = "/__textbill/events"
 STATUS_PATH = "/__textbill/status"
@@ -325,10 +338,8 @@ class Watcher:
 
     def __init__(self, ledger: Path, out_dir: Path | None = None, *, port: int = 8000, host: str = "127.0.0.1",
                  as_of: Callable[[], date] = date.today, debounce: float = DEBOUNCE,
-                 log: Callable[[str], None] = lambda s: None, pdf: bool = False, cache: bool = True):
-        from textbill.core.source import Sources
-        from textbill.load.config import read_config
-
+                 log: Callable[[str], None] = lambda s: None, pdf: bool = False, cache: bool = True,
+                 workspace: Workspace | None = None):
         self.ledger = Path(ledger)
         self.root = self.ledger if self.ledger.is_dir() else self.ledger.parent
         config, _ = read_config(self.root, Sources())
@@ -355,8 +366,8 @@ class Watcher:
         self._threads: list[threading.Thread] = []
         self._observer = None
         self._analysis = None
-        self._memo = None  # the invoices of the last analysis (billing.invoices.BooksMemo)
-        self._pool = None  # PDF workers, with --pdf (build.new_pool)
+        # what every analysis and build of this watch keeps for the next one, PDF workers included
+        self.workspace = workspace if workspace is not None else Workspace()
         self._primed = False  # a build has looked at everything (and filled what build.py keeps)
         # the preview folder is scratch, made again by every watch: its files need not survive a
         # power cut, so they are not fsynced (the output folder of --pdf or --out is)
@@ -374,9 +385,6 @@ class Watcher:
     # ------------------------------------------------------------------ what to watch
     def theme_dirs(self) -> list[Path]:
         """The theme's folders (a user theme inside the ledger, the bundled default behind it)."""
-        from textbill.core import model as m
-        from textbill.render.themes import ThemeError, bundled_themes, load_theme
-
         try:
             ledger = m.Ledger(root=str(self.root), company=None, clients={}, sows={}, policies={},
                               config=self.config)
@@ -413,14 +421,11 @@ class Watcher:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
-        from watchdog.observers import Observer
-
-        from textbill.incremental import cache
-        from textbill.incremental.books_memo import BooksMemo
+        from watchdog.observers import Observer  # optional, and slow to import
 
         if self.cache:  # unchanged files keep their nodes, unchanged invoices their documents
-            cache.remember(self.root)
-            self._memo = BooksMemo()
+            self.workspace.remember(self.root)
+            self.workspace.books_memo = BooksMemo()
         handler = _Events(self)
         observer = Observer()
         observer.schedule(handler, str(self.root), recursive=True)
@@ -450,14 +455,9 @@ class Watcher:
         self.server.server_close()
         for t in self._threads:
             t.join(timeout=5)
-        from textbill.incremental import cache
-
-        cache.forget(self.root)
+        self.workspace.forget(self.root)
         gc.unfreeze()
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
-            self._pool = None
+        self.workspace.close()
 
     # ------------------------------------------------------------------ the worker
     def _work(self) -> None:
@@ -504,8 +504,6 @@ class Watcher:
         gc.collect()
         gc.freeze()
         if self._tidied == 1:
-            from textbill.syntax.parser import parse_text
-
             with contextlib.suppress(Exception):
                 parse_text('client warm-up "Warm-up"\n', "<warm-up>")
 
@@ -521,10 +519,6 @@ class Watcher:
 
     def rebuild(self, changed: set[str]) -> dict:
         """Analyze (unless only theme files changed), then write the preview; publish the outcome."""
-        from textbill.build.run import BuildError
-        from textbill.pipeline import analyze
-        from textbill.render.themes import ThemeError
-
         started = time.perf_counter()
         self.preview.update(building=True)
         if any(Path(p).name == "textbill.yaml" for p in changed):
@@ -533,8 +527,8 @@ class Watcher:
         theme_only = bool(changed) and self._analysis is not None and all(
             any(d == Path(p).resolve() or d in Path(p).resolve().parents for d in themes) for p in changed)
         # not from the check cache: a build needs the books, which it would compute after all
-        analysis = self._analysis if theme_only else analyze(self.ledger, cache=self.cache, memo=self._memo,
-                                                             _check_cache=False)
+        analysis = self._analysis if theme_only else analyze(self.ledger, cache=self.cache,
+                                                             workspace=self.workspace, _check_cache=False)
         analyzed = time.perf_counter()
         errors = [d for d in analysis.diagnostics if d.is_error]
         warnings = len(analysis.diagnostics) - len(errors)
@@ -583,17 +577,14 @@ class Watcher:
         """With --pdf, after the pages are up: the PDFs and other formats of textbill.yaml, in a
         pool of worker processes that lives as long as the watch (started by forkserver: forking
         this process, which has threads, is not safe); published again when files changed."""
-        from textbill.build.run import BuildError, build, new_pool
-        from textbill.render.themes import ThemeError
-
         if self._pending():
             return
         started = time.perf_counter()
-        if self._pool is None:
-            self._pool = new_pool()
+        if self.workspace.pool is None:
+            self.workspace.pool = new_pool()
         try:
-            report = build(analysis, self.out_dir, day, formats=None, pool=self._pool,
-                           progress=self._abort_if_superseded)
+            report = build(analysis, self.out_dir, day, formats=None, progress=self._abort_if_superseded,
+                           workspace=self.workspace)
         except Superseded:
             self.log("        a newer change arrived before the PDFs were done")
             return
@@ -612,9 +603,6 @@ class Watcher:
 
     def _reload_config(self) -> None:
         """A new theme setting takes effect at once; a new output folder needs a restart."""
-        from textbill.core.source import Sources
-        from textbill.load.config import read_config
-
         config, _ = read_config(self.root, Sources())
         if config.out != self.config.out:
             self.log(f"        'out' changed to {config.out}: restart the watch to serve it; still serving "
@@ -632,19 +620,15 @@ class Watcher:
     def _write(self, analysis, day: date) -> tuple[int, list[str]]:
         """The pages first (HTML, into the preview folder, or into the output folder with --pdf,
         whose PDFs then follow: _write_pdfs).  In this process: HTML is quick to render."""
-        from textbill.build.run import build
-
         # the first build looks at everything even when the preview is up to date: what it keeps
         # (digests, statements, pages) is what makes the next builds quick
         report = build(analysis, self.out_dir, day, jobs=1, formats=("html",), progress=self._abort_if_superseded,
-                       noop=self._primed, durable=not self._scratch)
+                       noop=self._primed, durable=not self._scratch, workspace=self.workspace)
         self._primed = True
         problems = [f"error: {f}" for f in report.failures] + [f"warning: {w}" for w in report.warnings]
         return len(report.written), problems
 
     def _print_diagnostics(self, analysis) -> None:
-        from textbill.core.diagnostics import format_text
-
         for d in analysis.diagnostics:
             if d.is_error:
                 self.log(format_text(d, analysis.sources) + "\n")
@@ -654,7 +638,9 @@ class _Events:
     """watchdog's handler: filter, then mark.  Built lazily so importing watch.py stays cheap."""
 
     def __new__(cls, watcher: Watcher):
-        from watchdog.events import FileSystemEventHandler
+        from watchdog.events import (
+            FileSystemEventHandler,  # optional, and slow to import
+        )
 
         class Handler(FileSystemEventHandler):
             def on_any_event(self, event):
@@ -679,8 +665,6 @@ def serve(ledger: Path, out_dir: Path | None, port: int, as_of: Callable[[], dat
           open_browser: bool = True, pdf: bool = False, cache: bool = True,
           log: Callable[[str], None] = print) -> None:
     """Run until interrupted (Ctrl-C or SIGTERM)."""
-    import signal
-
     watcher = Watcher(ledger, out_dir, port=port, as_of=as_of, log=log, pdf=pdf, cache=cache)
     stop = threading.Event()
 
@@ -692,8 +676,6 @@ def serve(ledger: Path, out_dir: Path | None, port: int, as_of: Callable[[], dat
     log(f"textbill watch: serving {watcher.out_dir} at {watcher.url} (Ctrl-C to stop)")
     watcher.start()
     if open_browser:
-        import webbrowser
-
         threading.Thread(target=_open_when_built, args=(watcher, webbrowser.open), daemon=True).start()
     try:
         while not stop.wait(0.5):

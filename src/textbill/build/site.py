@@ -1,0 +1,166 @@
+"""The build's site files: model.json and the dashboard, each written when its content changed.  [I/O]
+
+model.json is put together from its parts, and a workspace that builds again and again (watch)
+keeps the parts: an invoice's JSON whose document, state and files are what they were is not
+encoded again, nor a site page handed back unchanged (render.dashboard keeps pages) compared again
+with its file.
+"""
+from __future__ import annotations
+
+import json
+import os
+from datetime import date
+from pathlib import Path
+
+from textbill.build.manifest import safe_rel, stamp
+from textbill.build.outputs import credit_json
+from textbill.build.plan import OUTPUTS, Plan
+from textbill.incremental.workspace import Workspace
+from textbill.load.writer import write_atomic
+from textbill.render.dashboard import DocRef, render_site
+from textbill.render.json import dumps, invoice_doc, overdue_row
+from textbill.reports.dashboard import dashboard_figures
+from textbill.version import __version__
+
+ROWS_KEPT = 100_000  # overdue rows' JSON kept by a workspace, at most
+
+
+def write_site(analysis, rec, items, open_amounts, planned: Plan, done: dict, out_dir: Path, as_of: date,
+               written_now: list[str], standing: list[str], workspace: Workspace, durable: bool) -> list[str]:
+    """Write model.json and the dashboard, each when its content changed; returns the site's files.
+
+    written_now: the files whose content changed are added to it; standing: warnings of the build."""
+    refs: list[DocRef] = []
+    files_of: dict[str, dict[str, str]] = {}
+    for job in planned.jobs:
+        entry = done.get(job.key, {})
+        files = {name: entry[name]["files"][0] for name in OUTPUTS if entry.get(name, {}).get("files")}
+        files_of[job.key] = files
+        client = None
+        if job.kind == "invoice":
+            client = analysis.books.invoices[job.ref].invoice.client
+        elif job.kind == "credit-note":
+            inv = analysis.books.credits[job.ref].invoice
+            client = inv.invoice.client if inv else None
+        elif job.kind == "statement":
+            client = job.ref
+        refs.append(DocRef(job.kind, job.ref, client, files.get("html"), files.get("pdf")))
+
+    written: list[str] = []
+    outputs: dict[str, bytes] = {}
+    try:
+        figures = dashboard_figures(analysis.ledger, analysis.books, rec, open_amounts)
+        # first: a theme error writes nothing
+        site = render_site(analysis, rec, refs, figures=figures, memo=workspace.render_memo)
+    except NotImplementedError:
+        site = {}
+    # made every time (its parts are kept in the workspace: see model_json)
+    outputs["model.json"] = model_json(analysis, rec, items, as_of, files_of, planned.overdue_rows, workspace)
+    for rel, data in site.items():
+        safe = safe_rel(rel)
+        if safe is None:
+            standing.append(f"dashboard file '{rel}' would be outside the output folder; not written")
+            continue
+        outputs[safe] = data
+    base = str(out_dir)
+    site_written = workspace.site_written  # path -> (stamp, bytes) of the site files written last
+    for rel, data in outputs.items():
+        path = os.path.join(base, rel)
+        known = site_written.get(path)
+        try:
+            # the very page this workspace wrote there, and the file is as it left it: nothing to do
+            if known is not None and known[1] is data and known[0] == stamp(os.stat(path)):
+                written.append(rel)
+                continue
+        except OSError:
+            pass
+        if write_atomic(Path(path), data, durable=durable):
+            written_now.append(rel)
+        written.append(rel)
+        try:
+            site_written[path] = (stamp(os.stat(path)), data)
+        except OSError:
+            site_written.pop(path, None)
+    return written
+
+
+def model_json(analysis, rec, items, as_of: date, files_of: dict[str, dict[str, str]],
+               overdue_rows: list[dict] | None = None, workspace: Workspace | None = None) -> bytes:
+    """The whole computed model as JSON (render/json.py shapes), for scripts and the dashboard.
+
+    The same bytes as render.json.dumps of the model, put together from its parts: each invoice
+    is encoded on its own (and kept in the workspace for its next build)."""
+    if workspace is None:
+        workspace = Workspace()
+    ledger = analysis.ledger
+    with_interest = bool(ledger.company and ledger.company.late_interest is not None)
+    invoices = []
+    kept = workspace.invoice_json  # number -> (doc, state values, files, text)
+    used: dict[str, tuple] = {}
+    for number, doc in analysis.books.invoices.items():
+        state = rec.invoices.get(number)
+        values = None if state is None else (state.paid, state.credited, state.written_off, state.outstanding,
+                                             state.status)
+        files = files_of.get(f"invoice:{number}", {})
+        hit = kept.get(number)
+        # an equal document has the same JSON (invoice_doc reads only fields that == compares)
+        if hit is not None and (hit[0] is doc or hit[0] == doc) and hit[1] == values and hit[2] == files:
+            text = hit[3]
+        else:
+            entry = invoice_doc(doc, state)
+            entry["files"] = files
+            text = dumps(entry)
+        used[number] = (doc, values, dict(files), text)
+        invoices.append(text)
+    kept.clear()
+    kept.update(used)
+    credits = []
+    for number, credit in analysis.books.credits.items():
+        entry = credit_json(credit)
+        entry["files"] = files_of.get(f"credit-note:{number}", {})
+        credits.append(entry)
+    company = ledger.company
+    rows = overdue_rows if overdue_rows is not None else [overdue_row(d, with_interest) for d in items]
+    model = {
+        "textbill": __version__,
+        "as_of": as_of.isoformat(),
+        "company": {"id": company.id, "name": company.name, "currency": company.currency} if company else None,
+        "clients": [{"id": c.id, "name": c.name, "currency": ledger.client_currency(c.id),
+                     "files": files_of.get(f"statement:{c.id}", {})} for c in ledger.clients.values()],
+        "invoices": None,
+        "credit_notes": credits,
+        "overdue": rows,
+        "reports": {"overdue": files_of.get("report:overdue", {})},
+    }
+    parts = []
+    model_parts = workspace.model_parts  # key -> (value, its JSON)
+    for key, value in model.items():
+        if key == "invoices":
+            text = _encoded_list(invoices)
+        elif key == "overdue":
+            text = _encoded_list([_encoded_row(row, workspace.rows_json) for row in value])
+        else:
+            hit = model_parts.get(key)
+            if hit is None or hit[0] != value:
+                hit = model_parts[key] = (value, dumps(value).replace("\n", "\n  "))
+            text = hit[1]
+        parts.append(f"  {json.dumps(key)}: {text}")
+    return ("{\n" + ",\n".join(parts) + "\n}\n").encode("utf-8")
+
+
+def _encoded_row(row: dict, known: dict[tuple, str]) -> str:
+    """An overdue row's JSON; known: a row's items -> its JSON."""
+    key = tuple(row.items())
+    text = known.get(key)
+    if text is None:
+        if len(known) > ROWS_KEPT:
+            known.clear()
+        text = known[key] = dumps(row)
+    return text
+
+
+def _encoded_list(items: list[str]) -> str:
+    """A list of JSON texts (each as dumps wrote it) as dumps writes it one level down."""
+    if not items:
+        return "[]"
+    return "[\n" + ",\n".join("    " + text.replace("\n", "\n    ") for text in items) + "\n  ]"
