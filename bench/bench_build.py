@@ -126,7 +126,7 @@ def main() -> None:
     parser.add_argument("--skip-pdf", action="store_true", help="no full PDF builds (they take minutes)")
     args = parser.parse_args()
 
-    from textbill.build.run import build
+    from textbill.building.run import build
     from textbill.pipeline import analyze
 
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="textbill-bench-"))

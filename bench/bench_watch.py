@@ -282,7 +282,7 @@ def profile_edit(ledger: Path, line: str, top: int = 22) -> str:
     entry of clients/client007.bill to edit (with --locked, work not invoiced yet)."""
     import gc
 
-    from textbill.build.run import build
+    from textbill.building.run import build
     from textbill.incremental.books_memo import BooksMemo
     from textbill.incremental.workspace import Workspace
     from textbill.pipeline import analyze

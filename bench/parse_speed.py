@@ -18,7 +18,7 @@ import sys
 CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
-from textbill.load.loader import load
+from textbill.loading.loader import load
 p = Path(sys.argv[1])
 lines = sum(f.read_bytes().count(b"\n") for f in p.rglob("*.bill"))
 t = time.perf_counter()

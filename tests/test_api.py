@@ -123,3 +123,16 @@ def test_build_refuses_a_ledger_with_errors(ledger, tmp_path):
     folder = ledger('client c "C"\n2026-01-10 invoice INV-2026-0001 x\n  item "a" 1\n')
     with pytest.raises(api.BuildError, match="the ledger has errors"):
         api.build(folder, tmp_path / "out", MARCH)
+
+
+def test_the_api_is_on_the_package_and_importing_it_loads_no_layer():
+    import subprocess
+    import sys
+
+    import textbill
+
+    for name in api.__all__:
+        assert getattr(textbill, name) is getattr(api, name)
+    code = "import sys, textbill; print(sorted(m for m in sys.modules if m.startswith('textbill.')))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "['textbill.version']"

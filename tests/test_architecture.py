@@ -24,13 +24,13 @@ LOCAL_IMPORTS_ALLOWED = frozenset({
 # What each layer must never import (STYLE.md, "Never").
 FORBIDDEN = {
     "core": ("*",),
-    "engine": ("checks", "load", "render", "build", "cli", "watch", "incremental", "pipeline", "workflow",
+    "engine": ("checks", "loading", "render", "building", "cli", "watch", "incremental", "pipeline", "workflow",
                "reports", "syntax", "lsp"),
-    "checks": ("render", "build", "cli", "watch", "workflow", "lsp"),
-    "render": ("engine", "checks", "load", "pipeline", "build", "cli", "watch", "incremental", "workflow",
+    "checks": ("render", "building", "cli", "watch", "workflow", "lsp"),
+    "render": ("engine", "checks", "loading", "pipeline", "building", "cli", "watch", "incremental", "workflow",
                "syntax", "lsp"),
-    "reports": ("render", "build", "cli", "watch", "workflow", "lsp"),
-    "syntax": ("load", "checks", "engine", "reports", "render", "build", "cli", "watch", "workflow", "pipeline",
+    "reports": ("render", "building", "cli", "watch", "workflow", "lsp"),
+    "syntax": ("loading", "checks", "engine", "reports", "render", "building", "cli", "watch", "workflow", "pipeline",
                "lsp"),
 }
 

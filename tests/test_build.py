@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from textbill.build import manifest as build_manifest
-from textbill.build import outputs as build_outputs
-from textbill.build import plan as build_plan
-from textbill.build import run as build_mod
-from textbill.build import site as build_site
-from textbill.build.manifest import MANIFEST
-from textbill.build.plan import BuildError, output_names
-from textbill.build.run import build
+from textbill.building import manifest as build_manifest
+from textbill.building import outputs as build_outputs
+from textbill.building import plan as build_plan
+from textbill.building import run as build_mod
+from textbill.building import site as build_site
+from textbill.building.manifest import MANIFEST
+from textbill.building.plan import BuildError, output_names
+from textbill.building.run import build
 from textbill.pipeline import analyze
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -228,7 +228,7 @@ def test_one_failing_document_does_not_stop_the_others(tmp_path, monkeypatch):
 
 
 def test_a_crash_while_writing_leaves_no_half_written_file(tmp_path, monkeypatch):
-    from textbill.load import writer
+    from textbill.loading import writer
 
     folder = make_ledger(tmp_path / "l")
     out = tmp_path / "out"

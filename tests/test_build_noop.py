@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from textbill.build import outputs as build_outputs
-from textbill.build.manifest import MANIFEST
-from textbill.build.plan import BuildError
-from textbill.build.run import build, new_pool
+from textbill.building import outputs as build_outputs
+from textbill.building.manifest import MANIFEST
+from textbill.building.plan import BuildError
+from textbill.building.run import build, new_pool
 from textbill.pipeline import _Cached, analyze
 from textbill.render.json import dumps
 

@@ -13,7 +13,7 @@ import pytest
 from textbill import pipeline
 from textbill.incremental import cache as cache_mod
 from textbill.incremental.cache import CACHE_DIR, ParseCache, dumps, loads
-from textbill.load.loader import load
+from textbill.loading.loader import load
 
 LEDGER = '''company me "Me Ltd"
   currency USD
@@ -222,7 +222,7 @@ def test_old_entries_are_pruned(ledger):
 
 
 def test_parallel_parse_builds_the_same_nodes(tmp_path, monkeypatch):
-    import textbill.load.loader as loader
+    import textbill.loading.loader as loader
 
     monkeypatch.chdir(tmp_path)
     lines = "".join(f'2026-01-{d:02d} time acme/web {h}h "Work {h}"\n' for d in range(1, 29) for h in range(1, 9))

@@ -9,7 +9,7 @@ import click
 
 from textbill.cli.main import COMMANDS as LAZY_COMMANDS
 from textbill.cli.main import main
-from textbill.load.config import KEYS
+from textbill.loading.config import KEYS
 from textbill.syntax.parser import BLOCK_ATTRIBUTES, DATED, DIRECTIVES
 
 DOCS = Path(__file__).parents[1] / "docs"

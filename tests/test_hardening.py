@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import cli, write_ledger
 
-from textbill.load import writer
+from textbill.loading import writer
 
 LEDGER = '''
     client c "C"

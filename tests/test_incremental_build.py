@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from ledgergen import generate
 from test_incremental_engine import edit, split, write
 
-from textbill.build.manifest import MANIFEST
-from textbill.build.plan import BuildError
-from textbill.build.run import build
+from textbill.building.manifest import MANIFEST
+from textbill.building.plan import BuildError
+from textbill.building.run import build
 from textbill.incremental.books_memo import BooksMemo
 from textbill.incremental.workspace import Workspace
 from textbill.pipeline import analyze

@@ -16,7 +16,7 @@ from ledgergen import generate
 from textbill.engine.invoices import compute_books
 from textbill.incremental.books_memo import BooksMemo
 from textbill.incremental.workspace import Workspace
-from textbill.load.loader import load
+from textbill.loading.loader import load
 
 SETTINGS = settings(max_examples=30, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

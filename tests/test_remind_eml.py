@@ -413,7 +413,7 @@ def test_an_unknown_theme_is_a_located_error(tmp_path, no_pdf):
     ('A"B', 'say "pay"'),
 ])
 def test_a_recorded_entry_reads_back_as_written(tmp_path, number, step):
-    from textbill.load.loader import load
+    from textbill.loading.loader import load
 
     line = reminded_entry(date(2026, 3, 2), number, step, "ap@x.example")
     (tmp_path / "r.bill").write_text(line, encoding="utf-8")

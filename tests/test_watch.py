@@ -288,8 +288,8 @@ def test_a_template_added_to_a_user_theme_is_used_at_once(tmp_path):
 def test_only_the_scratch_preview_skips_fsync(tmp_path, monkeypatch):
     """The preview folder is made again by every watch: its files are written atomically but not
     fsynced.  Output the user keeps (--out, --pdf, textbill build) is."""
-    from textbill.build.run import build
-    from textbill.load import writer
+    from textbill.building.run import build
+    from textbill.loading import writer
     from textbill.pipeline import analyze
 
     folder = write_ledger(tmp_path / "ledger", LEDGER)

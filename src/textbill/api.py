@@ -1,7 +1,7 @@
 """The library API: load, analyze and build a ledger, and the reports the commands print.
 
-Use it as `from textbill import api` (docs/api.md shows it at work).  The names are not on the
-`textbill` package itself: `textbill.load` and `textbill.build` are the layers' subpackages.
+Every name here is also on the package: `import textbill; textbill.analyze(...)` (docs/api.md
+shows it at work).
 Every report returns plain data, the same rows and documents as the matching command's
 `--format json`; a name the ledger does not have raises UnknownName.  build() raises BuildError
 (importable from here) for a ledger with errors.
@@ -14,14 +14,14 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from textbill.build.plan import BuildError
-from textbill.build.run import BuildReport
-from textbill.build.run import build as build_outputs
+from textbill.building.plan import BuildError
+from textbill.building.run import BuildReport
+from textbill.building.run import build as build_outputs
 from textbill.core.diagnostics import closest
 from textbill.engine.aging import overdue as overdue_items
 from textbill.engine.statement import statement as client_statement
-from textbill.load.loader import Loaded
-from textbill.load.loader import load as load_ledger
+from textbill.loading.loader import Loaded
+from textbill.loading.loader import load as load_ledger
 from textbill.pipeline import Analysis
 from textbill.pipeline import analyze as analyze_ledger
 from textbill.render.json import explain_json, invoice_row, overdue_row, statement_doc

@@ -17,7 +17,7 @@ from textbill.engine.invoices import compute_books
 from textbill.engine.receivables import check_receivables, replay, seen_from
 from textbill.incremental.cache import ParseCache, check_key, current_check_key
 from textbill.incremental.workspace import Workspace
-from textbill.load.loader import LOCK_NAME, Loaded, display_name, load, read_config
+from textbill.loading.loader import LOCK_NAME, Loaded, display_name, load, read_config
 
 
 @dataclass

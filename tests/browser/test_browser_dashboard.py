@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from chromium_driver import browser  # noqa: F401 - the fixture
 
-from textbill.build.run import build
+from textbill.building.run import build
 from textbill.pipeline import analyze
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "example-ledger"

@@ -56,8 +56,8 @@ from textbill.core.diagnostics import Diagnostic, error, warning
 from textbill.core.money import CONTEXT, fmt
 from textbill.core.source import Span, find_keyword_line
 from textbill.incremental.memo import IdentityMemo
-from textbill.load.loader import display_name
-from textbill.load.writer import locked, write_atomic
+from textbill.loading.loader import display_name
+from textbill.loading.writer import locked, write_atomic
 
 LOCK_NAME = "textbill.lock"
 FORMAT_VERSION = 1

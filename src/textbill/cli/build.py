@@ -1,4 +1,4 @@
-"""`textbill build`: a thin click command over textbill.build."""
+"""`textbill build`: a thin click command over textbill.building."""
 from __future__ import annotations
 
 import sys
@@ -14,8 +14,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from textbill.build.plan import FORMATS, BuildError
-from textbill.build.run import build
+from textbill.building.plan import FORMATS, BuildError
+from textbill.building.run import build
 from textbill.cli.common import (
     Ctx,
     as_of_option,

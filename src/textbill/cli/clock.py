@@ -10,7 +10,7 @@ import click
 from textbill.cli.common import Ctx, ledger_options, unknown
 from textbill.cli.main import Group
 from textbill.incremental.cache import ParseCache
-from textbill.load.loader import display_name, load
+from textbill.loading.loader import display_name, load
 from textbill.render.json import dumps
 from textbill.render.table import print_table
 from textbill.workflow.targets import TargetError, target_file

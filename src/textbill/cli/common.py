@@ -28,7 +28,7 @@ from textbill.core.diagnostics import (
 )
 from textbill.core.money import fmt_grouped
 from textbill.core.source import Sources
-from textbill.load.loader import LedgerNotFound, resolve_ledger
+from textbill.loading.loader import LedgerNotFound, resolve_ledger
 from textbill.pipeline import Analysis, analyze
 
 FORMATS = ("table", "json", "csv")

@@ -18,7 +18,7 @@ from textbill.cli.common import (
 from textbill.core.diagnostics import has_errors
 from textbill.core.money import fmt_grouped
 from textbill.core.paths import slug
-from textbill.load.writer import write_atomic
+from textbill.loading.writer import write_atomic
 from textbill.pipeline import Analysis
 from textbill.render.html import render_invoice
 from textbill.render.json import dumps, invoice_doc

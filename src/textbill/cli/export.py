@@ -7,7 +7,7 @@ import click
 
 from textbill.cli.common import Ctx, as_of_option, ledger_options, load_clean, today
 from textbill.cli.main import Group
-from textbill.load.writer import write_atomic
+from textbill.loading.writer import write_atomic
 from textbill.reports.journals import to_beancount, to_csv, to_hledger, transactions
 
 

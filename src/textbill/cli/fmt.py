@@ -9,8 +9,8 @@ import click
 
 from textbill.cli.common import Ctx, ledger_options, print_problems
 from textbill.core.source import Sources
-from textbill.load.loader import display_name, ledger_files, read_source
-from textbill.load.writer import write_atomic
+from textbill.loading.loader import display_name, ledger_files, read_source
+from textbill.loading.writer import write_atomic
 from textbill.syntax.printer import format_text as canonical
 
 

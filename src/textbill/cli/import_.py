@@ -10,8 +10,8 @@ import click
 from textbill.cli.common import Ctx, ledger_options, load_clean, print_problems
 from textbill.cli.main import Group
 from textbill.core.diagnostics import has_errors
-from textbill.load.loader import display_name, read_source
-from textbill.load.writer import append_text, locked
+from textbill.loading.loader import display_name, read_source
+from textbill.loading.writer import append_text, locked
 from textbill.workflow.importers import (
     appended_problems,
     config_mapping,

@@ -15,8 +15,8 @@ from textbill.cli.common import (
     today,
 )
 from textbill.core.money import fmt_grouped
-from textbill.load.loader import display_name
-from textbill.load.writer import locked
+from textbill.loading.loader import display_name
+from textbill.loading.writer import locked
 from textbill.workflow.drafting import draft_invoices
 from textbill.workflow.issue import IssueError, append_and_lock, invoice_text
 from textbill.workflow.targets import TargetError, target_file

@@ -24,8 +24,8 @@ from textbill.cli.common import (
 )
 from textbill.core.money import fmt, fmt_grouped
 from textbill.engine.reminders import due_reminders
-from textbill.load.loader import display_name
-from textbill.load.writer import write_atomic
+from textbill.loading.loader import display_name
+from textbill.loading.writer import write_atomic
 from textbill.render import eml
 from textbill.render.json import dumps
 from textbill.render.table import print_table

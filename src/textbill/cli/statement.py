@@ -20,7 +20,7 @@ from textbill.cli.common import (
 )
 from textbill.core.money import fmt_grouped
 from textbill.engine.statement import statement as build_statement
-from textbill.load.writer import write_atomic
+from textbill.loading.writer import write_atomic
 from textbill.render.html import render_statement
 from textbill.render.json import dumps, statement_doc
 from textbill.render.pdf import html_to_pdf

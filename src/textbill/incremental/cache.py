@@ -44,7 +44,7 @@ from textbill.core.frozen import make_builder
 from textbill.core.money import Amount, Money
 from textbill.core.source import Sources, Span
 from textbill.incremental.fingerprint import code_digest
-from textbill.load.loader import (
+from textbill.loading.loader import (
     LOCK_NAME,
     decode_source,
     display_name,
@@ -52,7 +52,7 @@ from textbill.load.loader import (
     read_bytes,
     read_config,
 )
-from textbill.load.writer import write_atomic
+from textbill.loading.writer import write_atomic
 from textbill.syntax.parser import grammar_text
 
 FORMAT = 2
@@ -126,7 +126,7 @@ def loads(data: bytes):
 # ---------------------------------------------------------------------------- keys
 
 # the parse of a file depends on the grammar and on the code that parses and stores it
-PARSING_CODE = ("core", "syntax", "load/loader.py", "incremental/cache.py")
+PARSING_CODE = ("core", "syntax", "loading/loader.py", "incremental/cache.py")
 
 
 @lru_cache(maxsize=1)

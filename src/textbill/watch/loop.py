@@ -39,15 +39,15 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from textbill.build.plan import BuildError
-from textbill.build.run import build, new_pool
+from textbill.building.plan import BuildError
+from textbill.building.run import build, new_pool
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, format_text, summary
 from textbill.core.frozen import gc_paused
 from textbill.core.source import Sources
 from textbill.incremental.books_memo import BooksMemo
 from textbill.incremental.workspace import Workspace
-from textbill.load.loader import read_config
+from textbill.loading.loader import read_config
 from textbill.pipeline import analyze
 from textbill.render.themes import ThemeError, bundled_themes, load_theme
 from textbill.syntax.parser import parse_text

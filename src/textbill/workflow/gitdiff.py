@@ -26,7 +26,7 @@ from textbill.core.diagnostics import format_text as format_diagnostic
 from textbill.core.money import ZERO, fmt, fmt_grouped, round_money
 from textbill.engine.budgets import sow_fee
 from textbill.engine.invoices import milestone_shares, round_up
-from textbill.load.loader import display_name
+from textbill.loading.loader import display_name
 from textbill.pipeline import analyze
 
 

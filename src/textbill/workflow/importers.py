@@ -35,7 +35,7 @@ from textbill.core.diagnostics import Diagnostic, error, warning
 from textbill.core.source import Span
 from textbill.engine.invoices import compute_books
 from textbill.engine.receivables import check_receivables
-from textbill.load.loader import build_ledger, display_name
+from textbill.loading.loader import build_ledger, display_name
 from textbill.syntax.parser import parse_text
 from textbill.workflow.timers import time_entry_text
 

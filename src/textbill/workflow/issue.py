@@ -11,7 +11,7 @@ from pathlib import Path
 from textbill.checks.locks import write_lock
 from textbill.core.diagnostics import has_errors
 from textbill.engine.schedule import Proposal, format_invoice
-from textbill.load.writer import append_text
+from textbill.loading.writer import append_text
 from textbill.pipeline import Analysis, analyze
 from textbill.syntax.parser import parse_text
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
-from textbill.load.writer import append_text
+from textbill.loading.writer import append_text
 
 RECORD_FILE = "reminders.bill"
 LOCK_NAME = ".textbill-remind.lock"

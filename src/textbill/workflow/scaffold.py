@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from textbill.checks.locks import write_lock
-from textbill.load.writer import write_atomic
+from textbill.loading.writer import write_atomic
 from textbill.pipeline import analyze
 
 CONFIG = """\

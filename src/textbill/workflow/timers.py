@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
-from textbill.load.writer import append_text, locked, write_atomic
+from textbill.loading.writer import append_text, locked, write_atomic
 
 STATE_DIR = ".textbill"
 STATE_FILE = "timers.json"

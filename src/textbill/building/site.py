@@ -12,11 +12,11 @@ import os
 from datetime import date
 from pathlib import Path
 
-from textbill.build.manifest import safe_rel, stamp
-from textbill.build.outputs import credit_json
-from textbill.build.plan import OUTPUTS, Plan
+from textbill.building.manifest import safe_rel, stamp
+from textbill.building.outputs import credit_json
+from textbill.building.plan import OUTPUTS, Plan
 from textbill.incremental.workspace import Workspace
-from textbill.load.writer import write_atomic
+from textbill.loading.writer import write_atomic
 from textbill.render.dashboard import DocRef, render_site
 from textbill.render.json import dumps, invoice_doc, overdue_row
 from textbill.reports.dashboard import dashboard_figures

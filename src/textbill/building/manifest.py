@@ -25,7 +25,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from textbill.build.plan import (
+from textbill.building.plan import (
     MANIFEST_VERSION,
     OUTPUTS,
     SUFFIXES,
@@ -39,8 +39,8 @@ from textbill.build.plan import (
 )
 from textbill.core.source import Sources
 from textbill.incremental.workspace import Workspace
-from textbill.load.loader import read_config
-from textbill.load.writer import locked, write_atomic
+from textbill.loading.loader import read_config
+from textbill.loading.writer import locked, write_atomic
 from textbill.render.themes import ThemeError, bundled_themes, theme_by_name
 from textbill.version import __version__
 

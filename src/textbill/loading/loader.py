@@ -14,7 +14,7 @@ from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, error
 from textbill.core.frozen import gc_paused
 from textbill.core.source import Sources, Span
-from textbill.load.config import parse_config
+from textbill.loading.config import parse_config
 from textbill.syntax.parser import parse_text
 
 CONFIG_NAME = "textbill.yaml"

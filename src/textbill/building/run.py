@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
-from textbill.build.manifest import (
+from textbill.building.manifest import (
     MANIFEST,
     Unchanged,
     inputs_key,
@@ -40,7 +40,7 @@ from textbill.build.manifest import (
     stamps,
     write_manifest,
 )
-from textbill.build.outputs import (
+from textbill.building.outputs import (
     Context,
     Result,
     facturx_xml,
@@ -51,7 +51,7 @@ from textbill.build.outputs import (
     warm_up_pdf,
     write_outputs,
 )
-from textbill.build.plan import (
+from textbill.building.plan import (
     MANIFEST_VERSION,
     BuildError,
     Job,
@@ -60,11 +60,11 @@ from textbill.build.plan import (
     plan,
     resolve_formats,
 )
-from textbill.build.site import write_site
+from textbill.building.site import write_site
 from textbill.engine.aging import dues, overdue
 from textbill.incremental.workspace import Workspace
-from textbill.load.loader import display_name
-from textbill.load.writer import locked
+from textbill.loading.loader import display_name
+from textbill.loading.writer import locked
 from textbill.render.themes import ThemeError, load_theme, logo_problem
 from textbill.version import __version__
 

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from textbill.build.plan import EINVOICES, Job
+from textbill.building.plan import EINVOICES, Job
 from textbill.core.money import fmt
 from textbill.incremental.render_memo import process_memo
-from textbill.load.writer import write_atomic
+from textbill.loading.writer import write_atomic
 from textbill.render import html as render_html
 from textbill.render.einvoice import writers as einvoice
 from textbill.render.json import dumps, group_doc, invoice_doc, line_doc
