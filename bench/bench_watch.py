@@ -180,7 +180,7 @@ def fetch(url: str) -> bytes:
 
 def main_text(html: bytes) -> bytes:
     """The page's <main>: what a person reads (the live-reload pill and script left out)."""
-    m = re.search(rb"<main.*?</main>", html, re.S)
+    m = re.search(rb"<main.*?</main>", html, re.DOTALL)
     return m.group(0) if m else html
 
 

@@ -328,8 +328,7 @@ def _peers(out: Path, n: int, seed: int) -> None:
     day0 = date(2024, 1, 1)
     with open(out / "peer.beancount", "w", encoding="utf-8") as fh:
         fh.write('option "operating_currency" "EUR"\n\n')
-        for a in accounts:
-            fh.write(f"2000-01-01 open Assets:Receivable:{a} EUR\n2000-01-01 open Income:Consulting:{a} EUR\n")
+        fh.writelines(f"2000-01-01 open Assets:Receivable:{a} EUR\n2000-01-01 open Income:Consulting:{a} EUR\n" for a in accounts)
         fh.write("\n")
         per_day = max(1, n // 730)
         for i in range(n):

@@ -22,8 +22,8 @@ from textbill.building.run import build
 from textbill.pipeline import analyze
 
 sys.path.insert(0, str(Path(__file__).parent))
-from conftest import cli  # noqa: E402
-from test_render_html import LEDGER, PNG, clean, make_ledger  # noqa: E402
+from conftest import cli
+from test_render_html import LEDGER, PNG, clean, make_ledger
 
 AS_OF = date(2026, 4, 30)
 

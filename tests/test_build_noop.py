@@ -18,9 +18,9 @@ from textbill.pipeline import _Cached, analyze
 from textbill.render.json import dumps
 
 sys.path.insert(0, str(Path(__file__).parent))
-from conftest import cli  # noqa: E402
-from test_build import AS_OF, SECOND_INVOICE, files_of  # noqa: E402
-from test_render_html import LEDGER, PNG, make_ledger  # noqa: E402
+from conftest import cli
+from test_build import AS_OF, SECOND_INVOICE, files_of
+from test_render_html import LEDGER, PNG, make_ledger
 
 
 def fake_pdf(html, base_url, theme, xml, memo=None):

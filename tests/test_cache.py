@@ -222,7 +222,7 @@ def test_old_entries_are_pruned(ledger):
 
 
 def test_parallel_parse_builds_the_same_nodes(tmp_path, monkeypatch):
-    import textbill.loading.loader as loader
+    from textbill.loading import loader
 
     monkeypatch.chdir(tmp_path)
     lines = "".join(f'2026-01-{d:02d} time acme/web {h}h "Work {h}"\n' for d in range(1, 29) for h in range(1, 9))

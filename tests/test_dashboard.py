@@ -119,7 +119,7 @@ def test_figures_come_from_the_engine(example):
     for row in r.json():
         tr = re.search(r'<tr data-client="[^"]*" data-client-name="[^"]*" data-status="([^"]*)" '
                        r'data-currency="([^"]*)" data-number="' + re.escape(row["number"]) + r'">(.*?)</tr>',
-                       index, re.S)
+                       index, re.DOTALL)
         assert tr, row["number"]
         assert tr.group(1) == row["status"] and tr.group(2) == row["currency"]
         values = re.findall(r'class="num[^"]*" data-v="([^"]*)"', tr.group(3))
@@ -202,7 +202,7 @@ def test_ledger_text_is_escaped(tmp_path):
         assert "<b>ref</b>" not in text, name
         assert '"onmouseover' not in text, name
         # scripts: only our own file, and JSON data that cannot close its element
-        for body in re.findall(r"<script[^>]*>(.*?)</script>", text, re.S):
+        for body in re.findall(r"<script[^>]*>(.*?)</script>", text, re.DOTALL):
             assert "<" not in body, (name, body)
     index = files["index.html"].decode("utf-8")
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &#34;Co&#34;" in index

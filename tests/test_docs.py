@@ -55,7 +55,7 @@ def test_the_lazy_summaries_are_the_commands_own():
 
 def test_every_directive_is_documented():
     for word in DIRECTIVES + DATED:
-        assert re.search(rf"^### {re.escape(word)}$", LANGUAGE, re.M), f"directive '{word}' has no section"
+        assert re.search(rf"^### {re.escape(word)}$", LANGUAGE, re.MULTILINE), f"directive '{word}' has no section"
 
 
 def test_every_attribute_is_documented():

@@ -4,7 +4,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import textbill.syntax.parser as parser
+from textbill.syntax import parser
 from textbill.syntax.parser import parse_text
 
 

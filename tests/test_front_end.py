@@ -156,7 +156,7 @@ def test_config_password_is_refused(ledger):
     b"\x00\x01\x02binary junk\xff\xfe",
     b'company a "A"\n  address "caf\xe9"\n',
     b"\xef\xbb\xbfcompany a \"A\"\n",
-    "company a \"A\"\n  address \"" .encode() + b"9" * 500 + b"\"\n",
+    b"company a \"A\"\n  address \"" + b"9" * 500 + b"\"\n",
     b'company a "A"\n2026-01-01 fx USD EUR ' + b"9" * 500 + b"\n",
     b"\n" * 1000 + b"   \t ; only comments\n",
     b"company a \"A\"\r\n  currency EUR\r\n",

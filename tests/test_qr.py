@@ -65,7 +65,7 @@ def test_amount_can_be_what_is_still_outstanding(books):
     doc = books.books.invoices["INV-2026-0001"]
     assert epc_payload(books.ledger, doc, Decimal("93.1")).split("\n")[7] == "EUR93.10"
     assert epc_payload(books.ledger, doc, Decimal(0)) is None  # nothing to pay
-    assert epc_payload(books.ledger, doc, Decimal("1000000000")) is None  # beyond EPC069-12
+    assert epc_payload(books.ledger, doc, Decimal(1000000000)) is None  # beyond EPC069-12
 
 
 def test_only_eur_invoices_of_a_company_with_a_valid_iban(books):

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 
 aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
-from aiosmtpd.smtp import AuthResult, LoginPassword  # noqa: E402
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from textbill.workflow.mailer import Mailer, SettingsError, SmtpSettings, smtp_settings  # noqa: E402
+from textbill.workflow.mailer import Mailer, SettingsError, SmtpSettings, smtp_settings
 
 SRC = str(Path(__file__).resolve().parent.parent / "src")
 

@@ -100,8 +100,8 @@ def text_of(html: str) -> str:
 
 def without_style(html: str) -> str:
     """The document without its stylesheet and QR code (each owned and tested elsewhere)."""
-    html = re.sub(r"<style data-textbill-theme>.*?</style>", "<style data-textbill-theme>…</style>", html, flags=re.S)
-    return re.sub(r"<svg.*?</svg>", "<svg>…</svg>", html, flags=re.S)
+    html = re.sub(r"<style data-textbill-theme>.*?</style>", "<style data-textbill-theme>…</style>", html, flags=re.DOTALL)
+    return re.sub(r"<svg.*?</svg>", "<svg>…</svg>", html, flags=re.DOTALL)
 
 
 def check_golden(name: str, actual: str) -> None:
@@ -190,7 +190,7 @@ def test_footer_text_is_a_safe_css_string(tmp_path):
     ledger = LEDGER.replace('company acme "Acme Consulting Sp. z o.o."', 'company acme "A \\"&\\" </style> B"')
     a = clean(make_ledger(tmp_path / "l", ledger))
     html = render_invoice(a, a.books.invoices["FV/2026/0001"])
-    style = "".join(re.findall(r"<style[^>]*>(.*?)</style>", html, flags=re.S))
+    style = "".join(re.findall(r"<style[^>]*>(.*?)</style>", html, flags=re.DOTALL))
     assert "</style" not in style and "@bottom-left { content: \"A \\22 \\26 \\22  \\3c /style\\3e  B" in style
 
 
@@ -364,7 +364,7 @@ def test_formatting_follows_the_locale():
     assert en.money(value, "USD") == "USD\u00a01,234,567.50"
     assert pl.money(value, "PLN").replace("\u202f", " ").replace("\u00a0", " ") == "1 234 567,50 PLN"
     assert de.amount(value, "EUR") == "1.234.567,50"
-    assert en.amount(Decimal("1234"), "JPY") == "1,234"
+    assert en.amount(Decimal(1234), "JPY") == "1,234"
     assert en.amount(Decimal("1.234"), "KWD") == "1.234"
     assert en.price(Decimal("598.1400"), "PLN") == "598.14"
     assert en.price(Decimal("3.98765"), "PLN") == "3.9877"
@@ -388,7 +388,7 @@ def test_amounts_in_words():
     assert amount_in_words(Decimal("1234.56"), "PLN", "pl") == \
         "Tysiąc dwieście trzydzieści cztery złote, pięćdziesiąt sześć groszy"
     assert amount_in_words(Decimal("10.50"), "CHF", "de") == "Zehn CHF 50/100"
-    assert amount_in_words(Decimal("1500"), "JPY", "en") == "One thousand, five hundred JPY"
+    assert amount_in_words(Decimal(1500), "JPY", "en") == "One thousand, five hundred JPY"
     assert amount_in_words(Decimal("2.125"), "KWD", "fr") == "Two KWD 125/1000"
 
 

@@ -16,7 +16,7 @@ from textbill.render.pdf import html_to_pdf
 from textbill.render.themes import load_theme
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_render_html import LEDGER, PNG, clean, make_ledger  # noqa: E402
+from test_render_html import LEDGER, PNG, clean, make_ledger
 
 
 def pdf_text(data: bytes) -> str:

@@ -7,7 +7,7 @@ warning names the business rule a generated e-invoice would break.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, error, warning

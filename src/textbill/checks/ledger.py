@@ -5,8 +5,8 @@ These need no invoice arithmetic; the checks that do live with the billing engin
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import Callable, Iterable
 
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, closest, error, warning

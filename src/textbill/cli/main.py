@@ -115,7 +115,7 @@ def run() -> None:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence
+    except Exception as exc:
         if os.environ.get("TEXTBILL_DEBUG"):
             raise
         click.echo(f"textbill: internal error: {type(exc).__name__}: {exc}", err=True)

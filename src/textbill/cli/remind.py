@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import click
@@ -118,7 +118,7 @@ def _waiting() -> None:
 def _date_header(fixed: bool, day: date) -> datetime:
     # with --as-of the message is dated that day, 00:00 UTC, so output is reproducible
     if fixed:
-        return datetime.combine(day, time(0, 0), tzinfo=timezone.utc)
+        return datetime.combine(day, time(0, 0), tzinfo=UTC)
     return datetime.now().astimezone().replace(microsecond=0)
 
 

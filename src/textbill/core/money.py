@@ -76,7 +76,7 @@ class Amount:
     value: Decimal
     currency: str | None = None
 
-    def in_(self, default: str) -> "Money":
+    def in_(self, default: str) -> Money:
         return Money(self.value, self.currency or default)
 
     def __str__(self) -> str:
@@ -88,7 +88,7 @@ class Money:
     value: Decimal
     currency: str
 
-    def rounded(self) -> "Money":
+    def rounded(self) -> Money:
         return Money(round_money(self.value, self.currency), self.currency)
 
     def __str__(self) -> str:

@@ -824,7 +824,7 @@ def _caps(ledger: m.Ledger, comp: _Computer):
                 break
         shown_used = fmt_hours(used) if unit == "h" else f"{used:.2f} {unit}"
         shown_cap = fmt_hours(limit) if unit == "h" else f"{limit} {unit}"
-        share = (used * 100 / limit).quantize(Decimal("1"))
+        share = (used * 100 / limit).quantize(Decimal(1))
         if over:
             yield error(entry.span, "E163", f"SOW '{sow.ref}' goes over its cap with this entry: "
                         f"{shown_used} of {shown_cap} ({share}%)",

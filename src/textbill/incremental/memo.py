@@ -7,7 +7,7 @@ Identity, not equality: comparing two documents costs what computing the digest 
 """
 from __future__ import annotations
 
-from typing import Callable, Hashable
+from collections.abc import Callable, Hashable
 
 
 class IdentityMemo:

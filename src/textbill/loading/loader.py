@@ -122,8 +122,7 @@ def decode_source(data: bytes, name: str) -> tuple[str | None, Diagnostic | None
 
 
 def _normalize(text: str) -> str:
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = text.removeprefix("\ufeff")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text

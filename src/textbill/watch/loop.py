@@ -214,7 +214,7 @@ def error_page(diags: list[Diagnostic], sources, title: str | None = None, detai
         "reloads by itself.</p></header>"
         f"<main id=\"textbill-errors\">{''.join(parts)}</main>"
         "<footer>textbill watch</footer></body></html>"
-    ).encode("utf-8")
+    ).encode()
 
 
 def waiting_page() -> bytes:
@@ -242,14 +242,14 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, directory=str(args[2].out_dir), **kwargs)
 
-    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+    def log_message(self, format, *args):
         pass
 
     def end_headers(self):
         self.send_header("Cache-Control", "no-store")
         super().end_headers()
 
-    def do_GET(self):  # noqa: N802 - http.server's naming
+    def do_GET(self):
         path = unquote(urlsplit(self.path).path)
         if path == EVENTS_PATH:
             return self._events()
@@ -270,7 +270,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             return self._send(waiting_page(), "text/html; charset=utf-8", state)
         return super().do_GET()
 
-    def do_HEAD(self):  # noqa: N802
+    def do_HEAD(self):
         return super().do_HEAD()
 
     def _send(self, page: bytes, ctype: str, state: Published, code: int = 200):

@@ -329,7 +329,7 @@ def _usage(u: Usage | None) -> str:
         used = f"{fmt_grouped(u.amount, u.currency)} {u.currency}"
     if u.cap_value:
         value = u.hours if u.cap_hours else u.amount
-        pct = (value * 100 / u.cap_value).quantize(Decimal("1"))
+        pct = (value * 100 / u.cap_value).quantize(Decimal(1))
         return f"{used} of {u.cap} ({pct}%)"
     if u.hours:
         return f"{u.hours.quantize(Decimal('0.01'))}h, {fmt_grouped(u.amount, u.currency)} {u.currency}"

@@ -62,7 +62,7 @@ class Imported:
 
 
 def row_key(kind: str, row: str, occurrence: int) -> str:
-    return hashlib.sha256(f"{kind}\n{row}\n{occurrence}".encode("utf-8")).hexdigest()[:_HASH_LEN]
+    return hashlib.sha256(f"{kind}\n{row}\n{occurrence}".encode()).hexdigest()[:_HASH_LEN]
 
 
 def imported_keys(ledger: m.Ledger) -> set[str]:
@@ -151,7 +151,7 @@ def read_timeclock(text: str, name: str, mapping: dict, sows) -> tuple[list[Impo
             continue
         start, desc, in_row, in_line, _ = open_.pop(key)
         if stamp < start:
-            diags.append(error(span, "E190", "this clock-out is before its clock-in (line {})".format(in_line),
+            diags.append(error(span, "E190", f"this clock-out is before its clock-in (line {in_line})",
                                "fix the times"))
             continue
         sow = sow_for_name(key, mapping, sows)

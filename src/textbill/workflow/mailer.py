@@ -12,9 +12,9 @@ import ipaddress
 import smtplib
 import socket
 import ssl as ssl_module
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Mapping
 
 from textbill.core.model import Company
 
@@ -117,7 +117,7 @@ class Mailer:
         self._conn: smtplib.SMTP | None = None
         self._fatal: str | None = None  # a failure to connect or log in: the same for every message
 
-    def __enter__(self) -> "Mailer":
+    def __enter__(self) -> Mailer:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import threading
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.resources import files
 
 from lxml import etree
@@ -143,4 +143,4 @@ def _issue_date(xml: bytes) -> datetime:
     found = root.find(f"{{{RSM}}}ExchangedDocument/{{{RAM}}}IssueDateTime/{{{UDT}}}DateTimeString")
     if found is None or not (found.text or "").strip():
         raise ValueError("not a CII invoice: no ExchangedDocument/IssueDateTime")
-    return datetime.strptime(found.text.strip(), "%Y%m%d").replace(tzinfo=timezone.utc)
+    return datetime.strptime(found.text.strip(), "%Y%m%d").replace(tzinfo=UTC)
