@@ -1,8 +1,8 @@
 """Document language: the message catalog of the themes and locale-aware formatting (babel).
 
 Templates never hold words of their own: they call `t("key")`, and the words come
-from the language's file in render/messages/ (MESSAGES), falling back to English key by key, so a translation can
-be added one message at a time.  English, Polish and German are complete (a test
+from the language's file in render/messages/ (MESSAGES), falling back to English
+key by key, so a translation can be added one message at a time.  English, Polish and German are complete (a test
 keeps them so).  Numbers, dates and currencies are formatted with babel in the
 document's locale; amounts keep the ISO 4217 minor digits the engine rounded to
 (babel's own currency digits are not used, so a document never shows a figure
