@@ -202,8 +202,8 @@ def test_every_key_the_dashboard_uses_exists_in_every_language():
 
 
 def test_the_dashboard_speaks_the_company_language(books):
-    """A Polish company's dashboard: its buckets, due dates and budget notes are Polish (the theme's
-    own headings are its templates')."""
+    """A Polish company's dashboard: its buckets, due dates and budget notes are Polish (headings
+    written in the theme's templates are the theme's)."""
     files = render_site(books, books.receivables(date(2026, 4, 20)), [])
     index = files["index.html"].decode("utf-8")
     for words in ("Przed terminem", "Powyżej 90 dni", "po terminie", "zafakturowano 1 z 1 etapu",
