@@ -18,8 +18,8 @@ from conftest import clean, write_ledger
 
 from textbill.core.books import BUCKETS
 from textbill.engine.aging import overdue
-from textbill.render.dashboard import render_site
 from textbill.engine.statement import statement
+from textbill.render.dashboard import render_site
 from textbill.render.html import (
     adjustment_text,
     render_credit_note,
@@ -27,7 +27,14 @@ from textbill.render.html import (
     render_overdue_report,
     render_statement,
 )
-from textbill.render.i18n import MESSAGES, MESSAGES_DIR, Bilingual, Formatter, Translator, read_catalog
+from textbill.render.i18n import (
+    MESSAGES,
+    MESSAGES_DIR,
+    Bilingual,
+    Formatter,
+    Translator,
+    read_catalog,
+)
 from textbill.render.words import amount_in_words
 
 THEMES = Path(__file__).resolve().parents[1] / "themes"
