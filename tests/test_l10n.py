@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 from conftest import clean, write_ledger
 
+from textbill.core.books import BUCKETS
 from textbill.engine.aging import overdue
 from textbill.engine.statement import statement
+from textbill.render.dashboard import render_site
 from textbill.render.html import (
     adjustment_text,
     render_credit_note,
@@ -24,11 +26,22 @@ from textbill.render.html import (
     render_overdue_report,
     render_statement,
 )
-from textbill.render.i18n import MESSAGES, Bilingual, Formatter, Translator
+from textbill.render.i18n import (
+    MESSAGES,
+    MESSAGES_DIR,
+    Bilingual,
+    Formatter,
+    Translator,
+    read_catalog,
+)
 from textbill.render.words import amount_in_words
 
 THEMES = Path(__file__).resolve().parents[1] / "themes"
-HTML_PY = Path(__file__).resolve().parents[1] / "src" / "textbill" / "render" / "html.py"
+ROOT = Path(__file__).resolve().parents[1]
+HTML_PY = ROOT / "src" / "textbill" / "render" / "html.py"
+DASHBOARD_PY = ROOT / "src" / "textbill" / "render" / "dashboard.py"
+# every language with a file beside English; Polish and German must be there
+TRANSLATIONS = sorted({"pl", "de"} | set(MESSAGES) - {"en"})
 
 LEDGER = """\
 company acme "Acme Consulting Sp. z o.o."
@@ -128,7 +141,7 @@ def _plural_variant(key: str) -> bool:
     return key.rsplit("_", 1)[-1] in ("zero", "one", "two", "few", "many")
 
 
-@pytest.mark.parametrize("lang", ["pl", "de"])
+@pytest.mark.parametrize("lang", TRANSLATIONS)
 def test_every_english_message_exists_in_polish_and_german(lang):
     """No silent English fallback in the two complete translations, and nothing they have that English lacks."""
     en, other = set(MESSAGES["en"]), set(MESSAGES[lang])
@@ -137,7 +150,7 @@ def test_every_english_message_exists_in_polish_and_german(lang):
     assert not extra, f"keys only in {lang}: {extra}"
 
 
-@pytest.mark.parametrize("lang", ["pl", "de"])
+@pytest.mark.parametrize("lang", TRANSLATIONS)
 def test_translations_take_the_same_placeholders(lang):
     def fields(text):
         return {name for _, name, _, _ in string.Formatter().parse(text) if name}
@@ -161,6 +174,49 @@ def test_every_key_the_templates_and_views_use_exists_in_every_language():
     for lang in ("en", "pl", "de"):
         missing = sorted(used - set(MESSAGES[lang]))
         assert not missing, f"{lang}: {missing}"
+
+
+def test_the_catalog_is_one_json_file_per_language():
+    files = {path.stem for path in MESSAGES_DIR.glob("*.json")}
+    assert files == set(MESSAGES) >= {"en", "pl", "de"}
+    assert read_catalog(MESSAGES_DIR) == MESSAGES
+    with pytest.raises(TypeError):  # read once and read-only: nothing can change it behind a render
+        MESSAGES["pl"]["invoice.title"] = "x"  # type: ignore[index]
+
+
+def test_the_message_files_ship_in_the_wheel():
+    """The wheel is the package folder (hatch ships every file in it): the catalog must live there.
+    (`pip wheel --no-deps .` lists textbill/render/messages/{de,en,pl}.json.)"""
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    wheel = pyproject.split("[tool.hatch.build.targets.wheel]", 1)[1].split("\n[", 1)[0]
+    assert 'packages = ["src/textbill"]' in wheel
+    assert "exclude" not in wheel and "only-include" not in wheel
+    assert MESSAGES_DIR.resolve().is_relative_to(ROOT / "src" / "textbill")
+
+
+def test_every_key_the_dashboard_uses_exists_in_every_language():
+    text = DASHBOARD_PY.read_text(encoding="utf-8")
+    used = set(re.findall(r"""\b(?:one|plural)\(\s*["'](dashboard\.[a-z0-9_.+-]+)["']""", text))
+    used |= {f"dashboard.bucket.{b}" for b in BUCKETS}
+    used |= {f"dashboard.doc.{kind}" for kind in ("invoice", "credit-note", "statement", "report")}
+    frequencies = {k.rsplit(".", 1)[1] for k in MESSAGES["en"] if k.startswith("dashboard.frequency.")}
+    used |= {f"dashboard.period.{f}" for f in frequencies | {"other"}}
+    assert {"dashboard.due.today", "dashboard.no_tax", "dashboard.bucket.90+"} <= used
+    for lang in ("en", "pl", "de"):
+        missing = sorted(used - set(MESSAGES[lang]))
+        assert not missing, f"{lang}: {missing}"
+
+
+def test_the_dashboard_speaks_the_company_language(books):
+    """A Polish company's dashboard: its buckets, due dates and budget notes are Polish (headings
+    written in the theme's templates are the theme's)."""
+    files = render_site(books, books.receivables(date(2026, 4, 20)), [])
+    index = files["index.html"].decode("utf-8")
+    for words in ("Przed terminem", "Powyżej 90 dni", "po terminie", "zafakturowano 1 z 1 etapu",
+                  "1 miesiąc", "miesięcznie"):
+        assert words in index, words
+    for words in ("Not yet due", "Over 90 days", "days overdue", "milestone invoiced", ">1 month<", " monthly<"):
+        assert words not in index, words
 
 
 def test_plural_forms_follow_the_language():

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
-from types import MappingProxyType
 from typing import Any
 
 from babel.core import Locale, UnknownLocaleError
@@ -32,6 +31,7 @@ from babel.numbers import (
 from textbill.core.books import BUCKETS
 from textbill.core.money import ZERO, fmt, minor_units, round_money
 from textbill.core.paths import slug
+from textbill.render.i18n import Translator
 from textbill.render.memo import RenderTables, scratch
 from textbill.render.themes import (
     SITE,
@@ -291,18 +291,15 @@ def formats(locale: str | None, memo: RenderTables) -> Formats:
     return fm
 
 
-_PERIOD_NOUNS = MappingProxyType({"monthly": "month", "quarterly": "quarter", "yearly": "year",
-                                  "weekly": "week", "biweekly": "fortnight"})
-
-
-def _hours(value: Decimal) -> str:
-    return f"{value.quantize(Decimal('0.1'))} h"
+def _hours(value: Decimal, t: Translator) -> str:
+    return t.one("dashboard.hours", hours=value.quantize(Decimal("0.1")))
 
 
 # ---------------------------------------------------------------------------- charts
 
-BUCKET_LABELS = MappingProxyType({"current": "Not yet due", "1-30": "1–30 days", "31-60": "31–60 days",
-                                  "61-90": "61–90 days", "90+": "Over 90 days"})
+def bucket_label(bucket: str, t: Translator) -> str:
+    """An aging bucket's name ('current', '1-30', ..., '90+') as the dashboard shows it."""
+    return t.one(f"dashboard.bucket.{bucket}")
 
 
 def nice_step(peak: Decimal, most: int = 5) -> Decimal:
@@ -364,7 +361,7 @@ def bar_chart(groups: list[dict], series: list[dict], fm: Formats, currency: str
             "series": series, "currency": currency}
 
 
-def aging_bar(per_bucket: dict[str, Decimal], total: Decimal, fm: Formats, currency: str,
+def aging_bar(per_bucket: dict[str, Decimal], total: Decimal, fm: Formats, t: Translator, currency: str,
               width: int = 1000) -> list[dict]:
     """Segments of a 100% stacked bar: each bucket's share of the total a currency has outstanding."""
     segments: list[dict] = []
@@ -377,17 +374,18 @@ def aging_bar(per_bucket: dict[str, Decimal], total: Decimal, fm: Formats, curre
             continue
         w = float(v / total) * width
         segments.append({"x": round(x, 2), "w": round(w, 2), "cls": "b-" + b.replace("+", "p"),
-                         "title": f"{BUCKET_LABELS[b]}: {fm.money(v, currency)}",
+                         "title": f"{bucket_label(b, t)}: {fm.money(v, currency)}",
                          "pct": f"{float(v / total) * 100:.0f}%"})
         x += w
     return segments
 
 
-def monthly_chart(billed: dict, collected: dict, months: list[tuple[int, int]], fm: Formats,
+def monthly_chart(billed: dict, collected: dict, months: list[tuple[int, int]], fm: Formats, t: Translator,
                   currency: str) -> dict:
     groups = [{"label": fm.month(y, mo), "title": fm.month_long(y, mo),
                "values": [billed.get((y, mo), ZERO), collected.get((y, mo), ZERO)]} for y, mo in months]
-    series = [{"name": "billed", "class": "billed"}, {"name": "collected", "class": "collected"}]
+    series = [{"name": t.one("dashboard.series.billed"), "class": "billed"},
+              {"name": t.one("dashboard.series.collected"), "class": "collected"}]
     return bar_chart(groups, series, fm, currency, width=720, height=300)
 
 
@@ -405,7 +403,9 @@ class _Site:
         self.memo = memo
         self.as_of: date = rec.as_of
         company = self.ledger.company
-        self.fm = formats(self.ledger.config.locale or (company.locale if company else None), memo)
+        locale = self.ledger.config.locale or (company.locale if company else None)
+        self.fm = formats(locale, memo)
+        self.t = Translator(locale)  # the company's language, English behind every key
         self.docs = docs
         self.links: dict[tuple[str, str], DocRef] = {}
         for ref in docs:
@@ -619,8 +619,8 @@ class _Site:
         out = []
         for a in self.figures.aging.get(client, ()):
             c, buckets = a.currency, a.buckets
-            out.append({"currency": c, "segments": aging_bar(buckets, a.total, self.fm, c),
-                        "rows": [{"bucket": b, "label": BUCKET_LABELS[b], "amount": self.fm.money(buckets[b], c),
+            out.append({"currency": c, "segments": aging_bar(buckets, a.total, self.fm, self.t, c),
+                        "rows": [{"bucket": b, "label": bucket_label(b, self.t), "amount": self.fm.money(buckets[b], c),
                                   "cls": "b-" + b.replace("+", "p"), "zero": buckets[b] == 0} for b in BUCKETS],
                         "total": self.fm.money(a.total, c)})
         return out
@@ -629,7 +629,7 @@ class _Site:
         out = []
         for mo in self.figures.monthly.get(client, ()):
             c, months = mo.currency, list(mo.months)
-            out.append({"currency": c, "chart": monthly_chart(mo.billed, mo.collected, months, self.fm, c),
+            out.append({"currency": c, "chart": monthly_chart(mo.billed, mo.collected, months, self.fm, self.t, c),
                         "billed": self.fm.money(mo.billed_total, c),
                         "collected": self.fm.money(mo.collected_total, c),
                         "span": f"{self.fm.month_long(*months[0])} – {self.fm.month_long(*months[-1])}"})
@@ -648,11 +648,11 @@ class _Site:
     def _due_row(self, d, prefix: str) -> dict:
         days = d.days_overdue
         if days > 0:
-            when = f"{days} day{'s' if days != 1 else ''} overdue"
+            when = self.t.plural("dashboard.due.overdue", days)
         elif days == 0:
-            when = "due today"
+            when = self.t.one("dashboard.due.today")
         else:
-            when = f"in {-days} day{'s' if days != -1 else ''}"
+            when = self.t.plural("dashboard.due.in", -days)
         return {"number": d.number, "installment": d.installment, "client": d.state.client,
                 "client_name": self.client_name(d.state.client), "due": self.fm.day(d.due),
                 "when": when, "amount": self.fm.money(d.outstanding, d.state.currency),
@@ -665,26 +665,30 @@ class _Site:
     def _budget(self, b: Budget) -> dict:
         """A SOW's budget burn as the budget card shows it."""
         c = b.currency or ""  # every budget but one in hours has its currency
+        t = self.t
         item: dict[str, Any] = {"ref": b.ref, "title": b.title, "client": b.client, "client_name": self.client_name(b.client),
                 "period": f"{self.fm.day(b.start)} – {self.fm.day(b.end)}" if b.start and b.end else "",
                 "kind": b.kind, "note": ""}
         if b.unit == "hours":
-            item.update(unit="hours", used=_hours(b.used), limit=_hours(b.limit))
+            item.update(unit="hours", used=_hours(b.used, t), limit=_hours(b.limit, t))
             if b.unbilled:
-                item["note"] = f"{_hours(b.billed)} billed, {_hours(b.unbilled)} not yet invoiced"
+                item["note"] = t.one("dashboard.budget.hours", billed=_hours(b.billed, t), unbilled=_hours(b.unbilled, t))
         elif b.unit == "money":
             item.update(unit="money", used=self.fm.money(b.billed, c), limit=self.fm.money(b.limit, c))
             hours = b.unbilled_hours
-            item["note"] = "billed so far" + (f"; {_hours(hours)} not yet invoiced" if hours else "")
+            item["note"] = (t.one("dashboard.budget.billed_hours", hours=_hours(hours, t)) if hours
+                            else t.one("dashboard.budget.billed"))
         elif b.unit == "fee":
             item.update(unit="fee", used=self.fm.money(b.billed, c), limit=self.fm.money(b.limit, c))
-            total = b.milestones
-            item["note"] = f"{b.milestones_done} of {total} milestone{'s' if total != 1 else ''} invoiced"
+            item["note"] = t.plural("dashboard.budget.milestones", b.milestones, done=b.milestones_done)
         else:
-            noun = _PERIOD_NOUNS.get(b.frequency, "period")
-            billed = int(b.billed)
-            item.update(unit="periods", used=f"{billed} {noun}{'s' if billed != 1 else ''}", limit=f"{int(b.limit)}")
-            item["note"] = f"{self.fm.money(b.retainer, c)} {b.frequency}"
+            # a frequency the catalog has no words for is counted in periods and shown as written
+            known = t.has(f"dashboard.frequency.{b.frequency}")
+            frequency = t.one(f"dashboard.frequency.{b.frequency}") if known else b.frequency
+            noun = b.frequency if known else "other"
+            item.update(unit="periods", used=t.plural(f"dashboard.period.{noun}", int(b.billed)),
+                        limit=f"{int(b.limit)}")
+            item["note"] = t.one("dashboard.budget.retainer", amount=self.fm.money(b.retainer, c), frequency=frequency)
         item.update(pct=f"{b.pct:.0f}%", pct_value=b.pct, level=b.level, bar_billed=b.bar_billed,
                     bar_unbilled=b.bar_unbilled, cap_at=b.cap_at)
         return item
@@ -702,8 +706,8 @@ class _Site:
         for d in self.docs:
             if (d.kind, d.number) in self.linked:
                 continue
-            label = {"statement": "Statement", "report": "Report", "credit-note": "Credit note",
-                     "invoice": "Invoice"}.get(d.kind, d.kind)
+            key = f"dashboard.doc.{d.kind}"
+            label = self.t.one(key) if self.t.has(key) else d.kind
             out.append({"label": label, "number": d.number,
                         "client_name": self.client_name(d.client) if d.client else "",
                         "html": prefix + d.html if d.html else None, "pdf": prefix + d.pdf if d.pdf else None})
@@ -719,7 +723,7 @@ class _Site:
             "company": company.name if company else "textbill",
             "as_of": self.as_of.isoformat(), "as_of_label": self.fm.day(self.as_of),
             "version": __version__, "report": self.report(prefix), "clients": self.clients(prefix),
-            "statuses": STATUSES, "buckets": [{"id": b, "label": BUCKET_LABELS[b],
+            "statuses": STATUSES, "buckets": [{"id": b, "label": bucket_label(b, self.t),
                                                "cls": "b-" + b.replace("+", "p")} for b in BUCKETS],
         }
 
@@ -771,7 +775,7 @@ def render_site(analysis, rec, docs: list[DocRef], open_amounts: list | None = N
             client={"id": cid, "name": client.name, "address": client.address, "contact": client.contact,
                     "contact_email": client.contact_email, "email": client.email, "tax_id": client.tax_id,
                     "terms": str(client.terms), "currency": ledger.client_currency(cid),
-                    "tax": client.tax.label if client.tax else "no tax"},
+                    "tax": client.tax.label if client.tax else site.t.one("dashboard.no_tax")},
             totals=site.totals(cid), aging=site.aging(cid), monthly=site.monthly(cid),
             next_due=site.next_due(prefix, cid), overdue=site.most_overdue(prefix, cid),
             budgets=site.budgets(cid), invoices=rows, table=table_data(site.figures.table.get(cid, ()), len(rows), site.fm),
