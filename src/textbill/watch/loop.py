@@ -668,7 +668,7 @@ def serve(ledger: Path, out_dir: Path | None, port: int, as_of: Callable[[], dat
     watcher = Watcher(ledger, out_dir, port=port, as_of=as_of, log=log, pdf=pdf, cache=cache)
     stop = threading.Event()
 
-    def on_signal(signum, frame):
+    def on_signal(_signum, _frame):
         stop.set()
 
     # explicit handlers: Ctrl-C works even where SIGINT was inherited as ignored (a background job)
