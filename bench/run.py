@@ -166,7 +166,7 @@ def main(argv=None) -> None:
 
     build_note = []
     if not args.no_build:
-        has_build = subprocess.run(tb + ["build", "--help"], capture_output=True, env=ENV).returncode == 0
+        has_build = subprocess.run(tb + ["build", "--help"], capture_output=True, check=False, env=ENV).returncode == 0
         if has_build:
             out = Path(tempfile.mkdtemp(prefix="textbill-bench-build-"))
             try:

@@ -69,10 +69,10 @@ def test_no_cache_reads_and_writes_nothing(ledger):
 
 def test_cli_no_cache_flag(ledger):
     run = subprocess.run([sys.executable, "-m", "textbill", "check", "--no-cache", str(ledger)],
-                         capture_output=True, text=True)
+                         capture_output=True, check=False, text=True)
     assert run.returncode == 0, run.stderr
     assert not (ledger / ".textbill").exists()
-    run = subprocess.run([sys.executable, "-m", "textbill", "check", str(ledger)], capture_output=True, text=True)
+    run = subprocess.run([sys.executable, "-m", "textbill", "check", str(ledger)], capture_output=True, check=False, text=True)
     assert run.returncode == 0, run.stderr
     assert _entries(ledger) and _entries(ledger, "check")
 
@@ -166,7 +166,7 @@ def test_parse_diagnostics_and_broken_names_are_cached(ledger):
 def test_diagnostics_quote_lines_of_cached_files(ledger):
     (ledger / "c.bill").write_text("2026-01-09 time acme/nope 1h\n", encoding="utf-8")
     load(ledger, cache=ParseCache)
-    run = subprocess.run([sys.executable, "-m", "textbill", "check", str(ledger)], capture_output=True, text=True)
+    run = subprocess.run([sys.executable, "-m", "textbill", "check", str(ledger)], capture_output=True, check=False, text=True)
     assert "2026-01-09 time acme/nope 1h" in run.stderr and "E102" in run.stderr
 
 

@@ -151,7 +151,7 @@ def test_chart_geometry_is_sane(example):
     index = files["index.html"].decode("utf-8")
     for m in re.finditer(r'<rect class="bar [a-z]+" x="([-\d.]+)" y="([-\d.]+)" width="([-\d.]+)" height="([-\d.]+)"',
                          index):
-        x, y, w, h = map(float, m.groups())
+        _, y, w, h = map(float, m.groups())
         assert w > 0 and h >= 0 and y >= 0 and y + h <= 300.01
 
 

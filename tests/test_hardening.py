@@ -86,7 +86,7 @@ def test_theme_outside_the_ledger_is_a_located_error(tmp_path):
     (folder / "textbill.yaml").write_text("out: build\ntheme: ../evil\n")
     r = cli("check", folder, "--format", "json")
     assert r.code == 1
-    d = [x for x in r.json()["diagnostics"] if x["code"] == "E182"][0]
+    d = next(x for x in r.json()["diagnostics"] if x["code"] == "E182")
     assert (d["line"], d["col"]) == (2, 8)
     assert "outside the ledger" in d["message"]
 

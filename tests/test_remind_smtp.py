@@ -17,6 +17,7 @@ import sys
 import textwrap
 import threading
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -320,7 +321,7 @@ def test_record_file_option_and_single_file_ledgers(tmp_path, smtp_server):
 # ---------------------------------------------------------------------------- the mailer alone
 
 class FakeSMTP:
-    calls: list = []
+    calls: ClassVar[list] = []
 
     def __init__(self, host, port, timeout=None, context=None):
         FakeSMTP.calls = [("connect", host, port, timeout, context is not None)]

@@ -182,7 +182,7 @@ def test_cli_prints_the_url_and_stops_cleanly(tmp_path, sig):
         wait_for(lambda: json.loads(get(url + "__textbill/status")[2])["build"] >= 1)
         assert b"Globex" in get(url)[2]
         proc.send_signal(sig)
-        out, err = proc.communicate(timeout=10)
+        _, err = proc.communicate(timeout=10)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -201,7 +201,7 @@ def test_cli_refuses_a_busy_port(tmp_path):
         s.listen(1)
         port = s.getsockname()[1]
         r = subprocess.run([sys.executable, "-m", "textbill", "watch", str(folder), "--port", str(port),
-                            "--no-open"], capture_output=True, text=True, timeout=20)
+                            "--no-open"], capture_output=True, check=False, text=True, timeout=20)
     assert r.returncode == 2
     assert "in use" in r.stderr and "Traceback" not in r.stderr
 

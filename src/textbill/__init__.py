@@ -19,7 +19,8 @@ from textbill.version import __version__
 
 API = ("BuildError", "BuildReport", "UnknownName", "analyze", "build", "explain", "invoices", "load",
        "overdue", "statement")
-__all__ = ("__version__", *API)
+__all__ = ("BuildError", "BuildReport", "UnknownName", "__version__", "analyze", "build", "explain", "invoices",
+           "load", "overdue", "statement")
 
 
 def __getattr__(name: str) -> Any:

@@ -6,7 +6,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from chromium_driver import browser  # noqa: F401 - the fixture
 
 from textbill.building.run import build
 from textbill.pipeline import analyze

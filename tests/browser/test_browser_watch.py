@@ -13,7 +13,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from chromium_driver import browser  # noqa: F401 - the fixture
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "example-ledger"
 

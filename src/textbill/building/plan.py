@@ -187,7 +187,8 @@ def plan(analysis, rec, items, theme_digest: str, workspace: Workspace) -> Plan:
         sows = tuple(ledger.sows[r] for r in doc.sows if r in ledger.sows)
         key = ("invoice", number, common)
         digest = digests.get(key, (doc, client, *sows),
-                             lambda: _digest(common, "invoice", _invoice_fingerprint(doc), client, list(sows)))
+                             lambda doc=doc, client=client, sows=sows:
+                             _digest(common, "invoice", _invoice_fingerprint(doc), client, list(sows)))
         jobs.append(Job("invoice", number, names[number], digest))
 
     names = output_names("credit-note", books.credits, known_names)
@@ -196,8 +197,9 @@ def plan(analysis, rec, items, theme_digest: str, workspace: Workspace) -> Plan:
         client = ledger.clients.get(inv.invoice.client) if inv else None
         key = ("credit-note", number, common)
         digest = digests.get(key, (credit, client),
-                             lambda: _digest(common, "credit-note", credit.note, credit.currency, credit.amount,
-                                             credit.groups, client, _invoice_fingerprint(inv) if inv else None))
+                             lambda credit=credit, client=client, inv=inv:
+                             _digest(common, "credit-note", credit.note, credit.currency, credit.amount,
+                                     credit.groups, client, _invoice_fingerprint(inv) if inv else None))
         jobs.append(Job("credit-note", number, names[number], digest))
     digests.end()
 

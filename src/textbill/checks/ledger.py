@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from decimal import Decimal
+from itertools import pairwise
 
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, closest, error, warning
@@ -281,7 +282,7 @@ def check_clock_overlaps(ledger: m.Ledger):
         if len(entries) < 2:
             continue
         entries.sort(key=lambda t: t.clock[0])
-        for prev, cur in zip(entries, entries[1:]):
+        for prev, cur in pairwise(entries):
             if cur.clock[0] < prev.clock[1]:
                 yield warning(cur.span, "W130", f"clock range {'-'.join(cur.clock)} overlaps "
                               f"{'-'.join(prev.clock)} ({prev.span.short}) on the same SOW and day",

@@ -16,10 +16,11 @@ from textbill.cli.common import (
 from textbill.cli.main import Group
 from textbill.core.books import BUCKETS, Due
 from textbill.core.money import fmt_grouped
-from textbill.engine.aging import overdue, overdue_totals
+from textbill.engine.aging import overdue
 from textbill.render.html import render_overdue_report
 from textbill.render.json import OVERDUE_COLUMNS, dumps, overdue_row
 from textbill.render.table import print_table
+from textbill.reports.overdue import overdue_totals
 
 
 @click.group("report", cls=Group)

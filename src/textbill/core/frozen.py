@@ -18,7 +18,7 @@ def make_builder(cls: type) -> Callable[..., Any]:
     declaration order: the same object as cls(...) gives, without __init__'s per-field setattr."""
     names = [f.name for f in dataclasses.fields(cls)]
     env: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
-    body = [f"def build({', '.join('a%d' % i for i in range(len(names)))}):", "    o = _new(_cls)"]
+    body = [f"def build({', '.join(f'a{i}' for i in range(len(names)))}):", "    o = _new(_cls)"]
     for i, name in enumerate(names):
         env[f"_s{i}"] = vars(cls)[name].__set__
         body.append(f"    _s{i}(o, a{i})")

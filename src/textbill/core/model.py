@@ -15,10 +15,6 @@ from textbill.core.source import Span
 _NO_SPAN = Span("<none>", 0)
 
 
-def _span() -> Span:
-    return field(default=_NO_SPAN, compare=False, repr=False)
-
-
 @dataclass(frozen=True, slots=True)
 class Period:
     start: date
@@ -102,7 +98,7 @@ class Company:
     late_fee: Amount | None = None
     logo: str | None = None
     fields: tuple[tuple[str, str], ...] = ()
-    span: Span = _span()
+    span: Span = field(default=_NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +119,7 @@ class Client:
     discount: Decimal | None = None  # percent
     reminders: str | None = None  # policy id, "off", or None for the default
     fields: tuple[tuple[str, str], ...] = ()
-    span: Span = _span()
+    span: Span = field(default=_NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +127,7 @@ class Milestone:
     name: str
     percent: Decimal | None = None
     amount: Amount | None = None
-    span: Span = _span()
+    span: Span = field(default=_NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +160,7 @@ class Sow:
     deliverables: tuple[str, ...] = ()
     po: str | None = None
     fields: tuple[tuple[str, str], ...] = ()
-    span: Span = _span()
+    span: Span = field(default=_NO_SPAN, compare=False, repr=False)
 
     @property
     def ref(self) -> str:
@@ -176,14 +172,14 @@ class Step:
     offset: int  # days relative to the due date
     name: str
     late_fee: bool = False
-    span: Span = _span()
+    span: Span = field(default=_NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
 class ReminderPolicy:
     id: str
     steps: tuple[Step, ...] = ()
-    span: Span = _span()
+    span: Span = field(default=_NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +191,7 @@ class TimeEntry:
     clock: tuple[str, str] | None = None
     tags: tuple[str, ...] = ()
     billable: bool = True
-    span: Span = _span()
+    span: Span = field(default=_NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +203,7 @@ class Expense:
     markup: Decimal | None = None  # percent
     tags: tuple[str, ...] = ()
     billable: bool = True
-    span: Span = _span()
+    span: Span = field(default=_NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +211,7 @@ class Done:
     date: date
     sow: str
     milestone: str
-    span: Span = _span()
+    span: Span = field(default=_NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +220,7 @@ class Item:
     quantity: Decimal
     price: Amount
     tax: Tax | None = None
-    span: Span = _span()
+    span: Span = field(default=_NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +232,7 @@ class Adjustment:
     amount: Amount | None = None
     reason: str = ""
     tax: Tax | None = None
-    span: Span = _span()
+    span: Span = field(default=_NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +248,7 @@ class Invoice:
     notes: tuple[str, ...] = ()
     po: str | None = None
     fields: tuple[tuple[str, str], ...] = ()
-    span: Span = _span()
+    span: Span = field(default=_NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +259,7 @@ class Payment:
     invoices: tuple[str, ...] = ()
     via: str | None = None
     ref: str | None = None
-    span: Span = _span()
+    span: Span = field(default=_NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,7 +271,7 @@ class CreditNote:
     reason: str = ""
     notes: tuple[str, ...] = ()
     fields: tuple[tuple[str, str], ...] = ()
-    span: Span = _span()
+    span: Span = field(default=_NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +281,7 @@ class Plan:
     count: int
     unit: str  # weekly | biweekly | monthly | quarterly | yearly | days
     every: int = 1  # for unit == "days"
-    span: Span = _span()
+    span: Span = field(default=_NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,7 +289,7 @@ class Reminded:
     date: date
     invoice: str
     step: str
-    span: Span = _span()
+    span: Span = field(default=_NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,7 +297,7 @@ class WriteOff:
     date: date
     invoice: str
     reason: str = ""
-    span: Span = _span()
+    span: Span = field(default=_NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,7 +305,7 @@ class Collections:
     date: date
     invoice: str
     agency: str = ""
-    span: Span = _span()
+    span: Span = field(default=_NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,7 +314,7 @@ class Fx:
     base: str
     quote: str
     rate: Decimal
-    span: Span = _span()
+    span: Span = field(default=_NO_SPAN, compare=False, repr=False)
 
 
 Directive: TypeAlias = (

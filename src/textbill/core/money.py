@@ -21,7 +21,6 @@ CONTEXT = decimal.Context(
 )
 
 ZERO = Decimal(0)
-HUNDRED = Decimal(100)
 
 # ISO 4217 lists a few funds/metals codes without minor units ("N.A."); these
 # are not used for invoicing, so they fall back to 2.
@@ -76,9 +75,6 @@ class Amount:
     value: Decimal
     currency: str | None = None
 
-    def in_(self, default: str) -> Money:
-        return Money(self.value, self.currency or default)
-
     def __str__(self) -> str:
         return f"{self.value} {self.currency}" if self.currency else str(self.value)
 
@@ -87,9 +83,6 @@ class Amount:
 class Money:
     value: Decimal
     currency: str
-
-    def rounded(self) -> Money:
-        return Money(round_money(self.value, self.currency), self.currency)
 
     def __str__(self) -> str:
         return f"{fmt(self.value, self.currency)} {self.currency}"

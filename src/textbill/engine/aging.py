@@ -5,8 +5,8 @@ from datetime import date
 from decimal import Decimal, localcontext
 
 from textbill.core import model as m
-from textbill.core.books import BUCKETS, Due, OverdueTotals, Receivables
-from textbill.core.money import CONTEXT, ZERO, round_money
+from textbill.core.books import Due, Receivables
+from textbill.core.money import CONTEXT, round_money
 
 
 def bucket(days_overdue: int) -> str:
@@ -54,30 +54,3 @@ def overdue(rec: Receivables, company: m.Company | None, open_amounts: list[Due]
     items = [d for d in (dues(rec, company) if open_amounts is None else open_amounts) if d.days_overdue > 0]
     items.sort(key=lambda d: (-d.days_overdue, d.state.client, d.number, d.installment or 0))
     return items
-
-
-def aging_totals(items: list[Due]) -> dict[str, dict[str, Decimal]]:
-    """currency -> bucket -> outstanding."""
-    out: dict[str, dict[str, Decimal]] = {}
-    for d in items:
-        per = out.setdefault(d.state.currency, {b: ZERO for b in BUCKETS})
-        per[d.bucket] += d.outstanding
-    return out
-
-
-def overdue_totals(items: list[Due]) -> OverdueTotals:
-    by_currency: dict[str, dict[str, Decimal]] = {}
-    clients: dict[tuple[str, str], list] = {}
-    for d in items:
-        c = d.state.currency
-        per = by_currency.setdefault(c, {**{b: ZERO for b in BUCKETS}, "total": ZERO, "interest": ZERO})
-        per[d.bucket] += d.outstanding
-        per["total"] += d.outstanding
-        per["interest"] += d.late_interest or ZERO
-        row = clients.setdefault((d.state.client, c), [0, ZERO, ZERO])
-        row[0] += 1
-        row[1] += d.outstanding
-        row[2] += d.late_interest or ZERO
-    by_client = [(cl, c, n, total, interest) for (cl, c), (n, total, interest) in clients.items()]
-    by_client.sort(key=lambda r: (r[1], -r[3], r[0]))
-    return OverdueTotals(by_currency, by_client)

@@ -32,8 +32,6 @@ from textbill.engine.invoices import billable_items, compute_books
 
 _BARE = re.compile(r'[^\s;"\\]+')  # a number needing no quotes
 
-UNITS = ("weekly", "biweekly", "monthly", "quarterly", "yearly", "on-completion")
-
 
 @dataclass(frozen=True)
 class DuePeriod:

@@ -174,7 +174,7 @@ def current_check_key(path: Path):
         if data is None:
             return None
         keys.append(file_key(name, data))
-        sources.add_lazy(name, (lambda d, n: lambda: decode_source(d, n)[0])(data, name))
+        sources.add_lazy(name, lambda d=data, n=name: decode_source(d, n)[0])
     config_name = display_name(root / "textbill.yaml")
     read_config(root, sources)
     config_text = sources.text(config_name) if config_name in sources else None

@@ -41,10 +41,3 @@ class IdentityMemo:
     def clear(self) -> None:
         """Forget everything (what a new process starts with)."""
         self._last, self._round = {}, {}
-
-    def snapshot(self) -> tuple[dict, dict]:
-        """What the memo holds, for restore() (tests compare a session against a fresh process)."""
-        return dict(self._last), dict(self._round)
-
-    def restore(self, snapshot: tuple[dict, dict]) -> None:
-        self._last, self._round = dict(snapshot[0]), dict(snapshot[1])

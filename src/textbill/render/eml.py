@@ -97,8 +97,8 @@ class Templates:
     def __init__(self, dirs: list[Path]):
         self.dirs = [d / "reminders" for d in dirs]
         loader = jinja2.FileSystemLoader([str(d) for d in self.dirs])
-        common = dict(loader=loader, undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                      trim_blocks=True, lstrip_blocks=True)
+        common = {"loader": loader, "undefined": jinja2.StrictUndefined, "keep_trailing_newline": True,
+                  "trim_blocks": True, "lstrip_blocks": True}
         # sandboxed, as for the invoice templates: a theme inside a ledger is data, not code
         self.text = SandboxedEnvironment(autoescape=False, **common)
         self.html = SandboxedEnvironment(autoescape=True, **common)
@@ -293,7 +293,7 @@ def check_reminder(rem: Reminder, ledger: m.Ledger, sender: str | None,
 
     if client is None:  # pragma: no cover - the checks reject unknown clients
         return [error(inv_span, "E250", f"invoice '{number}' names no known client; no reminder")]
-    address, name, keyword = recipient(client)
+    address, _, keyword = recipient(client)
     if address is None:
         diags.append(error(client.span, "E250", f"client '{client.id}' has no e-mail address, so reminder "
                            f"'{rem.step.name}' for {number} cannot be sent",

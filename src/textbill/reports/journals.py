@@ -254,15 +254,4 @@ def to_csv(txns: list[Txn]) -> str:
     return buf.getvalue()
 
 
-def receivable_balances(txns: list[Txn]) -> dict[tuple[str, str], Decimal]:
-    """(client, currency) -> the balance of its receivables account (what the journals will show)."""
-    out: dict[tuple[str, str], Decimal] = {}
-    for t in txns:
-        for p in t.postings:
-            if p.account.startswith(RECEIVABLES + ":"):
-                key = (t.client, p.currency)
-                out[key] = out.get(key, ZERO) + p.amount
-    return out
-
-
 FORMATS = MappingProxyType({"hledger": to_hledger, "beancount": to_beancount})

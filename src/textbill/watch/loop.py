@@ -186,9 +186,9 @@ def error_page(diags: list[Diagnostic], sources, title: str | None = None, detai
     for d in shown:
         cls = "diag" if d.is_error else "diag warning"
         where = esc(str(d.span)) if d.span is not None else "textbill"
-        block = [f'<section class="{cls}"><div><span class="where">{where}</span>'
-                 f'<span class="sev">{esc(d.severity)}[{esc(d.code)}]</span></div>'
-                 f'<div class="msg">{esc(d.message)}</div>']
+        block = [(f'<section class="{cls}"><div><span class="where">{where}</span>'
+                  f'<span class="sev">{esc(d.severity)}[{esc(d.code)}]</span></div>'
+                  f'<div class="msg">{esc(d.message)}</div>')]
         line = sources.line(d.span.file, d.span.line) if (d.span is not None and sources is not None) else None
         if line is not None:
             shown_line = line.replace("\t", " ")
@@ -668,7 +668,7 @@ def serve(ledger: Path, out_dir: Path | None, port: int, as_of: Callable[[], dat
     watcher = Watcher(ledger, out_dir, port=port, as_of=as_of, log=log, pdf=pdf, cache=cache)
     stop = threading.Event()
 
-    def on_signal(signum, frame):
+    def on_signal(_signum, _frame):
         stop.set()
 
     # explicit handlers: Ctrl-C works even where SIGINT was inherited as ignored (a background job)

@@ -377,8 +377,8 @@ def format_text(report: Report) -> str:
         out += ["", "SOW budgets"]
         for s in report.sows:
             out.append(f"  {s.ref:<24} {_usage(s.before)} → {_usage(s.after)}")
-    out += ["", f"Checks: {_count(report.left.errors, 'error')}, {_count(report.left.warnings, 'warning')} → "
-                f"{_count(report.right.errors, 'error')}, {_count(report.right.warnings, 'warning')}"]
+    out += ["", (f"Checks: {_count(report.left.errors, 'error')}, {_count(report.left.warnings, 'warning')} → "
+                 f"{_count(report.right.errors, 'error')}, {_count(report.right.warnings, 'warning')}")]
     for text in report.new_diagnostics[:20]:
         out.append(f"  new: {text}")
     return "\n".join(out) + "\n"

@@ -239,7 +239,7 @@ def read_toggl(text: str, name: str, mapping: dict, sows) -> tuple[list[Imported
             continue
         span = Span(name, lineno)
 
-        def get(key: str) -> str:
+        def get(key: str, row: list[str] = row) -> str:
             i = col.get(key)
             return row[i].strip() if i is not None and i < len(row) else ""
 

@@ -15,8 +15,13 @@ import ssl as ssl_module
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
+from typing import TYPE_CHECKING
 
 from textbill.core.model import Company
+
+if TYPE_CHECKING:
+    # typing.Self is Python 3.11+; imported for the checker only, as the package runs on 3.10
+    from typing import Self
 
 PASSWORD_ENV = "TEXTBILL_SMTP_PASSWORD"
 DEFAULT_TIMEOUT = 30.0
@@ -117,7 +122,7 @@ class Mailer:
         self._conn: smtplib.SMTP | None = None
         self._fatal: str | None = None  # a failure to connect or log in: the same for every message
 
-    def __enter__(self) -> Mailer:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:

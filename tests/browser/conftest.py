@@ -1,8 +1,9 @@
 """Real headless Chromium (Debian's chromium + chromium-driver) driven by Selenium.
 
-The `browser` fixture, imported by the browser tests (not a conftest.py: a second module
-named conftest would shadow tests/conftest.py for `from conftest import ...`).  Every
-test using it is skipped, with the reason, when Chromium or its driver is not installed.
+The `browser` fixture of the browser tests.  tests/browser is a package (its __init__.py), so
+pytest imports this file as browser.conftest and it does not shadow tests/conftest.py for
+`from conftest import ...`.  Every test using the fixture is skipped, with the reason, when
+Chromium or its driver is not installed.
 """
 from __future__ import annotations
 
