@@ -143,8 +143,8 @@ def test_german_mahnung_with_late_fee(mails):
     flat = " ".join(text.split())
     for expected in [
         "Guten Tag Jonas Bauer,",
-        "die Rechnung FV/2026/0002 über 1.200,00 EUR war am 9. Februar 2026 fällig und ist seit 21 Tagen "
-        "überfällig.",
+        ("die Rechnung FV/2026/0002 über 1.200,00 EUR war am 9. Februar 2026 fällig und ist seit 21 Tagen "
+         "überfällig."),
         "Gemäß unseren Zahlungsbedingungen berechnen wir nun eine einmalige Mahngebühr von 40,00 EUR.",
         "Rechnung: FV/2026/0002 vom 10. Januar 2026", "Fällig am: 9. Februar 2026", "Fälliger Betrag: 1.200,00 EUR",
         "(11,25% p. a. für 21 Tage;", "Verwendungszweck: FV/2026/0002", "Zahlungsarten: Überweisung, Kartenzahlung",
