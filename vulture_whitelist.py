@@ -62,8 +62,3 @@ _.close_connection  # BaseHTTPRequestHandler, ends the event stream's keep-alive
 
 # watchdog callback (watch/loop.py)
 _.on_any_event  # watchdog.events.FileSystemEventHandler
-
-# Dead, but their only other reference is in syntax/, which another helper is editing now: to be
-# deleted together with that code after the merge (then these entries go too)
-currency_set  # core/model.py Company.currency_set: only written, by syntax/parser.py
-_dec_shared  # syntax/fastpath.py: never called

@@ -2,7 +2,7 @@
 
     python bench/parse_speed.py LEDGER [LEDGER ...] [--runs 3]
 
-Each ledger is loaded in a fresh interpreter RUNS times (`load.loader.load(path, cache=False)`: every
+Each ledger is loaded in a fresh interpreter RUNS times (`loading.loader.load(path, cache=False)`: every
 file read, parsed and turned into the model; no billing, no checks), and the median is printed
 with the peak RSS of that process.  The figure includes building the Lark parser (about 0.1 s),
 which dominates small ledgers.  Generate ledgers with bench/generate.py.  Numbers, not asserts.

@@ -80,7 +80,7 @@ def analyze(path: Path, extra_checks=(), cache: bool = True, _check_cache: bool 
         hit = _from_check_cache(path, workspace)
         if hit is not None:
             return hit
-    loaded = load(path, cache=workspace.parse_cache if cache else None)
+    loaded = load(path, cache=workspace.parse_cache if cache else None, syntax=workspace.syntax)
     ledger = loaded.ledger
     diags = list(loaded.diagnostics)
     diags.extend(run_checks(ledger))

@@ -11,6 +11,7 @@ from textbill.cli.common import Ctx, ledger_options, print_problems
 from textbill.core.source import Sources
 from textbill.loading.loader import display_name, ledger_files, read_source
 from textbill.loading.writer import write_atomic
+from textbill.syntax.parser import Syntax
 from textbill.syntax.printer import format_text as canonical
 
 
@@ -34,6 +35,7 @@ def fmt(ctx: Ctx, paths, check_only, show_diff):
     else:
         targets = ledger_files(ctx.ledger_path())
     changed, failed = 0, 0
+    syntax = Syntax()  # one parser for every file
     for path in targets:
         name = display_name(path)
         text, problem = read_source(path, name)
@@ -41,7 +43,7 @@ def fmt(ctx: Ctx, paths, check_only, show_diff):
             click.echo(f"{name}: skipped: {problem.message}", err=True)
             failed += 1
             continue
-        result, diags = canonical(text, name)
+        result, diags = canonical(text, name, syntax)
         if result is None:
             sources = Sources()
             sources.add(name, text)

@@ -89,7 +89,6 @@ class Company:
     tax_id: str | None = None
     bank: Bank | None = None
     currency: str = "USD"
-    currency_set: bool = False
     locale: str | None = None  # None: textbill.yaml locale, else en
     numbering: str = "INV-{year}-{seq:04}"
     credit_numbering: str = "CN-{year}-{seq:04}"

@@ -13,12 +13,16 @@ from pathlib import Path
 from textbill.incremental.cache import ParseCache
 from textbill.incremental.memo import IdentityMemo
 from textbill.incremental.render_memo import RenderMemo
+from textbill.syntax.parser import Syntax
 
 
 class Workspace:
     """What a process keeps from one analysis and build to the next."""
 
     def __init__(self) -> None:
+        # parsing: the grammar's parser, built once for the watch's first edit of a block rather
+        # than for every save, and the values shared by parsed nodes (each table is bounded)
+        self.syntax = Syntax()
         # analysis: the engine's memo of computed invoices (pipeline.analyze passes it to
         # compute_books; None computes every invoice) and the render layer's memo of pages
         self.books_memo = None

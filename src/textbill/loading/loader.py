@@ -15,7 +15,7 @@ from textbill.core.diagnostics import Diagnostic, error
 from textbill.core.frozen import gc_paused
 from textbill.core.source import Sources, Span
 from textbill.loading.config import parse_config
-from textbill.syntax.parser import parse_text
+from textbill.syntax.parser import Syntax, parse_text
 
 CONFIG_NAME = "textbill.yaml"
 LOCK_NAME = "textbill.lock"
@@ -143,7 +143,7 @@ def _long_lines(text: str, name: str) -> tuple[str, list[Diagnostic]]:
     return ("\n".join(lines) if diags else text), diags
 
 
-def parse_source(name: str, data: bytes):
+def parse_source(name: str, data: bytes, syntax: Syntax):
     """One file's bytes -> (text, nodes, diagnostics, broken names); text None if it is not text."""
     text, problem = decode_source(data, name)
     diags: list[Diagnostic] = [problem] if problem else []
@@ -151,7 +151,7 @@ def parse_source(name: str, data: bytes):
         return None, [], diags, {("unreadable", name)}
     parsed, long_diags = _long_lines(text, name)
     diags.extend(long_diags)
-    nodes, file_diags, broken = parse_text(parsed, name)
+    nodes, file_diags, broken = parse_text(parsed, name, syntax)
     diags.extend(file_diags)
     return text, nodes, diags, broken
 
@@ -164,13 +164,16 @@ PARALLEL_MIN_BYTES = 8 * 1024 * 1024
 PARALLEL_MIN_CPUS = 4
 
 
-def _parse_in_worker(job: tuple[str, bytes, Callable[[object], bytes]]) -> bytes:
-    name, data, dumps = job
-    _, nodes, diags, broken = parse_source(name, data)
-    return dumps((nodes, diags, broken))
+def _parse_in_worker(job: tuple[Syntax, list[tuple[str, bytes]], Callable[[object], bytes]]) -> list[bytes]:
+    syntax, files, dumps = job
+    out = []
+    for name, data in files:
+        _, nodes, diags, broken = parse_source(name, data, syntax)
+        out.append(dumps((nodes, diags, broken)))
+    return out
 
 
-def _parse_all(jobs: list[tuple[str, bytes]], workers: int | None, codec=pickle):
+def _parse_all(jobs: list[tuple[str, bytes]], workers: int | None, syntax: Syntax, codec=pickle):
     """Parse files, in parallel when it pays; yields (text, nodes, diags, broken) in order.
 
     codec: dumps/loads for the nodes the workers send back (the parse cache's fast pickles when
@@ -187,13 +190,22 @@ def _parse_all(jobs: list[tuple[str, bytes]], workers: int | None, codec=pickle)
         except (OSError, ValueError):
             pool = None
         if pool is not None:
-            # biggest files first, so that no worker is left with a large file at the end
+            # one batch of files per worker, so that each builds its parser (a Syntax arrives
+            # fresh: a Lark parser does not pickle) and shares values across its files once;
+            # biggest files first, each to the least loaded batch, so that the batches even out
             order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][1]))
+            batches: list[list[int]] = [[] for _ in range(workers)]
+            sizes = [0] * workers
+            for i in order:
+                k = sizes.index(min(sizes))
+                batches[k].append(i)
+                sizes[k] += len(jobs[i][1])
             results: dict[int, tuple] = {}
             try:
-                work = [(*jobs[i], codec.dumps) for i in order]
-                for i, payload in zip(order, pool.imap(_parse_in_worker, work)):
-                    results[i] = codec.loads(payload)
+                work = [(syntax, [jobs[i] for i in batch], codec.dumps) for batch in batches]
+                for batch, payloads in zip(batches, pool.imap(_parse_in_worker, work)):
+                    for i, payload in zip(batch, payloads):
+                        results[i] = codec.loads(payload)
             finally:
                 pool.terminate()
             for i, (name, data) in enumerate(jobs):
@@ -202,11 +214,16 @@ def _parse_all(jobs: list[tuple[str, bytes]], workers: int | None, codec=pickle)
                 yield text, nodes, diags, broken
             return
     for name, data in jobs:
-        yield parse_source(name, data)
+        yield parse_source(name, data, syntax)
 
 
-def parse_files(root: Path, files: list[Path], sources: Sources, cache=None, workers: int | None = None):
-    """Read and parse every file; served from the parse cache (a ParseCache) where a file is unchanged."""
+def parse_files(root: Path, files: list[Path], sources: Sources, cache=None, workers: int | None = None,
+                syntax: Syntax | None = None):
+    """Read and parse every file; served from the parse cache (a ParseCache) where a file is unchanged.
+
+    syntax: the parser and shared values for the files parsed (None: a fresh one)."""
+    if syntax is None:
+        syntax = Syntax()
     nodes: list = []
     diags: list[Diagnostic] = []
     broken: set = set()
@@ -232,7 +249,7 @@ def parse_files(root: Path, files: list[Path], sources: Sources, cache=None, wor
         else:
             per_file.append(("parse", name, (len(jobs), key)))
             jobs.append((name, data))
-    parsed = list(_parse_all(jobs, workers, cache if cache is not None else pickle)) if jobs else []
+    parsed = list(_parse_all(jobs, workers, syntax, cache if cache is not None else pickle)) if jobs else []
     for kind, name, value in per_file:
         if kind == "unreadable":
             diags.append(value)
@@ -315,13 +332,15 @@ def read_config(root: Path, sources: Sources) -> tuple[m.Config, list[Diagnostic
     return parse_config(text, name)
 
 
-def load(path: Path, cache: Callable[[Path], object] | None = None, workers: int | None = None) -> Loaded:
+def load(path: Path, cache: Callable[[Path], object] | None = None, workers: int | None = None,
+         syntax: Syntax | None = None) -> Loaded:
     """Read a ledger folder or a single `.bill` file.
 
     cache: a factory of the parse cache for the ledger's root (incremental.cache.ParseCache, or a
     Workspace's parse_cache): unchanged files are served from it (None or False: parse
     everything, read and write nothing).  workers: processes for a cold parse (default: the
-    CPUs, from PARALLEL_MIN_CPUS up; else 1).
+    CPUs, from PARALLEL_MIN_CPUS up; else 1).  syntax: the parser and the values shared by the
+    nodes of all files (a Workspace's, kept between loads; None: a fresh one for this load).
     """
     path = Path(path)
     sources = Sources()
@@ -335,7 +354,7 @@ def load(path: Path, cache: Callable[[Path], object] | None = None, workers: int
                            "create one, for example with 'textbill init', or point -f at a ledger"))
     store = cache(root) if cache else None
     with gc_paused():
-        nodes, parse_diags, broken = parse_files(root, files, sources, store, workers)
+        nodes, parse_diags, broken = parse_files(root, files, sources, store, workers, syntax)
     if store is not None:
         store.prune()
     diags.extend(parse_diags)

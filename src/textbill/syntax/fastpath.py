@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
+from types import MappingProxyType
 
 from textbill.core.frozen import builder
 from textbill.core.model import Expense, Payment, TimeEntry
@@ -83,7 +84,7 @@ class _Cursor:
     def peek(self) -> str | None:
         return self.words[self.i][0] if self.i < len(self.words) else None
 
-    def take(self, kind: str, pattern=None) -> Token:
+    def take(self, kind: str, pattern=None) -> Tok:
         if self.i >= len(self.words):
             raise _Miss
         text, col = self.words[self.i]
@@ -92,13 +93,13 @@ class _Cursor:
         self.i += 1
         return _tok(kind, text, col)
 
-    def take_if(self, kind: str, pattern) -> Token | None:
+    def take_if(self, kind: str, pattern) -> Tok | None:
         text = self.peek()
         if text is not None and pattern.fullmatch(text):
             return self.take(kind)
         return None
 
-    def string(self) -> Token | None:
+    def string(self) -> Tok | None:
         text = self.peek()
         if text is not None and text.startswith('"'):
             return self.take("STRING")
@@ -114,7 +115,7 @@ def _amount(tf, c: _Cursor):
     return tf.amount(number, currency)
 
 
-def _docno(c: _Cursor) -> Token:
+def _docno(c: _Cursor) -> Tok:
     text = c.peek()
     if text is None:
         raise _Miss
@@ -239,7 +240,7 @@ def _plan(tf, day, c):
     return tf.plan(day, number, count, every)
 
 
-HANDLERS = {
+HANDLERS = MappingProxyType({
     "time": _time,
     "expense": _expense,
     "payment": _payment,
@@ -249,11 +250,11 @@ HANDLERS = {
     "collections": _doc_then_text("collections"),
     "reminded": _reminded,
     "plan": _plan,
-}
+})
 
 
-class _Direct:
-    """The transformer's methods without Lark's per-call v_args wrappers."""
+class Direct:
+    """The transformer's methods without Lark's per-call v_args wrappers (one per transformer)."""
 
     def __init__(self, tf):
         self._tf = tf
@@ -270,9 +271,6 @@ class _Direct:
                 return _f(tf, *args)
         setattr(self, name, bound)
         return bound
-
-
-_direct_cache: dict[int, _Direct] = {}
 
 
 # ---------------------------------------------------------------------------- whole-line patterns
@@ -308,46 +306,6 @@ _DOCS = re.compile(_DOC)
 _FLAGS = re.compile(r"#[a-z0-9][a-z0-9_-]*|nonbillable|markup[ \t]+(" + _PCT + ")")
 
 
-# Values that repeat across a ledger (days, durations, SOW refs, clients, descriptions,
-# tags) are shared between nodes: a large ledger then holds each once, and the parse
-# cache stores and loads each once.  Nodes are frozen, so sharing is safe.
-_DAYS: dict[str, date] = {}
-_DECIMALS: dict[str, Decimal] = {}
-_STRINGS: dict[str, str] = {}
-_MAX_SHARED = 200_000  # per table: a ledger of unique values must not grow them without end
-
-
-def _day(m) -> date | None:
-    key = m.group(0)[:10]
-    day = _DAYS.get(key)
-    if day is None:
-        try:
-            day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        except ValueError:
-            return None
-        if len(_DAYS) < _MAX_SHARED:
-            _DAYS[key] = day
-    return day
-
-
-def _shared(text: str) -> str:
-    found = _STRINGS.get(text)
-    if found is None:
-        if len(_STRINGS) < _MAX_SHARED:
-            _STRINGS[text] = text
-        return text
-    return found
-
-
-def _dec_shared(text: str) -> Decimal:
-    found = _DECIMALS.get(text)
-    if found is None:
-        found = Decimal(text.replace("_", ""))
-        if len(_DECIMALS) < _MAX_SHARED:
-            _DECIMALS[text] = found
-    return found
-
-
 def _unquote(tok: str) -> str:
     body = tok[1:-1]
     if "\\" not in body:
@@ -359,145 +317,175 @@ def _dec(text: str) -> Decimal:
     return Decimal(text.replace("_", ""))
 
 
-_MINUTES: dict[int, Decimal] = {}
-_DURATIONS: dict[str, Decimal] = {}
-_TUPLES: dict[tuple, tuple] = {}
-
-
-def _shared_tuple(t: tuple) -> tuple:
-    if not t:
-        return ()
-    found = _TUPLES.get(t)
-    if found is None:
-        if len(_TUPLES) < _MAX_SHARED:
-            _TUPLES[t] = t
-        return t
-    return found
-
-
 def _significant_ok(text: str) -> bool:
     return len(text.replace("_", "").replace("-", "").replace(".", "").lstrip("0")) <= MAX_DIGITS
 
 
-def _time_node(line: str, span: Span):
-    mt = _TIME_RE.match(line)
-    if not mt:
-        return None
-    day = _day(mt)
-    if day is None:
-        return None
-    clock = None
-    if mt.group(5) is not None:
-        h1, m1, h2, m2 = int(mt.group(5)), int(mt.group(6)), int(mt.group(7)), int(mt.group(8))
-        if h1 > 24 or h2 > 24 or m1 > 59 or m2 > 59 or (h1 == 24 and m1) or (h2 == 24 and m2):
-            return None
-        a, b = h1 * 60 + m1, h2 * 60 + m2
-        if b <= a:
-            return None
-        minutes = _MINUTES.get(b - a)
-        if minutes is None:
-            minutes = _MINUTES[b - a] = Decimal(b - a)
-        clock = _shared_tuple((f"{mt.group(5)}:{mt.group(6)}", f"{mt.group(7)}:{mt.group(8)}"))
-    else:
-        key = mt.group(9, 10, 11, 12)
-        minutes = _DURATIONS.get(key)
-        if minutes is None:
-            if key[0] is not None:
-                if int(key[1]) >= 60:
-                    return None
-                minutes = Decimal(key[0]) * 60 + Decimal(key[1])
-            elif key[2] is not None:
-                minutes = _dec(key[2]) * 60
-            else:
-                minutes = _dec(key[3])
-            if minutes > MAX_MINUTES:
-                return None
-            if len(_DURATIONS) < _MAX_SHARED:
-                _DURATIONS[key] = minutes
-    desc = _shared(_unquote(mt.group(13))) if mt.group(13) is not None else ""
-    if mt.group(14):
-        flags = mt.group(14).split()
-        tags = _shared_tuple(tuple(f[1:] for f in flags if f[0] == "#"))
-        billable = "nonbillable" not in flags
-    else:
-        tags, billable = (), True
-    return _TIME(day, _shared(mt.group(4)), minutes, desc, clock, tags, billable, span)
+MAX_SHARED = 200_000  # per table: a ledger of unique values must not grow them without end
 
 
-def _expense_node(line: str, span: Span):
-    mt = _EXPENSE_RE.match(line)
-    if not mt:
-        return None
-    day = _day(mt)
-    currency = mt.group(6)
-    if day is None or not _significant_ok(mt.group(5)) or (currency and not is_known_currency(currency)):
-        return None
-    desc = _shared(_unquote(mt.group(7))) if mt.group(7) is not None else ""
-    markup, tags, billable = None, [], True
-    for f in _FLAGS.finditer(mt.group(8) or ""):
-        word = f.group(0)
-        if word[0] == "#":
-            tags.append(word[1:])
-        elif word == "nonbillable":
-            billable = False
-        else:
-            value = _dec(f.group(1)[:-1])
-            if abs(value) > 1000:
-                return None
-            markup = value
-    return _EXPENSE(day, _shared(mt.group(4)), Amount(_dec(mt.group(5)), currency), desc, markup,
-                    _shared_tuple(tuple(tags)), billable, span)
+class Interner:
+    """The values that repeat across a ledger (days, durations, SOW refs, clients, descriptions,
+    tags), shared between the nodes built from its lines, and the whole-line builders using them.
 
-
-def _payment_node(line: str, span: Span):
-    mt = _PAYMENT_RE.match(line)
-    if not mt:
-        return None
-    day = _day(mt)
-    currency = mt.group(6)
-    if day is None or not _significant_ok(mt.group(5)) or (currency and not is_known_currency(currency)):
-        return None
-    value = _dec(mt.group(5))
-    if value <= 0:
-        return None
-    numbers = tuple(_unquote(d) if d.startswith('"') else d for d in _DOCS.findall(mt.group(7) or ""))
-    ref = _unquote(mt.group(9)) if mt.group(9) is not None else None
-    return _PAYMENT(day, _shared(mt.group(4)), Amount(value, currency), numbers, mt.group(8), ref, span)
-
-
-_WHOLE_LINE = {"time": _time_node, "expense": _expense_node, "payment": _payment_node}
-
-
-def whole_line(line: str, file: str, number: int):
-    """The node of a one-line time entry, expense or payment at line `number`, or None.
-
-    Its span is the header span the chunk parser gives (the line without trailing blanks).
+    A large ledger then holds each value once, and the parse cache stores and loads each once.
+    Nodes are frozen, so sharing is safe.  One Interner serves one load (all files of one ledger)
+    or one watch session; each table stops growing at MAX_SHARED entries.
     """
-    if len(line) < 12 or line[10] not in " \t" or line[11] in " \t":
-        return None
-    handler = _WHOLE_LINE.get(line[11:20].split(None, 1)[0])
-    if handler is None:
-        return None
-    return handler(line, _SPAN(file, number, 1, number, len(line.rstrip()) + 1))
+
+    __slots__ = ("_whole", "days", "durations", "minutes", "strings", "tuples")
+
+    def __init__(self) -> None:
+        self.days: dict[str, date] = {}
+        self.strings: dict[str, str] = {}
+        self.minutes: dict[int, Decimal] = {}  # clock ranges: at most a day of distinct lengths
+        self.durations: dict[tuple, Decimal] = {}
+        self.tuples: dict[tuple, tuple] = {}
+        # bound once here: the dispatch of whole_line(), the hot loop of a cold parse
+        self._whole = {"time": self.time_node, "expense": self.expense_node, "payment": self.payment_node}
+
+    def day(self, m) -> date | None:
+        key = m.group(0)[:10]
+        day = self.days.get(key)
+        if day is None:
+            try:
+                day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError:
+                return None
+            if len(self.days) < MAX_SHARED:
+                self.days[key] = day
+        return day
+
+    def shared(self, text: str) -> str:
+        found = self.strings.get(text)
+        if found is None:
+            if len(self.strings) < MAX_SHARED:
+                self.strings[text] = text
+            return text
+        return found
+
+    def shared_tuple(self, t: tuple) -> tuple:
+        if not t:
+            return ()
+        found = self.tuples.get(t)
+        if found is None:
+            if len(self.tuples) < MAX_SHARED:
+                self.tuples[t] = t
+            return t
+        return found
+
+    def time_node(self, line: str, span: Span):
+        mt = _TIME_RE.match(line)
+        if not mt:
+            return None
+        day = self.day(mt)
+        if day is None:
+            return None
+        clock = None
+        if mt.group(5) is not None:
+            h1, m1, h2, m2 = int(mt.group(5)), int(mt.group(6)), int(mt.group(7)), int(mt.group(8))
+            if h1 > 24 or h2 > 24 or m1 > 59 or m2 > 59 or (h1 == 24 and m1) or (h2 == 24 and m2):
+                return None
+            a, b = h1 * 60 + m1, h2 * 60 + m2
+            if b <= a:
+                return None
+            minutes = self.minutes.get(b - a)
+            if minutes is None:
+                minutes = self.minutes[b - a] = Decimal(b - a)
+            clock = self.shared_tuple((f"{mt.group(5)}:{mt.group(6)}", f"{mt.group(7)}:{mt.group(8)}"))
+        else:
+            key = mt.group(9, 10, 11, 12)
+            minutes = self.durations.get(key)
+            if minutes is None:
+                if key[0] is not None:
+                    if int(key[1]) >= 60:
+                        return None
+                    minutes = Decimal(key[0]) * 60 + Decimal(key[1])
+                elif key[2] is not None:
+                    minutes = _dec(key[2]) * 60
+                else:
+                    minutes = _dec(key[3])
+                if minutes > MAX_MINUTES:
+                    return None
+                if len(self.durations) < MAX_SHARED:
+                    self.durations[key] = minutes
+        desc = self.shared(_unquote(mt.group(13))) if mt.group(13) is not None else ""
+        if mt.group(14):
+            flags = mt.group(14).split()
+            tags = self.shared_tuple(tuple(f[1:] for f in flags if f[0] == "#"))
+            billable = "nonbillable" not in flags
+        else:
+            tags, billable = (), True
+        return _TIME(day, self.shared(mt.group(4)), minutes, desc, clock, tags, billable, span)
 
 
-def parse_line(tf, line: str, span: Span | None = None):
-    """The node for a one-line dated entry, or None to let Lark parse it."""
+    def expense_node(self, line: str, span: Span):
+        mt = _EXPENSE_RE.match(line)
+        if not mt:
+            return None
+        day = self.day(mt)
+        currency = mt.group(6)
+        if day is None or not _significant_ok(mt.group(5)) or (currency and not is_known_currency(currency)):
+            return None
+        desc = self.shared(_unquote(mt.group(7))) if mt.group(7) is not None else ""
+        markup, tags, billable = None, [], True
+        for f in _FLAGS.finditer(mt.group(8) or ""):
+            word = f.group(0)
+            if word[0] == "#":
+                tags.append(word[1:])
+            elif word == "nonbillable":
+                billable = False
+            else:
+                value = _dec(f.group(1)[:-1])
+                if abs(value) > 1000:
+                    return None
+                markup = value
+        return _EXPENSE(day, self.shared(mt.group(4)), Amount(_dec(mt.group(5)), currency), desc, markup,
+                        self.shared_tuple(tuple(tags)), billable, span)
+
+
+    def payment_node(self, line: str, span: Span):
+        mt = _PAYMENT_RE.match(line)
+        if not mt:
+            return None
+        day = self.day(mt)
+        currency = mt.group(6)
+        if day is None or not _significant_ok(mt.group(5)) or (currency and not is_known_currency(currency)):
+            return None
+        value = _dec(mt.group(5))
+        if value <= 0:
+            return None
+        numbers = tuple(_unquote(d) if d.startswith('"') else d for d in _DOCS.findall(mt.group(7) or ""))
+        ref = _unquote(mt.group(9)) if mt.group(9) is not None else None
+        return _PAYMENT(day, self.shared(mt.group(4)), Amount(value, currency), numbers, mt.group(8), ref, span)
+
+    def whole_line(self, line: str, file: str, number: int):
+        """The node of a one-line time entry, expense or payment at line `number`, or None.
+
+        Its span is the header span the chunk parser gives (the line without trailing blanks).
+        """
+        if len(line) < 12 or line[10] not in " \t" or line[11] in " \t":
+            return None
+        handler = self._whole.get(line[11:20].split(None, 1)[0])
+        if handler is None:
+            return None
+        return handler(line, _SPAN(file, number, 1, number, len(line.rstrip()) + 1))
+
+
+def parse_line(direct: Direct, interner: Interner, line: str, span: Span | None = None):
+    """The node for a one-line dated entry, or None to let Lark parse it.
+
+    direct: the chunk parser's transformer, wrapped once; interner: the load's shared values."""
     if len(line) < 12 or line[10] not in " \t":
         return None
     if span is not None:
         kind = line[11:20].split(None, 1)[0] if line[11:12] not in " \t" else None
-        whole = _WHOLE_LINE.get(kind)
+        whole = interner._whole.get(kind)
         if whole is not None:
             node = whole(line, span)
             if node is not None:
                 return node
-    direct = _direct_cache.get(id(tf))
-    if direct is None or direct._tf is not tf:
-        direct = _direct_cache[id(tf)] = _Direct(tf)
     tf = direct
-    if len(line) < 12 or line[10] not in " \t":
-        return None
     try:
         words = _words(line)
         if len(words) < 2:

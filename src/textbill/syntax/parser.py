@@ -8,12 +8,14 @@ the file is still read.
 from __future__ import annotations
 
 import calendar
+import contextlib
 import re
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import (
@@ -28,7 +30,6 @@ from textbill.core.money import Amount, is_known_currency
 from textbill.core.source import Span
 from textbill.syntax import fastpath
 
-FAST_PATH = True  # tests switch it off to compare both paths
 MAX_DIGITS = fastpath.MAX_DIGITS  # significant digits of any number in a ledger
 MAX_MINUTES = fastpath.MAX_MINUTES  # one entry may not exceed a year of hours
 
@@ -36,7 +37,7 @@ DIRECTIVES = ("company", "client", "sow", "reminders")
 DATED = ("time", "expense", "done", "invoice", "payment", "credit-note", "plan",
          "reminded", "writeoff", "collections", "fx")
 
-BLOCK_ATTRIBUTES = {
+BLOCK_ATTRIBUTES = MappingProxyType({
     "company": ("address", "country", "email", "phone", "website", "tax-id", "bank", "currency",
                 "locale", "numbering", "credit-numbering", "payment-methods",
                 "late-interest", "late-fee", "logo", "field"),
@@ -47,7 +48,7 @@ BLOCK_ATTRIBUTES = {
     "reminders": ("step",),
     "invoice": ("sow", "period", "item", "discount", "charge", "due", "note", "field", "po"),
     "credit-note": ("note", "field"),
-}
+})
 
 
 def grammar_path() -> Path:
@@ -58,37 +59,58 @@ def grammar_path() -> Path:
     return Path(__file__).resolve().parents[3] / "grammar" / "textbill.lark"
 
 
-@lru_cache(maxsize=1)
 def grammar_text() -> str:
     return grammar_path().read_text(encoding="utf-8")
 
 
-@lru_cache(maxsize=1)
-def _lark() -> Lark:
-    return Lark(grammar_text(), parser="lalr", lexer="contextual", start="start",
-                propagate_positions=False, maybe_placeholders=False)
+class Syntax:
+    """What parsing keeps between files: the grammar's LALR parser and the shared values.
+
+    The parser costs about 0.1 s to build, so it is built on first use (a ledger of one-line
+    entries may never need it) and then kept; the Interner shares repeated values between the
+    nodes of every file parsed with this object.  loading.load() makes one per load, a watch's
+    Workspace keeps one for its lifetime; a one-off parse_text() call makes a fresh one.
+    fast_path=False sends every line through Lark (the tests compare both paths).
+    """
+
+    def __init__(self, fast_path: bool = True) -> None:
+        self.fast_path = fast_path
+        self.interner = fastpath.Interner()
+        self._lark: Lark | None = None
+        self._literals: Mapping[str, str] | None = None
+
+    def __reduce__(self):
+        # sent to a parsing worker process: a fresh one there (a Lark parser does not pickle)
+        return (Syntax, (self.fast_path,))
+
+    @property
+    def lark(self) -> Lark:
+        if self._lark is None:
+            self._lark = Lark(grammar_text(), parser="lalr", lexer="contextual", start="start",
+                              propagate_positions=False, maybe_placeholders=False)
+        return self._lark
+
+    def terminal_literals(self) -> Mapping[str, str]:
+        """Terminal name -> the literal text it stands for ("CREDIT_NOTE" -> "credit-note")."""
+        if self._literals is None:
+            out = {}
+            for term in self.lark.terminals:
+                pattern = term.pattern
+                if pattern.type == "str":
+                    out[term.name] = pattern.value
+                else:
+                    value = pattern.value
+                    if re.fullmatch(r"\(\?:[a-z\-|]+\)|[a-z\-|]+", value):
+                        out[term.name] = value.strip("(?:)").split("|")[0]
+            self._literals = MappingProxyType(out)
+        return self._literals
 
 
-@lru_cache(maxsize=1)
-def terminal_literals() -> dict[str, str]:
-    """Terminal name -> the literal text it stands for ("CREDIT_NOTE" -> "credit-note")."""
-    out = {}
-    for term in _lark().terminals:
-        pattern = term.pattern
-        if pattern.type == "str":
-            out[term.name] = pattern.value
-        else:
-            value = pattern.value
-            if re.fullmatch(r"\(\?:[a-z\-|]+\)|[a-z\-|]+", value):
-                out[term.name] = value.strip("(?:)").split("|")[0]
-    return out
-
-
-def _literal_words(names) -> list[str]:
-    lits = terminal_literals()
+def _literal_words(syntax: Syntax, names) -> list[str]:
+    lits = syntax.terminal_literals()
     words = []
     for name in names:
-        term = next((t for t in _lark().terminals if t.name == name), None)
+        term = next((t for t in syntax.lark.terminals if t.name == name), None)
         if term is None:
             continue
         if term.pattern.type == "str":
@@ -98,7 +120,7 @@ def _literal_words(names) -> list[str]:
     return [w for w in words if re.fullmatch(r"[a-z][a-z\-]*", w)] or [lits[n] for n in names if n in lits]
 
 
-TERMINAL_DESCRIPTIONS = {
+TERMINAL_DESCRIPTIONS = MappingProxyType({
     "DATE": "a date like 2026-01-31",
     "CLOCK": "a clock range like 09:00-12:30",
     "DURATION": "a duration like 3h, 3h30m, 45m or 1.25h",
@@ -119,11 +141,11 @@ TERMINAL_DESCRIPTIONS = {
     "_NL": "the end of the line",
     "_NLI": "the end of the line",
     "$END": "the end of the file",
-}
+})
 
 
-def describe_expected(names) -> list[str]:
-    lits = terminal_literals()
+def describe_expected(syntax: Syntax, names) -> list[str]:
+    lits = syntax.terminal_literals()
     out: list[str] = []
     for name in sorted(names):
         if name in TERMINAL_DESCRIPTIONS:
@@ -178,7 +200,7 @@ def _unquote(tok: str) -> str:
 class _ToModel(Transformer):
     """Lark tree -> model nodes.  Token errors are collected, not raised."""
 
-    def __init__(self, parse: "_ChunkParser"):
+    def __init__(self, parse: _ChunkParser):
         super().__init__()
         self.p = parse
 
@@ -262,7 +284,7 @@ class _ToModel(Transformer):
         return _unquote(s) if s.startswith('"') else s
 
     # ----- attributes: (keyword, value, token)
-    def _attr(key):  # noqa: N805 - a small factory for one-string attributes
+    def _attr(key):  # a small factory for one-string attributes, used while the class body runs
         def handler(self, tok, *rest):
             return (key, self._text(tok), tok)
         return handler
@@ -440,15 +462,15 @@ class _ToModel(Transformer):
 
     def company(self, ident, name, *attrs):
         a = self._block("company", ident, attrs)
-        kw = dict(
-            address=a.get("address", ""), country=a.get("country"), email=a.get("email"),
-            phone=a.get("phone"), website=a.get("website"), tax_id=a.get("tax-id"),
-            bank=a.get("bank"), locale=a.get("locale"),
-            payment_methods=a.get("payment-methods", ()), late_interest=a.get("late-interest"),
-            late_fee=a.get("late-fee"), logo=a.get("logo"), fields=tuple(a.get("field", ())),
-        )
+        kw = {
+            "address": a.get("address", ""), "country": a.get("country"), "email": a.get("email"),
+            "phone": a.get("phone"), "website": a.get("website"), "tax_id": a.get("tax-id"),
+            "bank": a.get("bank"), "locale": a.get("locale"),
+            "payment_methods": a.get("payment-methods", ()), "late_interest": a.get("late-interest"),
+            "late_fee": a.get("late-fee"), "logo": a.get("logo"), "fields": tuple(a.get("field", ())),
+        }
         if "currency" in a:
-            kw.update(currency=a["currency"], currency_set=True)
+            kw.update(currency=a["currency"])
         if "numbering" in a:
             kw["numbering"] = a["numbering"]
         if "credit-numbering" in a:
@@ -626,12 +648,14 @@ class _ToModel(Transformer):
 class _ChunkParser:
     """Parses the chunks of one file and collects their diagnostics."""
 
-    def __init__(self, filename: str):
+    def __init__(self, filename: str, syntax: Syntax):
         self.file = filename
+        self.syntax = syntax
         self.diags: list[Diagnostic] = []
         self.offset = 0
         self.lines: list[str] = []
         self.transformer = _ToModel(self)
+        self.direct: fastpath.Direct | None = None  # the transformer for the fast path, made on first use
 
     # location helpers
     def span(self, tok: Token | None) -> Span:
@@ -657,11 +681,13 @@ class _ChunkParser:
     def parse(self, first_line: int, lines: list[str]):
         self.offset = first_line - 1
         self.lines = lines
-        if FAST_PATH and (len(lines) == 1 or all(not ln.strip() or ln.lstrip().startswith(";")
-                                                 for ln in lines[1:])):
+        if self.syntax.fast_path and (len(lines) == 1 or all(not ln.strip() or ln.lstrip().startswith(";")
+                                                             for ln in lines[1:])):
             mark = len(self.diags)
+            if self.direct is None:
+                self.direct = fastpath.Direct(self.transformer)
             try:
-                node = fastpath.parse_line(self.transformer, lines[0], self.header_span())
+                node = fastpath.parse_line(self.direct, self.syntax.interner, lines[0], self.header_span())
             except _Fail:
                 node = None
             if node is not None:
@@ -669,10 +695,10 @@ class _ChunkParser:
             del self.diags[mark:]  # Lark reads the line again and says it all, in its order
         text = "\n".join(lines) + "\n"
         try:
-            tree = _lark().parse(text)
+            tree = self.syntax.lark.parse(text)
             return self.transformer.transform(tree)
         except UnexpectedInput as exc:
-            self.diags.append(explain_syntax_error(exc, text, self.file, self.offset))
+            self.diags.append(explain_syntax_error(self.syntax, exc, text, self.file, self.offset))
             return None
         except VisitError as exc:
             if isinstance(exc.orig_exc, _Fail):
@@ -683,12 +709,17 @@ class _ChunkParser:
             return None
 
 
-def parse_text(text: str, filename: str):
-    """Parse one file's text: (directives, diagnostics, names of broken directives)."""
-    cp = _ChunkParser(filename)
+def parse_text(text: str, filename: str, syntax: Syntax | None = None):
+    """Parse one file's text: (directives, diagnostics, names of broken directives).
+
+    syntax: the parser and shared values of the load this file belongs to (None: a fresh one,
+    for a one-off parse; it builds the Lark parser again if the text needs it)."""
+    if syntax is None:
+        syntax = Syntax()
+    cp = _ChunkParser(filename, syntax)
     nodes = []
     broken: set[tuple[str, str]] = set()
-    whole_line = fastpath.whole_line if FAST_PATH else None
+    whole_line = syntax.interner.whole_line if syntax.fast_path else None
     for first, lines in split_chunks(text):
         if whole_line is not None and lines is not None and len(lines) == 1:
             node = whole_line(lines[0], filename, first)
@@ -751,16 +782,14 @@ def _accepted(exc: UnexpectedInput, fallback) -> set:
     """What the parser could really take here: LALR's merged states over-promise."""
     ip = getattr(exc, "interactive_parser", None)
     if ip is not None:
-        try:
+        with contextlib.suppress(Exception):  # a better message is a nicety, never a crash
             found = ip.accepts()
             if found:
                 return set(found)
-        except Exception:  # noqa: BLE001 - a better message is a nicety, never a crash
-            pass
     return set(fallback or ())
 
 
-def explain_syntax_error(exc: UnexpectedInput, text: str, filename: str, offset: int) -> Diagnostic:
+def explain_syntax_error(syntax: Syntax, exc: UnexpectedInput, text: str, filename: str, offset: int) -> Diagnostic:
     """Turn a Lark exception into a diagnostic that says what was expected, in words."""
     lines = text.split("\n")
     if isinstance(exc, UnexpectedToken) and exc.token.type in ("_NL", "_NLI", "$END"):
@@ -770,7 +799,7 @@ def explain_syntax_error(exc: UnexpectedInput, text: str, filename: str, offset:
         line = lines[line_no - 1]
         code_part = _strip_comment(line).rstrip()
         col = len(code_part) + 1
-        expected = describe_expected(_accepted(exc, exc.expected))
+        expected = describe_expected(syntax, _accepted(exc, exc.expected))
         span = Span(filename, line_no + offset, col, line_no + offset, col + 1)
         return error(span, "E001", f"this line ends too early: expected {_or(expected)}",
                      _example_hint(lines[0], line, expected))
@@ -782,8 +811,8 @@ def explain_syntax_error(exc: UnexpectedInput, text: str, filename: str, offset:
         expected_names = _accepted(exc, exc.expected)
     else:
         expected_names = _accepted(exc, getattr(exc, "allowed", None))
-    expected = describe_expected(expected_names)
-    keywords = _literal_words(expected_names)
+    expected = describe_expected(syntax, expected_names)
+    keywords = _literal_words(syntax, expected_names)
     span = Span(filename, line_no + offset, col, line_no + offset, col + max(1, len(word)))
     is_header = line_no == 1
     first_word_col = len(line) - len(line.lstrip()) + 1

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 
-from textbill.core.diagnostics import Diagnostic
-from textbill.syntax.parser import parse_text
+from textbill.core.diagnostics import Diagnostic, error
+from textbill.syntax.parser import Syntax, parse_text
 
 INDENT = "  "
-SYNTAX_CODES = {"E001", "E002", "E003", "E004", "E005", "E009"}
+SYNTAX_CODES = frozenset({"E001", "E002", "E003", "E004", "E005", "E009"})
 _TOKEN = re.compile(r'"(?:\\.|[^"\\\n])*"|;.*|[^\s;"]+(?:"(?:\\.|[^"\\\n])*")?|"[^\n]*')
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
@@ -49,7 +49,6 @@ def _layout(text: str) -> str:
     out: list[tuple[str, list[str] | None, str | None, bool]] = []  # (kind, tokens, comment, is_block_start)
     rendered: list[str] = []
     blank_pending = False
-    in_block = False
     for raw in lines:
         stripped = raw.strip()
         if not stripped:
@@ -65,19 +64,16 @@ def _layout(text: str) -> str:
             if stripped.startswith(";"):
                 rendered.append(stripped.rstrip())
                 out.append(("", None, None, False))
-                in_block = False
                 continue
             rendered.append(_join(toks, comment))
             out.append((_kind(toks) or "", toks, comment, True))
-            in_block = True
         else:
             rendered.append(_join(toks, comment, INDENT))
             out.append(("", None, None, False))
             if out[-2:-1] and out[-2][3]:
                 # a block with attributes is never aligned with its one-line neighbours
-                k, t, c, _ = out[-2]
+                _, t, c, _ = out[-2]
                 out[-2] = ("", t, c, True)
-            in_block = in_block
     _align(out, rendered)
     return "\n".join(rendered) + "\n" if rendered else ""
 
@@ -123,7 +119,7 @@ def _align(out, rendered: list[str]) -> None:
                     parts.append(text.rjust(widths[c]))
                 elif text or widths[c]:
                     parts.append(text.ljust(widths[c]))
-            line = " ".join(p for p in parts if p != "" or True)
+            line = " ".join(parts)
             line = re.sub(r" +$", "", line) if not rest and out[r][2] is None else line
             tail = " ".join(rest)
             body = (line + (" " + tail if tail else "")).rstrip() if rest else line.rstrip()
@@ -131,17 +127,20 @@ def _align(out, rendered: list[str]) -> None:
         i = j
 
 
-def format_text(text: str, name: str = "<text>") -> tuple[str | None, list[Diagnostic]]:
-    """The canonical form of a file, or None (with the syntax errors) when it does not parse."""
-    nodes, diags, _ = parse_text(text, name)
-    syntax = [d for d in diags if d.code in SYNTAX_CODES]
-    if syntax:
-        return None, syntax
-    result = _layout(text)
-    new_nodes, _, _ = parse_text(result, name)
-    if new_nodes != nodes:  # pragma: no cover - a formatter bug must never cost the user data
-        from textbill.core.diagnostics import error
+def format_text(text: str, name: str = "<text>",
+                syntax: Syntax | None = None) -> tuple[str | None, list[Diagnostic]]:
+    """The canonical form of a file, or None (with the syntax errors) when it does not parse.
 
+    syntax: the parser to use (pass one when formatting many files; None: a fresh one)."""
+    if syntax is None:
+        syntax = Syntax()
+    nodes, diags, _ = parse_text(text, name, syntax)
+    errors = [d for d in diags if d.code in SYNTAX_CODES]
+    if errors:
+        return None, errors
+    result = _layout(text)
+    new_nodes, _, _ = parse_text(result, name, syntax)
+    if new_nodes != nodes:  # pragma: no cover - a formatter bug must never cost the user data
         return None, [error(None, "E900", "internal: formatting would change the meaning of this file; "
                             "it was left as it is")]
     return result, []

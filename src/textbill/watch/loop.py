@@ -505,7 +505,7 @@ class Watcher:
         gc.freeze()
         if self._tidied == 1:
             with contextlib.suppress(Exception):
-                parse_text('client warm-up "Warm-up"\n', "<warm-up>")
+                parse_text('client warm-up "Warm-up"\n', "<warm-up>", self.workspace.syntax)
 
     def _pending(self) -> bool:
         with self._lock:
