@@ -28,6 +28,7 @@ from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, closest, error, warning
 from textbill.core.money import Amount, is_known_currency
 from textbill.core.source import Span
+from textbill.incremental.shared import shared
 from textbill.syntax import fastpath
 
 MAX_DIGITS = fastpath.MAX_DIGITS  # significant digits of any number in a ledger
@@ -86,8 +87,8 @@ class Syntax:
     @property
     def lark(self) -> Lark:
         if self._lark is None:
-            self._lark = Lark(grammar_text(), parser="lalr", lexer="contextual", start="start",
-                              propagate_positions=False, maybe_placeholders=False)
+            # the same tables for every ledger: built once per process (incremental.shared)
+            self._lark = shared(("lark", grammar_path()), _build_lark)
         return self._lark
 
     def terminal_literals(self) -> Mapping[str, str]:
@@ -104,6 +105,11 @@ class Syntax:
                         out[term.name] = value.strip("(?:)").split("|")[0]
             self._literals = MappingProxyType(out)
         return self._literals
+
+
+def _build_lark() -> Lark:
+    return Lark(grammar_text(), parser="lalr", lexer="contextual", start="start",
+                propagate_positions=False, maybe_placeholders=False)
 
 
 def _literal_words(syntax: Syntax, names) -> list[str]:
