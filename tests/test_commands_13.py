@@ -1,0 +1,66 @@
+"""Issue 13, "Commands that do what they say": each command does what its name and help say."""
+from __future__ import annotations
+
+from conftest import cli
+
+from textbill import api
+
+CREDITED = """
+    client c "C"
+      tax VAT 23%
+    2026-01-10 invoice INV-2026-0001 c
+      item "design" 1 x 1000.00
+      item "books" 1 x 500.00 tax VAT 8%
+    2026-02-01 credit-note CN-2026-0001 for INV-2026-0001 123.00 "hours billed twice"
+    2026-02-05 credit-note CN-2026-0002 for INV-2026-0001 full "cancelled"
+"""
+
+
+def test_explain_a_credit_note(ledger):
+    """`explain CN-…` said "unknown invoice"; it explains what the note corrects and how.
+
+    Invoice: 23% group 1000.00 + 230.00, 8% group 500.00 + 40.00, total 1770.00.
+    CN-0001 credits 123.00 gross, split by gross 1230 : 540 -> 85.47 : 37.53 (split_proportionally);
+    23%: basis round(85.47 / 1.23) = 69.49, tax 15.98; 8%: basis round(37.53 / 1.08) = 34.75, tax 2.78.
+    CN-0002 ('full') credits what is left: 1770.00 - 123.00 = 1647.00, so the invoice ends at 0."""
+    folder = ledger(CREDITED)
+    r = cli("explain", "CN-2026-0001", "-f", folder, "--format", "json")
+    assert r.code == 0, r
+    doc = r.json()
+    assert (doc["kind"], doc["number"], doc["invoice"], doc["client"], doc["amount"], doc["full"]) == (
+        "credit-note", "CN-2026-0001", "INV-2026-0001", "c", "123.00", False)
+    groups = {g["tax"]: g for g in doc["tax_groups"]}
+    g23, g8 = groups["VAT 23%"], groups["VAT 8%"]
+    assert (g23["basis_before"], g23["tax_before"]) == ("1000.00", "230.00")
+    assert (g8["basis_before"], g8["tax_before"]) == ("500.00", "40.00")
+    assert (g23["basis_credited"], g23["tax_credited"], g23["basis_after"], g23["tax_after"]) == (
+        "69.49", "15.98", "930.51", "214.02")
+    assert (g8["basis_credited"], g8["tax_credited"], g8["basis_after"], g8["tax_after"]) == (
+        "34.75", "2.78", "465.25", "37.22")
+    assert doc["invoice_before"] == {"net": "1500.00", "tax": "270.00", "total": "1770.00"}
+    assert doc["invoice_after"] == {"net": "1395.76", "tax": "251.24", "total": "1647.00"}
+    assert doc["earlier_credit_notes"] == []
+
+    second = cli("explain", "CN-2026-0002", "-f", folder, "--format", "json").json()
+    assert second["full"] is True and second["amount"] == "1647.00"
+    assert second["earlier_credit_notes"] == [{"number": "CN-2026-0001", "amount": "123.00"}]
+    assert second["invoice_before"] == doc["invoice_after"]
+    assert second["invoice_after"] == {"net": "0.00", "tax": "0.00", "total": "0.00"}
+
+    text = cli("explain", "CN-2026-0001", "-f", folder)
+    assert text.code == 0, text
+    assert "Credit note CN-2026-0001 to c, dated 2026-02-01" in text.out
+    assert "corrects invoice INV-2026-0001 of 2026-01-10" in text.out
+    assert "reason: hours billed twice" in text.out
+    assert "VAT 23%:" in text.out and "VAT 8%:" in text.out
+    total_row = next(ln for ln in text.out.splitlines() if ln.strip().startswith("total"))
+    assert total_row.split()[1:5] == ["1770.00", "-123.00", "1647.00", "USD"]
+
+    r = cli("explain", "CN-2026-0003", "-f", folder)
+    assert r.code == 2 and "unknown invoice or credit note 'CN-2026-0003'" in r.err
+
+
+def test_the_api_explains_a_credit_note_as_the_command_does(ledger):
+    folder = ledger(CREDITED)
+    doc = api.explain(api.analyze(folder), "CN-2026-0002")
+    assert doc == cli("explain", "CN-2026-0002", "-f", folder, "--format", "json").json()
