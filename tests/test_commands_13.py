@@ -64,3 +64,19 @@ def test_the_api_explains_a_credit_note_as_the_command_does(ledger):
     folder = ledger(CREDITED)
     doc = api.explain(api.analyze(folder), "CN-2026-0002")
     assert doc == cli("explain", "CN-2026-0002", "-f", folder, "--format", "json").json()
+
+
+def test_statement_output_into_a_missing_folder_is_a_usage_error(ledger, tmp_path):
+    """`statement -o path/in/missing/folder/x.html` created the folders on the quiet."""
+    folder = ledger(CREDITED)
+    target = tmp_path / "reports" / "2026" / "c.json"
+    r = cli("statement", "c", "-f", folder, "--format", "json", "-o", target)
+    assert r.code == 2, r
+    assert f"the folder {target.parent} does not exist" in r.err
+    assert not (tmp_path / "reports").exists()
+    r = cli("statement", "c", "-f", folder, "--format", "json", "-o", tmp_path)
+    assert r.code == 2 and "is a folder" in r.err, r
+    (tmp_path / "reports").mkdir()
+    r = cli("statement", "c", "-f", folder, "--format", "json", "-o", tmp_path / "reports" / "c.json")
+    assert r.code == 0, r
+    assert '"client": "c"' in (tmp_path / "reports" / "c.json").read_text()
