@@ -80,3 +80,53 @@ def test_statement_output_into_a_missing_folder_is_a_usage_error(ledger, tmp_pat
     r = cli("statement", "c", "-f", folder, "--format", "json", "-o", tmp_path / "reports" / "c.json")
     assert r.code == 0, r
     assert '"client": "c"' in (tmp_path / "reports" / "c.json").read_text()
+
+
+SPLIT = """
+    client c "C"
+    sow c/web "Web"
+      period 2026-01-01 .. 2026-12-31
+      hourly 100
+      schedule monthly
+"""
+
+
+def _split_ledger(tmp_path):
+    """A ledger kept in folders, as people keep them: entries live in 2026/, nothing at the root."""
+    folder = tmp_path / "books"
+    (folder / "2026").mkdir(parents=True)
+    (folder / "company.bill").write_text('company acme "Acme"\n  country US\n  currency USD\n'
+                                         '  address "1 Main St"\n' + SPLIT.replace("\n    ", "\n"))
+    (folder / "2026" / "time.bill").write_text('2026-01-05 time c/web 2h "a"\n2026-02-03 time c/web 1h "b"\n')
+    (folder / "2026" / "invoices.bill").write_text("2026-02-01 invoice INV-2026-0001 c\n  sow web\n"
+                                                   "  period 2026-01-01 .. 2026-01-31\n")
+    # read last, but its entry is not the latest: "latest" is by date
+    (folder / "2026" / "zz-january.bill").write_text('2026-01-02 time c/web 1h "early"\n')
+    assert cli("lock", "-f", folder).code == 0
+    return folder
+
+
+def test_issue_and_clock_out_append_where_such_entries_live(tmp_path):
+    """Issue 13: `issue` and `clock out` wrote a new invoices.bill / time.bill at the root; without
+    a setting they append to the file holding the latest invoice / time entry (spec section 1)."""
+    folder = _split_ledger(tmp_path)
+    r = cli("issue", "-f", folder, "--as-of", "2026-03-01")
+    assert r.code == 0, r
+    assert "INV-2026-0002" in (folder / "2026" / "invoices.bill").read_text()
+    assert cli("clock", "in", "c/web", "Review", "--at", "2026-03-02T09:00", "-f", folder).code == 0
+    r = cli("clock", "out", "--at", "2026-03-02T10:00", "-f", folder)
+    assert r.code == 0, r
+    assert (folder / "2026" / "time.bill").read_text().endswith('2026-03-02 time c/web 09:00-10:00 "Review"\n')
+    assert not (folder / "invoices.bill").exists() and not (folder / "time.bill").exists()
+    assert cli("check", folder, "--format", "json").json()["errors"] == 0
+
+
+def test_the_settings_win_over_the_latest_entry(tmp_path):
+    folder = _split_ledger(tmp_path)
+    (folder / "textbill.yaml").write_text("invoices-file: billing/invoices.bill\ntime-file: billing/time.bill\n")
+    assert cli("issue", "-f", folder, "--as-of", "2026-03-01").code == 0
+    assert "INV-2026-0002" in (folder / "billing" / "invoices.bill").read_text()
+    assert "INV-2026-0002" not in (folder / "2026" / "invoices.bill").read_text()
+    assert cli("clock", "in", "c/web", "--at", "2026-03-02T09:00", "-f", folder).code == 0
+    assert cli("clock", "out", "--at", "2026-03-02T10:00", "-f", folder).code == 0
+    assert (folder / "billing" / "time.bill").read_text() == "2026-03-02 time c/web 09:00-10:00\n"
