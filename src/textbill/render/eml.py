@@ -280,7 +280,7 @@ def recipient(client: m.Client) -> tuple[str | None, str, str]:
 def check_reminder(rem: Reminder, ledger: m.Ledger, sender: str | None,
                    sources: Sources | None = None) -> list[Diagnostic]:
     """Everything that would stop this reminder from becoming a safe message."""
-    diags: list[Diagnostic] = []
+    diags: list[Diagnostic] = list(rem.problems)  # found by the engine (a late fee with no fx rate)
     company = ledger.company
     client = rem.state.doc.client or ledger.clients.get(rem.state.client)
     number = rem.number
