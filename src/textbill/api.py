@@ -130,7 +130,8 @@ def statement(analysis: Analysis, client: str, as_of: date, start: date | None =
 
 
 def explain(analysis: Analysis, number: str) -> dict[str, Any]:
-    """How every figure of one invoice came about (`textbill explain NUMBER --format json`).
+    """How every figure of one invoice came about (`textbill explain NUMBER --format json`); for a
+    credit note's number, what it corrects and the invoice before and after it.
 
     >>> api.explain(analysis, "FV/2026/0001")["total"]
     '4707.00'
