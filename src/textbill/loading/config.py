@@ -24,6 +24,7 @@ KEYS = MappingProxyType({
     "bilingual": ("str", "a second document language printed beside the first, like en"),
     "jobs": ("int", "how many documents to render at once"),
     "invoices-file": ("str", "the .bill file that 'textbill issue' appends to"),
+    "time-file": ("str", "the .bill file that 'textbill clock out' and 'textbill import' append time to"),
     "toggl": ("map", "projects: a mapping of Toggl project names to client/sow"),
     "timeclock": ("map", "accounts: a mapping of timeclock accounts to client/sow"),
 })

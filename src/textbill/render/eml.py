@@ -198,6 +198,7 @@ def context(rem: Reminder, ledger: m.Ledger, attached: bool, day: date | None = 
     """What the templates see: formatted values only (renderers never compute money), in the client's
     language when the templates speak it."""
     earlier = [r.step for r in ledger.reminded if r.invoice == rem.number and (day is None or r.date <= day)]
+    before_due = {s.name for s in rem.policy.steps if s.offset < 0}
     company = ledger.company
     state = rem.state
     doc = state.doc
@@ -245,6 +246,9 @@ def context(rem: Reminder, ledger: m.Ledger, attached: bool, day: date | None = 
         "payment_methods": [method_name(p, locale) for p in (company.payment_methods if company else ())],
         "attached": attached,
         "earlier_reminders": earlier,  # steps already sent for this invoice, oldest first
+        # which overdue reminder this is, counting those actually sent (a skipped step is not one,
+        # nor a notice before the due date): titles say "Second reminder" only when one went before
+        "reminder_number": 1 + sum(1 for name in earlier if name not in before_due),
     }
 
 
@@ -280,7 +284,7 @@ def recipient(client: m.Client) -> tuple[str | None, str, str]:
 def check_reminder(rem: Reminder, ledger: m.Ledger, sender: str | None,
                    sources: Sources | None = None) -> list[Diagnostic]:
     """Everything that would stop this reminder from becoming a safe message."""
-    diags: list[Diagnostic] = []
+    diags: list[Diagnostic] = list(rem.problems)  # found by the engine (a late fee with no fx rate)
     company = ledger.company
     client = rem.state.doc.client or ledger.clients.get(rem.state.client)
     number = rem.number
