@@ -146,16 +146,28 @@ def test_a_deleted_document_is_an_error_in_the_lock_file(ledger):
     assert "INV-2026-0001" in d["message"] and "605.00 USD" in d["message"]
 
 
-def test_client_details_are_part_of_the_locked_content(ledger):
+def test_client_details_are_kept_from_the_lock_not_part_of_a_change(ledger):
+    # LANGUAGE.md sections 3 and 6: an issued document keeps the party details textbill.lock
+    # recorded for it, so renaming the client re-issues nothing (tests/test_party_details.py)
     folder = ledger(BASE)
     cli("lock", "-f", folder)
     bill = folder / "ledger.bill"
     edit(bill, 'client globex "Globex"', 'client globex "Globex Inc."')
+    assert check_json(folder) == (0, [])
+
+
+def test_company_details_are_part_of_the_locked_content(ledger):
+    # the company's details are recorded too, but documents are still drawn with the current
+    # company, so a change of them is still a change of every locked document
+    folder = ledger(BASE)
+    cli("lock", "-f", folder)
+    bill = folder / "ledger.bill"
+    edit(bill, 'company acme "Acme Consulting"', 'company acme "Acme Consulting Ltd"')
     code, diags = check_json(folder)
     assert code == 1
     assert "still 605.00 USD" in diags[0]["message"]
-    assert "the client's name, address or tax id changed" in diags[0]["message"]
-    assert diags[0]["line"] == line_of(bill, "client globex")
+    assert "the company's name, address or tax id changed" in diags[0]["message"]
+    assert diags[0]["line"] == line_of(bill, "company acme")
 
 
 def test_a_changed_credit_note_is_an_error(ledger):
@@ -279,12 +291,16 @@ def test_a_syntax_error_does_not_cascade_into_lock_errors(ledger):
 def test_lock_lines_round_trip_numbers_with_spaces_and_quotes():
     from textbill.checks.locks import Entry, LineRecord, parse_lock
 
+    # digests of the lengths textbill writes (8 hex digits per part): a shorter one is a damaged line
     entry = Entry('FV 2026 "7"', "invoice", "2026-01-31", "c", "10.00", "USD", "sha256:" + "ab" * 32,
-                  {"s": "1", "b": "2", "h": "3", "t": "4"}, (LineRecord("2026-01-05", "aaaaaa", "bbbbbb"),
-                                                             LineRecord("-", "cccccc", "dddddd")))
+                  {"s": "11111111", "b": "22222222", "h": "33333333", "t": "44444444"},
+                  (LineRecord("2026-01-05", "aaaaaa", "bbbbbb"), LineRecord("-", "cccccc", "dddddd")),
+                  parties={"s": {"name": "Zażółć \"Co\"", "address": "1 St\nTown"},
+                           "b": {"name": "C", "fields": [["KRS", "123"]]}})
     line = entry.format()
     assert line.startswith('"FV 2026 \\"7\\"" invoice 2026-01-31 c 10.00 USD sha256:')
     parsed, problems = parse_lock("# header\n" + line + "\n", "textbill.lock")
     assert problems == []
     got = parsed['FV 2026 "7"']
     assert (got.total, got.parts, got.lines, got.lineno) == ("10.00", entry.parts, entry.lines, 2)
+    assert got.parties == entry.parties

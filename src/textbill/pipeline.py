@@ -8,7 +8,7 @@ from pathlib import Path
 from textbill.assets import check_assets
 from textbill.checks.einvoice import check_einvoice
 from textbill.checks.ledger import run_checks
-from textbill.checks.locks import check_locks
+from textbill.checks.locks import check_locks, read_lock, with_recorded_parties
 from textbill.core import model as m
 from textbill.core.books import Books, Receivables
 from textbill.core.diagnostics import Diagnostic, has_errors, narrow, sort_key
@@ -87,10 +87,13 @@ def analyze(path: Path, extra_checks=(), cache: bool = True, _check_cache: bool 
     diags.extend(check_assets(ledger))
     books = compute_books(ledger, workspace.books_memo)
     diags.extend(books.diagnostics)
+    # issued documents keep the party details textbill.lock recorded for them (LANGUAGE.md section 6)
+    lock = read_lock(loaded.root, workspace)
+    books = with_recorded_parties(books, lock)
     whole = replay(ledger, books, date.max)
     diags.extend(check_receivables(ledger, books, whole))
     diags.extend(check_einvoice(ledger))
-    diags.extend(check_locks(loaded, books, workspace))
+    diags.extend(check_locks(loaded, books, workspace, lock))
     for check in extra_checks:
         diags.extend(check(loaded, books))
     diags = narrow(_dedupe(diags), loaded.sources)
