@@ -304,3 +304,48 @@ def test_lock_lines_round_trip_numbers_with_spaces_and_quotes():
     got = parsed['FV 2026 "7"']
     assert (got.total, got.parts, got.lines, got.lineno) == ("10.00", entry.parts, entry.lines, 2)
     assert got.parties == entry.parties
+
+
+def _damage(lock, pattern: str, cut) -> str:
+    import re
+
+    text = lock.read_text()
+    found = re.search(pattern, text)
+    assert found
+    lock.write_text(text[:found.start()] + cut(found.group(0)) + text[found.end():])
+    return cut(found.group(0))
+
+
+def test_a_truncated_lock_hash_is_a_damaged_lock_not_a_changed_entry(ledger):
+    # issue 14: a sha256 cut short was reported as a changed time entry (E170)
+    folder = ledger(BASE)
+    assert cli("lock", "-f", folder).code == 0
+    lock = folder / "textbill.lock"
+    token = _damage(lock, r"sha256:[0-9a-f]{64}", lambda t: t[:30])
+    for extra in ((), ("--no-cache",)):
+        r = cli("check", folder, "--format", "json", *extra)
+        diags = r.json()["diagnostics"]
+        assert r.code == 1
+        assert [d["code"] for d in diags] == ["E173"]  # no E170, and not 'issued but not locked'
+        d = diags[0]
+        assert d["file"].endswith("textbill.lock") and d["line"] == line_of(lock, token)
+        assert d["col"] == lock.read_text().split("\n")[d["line"] - 1].index(token) + 1
+        assert "damaged" in d["message"] and "INV-2026-0001" in d["message"]
+        assert "git checkout -- textbill.lock" in d["hint"] and "textbill lock" in d["hint"]
+    # 'textbill lock' refuses to append to a damaged lock
+    r = cli("lock", "-f", folder)
+    assert r.code != 0 and "E173" in r.err
+
+
+def test_damaged_short_digests_and_party_details_are_a_damaged_lock(ledger):
+    for pattern, cut in ((r" t:[0-9a-f]{8}", lambda t: t[:-3]), (r" l:\S+", lambda t: t[:-2]),
+                         (r" p:\S+", lambda t: t[:-5] + "!!")):
+        folder = ledger(BASE)
+        lock = folder / "textbill.lock"
+        lock.unlink(missing_ok=True)
+        assert cli("lock", "-f", folder).code == 0
+        token = _damage(lock, pattern, cut).strip()
+        code, diags = check_json(folder)
+        assert code == 1 and [d["code"] for d in diags] == ["E173"], (pattern, diags)
+        text = lock.read_text().split("\n")[diags[0]["line"] - 1]
+        assert diags[0]["col"] == text.index(token) + 1
