@@ -92,7 +92,8 @@ def test_an_old_lock_without_party_details_still_reads_and_gets_them_from_the_ne
     assert cli("lock", "-f", folder).code == 0
     lock = folder / "textbill.lock"
     text = lock.read_text()
-    old_format = "\n".join(" ".join(t for t in ln.split(" ") if not t.startswith("p:")) for ln in text.split("\n"))
+    old_format = "\n".join(ln if ln.startswith("#") else " ".join(t for t in ln.split(" ") if not t.startswith("p:"))
+                           for ln in text.split("\n"))
     assert old_format != text
     lock.write_text(old_format)
     assert read_lock(folder).entries["INV-2026-0001"].parties is None

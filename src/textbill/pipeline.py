@@ -17,7 +17,14 @@ from textbill.engine.invoices import compute_books
 from textbill.engine.receivables import check_receivables, replay, seen_from
 from textbill.incremental.cache import ParseCache, check_key, current_check_key
 from textbill.incremental.workspace import Workspace
-from textbill.loading.loader import LOCK_NAME, Loaded, display_name, load, read_config
+from textbill.loading.loader import (
+    CONFIG_NAME,
+    LOCK_NAME,
+    Loaded,
+    display_name,
+    load,
+    read_config,
+)
 
 
 @dataclass
@@ -160,11 +167,16 @@ def _to_check_cache(path: Path, analysis: Analysis) -> None:
     if not store.enabled or len(store.keys) != len(loaded.files):
         return
     sources = loaded.sources
-    config_name = display_name(loaded.root / "textbill.yaml")
+    config_name = display_name(loaded.root / CONFIG_NAME)
     lock_name = display_name(loaded.root / LOCK_NAME)
+    # the texts the analysis read; a file that is there without its text in sources could not be
+    # read (or the lock is empty): not cached, since an unreadable file's diagnostics are not
+    # those of the empty or missing file a later lookup would take it for
+    if config_name not in sources and (loaded.root / CONFIG_NAME).is_file():
+        return
+    if lock_name not in sources and (loaded.root / LOCK_NAME).exists():
+        return
     lock_text = sources.text(lock_name) if lock_name in sources else None
-    if lock_text is None and (loaded.root / LOCK_NAME).exists():
-        lock_text = ""
     key = check_key(path, store.keys, sources.text(config_name) if config_name in sources else None,
                     lock_text)
     company = analysis.ledger.company
