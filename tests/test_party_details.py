@@ -123,3 +123,25 @@ def test_the_example_ledgers_lock_still_reads(tmp_path):
     after = read_lock(folder)
     assert after.problems == [] and all(e.parties is not None for e in after.entries.values())
     assert _codes(folder) == []
+
+
+def test_credit_notes_and_e_invoices_keep_the_details_they_were_issued_with(ledger, tmp_path):
+    # a credit note locked before the move keeps the old buyer; one issued after it shows the new
+    folder = ledger(LEDGER + """
+    2026-02-10 credit-note CN-2026-0001 for INV-2026-0001 50.00 "Goodwill"
+    """)
+    assert cli("lock", "-f", folder).code == 0
+    bill = folder / "ledger.bill"
+    _move(bill)
+    bill.write_text(bill.read_text() + '2026-03-10 credit-note CN-2026-0002 for INV-2026-0001 20.00 "More"\n')
+    assert cli("lock", "-f", folder).code == 0
+    assert _codes(folder) == []
+    out = tmp_path / "out"
+    r = cli("build", "-f", folder, "--out", out, "--format", "html,ubl", "-j", "1")
+    assert r.code == 0, r
+    first = next(out.rglob("CN-2026-0001*.html")).read_text()
+    second = next(out.rglob("CN-2026-0002*.html")).read_text()
+    assert "1 Old Street" in first and "New Avenue" not in first
+    assert "99 New Avenue" in second and "Old Street" not in second
+    ubl = next(p for p in out.rglob("INV-2026-0001*") if p.suffix == ".xml").read_text()
+    assert "Globex Ltd" in ubl and "US-111" in ubl and "Globex Holdings" not in ubl
