@@ -145,3 +145,22 @@ def test_credit_notes_and_e_invoices_keep_the_details_they_were_issued_with(ledg
     assert "99 New Avenue" in second and "Old Street" not in second
     ubl = next(p for p in out.rglob("INV-2026-0001*") if p.suffix == ".xml").read_text()
     assert "Globex Ltd" in ubl and "US-111" in ubl and "Globex Holdings" not in ubl
+
+
+def test_a_watch_gets_the_same_document_objects_back_while_nothing_changed(ledger):
+    from textbill import pipeline
+    from textbill.incremental.books_memo import BooksMemo
+    from textbill.incremental.workspace import Workspace
+
+    folder = ledger(LEDGER)
+    assert cli("lock", "-f", folder).code == 0
+    _move(folder / "ledger.bill")
+    workspace = Workspace()
+    workspace.remember(folder)
+    workspace.books_memo = BooksMemo()  # as the watch keeps it
+    first = pipeline.analyze(folder, workspace=workspace, _check_cache=False)
+    again = pipeline.analyze(folder, workspace=workspace, _check_cache=False)
+    doc = first.books.invoices["INV-2026-0001"]
+    assert doc.client.address == "1 Old Street, Springfield"
+    assert again.books.invoices["INV-2026-0001"] is doc
+    assert first.diagnostics == again.diagnostics == []

@@ -96,7 +96,7 @@ def analyze(path: Path, extra_checks=(), cache: bool = True, _check_cache: bool 
     diags.extend(books.diagnostics)
     # issued documents keep the party details textbill.lock recorded for them (LANGUAGE.md section 6)
     lock = read_lock(loaded.root, workspace)
-    books = with_recorded_parties(books, lock)
+    books = with_recorded_parties(books, lock, workspace.recorded_parties)
     whole = replay(ledger, books, date.max)
     diags.extend(check_receivables(ledger, books, whole))
     diags.extend(check_einvoice(ledger))

@@ -393,31 +393,48 @@ def as_recorded(party, details: dict | None, names: tuple[str, ...]):
     return replace(party, **values)
 
 
-def with_recorded_parties(books: Books, lock: LockFile) -> Books:
+def with_recorded_parties(books: Books, lock: LockFile, memo: IdentityMemo | None = None) -> Books:
     """The books with each locked document's client as textbill.lock recorded it (LANGUAGE.md section 6).
 
     An issued document keeps the details it was issued with: a client's move changes the documents
     issued after it only.  Documents locked without party details (a lock written before they were
-    recorded) and documents not yet locked keep the ledger's current details."""
+    recorded) and documents not yet locked keep the ledger's current details.  memo: a
+    Workspace's recorded_parties, so a watch gets the same document objects back while the
+    document and its lock entry are the same (its digests and pages are then reused)."""
+    if memo is None:
+        memo = IdentityMemo()
+    memo.begin()
     invoices = dict(books.invoices)
     for number, doc in books.invoices.items():
         entry = lock.entries.get(number)
         if entry is not None and entry.kind == "invoice" and entry.parties is not None:
-            client = as_recorded(doc.client, entry.parties["b"], CLIENT_DETAILS)
-            if client is not doc.client:
-                invoices[number] = replace(doc, client=client)
+            invoices[number] = memo.get(("invoice", number), (doc, entry),
+                                        lambda d=doc, e=entry: _recorded_invoice(d, e))
     credits = dict(books.credits)
     for number, credit in books.credits.items():
         entry = lock.entries.get(number)
-        if credit.invoice is None or entry is None or entry.kind != "credit-note" or entry.parties is None:
-            continue
-        client = as_recorded(credit.invoice.client, entry.parties["b"], CLIENT_DETAILS)
-        if client is not credit.invoice.client:  # the buyer printed on the credit note, as it was issued
-            credits[number] = replace(credit, invoice=replace(credit.invoice, client=client))
+        if credit.invoice is not None and entry is not None and entry.kind == "credit-note" \
+                and entry.parties is not None:
+            credits[number] = memo.get(("credit-note", number), (credit, entry),
+                                       lambda c=credit, e=entry: _recorded_credit(c, e))
+    memo.end()
     if all(invoices[n] is d for n, d in books.invoices.items()) and all(
             credits[n] is c for n, c in books.credits.items()):
         return books
     return replace(books, invoices=invoices, credits=credits)
+
+
+def _recorded_invoice(doc, entry: Entry):
+    client = as_recorded(doc.client, entry.parties["b"], CLIENT_DETAILS)
+    return doc if client is doc.client else replace(doc, client=client)
+
+
+def _recorded_credit(credit, entry: Entry):
+    """The credit note with the buyer printed on it as it was issued (its invoice's client as recorded)."""
+    client = as_recorded(credit.invoice.client, entry.parties["b"], CLIENT_DETAILS)
+    if client is credit.invoice.client:
+        return credit
+    return replace(credit, invoice=replace(credit.invoice, client=client))
 
 
 def current_documents(books) -> dict[str, tuple[str, object]]:
@@ -485,8 +502,9 @@ def parse_lock(text: str, name: str) -> tuple[dict[str, Entry], list[Diagnostic]
         if damage is not None:
             what, token = damage
             col = raw.find(token) + 1  # the caret under the damaged digest
+            where = Span(name, lineno, col, lineno, col + len(token)) if col else span
             problems.append(error(
-                Span(name, lineno, col, lineno, col + len(token)) if col else span, "E173", f"textbill.lock is damaged: the line of '{number}' has {what}",
+                where, "E173", f"textbill.lock is damaged: the line of '{number}' has {what}",
                 "the lock no longer says what was issued; restore textbill.lock from git (git checkout -- "
                 "textbill.lock, or an older commit: git log -p -- textbill.lock). Without an intact copy, "
                 "delete this line and run 'textbill lock' to lock the document as it is now"))
