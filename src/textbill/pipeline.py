@@ -8,7 +8,7 @@ from pathlib import Path
 from textbill.assets import check_assets
 from textbill.checks.einvoice import check_einvoice
 from textbill.checks.ledger import run_checks
-from textbill.checks.locks import check_locks
+from textbill.checks.locks import check_locks, read_lock, with_recorded_parties
 from textbill.core import model as m
 from textbill.core.books import Books, Receivables
 from textbill.core.diagnostics import Diagnostic, has_errors, narrow, sort_key
@@ -17,7 +17,14 @@ from textbill.engine.invoices import compute_books
 from textbill.engine.receivables import check_receivables, replay, seen_from
 from textbill.incremental.cache import ParseCache, check_key, current_check_key
 from textbill.incremental.workspace import Workspace
-from textbill.loading.loader import LOCK_NAME, Loaded, display_name, load, read_config
+from textbill.loading.loader import (
+    CONFIG_NAME,
+    LOCK_NAME,
+    Loaded,
+    display_name,
+    load,
+    read_config,
+)
 
 
 @dataclass
@@ -87,10 +94,13 @@ def analyze(path: Path, extra_checks=(), cache: bool = True, _check_cache: bool 
     diags.extend(check_assets(ledger))
     books = compute_books(ledger, workspace.books_memo)
     diags.extend(books.diagnostics)
+    # issued documents keep the party details textbill.lock recorded for them (LANGUAGE.md section 6)
+    lock = read_lock(loaded.root, workspace)
+    books = with_recorded_parties(books, lock, workspace.recorded_parties)
     whole = replay(ledger, books, date.max)
     diags.extend(check_receivables(ledger, books, whole))
     diags.extend(check_einvoice(ledger))
-    diags.extend(check_locks(loaded, books, workspace))
+    diags.extend(check_locks(loaded, books, workspace, lock))
     for check in extra_checks:
         diags.extend(check(loaded, books))
     diags = narrow(_dedupe(diags), loaded.sources)
@@ -157,11 +167,16 @@ def _to_check_cache(path: Path, analysis: Analysis) -> None:
     if not store.enabled or len(store.keys) != len(loaded.files):
         return
     sources = loaded.sources
-    config_name = display_name(loaded.root / "textbill.yaml")
+    config_name = display_name(loaded.root / CONFIG_NAME)
     lock_name = display_name(loaded.root / LOCK_NAME)
+    # the texts the analysis read; a file that is there without its text in sources could not be
+    # read (or the lock is empty): not cached, since an unreadable file's diagnostics are not
+    # those of the empty or missing file a later lookup would take it for
+    if config_name not in sources and (loaded.root / CONFIG_NAME).is_file():
+        return
+    if lock_name not in sources and (loaded.root / LOCK_NAME).exists():
+        return
     lock_text = sources.text(lock_name) if lock_name in sources else None
-    if lock_text is None and (loaded.root / LOCK_NAME).exists():
-        lock_text = ""
     key = check_key(path, store.keys, sources.text(config_name) if config_name in sources else None,
                     lock_text)
     company = analysis.ledger.company
