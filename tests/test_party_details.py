@@ -164,3 +164,36 @@ def test_a_watch_gets_the_same_document_objects_back_while_nothing_changed(ledge
     assert doc.client.address == "1 Old Street, Springfield"
     assert again.books.invoices["INV-2026-0001"] is doc
     assert first.diagnostics == again.diagnostics == []
+
+
+def test_a_reminder_for_an_old_invoice_goes_to_the_clients_current_address(tmp_path):
+    """A reminder is a letter of today: it is addressed with the details the ledger has now, while the
+    invoice it is about keeps the details it was issued with."""
+    import email
+    from email import policy
+
+    from conftest import write_ledger
+
+    folder = write_ledger(tmp_path / "l", """
+        company acme "Acme"
+          email billing@acme.example
+          currency USD
+        reminders standard
+          step +7d "friendly"
+        client globex "Globex Ltd"
+          email ap@old.example
+          address "1 Old Street"
+        2026-01-31 invoice INV-2026-0001 globex
+          item "Work" 1 x 100.00
+    """, company=False)
+    assert cli("lock", "-f", folder).code == 0
+    bill = folder / "ledger.bill"
+    bill.write_text(bill.read_text().replace("ap@old.example", "ap@new.example")
+                    .replace('"1 Old Street"', '"2 New Street"'))
+    assert "E170" not in _codes(folder)
+    out = tmp_path / "out"
+    r = cli("remind", "-f", folder, "--as-of", "2026-03-15", "--out", out)
+    assert r.code == 0, r
+    (eml,) = out.glob("*.eml")
+    msg = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert [a.addr_spec for a in msg["To"].addresses] == ["ap@new.example"]

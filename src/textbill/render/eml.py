@@ -202,7 +202,7 @@ def context(rem: Reminder, ledger: m.Ledger, attached: bool, day: date | None = 
     company = ledger.company
     state = rem.state
     doc = state.doc
-    client = doc.client or ledger.clients.get(state.client)
+    client = ledger.clients.get(state.client) or doc.client  # a letter of today: the current details
     c = state.currency
     locale = document_locale(ledger, client)
     if templates is not None and templates.speaks(locale) == DEFAULT_LOCALE:
@@ -286,7 +286,7 @@ def check_reminder(rem: Reminder, ledger: m.Ledger, sender: str | None,
     """Everything that would stop this reminder from becoming a safe message."""
     diags: list[Diagnostic] = list(rem.problems)  # found by the engine (a late fee with no fx rate)
     company = ledger.company
-    client = rem.state.doc.client or ledger.clients.get(rem.state.client)
+    client = ledger.clients.get(rem.state.client) or rem.state.doc.client
     number = rem.number
     inv_span = rem.state.doc.invoice.span
 
@@ -344,7 +344,7 @@ def build_mail(rem: Reminder, ledger: m.Ledger, templates: Templates, sender: st
     if diags:
         return None, diags
     company = ledger.company
-    client = rem.state.doc.client or ledger.clients[rem.state.client]
+    client = ledger.clients.get(rem.state.client) or rem.state.doc.client
     to_addr, to_name, _ = recipient(client)
     assert to_addr is not None and sender is not None
     subject, text, html = templates.render(rem.step.name, context(rem, ledger, pdf is not None, when.date(), templates))
