@@ -71,7 +71,8 @@ def test_the_readme_commands_work_in_a_fresh_venv_on_a_fresh_clone(tmp_path):
     env = {k: v for k, v in os.environ.items()
            if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME") and not k.startswith(("PYTEST", "TEXTBILL_"))}
     env |= {"PATH": f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}", "VIRTUAL_ENV": str(venv),
-            "PIP_QUIET": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1"}
+            "PIP_QUIET": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1",
+            "PIP_NO_COMPILE": "1"}  # no .pyc of every installed module: faster
     install_and_build, develop_and_test = readme_commands()
 
     sh(["bash", "-c", install_and_build], clone, env)

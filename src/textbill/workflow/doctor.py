@@ -27,7 +27,7 @@ from typing import Any
 from textbill.render.themes import bundled_names, bundled_themes
 from textbill.version import __version__
 
-MIN_PYTHON = (3, 10)
+MIN_PYTHON = (3, 11)  # datetime.UTC (pyproject still says >=3.10)
 MIN_PANGO = (1, 44, 0)  # WeasyPrint's minimum
 MIN_HARFBUZZ_SUBSET = (4, 1, 0)  # below it WeasyPrint subsets with fontTools
 
