@@ -19,6 +19,7 @@ export_beancount  # cli/export.py
 export_csv  # cli/export.py
 import_timeclock  # cli/import_.py
 import_toggl  # cli/import_.py
+doctor  # cli/doctor.py
 init  # cli/init.py
 issue  # cli/issue.py
 remind  # cli/remind.py
