@@ -292,8 +292,10 @@ def check_clock_overlaps(ledger: m.Ledger):
 # ---------------------------------------------------------------------------- numbering
 
 def check_numbering(ledger: m.Ledger):
-    patterns = numbering_patterns(ledger)
     company = ledger.company
+    if company is None and _is_broken_kind(ledger, "company"):
+        return  # the patterns are the company's: the defaults would misjudge every number
+    patterns = numbering_patterns(ledger)
     for kind, docs, attr in (("invoice", ledger.invoices, "numbering"),
                              ("credit note", ledger.credit_notes, "credit-numbering")):
         pattern = patterns[kind]
@@ -304,10 +306,16 @@ def check_numbering(ledger: m.Ledger):
                             "use {year}, {yy}, {month} and {seq:04} placeholders, e.g. \"INV-{year}-{seq:04}\"",
                             focus=attr)
             continue
-        yield from _check_sequence(kind, docs, pattern)
+        yield from _check_sequence(kind, docs, pattern, _broken_names(ledger, "document"))
 
 
-def _check_sequence(kind: str, docs, pattern: Pattern):
+def _broken_names(ledger: m.Ledger, kind: str) -> frozenset[str]:
+    return frozenset(name for k, name in ledger.broken if k == kind)
+
+
+def _check_sequence(kind: str, docs, pattern: Pattern, broken: frozenset[str] = frozenset()):
+    """Numbers that break the pattern, gaps (a number of a document with an error is no gap: it
+    is there, and its error is reported) and dates that go backwards."""
     scopes: dict[object, list[tuple[int, object]]] = defaultdict(list)
     seen_numbers = set()
     for doc in docs:
@@ -342,7 +350,8 @@ def _check_sequence(kind: str, docs, pattern: Pattern):
         prev = None
         for seq, doc in items:
             where = f"{scope}'s sequence" if scope is not None else "the sequence"
-            if seq > expected_seq:
+            if seq > expected_seq and not all(pattern.format(doc.date, s) in broken
+                                              for s in range(expected_seq, seq)):
                 missing = [pattern.format(doc.date, s) for s in range(expected_seq, min(seq, expected_seq + 3))]
                 more = " ..." if seq - expected_seq > 3 else ""
                 yield error(doc.span, "E141", f"{kind} '{doc.number}' leaves a gap in {where}: "

@@ -67,6 +67,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from types import MappingProxyType
 
+from textbill.checks.fallout import Fallout
 from textbill.core import model as m
 from textbill.core.books import Books
 from textbill.core.diagnostics import Diagnostic, error, warning
@@ -663,14 +664,15 @@ def check_locks(loaded, books, workspace=None, lock: LockFile | None = None) -> 
     # lines is then reported once the file reads again, not as a cascade of the syntax error
     unreadable = any(d.is_error for d in loaded.diagnostics)
     directives = {d.number: d for d in (*ledger.invoices, *ledger.credit_notes)}
+    fallout = Fallout(ledger)
 
     for number, old in lock.entries.items():
         if old.damaged:
             continue  # its E173 says so; what it locked is unknown
         found = docs.get(number)
         if found is None:
-            if number in directives or ("document", number) in ledger.broken:
-                continue  # it is there but cannot be computed: other errors say why
+            if number in directives or ("document", number) in ledger.broken or fallout.unreadable:
+                continue  # it is there but cannot be computed (or read): other errors say why
             diags.append(error(
                 Span(lock.name, old.lineno), "E171",
                 f"locked {_kind(old.kind)} '{number}' of {old.date} ({old.total} {old.currency}) is no longer "
@@ -678,6 +680,8 @@ def check_locks(loaded, books, workspace=None, lock: LockFile | None = None) -> 
                 "credit note if it was wrong"))
             continue
         kind, doc = found
+        if fallout and fallout.document(number, kind, doc.note.invoice if kind == "credit-note" else None):
+            continue  # computed from a directive with an error: compared once that error is fixed
         if _document_digest(memo, kind, doc, company) == old.sha256:
             continue  # unchanged: the per-line digests that explain a change are not needed
         if index is None:

@@ -57,6 +57,7 @@ CODES: tuple[Code, ...] = (
     _e("E015", "attribute given twice", "keep one of them"),
     _e("E016", "second pricing line in a SOW"),
     _e("E017", "not a whole number"),
+    _e("E018", "attribute not indented"),
     _w("W015", "minutes of an hour or more"),
     # the company
     _e("E020", "no company"),
