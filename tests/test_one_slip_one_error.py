@@ -198,6 +198,7 @@ def test_a_column_0_attribute_of_no_block_above_stays_an_unknown_directive():
     text = '2026-01-05 time globex/web 3h "Kickoff"\nterms net 15\n'
     _, diags, _ = parse_text(text, "c.bill")
     assert [(d.code, d.span.line) for d in diags] == [("E002", 2)]
+    assert diags[0].hint == "'terms' is an attribute: indent it under a client"
 
 
 def test_fmt_asks_for_the_indentation_instead_of_guessing():
@@ -233,11 +234,16 @@ def test_a_second_independent_error_is_still_reported_after_the_cause(locked):
     assert "FV/2026/0002" in found[1]["message"] and "250.00 EUR and is now 300.00 EUR" in found[1]["message"]
 
 
-def test_a_typo_in_an_invoice_number_does_not_cascade(locked):
-    slip(locked, "invoices.bill", "payment globex 1107.00 for FV/2026/0001", "payment globex 1107.00 for FV/2026/001")
+@pytest.mark.parametrize("right, wrong, line, meant", [
+    ("payment globex 1107.00 for FV/2026/0001", "payment globex 1107.00 for FV/2026/001", 19, "FV/2026/0001"),
+    ("KOR/2026/0001 for FV/2026/0003", "KOR/2026/0001 for FV/2026/003", 18, "FV/2026/0003"),
+    ("plan FV/2026/0004", "plan FV/2026/004", 22, "FV/2026/0004"),
+], ids=["payment", "credit note", "plan"])
+def test_a_typo_in_an_invoice_number_does_not_cascade(locked, right, wrong, line, meant):
+    slip(locked, "invoices.bill", right, wrong)
     found = check(locked)
-    assert [(d["code"], d["line"]) for d in found] == [("E103", 19)]
-    assert found[0]["hint"] == "did you mean 'FV/2026/0001'?"
+    assert [(d["code"], d["line"]) for d in found] == [("E103", line)]
+    assert found[0]["hint"] == f"did you mean '{meant}'?"
 
 
 def test_a_broken_company_is_one_error(locked):

@@ -923,8 +923,12 @@ def explain_syntax_error(syntax: Syntax, exc: UnexpectedInput, text: str, filena
         candidates = DATED if after_date else DIRECTIVES
         hint = None
         guess = closest(word, candidates + (DIRECTIVES if after_date else DATED))
+        owners = [_BLOCK_NAMES.get(k, k) for k, words in BLOCK_ATTRIBUTES.items() if word in words]
         if guess in candidates:
             hint = f"did you mean '{guess}'?"
+        elif owners and not after_date:
+            # an attribute in column 0 where the block above does not take it (else it is E018)
+            hint = f"'{word}' is an attribute: indent it under {_article(' or '.join(owners))}"
         elif guess:
             hint = (f"'{guess}' takes a date in front: 2026-01-31 {guess} ..." if guess in DATED
                     else f"'{guess}' does not take a date in front")
