@@ -246,6 +246,21 @@ def test_a_typo_in_an_invoice_number_does_not_cascade(locked, right, wrong, line
     assert found[0]["hint"] == f"did you mean '{meant}'?"
 
 
+def test_a_locked_invoice_number_written_in_another_form_is_one_error(locked):
+    # not: a gap in the sequence, payments and a credit note naming an unknown invoice, the
+    # locked FV/2026/0003 deleted, FV/2026/003 not locked
+    slip(locked, "invoices.bill", "invoice FV/2026/0003 globex", "invoice FV/2026/003 globex")
+    found = check(locked)
+    assert [(d["code"], d["line"], d["col"]) for d in found] == [("E140", 9, 20)]
+    assert found[0]["hint"] == "number it FV/2026/0003, or fix the date"
+
+
+def test_an_invoice_number_of_another_year_still_leaves_its_gap(locked):
+    # FV/2025/0003 dated 2026: a wrong number or a wrong date, no number is guessed
+    slip(locked, "invoices.bill", "invoice FV/2026/0003 globex", "invoice FV/2025/0003 globex")
+    assert [d["code"] for d in check(locked) if d["severity"] == "error"][:2] == ["E140", "E141"]
+
+
 def test_a_broken_company_is_one_error(locked):
     # without its company the ledger would be numbered, priced and locked with the defaults
     slip(locked, "company.bill", 'company acme "Acme Sp. z o.o."', 'company acme, "Acme Sp. z o.o."')

@@ -8,6 +8,10 @@ computed from missing or guessed input.  A check that would report only a
 consequence of the slip -- a locked document whose total fell to 0.00, an
 overpayment of an invoice that lost its lines -- asks here first and keeps
 quiet: one slip gives one error, on the slipped line.
+
+A document number written in another form than the company's pattern
+(`FV/2026/003` for `FV/2026/0003`) is the same kind of slip: E140 says so, and
+what refers to the number it means (a payment, the lock) is not reported too.
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from collections.abc import Iterable
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic
 from textbill.core.money import Amount
+from textbill.core.numbering import numbering_patterns
 
 # codes of the engine that can report a consequence of missing or guessed input, and what the
 # directive they are located at must depend on for them to be one
@@ -135,6 +140,30 @@ class Fallout:
         if code in _FX:
             return self._rated(self._currencies(node))
         return False
+
+
+def meant_numbers(ledger: m.Ledger) -> dict[str, str]:
+    """Document numbers that break their pattern only in form (`FV/2026/003`, E140): the number
+    each one means (the pattern's form, of its own date) -> the number as written.  None is
+    meant where a document already has that number, or where the year or month differ from the
+    document's date (a wrong number or a wrong date: E140 cannot tell which)."""
+    patterns = numbering_patterns(ledger)
+    written = {d.number for d in (*ledger.invoices, *ledger.credit_notes)}
+    out: dict[str, str] = {}
+    for kind, docs in (("invoice", ledger.invoices), ("credit note", ledger.credit_notes)):
+        pattern = patterns[kind]
+        if isinstance(pattern, ValueError):
+            continue
+        for doc in docs:
+            parts = pattern.parse(doc.number)
+            if parts is None or parts["seq"] < 1 or parts.get("year", doc.date.year) != doc.date.year \
+                    or parts.get("yy", doc.date.year % 100) != doc.date.year % 100 \
+                    or parts.get("month", doc.date.month) != doc.date.month:
+                continue
+            meant = pattern.format(doc.date, parts["seq"])
+            if meant != doc.number and meant not in written:
+                out.setdefault(meant, doc.number)
+    return out
 
 
 def without_fallout(ledger: m.Ledger, diags: list[Diagnostic]) -> list[Diagnostic]:

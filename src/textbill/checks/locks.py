@@ -67,7 +67,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from types import MappingProxyType
 
-from textbill.checks.fallout import Fallout
+from textbill.checks.fallout import Fallout, meant_numbers
 from textbill.core import model as m
 from textbill.core.books import Books
 from textbill.core.diagnostics import Diagnostic, error, warning
@@ -665,14 +665,17 @@ def check_locks(loaded, books, workspace=None, lock: LockFile | None = None) -> 
     unreadable = any(d.is_error for d in loaded.diagnostics)
     directives = {d.number: d for d in (*ledger.invoices, *ledger.credit_notes)}
     fallout = Fallout(ledger)
+    meant = meant_numbers(ledger) if lock.entries else {}
+    mistyped = {written for number, written in meant.items() if number in lock.entries}
 
     for number, old in lock.entries.items():
         if old.damaged:
             continue  # its E173 says so; what it locked is unknown
         found = docs.get(number)
         if found is None:
-            if number in directives or ("document", number) in ledger.broken or fallout.unreadable:
-                continue  # it is there but cannot be computed (or read): other errors say why
+            if number in directives or ("document", number) in ledger.broken or fallout.unreadable \
+                    or number in meant:
+                continue  # it is there but cannot be computed, read or found by its number: E140... say why
             diags.append(error(
                 Span(lock.name, old.lineno), "E171",
                 f"locked {_kind(old.kind)} '{number}' of {old.date} ({old.total} {old.currency}) is no longer "
@@ -699,8 +702,8 @@ def check_locks(loaded, books, workspace=None, lock: LockFile | None = None) -> 
 
     memo.end()
     for number, (kind, _) in docs.items():
-        if number in lock.entries:
-            continue
+        if number in lock.entries or number in mistyped:
+            continue  # locked, or a locked number written in another form (E140)
         node = directives.get(number)
         diags.append(warning(
             node.span if node else None, "W172",
