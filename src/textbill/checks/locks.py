@@ -675,7 +675,7 @@ def check_locks(loaded, books, workspace=None, lock: LockFile | None = None) -> 
         if found is None:
             if number in directives or ("document", number) in ledger.broken or fallout.unreadable \
                     or number in meant:
-                continue  # it is there but cannot be computed, read or found by its number: E140... say why
+                continue  # there, but not computed, readable or found by its number: its own error says why
             diags.append(error(
                 Span(lock.name, old.lineno), "E171",
                 f"locked {_kind(old.kind)} '{number}' of {old.date} ({old.total} {old.currency}) is no longer "
