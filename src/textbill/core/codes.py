@@ -57,6 +57,8 @@ CODES: tuple[Code, ...] = (
     _e("E015", "attribute given twice", "keep one of them"),
     _e("E016", "second pricing line in a SOW"),
     _e("E017", "not a whole number"),
+    _e("E030", "file outside the ledger or not a regular file",
+       "a ledger is its folder and nothing else: replace a symlink by the file itself, remove a device or FIFO"),
     _w("W015", "minutes of an hour or more"),
     # the company
     _e("E020", "no company"),
