@@ -31,10 +31,15 @@ def check_theme(ledger: m.Ledger):
     if not name or name == "default":
         return
     try:
-        theme_by_name(Path(ledger.root), name)
+        theme = theme_by_name(Path(ledger.root), name)
     except ThemeError as exc:
         yield error(ledger.config.spans.get("theme"), "E182", str(exc),
                     "use 'default', 'modern', or the path of a folder inside the ledger")
+        return
+    for rel, why in theme.refused():
+        yield error(ledger.config.spans.get("theme"), "E183", f"theme '{name}': {rel} {why}; it is never read",
+                    "a theme is files inside the ledger: replace the link by the file itself, remove a device "
+                    "or FIFO", focus=name)
 
 
 def check_assets(ledger: m.Ledger) -> list[Diagnostic]:

@@ -119,6 +119,8 @@ CODES: tuple[Code, ...] = (
        "put the image inside the ledger folder and give its relative path, e.g. assets/logo.png"),
     _w("W181", "logo file missing", "check the path; it is relative to the ledger root"),
     _e("E182", "unknown theme", "use 'default', 'modern', or the path of a folder inside the ledger"),
+    _e("E183", "theme file outside the ledger or not a regular file",
+       "a theme is files inside the ledger: replace the link by the file itself, remove a device or FIFO"),
     # importing time entries
     _e("E190", "import file cannot be read"),
     _w("W191", "session still clocked in", "import again once it has a clock-out line"),
