@@ -121,6 +121,8 @@ CODES: tuple[Code, ...] = (
     _e("E182", "unknown theme", "use 'default', 'modern', or the path of a folder inside the ledger"),
     _e("E183", "theme file outside the ledger or not a regular file",
        "a theme is files inside the ledger: replace the link by the file itself, remove a device or FIFO"),
+    _e("E184", "unsafe output folder",
+       "the output folder is a plain folder inside the ledger, like 'build', holding only what textbill writes"),
     # importing time entries
     _e("E190", "import file cannot be read"),
     _w("W191", "session still clocked in", "import again once it has a clock-out line"),
