@@ -62,16 +62,29 @@ def test_a_fifo_below_an_unrelated_folder_is_never_opened(tmp_path, monkeypatch)
 
 def test_fifteen_hundred_nested_folders_give_no_recursion_error(tmp_path):
     root = write_ledger(tmp_path / "ledger", 'client globex "Globex"\n  currency USD\n')
-    deep = root
-    for _ in range(1500):  # one level at a time: Path.mkdir(parents=True) itself recurses
-        deep = deep / "d"
-        deep.mkdir()
-    (deep / "deep.bill").write_text('client initech "Initech"\n  currency USD\n', encoding="utf-8")
-    r = cli("check", "-f", root, "--no-cache")
-    assert r.code == 0, r
-    assert "2 files" in r.err
-    r = cli("check", "-f", root)
-    assert r.code == 0, r
+    levels = [root / "d"]
+    for _ in range(1499):  # one level at a time: Path.mkdir(parents=True) itself recurses
+        levels.append(levels[-1] / "d")
+    try:
+        for level in levels:
+            level.mkdir()
+        (levels[-1] / "deep.bill").write_text('client initech "Initech"\n  currency USD\n', encoding="utf-8")
+        r = cli("check", "-f", root, "--no-cache")
+        assert r.code == 0, r
+        assert "2 files" in r.err
+        r = cli("check", "-f", root)
+        assert r.code == 0, r
+    finally:
+        # bottom-up here: pytest's own clean-up of old temporary folders (shutil.rmtree) recurses
+        # and would fail on this tree in a later run
+        (levels[-1] / "deep.bill").unlink(missing_ok=True)
+        for level in reversed(levels):
+            if level.is_dir():
+                for extra in level.iterdir():
+                    if extra.is_file() or extra.is_symlink():
+                        extra.unlink()
+                if level.is_dir() and not any(p.is_dir() for p in level.iterdir()):
+                    level.rmdir()
 
 
 def test_a_symlinked_folder_loop_is_not_followed(tmp_path):
