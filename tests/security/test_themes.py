@@ -123,3 +123,22 @@ def test_a_symlink_inside_the_theme_to_a_file_inside_the_ledger_is_used(setup):
     (theme / "brand.css").symlink_to(root / "brand.css")
     assert "#123456" in render_template(theme_by_name(root, "mytheme"), DOCUMENTS, "page.html", {})
     assert cli("check", "-f", root).code == 0
+
+
+def test_links_added_after_a_clean_build_are_refused_even_from_the_check_cache(setup):
+    # the check cache's key does not cover the theme: the second build may take the first one's
+    # analysis, and then the loader itself must refuse (and nothing may wait on the FIFO)
+    root, theme, secret = setup
+    (theme / "style.css").write_text("body { color: black; }\n", encoding="utf-8")
+    env = {**os.environ, "NO_COLOR": "1"}
+    env.pop("TEXTBILL_LEDGER", None)
+    command = [sys.executable, "-m", "textbill", "build", "-f", str(root), "--as-of", "2026-06-30"]
+    first = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, check=False)
+    assert first.returncode == 0, first.stderr
+    (theme / "style.css").unlink()
+    (theme / "style.css").symlink_to(secret)
+    os.mkfifo(theme / "extra.css")
+    second = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, check=False)
+    assert second.returncode == 1, second.stderr
+    assert CANARY not in second.stdout + second.stderr
+    _nothing_leaked(root / "build")

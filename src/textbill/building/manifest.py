@@ -41,6 +41,7 @@ from textbill.building.plan import (
     outputs_of,
     resolve_formats,
 )
+from textbill.core.paths import is_special, resolves_outside
 from textbill.core.source import Sources
 from textbill.incremental.workspace import Workspace
 from textbill.loading.loader import read_config
@@ -254,13 +255,17 @@ def inputs_key(check_key: str | None, root: Path, formats, as_of: date, out_dir:
                          if not (Path(d).resolve() == bundled or bundled in Path(d).resolve().parents)]
     return json_hash("noop", MANIFEST_VERSION, __version__, sys.version, check_key, as_of.isoformat(),
                      sorted(formats), str(out_dir), theme.name, [str(d) for d in theme.dirs], theme.user,
-                     [_tree_digest(t, workspace.file_digests) for t in trees], _logo_state(root, logo),
+                     [_tree_digest(t, workspace.file_digests, root) for t in trees], _logo_state(root, logo),
                      _libraries(workspace))
 
 
-def _tree_digest(folder: Path, known_files: dict[str, tuple]) -> str:
+def _tree_digest(folder: Path, known_files: dict[str, tuple], root: Path | None = None) -> str:
     """Every file below a folder, by name and content; known_files: path -> (its stamp, the sha256
-    of its content), so that a file is read again only when its stamp changed."""
+    of its content), so that a file is read again only when its stamp changed.  A file of a folder
+    inside the ledger at root that resolves outside it, or is not a regular file, is never read
+    (its name and a mark count instead)."""
+    base = Path(root).resolve() if root is not None else None
+    confined = base is not None and (folder.resolve() == base or base in folder.resolve().parents)
     h = hashlib.sha256()
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames.sort()
@@ -268,6 +273,12 @@ def _tree_digest(folder: Path, known_files: dict[str, tuple]) -> str:
             path = os.path.join(dirpath, name)
             h.update(os.path.relpath(path, folder).replace(os.sep, "/").encode("utf-8", "surrogatepass") + b"\0")
             try:
+                if confined and (resolves_outside(base, Path(path)) or is_special(Path(path))):
+                    h.update(b"!")
+                    continue
+                if not os.path.isfile(path):
+                    h.update(b"?")
+                    continue
                 now = stamp(os.stat(path))
                 known = known_files.get(path)
                 if known is None or known[0] != now:
