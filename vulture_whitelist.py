@@ -59,6 +59,7 @@ daemon_threads  # socketserver.ThreadingMixIn
 allow_reuse_address  # socketserver.TCPServer
 server_version  # BaseHTTPRequestHandler, sent in the Server header
 _.log_message  # BaseHTTPRequestHandler, silenced
+_.list_directory  # SimpleHTTPRequestHandler: no folder listings in the watch preview
 _.close_connection  # BaseHTTPRequestHandler, ends the event stream's keep-alive
 
 # watchdog callback (watch/loop.py)

@@ -175,7 +175,7 @@ def current_check_key(path: Path):
     keys = []
     for file in ledger_files(path):
         name = display_name(file)
-        data, _ = read_bytes(file, name)
+        data, _ = read_bytes(file, name, root)
         if data is None:
             return None
         keys.append(file_key(name, data))

@@ -121,4 +121,6 @@ def _check(key: str, kind: str, value) -> str | None:
         return "must be a4 or letter"
     if key == "out" and (value.startswith("/") or ".." in Path(value).parts):
         return "must be a folder inside the ledger"
+    if key == "out" and not [part for part in Path(value).parts if part != "."]:
+        return "must be a folder inside the ledger, not the ledger folder itself (a build prunes its folder)"
     return None

@@ -94,9 +94,10 @@ def theme_dirs(root: Path, theme: str) -> list[Path]:
 class Templates:
     """The reminder templates of a theme: a text and an HTML environment over one search path."""
 
-    def __init__(self, dirs: list[Path]):
+    def __init__(self, dirs: list[Path], root: Path | None = None):
         self.dirs = [d / "reminders" for d in dirs]
-        loader = jinja2.FileSystemLoader([str(d) for d in self.dirs])
+        # the themes' one loader: a user theme's symlink out of the ledger root is never read
+        loader = themes.theme_loader(self.dirs, root)
         common = {"loader": loader, "undefined": jinja2.StrictUndefined, "keep_trailing_newline": True,
                   "trim_blocks": True, "lstrip_blocks": True}
         # sandboxed, as for the invoice templates: a theme inside a ledger is data, not code
@@ -121,6 +122,8 @@ class Templates:
                 src, filename, _ = env.loader.get_source(env, name)
             except jinja2.TemplateNotFound:
                 continue
+            except themes.ThemeError as exc:
+                raise ThemeError(str(exc)) from exc
             return src, filename or name
         raise ThemeError(f"no reminder template for step '{step}': the theme has neither "
                          f"reminders/{template_name(step)}.{ext} nor reminders/default.{ext}")
@@ -156,7 +159,7 @@ def template_name(step: str) -> str:
 
 
 def load_templates(root: Path, theme: str) -> Templates:
-    return Templates(theme_dirs(root, theme))
+    return Templates(theme_dirs(root, theme), Path(root))
 
 
 # ---------------------------------------------------------------------------- formatting
