@@ -2,6 +2,7 @@
 dashboard and the terminal tables — in English and in Polish, in both bundled themes."""
 from __future__ import annotations
 
+import io
 import re
 from datetime import date
 from pathlib import Path
@@ -9,7 +10,10 @@ from pathlib import Path
 import pytest
 from conftest import clean, write_ledger
 
-from textbill.render.html import invoice_view, render_invoice
+from textbill.engine.statement import statement
+from textbill.render.html import invoice_view, render_invoice, render_statement
+from textbill.render.pdf import html_to_pdf
+from textbill.render.themes import load_theme
 
 # A Polish freelancer: a PLN-priced SOW billed to a EUR client (converted prices have four
 # digits: 280 PLN / 4.2431 = 65.9895 EUR), a domestic client, a credit note and payments.
@@ -97,3 +101,32 @@ def test_unit_prices_show_the_currencys_minor_digits(tmp_path, locale, price, am
     assert lines[0]["amount"] == amount
     html = render_invoice(analysis, doc)
     assert "65,989" not in html and "65.989" not in html
+
+
+# ---------------------------------------------------------------------------- 2. no breaks inside
+
+WEBSITE = "https://www.nowak-software-development.example/oferta/uslugi"
+EMAIL = "anna.nowak.kontakt@nowak-software-development.example"
+
+
+def pdf_lines(data: bytes) -> list[str]:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    return [plain(ln) for page in reader.pages for ln in page.extract_text().splitlines()]
+
+
+@pytest.mark.parametrize("theme", ["default", "modern"])
+@pytest.mark.parametrize("locale", ["en", "pl"])
+def test_urls_emails_and_the_as_of_date_are_never_split(tmp_path, theme, locale):
+    analysis = clean(ledger(tmp_path, locale, theme))
+    rec = analysis.receivables(date(2026, 3, 31))
+    st = statement(analysis.ledger, rec, "globex", date(2026, 1, 1))
+    as_of = "Mar 31, 2026" if locale == "en" else "31.03.2026"
+    for html in (render_statement(analysis, st), render_invoice(analysis, analysis.books.invoices["FV/2026/0001"])):
+        lines = pdf_lines(html_to_pdf(html, str(analysis.ledger.root), theme=load_theme(analysis.ledger)))
+        for whole in (WEBSITE, EMAIL, "ap@globex.example"):
+            assert any(whole in ln for ln in lines), (whole, lines)
+    lines = pdf_lines(html_to_pdf(render_statement(analysis, st), str(analysis.ledger.root),
+                                  theme=load_theme(analysis.ledger)))
+    assert any(as_of in ln for ln in lines), lines
