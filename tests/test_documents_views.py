@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
+import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -130,3 +132,36 @@ def test_urls_emails_and_the_as_of_date_are_never_split(tmp_path, theme, locale)
     lines = pdf_lines(html_to_pdf(render_statement(analysis, st), str(analysis.ledger.root),
                                   theme=load_theme(analysis.ledger)))
     assert any(as_of in ln for ln in lines), lines
+
+
+# ---------------------------------------------------------------------------- 3. statement columns
+
+def words(data: bytes) -> list[tuple[float, float, float, str]]:
+    """Every word of a PDF with its box: (y, x_min, x_max, text), by pdftotext -bbox."""
+    out = subprocess.run(["pdftotext", "-bbox", "-", "-"], input=data, capture_output=True, check=True).stdout
+    found = re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>',
+                       out.decode("utf-8"))
+    return [(round(float(y)), float(x0), float(x1), text) for x0, y, x1, text in found]
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
+@pytest.mark.parametrize("theme", ["default", "modern"])
+def test_statement_columns_with_space_separators_read_as_two_numbers(tmp_path, theme):
+    """pl groups thousands with a space ('7 160,51'), so two amount columns side by side must be
+    set apart by far more than that space: here the credit of a long-described row (the tightest
+    case) and its running balance, '100,00' then '258,38'."""
+    analysis = clean(ledger(tmp_path, "pl", theme))
+    rec = analysis.receivables(date(2026, 3, 31))
+    data = b""
+    for client in ("globex", "kowalski"):
+        st = statement(analysis.ledger, rec, client, date(2026, 1, 1))
+        data = html_to_pdf(render_statement(analysis, st), str(analysis.ledger.root),
+                           theme=load_theme(analysis.ledger))
+        found = words(data)
+        if client == "globex":
+            y, _, credit_end, _ = next(w for w in found if w[3] == "100,00")
+            balance_start = next(w[1] for w in found if w[0] == y and w[3] == "258,38")
+        else:
+            y, group_start, _, _ = next(w for w in found if w[3] == "000,00")
+            separator = group_start - next(w[2] for w in found if w[0] == y and w[3] == "1")
+    assert balance_start - credit_end >= max(5 * separator, 12), (balance_start - credit_end, separator)
