@@ -13,7 +13,7 @@ import pytest
 from conftest import clean, write_ledger
 
 from textbill.engine.statement import statement
-from textbill.render.html import invoice_view, render_invoice, render_statement
+from textbill.render.html import invoice_view, render_credit_note, render_invoice, render_statement
 from textbill.render.pdf import html_to_pdf
 from textbill.render.themes import load_theme
 
@@ -82,8 +82,10 @@ def ledger(tmp_path: Path, locale: str = "pl", theme: str = "default") -> Path:
 
 
 def plain(text: str) -> str:
-    """Babel's narrow and no-break spaces as ordinary spaces."""
-    return text.replace("\u202f", " ").replace("\u00a0", " ")
+    """Babel's narrow and no-break spaces (as characters or entities) as ordinary spaces."""
+    for space in ("\u202f", "\u00a0", "&#8239;", "&#160;", "&nbsp;"):
+        text = text.replace(space, " ")
+    return text
 
 
 def text_of(html: str) -> str:
@@ -165,3 +167,56 @@ def test_statement_columns_with_space_separators_read_as_two_numbers(tmp_path, t
             y, group_start, _, _ = next(w for w in found if w[3] == "000,00")
             separator = group_start - next(w[2] for w in found if w[0] == y and w[3] == "1")
     assert balance_start - credit_end >= max(5 * separator, 12), (balance_start - credit_end, separator)
+
+
+# ---------------------------------------------------------------------------- 4. VAT rate per line, corrections
+
+@pytest.mark.parametrize("theme", ["default", "modern"])
+def test_polish_invoices_show_the_vat_rate_on_every_line(tmp_path, theme):
+    analysis = clean(ledger(tmp_path, "pl", theme))
+    doc = analysis.books.invoices["FV/2026/0002"]  # one tax group: other languages print no column
+    text = text_of(render_invoice(analysis, doc))
+    assert "Stawka VAT" in text
+    assert "Backend 30,00 godz. 180,00 VAT 23% 5 400,00" in text
+    assert "Serwer 1,00 1 234,56 VAT 23% 1 234,56" in text
+
+
+def test_english_single_rate_invoices_keep_their_columns(tmp_path):
+    analysis = clean(ledger(tmp_path, "en"))
+    assert not invoice_view(analysis, analysis.books.invoices["FV/2026/0002"])["show_tax_column"]
+
+
+CORRECTION = {
+    "en": ["Before and after the correction",
+           "VAT 23% Before correction 247.46 56.92 304.38 Correction -69.05 -15.88 -84.93 "
+           "After correction 178.41 41.04 219.45",
+           "Total Before correction 297.46 60.92 358.38 Correction -83.00 -17.00 -100.00 "
+           "After correction 214.46 43.92 258.38"],
+    "pl": ["Wartości przed korektą i po korekcie",
+           "VAT 8% Przed korektą 50,00 4,00 54,00 Korekta -13,95 -1,12 -15,07 Po korekcie 36,05 2,88 38,93",
+           "Razem Przed korektą 297,46 60,92 358,38 Korekta -83,00 -17,00 -100,00 Po korekcie 214,46 43,92 258,38"],
+    "de": ["Vor und nach der Korrektur",
+           "Gesamt Vor der Korrektur 297,46 60,92 358,38 Korrektur -83,00 -17,00 -100,00 "
+           "Nach der Korrektur 214,46 43,92 258,38"],
+}
+
+
+@pytest.mark.parametrize("theme", ["default", "modern"])
+@pytest.mark.parametrize("locale", ["en", "pl", "de"])
+def test_credit_notes_show_before_the_correction_and_after(tmp_path, locale, theme):
+    analysis = clean(ledger(tmp_path, locale, theme))
+    text = text_of(render_credit_note(analysis, analysis.books.credits["KOR/2026/0001"]))
+    for expected in CORRECTION[locale]:
+        assert expected.replace("-", "−") in text or expected in text, (expected, text)
+
+
+def test_a_second_correction_starts_from_the_first_ones_result(tmp_path):
+    folder = write_ledger(tmp_path / "two", LEDGER.format(locale="en") + (
+        '2026-03-01 credit-note KOR/2026/0002 for FV/2026/0002 1_000.00 "Rabat"\n'
+        '2026-03-02 credit-note KOR/2026/0003 for FV/2026/0002 full\n'), company=False)
+    analysis = clean(folder)
+    first = text_of(render_credit_note(analysis, analysis.books.credits["KOR/2026/0002"]))
+    assert ("VAT 23% Before correction 6,634.56 1,525.95 8,160.51 Correction -813.01 -186.99 -1,000.00 "
+            "After correction 5,821.55 1,338.96 7,160.51") in first
+    second = text_of(render_credit_note(analysis, analysis.books.credits["KOR/2026/0003"]))
+    assert "VAT 23% Before correction 5,821.55 1,338.96 7,160.51" in second, second

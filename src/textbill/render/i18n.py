@@ -60,7 +60,7 @@ MESSAGES: Catalog = read_catalog(MESSAGES_DIR)
 #                 "Leistungsdatum"), where no service period is printed
 #   vat_title     a VAT invoice is titled as one ("Faktura VAT")
 CONVENTIONS: Mapping[str, frozenset[str]] = MappingProxyType({
-    "pl": frozenset({"seller", "service_date", "vat_title"}),
+    "pl": frozenset({"seller", "service_date", "vat_title", "line_tax"}),  # line_tax: art. 106e ust. 1 pkt 12
     "de": frozenset({"service_date"}),
 })
 
