@@ -13,7 +13,12 @@ import pytest
 from conftest import clean, write_ledger
 
 from textbill.engine.statement import statement
-from textbill.render.html import invoice_view, render_credit_note, render_invoice, render_statement
+from textbill.render.html import (
+    invoice_view,
+    render_credit_note,
+    render_invoice,
+    render_statement,
+)
 from textbill.render.pdf import html_to_pdf
 from textbill.render.themes import load_theme
 
@@ -188,16 +193,16 @@ def test_english_single_rate_invoices_keep_their_columns(tmp_path):
 
 CORRECTION = {
     "en": ["Before and after the correction",
-           "VAT 23% Before correction 247.46 56.92 304.38 Correction -69.05 -15.88 -84.93 "
-           "After correction 178.41 41.04 219.45",
-           "Total Before correction 297.46 60.92 358.38 Correction -83.00 -17.00 -100.00 "
-           "After correction 214.46 43.92 258.38"],
+           ("VAT 23% Before correction 247.46 56.92 304.38 Correction -69.05 -15.88 -84.93 "
+            "After correction 178.41 41.04 219.45"),
+           ("Total Before correction 297.46 60.92 358.38 Correction -83.00 -17.00 -100.00 "
+            "After correction 214.46 43.92 258.38")],
     "pl": ["Wartości przed korektą i po korekcie",
            "VAT 8% Przed korektą 50,00 4,00 54,00 Korekta -13,95 -1,12 -15,07 Po korekcie 36,05 2,88 38,93",
            "Razem Przed korektą 297,46 60,92 358,38 Korekta -83,00 -17,00 -100,00 Po korekcie 214,46 43,92 258,38"],
     "de": ["Vor und nach der Korrektur",
-           "Gesamt Vor der Korrektur 297,46 60,92 358,38 Korrektur -83,00 -17,00 -100,00 "
-           "Nach der Korrektur 214,46 43,92 258,38"],
+           ("Gesamt Vor der Korrektur 297,46 60,92 358,38 Korrektur -83,00 -17,00 -100,00 "
+            "Nach der Korrektur 214,46 43,92 258,38")],
 }
 
 
