@@ -7,10 +7,11 @@ import re
 import shutil
 import subprocess
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import clean, write_ledger
+from conftest import clean, cli, write_ledger
 
 from textbill.engine.statement import statement
 from textbill.render.html import (
@@ -225,3 +226,71 @@ def test_a_second_correction_starts_from_the_first_ones_result(tmp_path):
             "After correction 5,821.55 1,338.96 7,160.51") in first
     second = text_of(render_credit_note(analysis, analysis.books.credits["KOR/2026/0003"]))
     assert "VAT 23% Before correction 5,821.55 1,338.96 7,160.51" in second, second
+
+
+# ---------------------------------------------------------------------------- 5. credited, 7. narrow terminals
+
+def test_the_invoices_list_shows_what_was_credited(tmp_path):
+    folder = ledger(tmp_path, "en")
+    rows = cli("invoices", "-f", folder, "--as-of", "2026-03-31", "--format", "json").json()
+    for row in rows:
+        assert (Decimal(row["total"]) - Decimal(row["paid"]) - Decimal(row["credited"])
+                - Decimal(row["written_off"]) == Decimal(row["outstanding"]))
+    table = cli("invoices", "-f", folder, "--as-of", "2026-03-31", env={"COLUMNS": "250"}).out
+    header = table.splitlines()[1].split()
+    assert header[header.index("paid") + 1:header.index("paid") + 3] == ["credited", "outstanding"]
+    assert re.search(r"FV/2026/0001 .* 358\.38 +200\.00 +100\.00 +58\.38 ", table), table
+    csv = cli("invoices", "-f", folder, "--as-of", "2026-03-31", "--format", "csv").out
+    assert csv.splitlines()[0].split(",")[8:11] == ["paid", "credited", "outstanding"]
+
+
+NARROW = """\
+company acme "Acme Consulting"
+  address "1 Main St\\nSpringfield"
+  country US
+  currency USD
+  numbering "ACME-CONSULTING/{year}/PROJECT-{seq:06}"
+  late-interest 10% yearly
+
+client globex "Globex Corporation of Northern Springfield and Shelbyville"
+  currency USD
+  terms net 14
+  tax VAT 23%
+
+2026-01-31 invoice ACME-CONSULTING/2026/PROJECT-000001 globex
+  item "Platform" 1 x 98_765_432.10
+2026-02-02 invoice ACME-CONSULTING/2026/PROJECT-000002 globex
+  item "Support" 1 x 7_654_321.99
+2026-02-10 credit-note CN-2026-0001 for ACME-CONSULTING/2026/PROJECT-000001 1_234_567.89 "Goodwill"
+2026-02-20 payment globex 12_345_678.90 for ACME-CONSULTING/2026/PROJECT-000001
+"""
+
+
+@pytest.mark.parametrize("command", [("invoices",), ("report", "overdue")])
+def test_an_80_column_terminal_never_cuts_a_number_or_an_amount(tmp_path, command):
+    folder = write_ledger(tmp_path / "narrow", NARROW, company=False)
+    clean(folder)
+    args = (*command, "-f", folder, "--as-of", "2026-06-30")
+    out = cli(*args, env={"COLUMNS": "80"}).out
+    assert "…" not in out
+    assert max(len(ln.rstrip()) for ln in out.splitlines()) <= 80, out
+    if command == ("invoices",):
+        rows = cli(*args, "--format", "json").json()
+        figures = {row[k] for row in rows for k in ("total", "paid", "credited", "outstanding")}
+        numbers = {row["number"] for row in rows}
+    else:
+        rows = cli(*args, "--format", "json").json()
+        figures = {row[k] for row in rows for k in ("outstanding", "late_interest")}
+        numbers = {row["invoice"] for row in rows}
+    assert len(numbers) == 2
+    for number in numbers:
+        assert number in out, out
+    for figure in figures:
+        assert f"{Decimal(figure):,}" in out, (figure, out)
+
+
+def test_a_wide_terminal_keeps_every_column(tmp_path):
+    folder = write_ledger(tmp_path / "narrow", NARROW, company=False)
+    out = cli("invoices", "-f", folder, "--as-of", "2026-06-30", env={"COLUMNS": "250"}).out
+    assert out.splitlines()[1].split() == ["number", "client", "date", "due", "currency", "net", "tax", "total",
+                                           "paid", "credited", "outstanding", "status"]

@@ -12,7 +12,7 @@ from textbill.core.money import fmt
 from textbill.reports.explain import line_story
 
 INVOICE_COLUMNS = ("number", "client", "date", "due", "currency", "net", "tax", "total", "paid",
-                   "outstanding", "status")
+                   "credited", "outstanding", "status")
 OVERDUE_COLUMNS = ("invoice", "client", "currency", "due", "outstanding", "days_overdue", "bucket",
                    "installment", "late_interest", "status")
 
