@@ -294,3 +294,42 @@ def test_a_wide_terminal_keeps_every_column(tmp_path):
     out = cli("invoices", "-f", folder, "--as-of", "2026-06-30", env={"COLUMNS": "250"}).out
     assert out.splitlines()[1].split() == ["number", "client", "date", "due", "currency", "net", "tax", "total",
                                            "paid", "credited", "outstanding", "status"]
+
+
+# ---------------------------------------------------------------------------- 5, 6. the dashboard
+
+def dashboard(tmp_path: Path, config_locale: str = "en") -> str:
+    """The dashboard of the Polish ledger (company locale pl), built with textbill.yaml's locale
+    `config_locale`; HTML only."""
+    folder = write_ledger(tmp_path / "dash", LEDGER.format(locale="pl"), company=False,
+                          config=f"locale: {config_locale}\nformats: [html]\nout: build\n")
+    r = cli("build", folder, "--as-of", "2026-03-31")
+    assert r.code == 0, r
+    return (folder / "build" / "index.html").read_text(encoding="utf-8")
+
+
+def test_the_dashboard_uses_the_company_locale_and_shows_credited(tmp_path):
+    html = plain(dashboard(tmp_path, config_locale="en"))
+    assert "7 160,51 zł" in html and "58,38 €" in html
+    assert "7,160.51" not in html
+    assert '<button type="button">Credited</button>' in html
+    row = html[html.index('data-number="FV/2026/0001"'):]
+    row = row[:row.index("</tr>")]
+    cells = re.findall(r'<td class="num[^"]*" data-v="([^"]*)">', row)
+    assert cells == ["297.46", "60.92", "358.38", "200.00", "100.00", "58.38"]  # net tax total paid credited outstanding
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
+def test_the_dashboard_invoice_table_fits_a_1280_pixel_window(tmp_path):
+    """Headless chromium at 1280x800 lays the dashboard out; the invoice table's scroller must not
+    scroll sideways (every column visible)."""
+    page = tmp_path / "dash" / "build" / "fit.html"
+    html = dashboard(tmp_path)
+    probe = ('<script>window.addEventListener("load", function () {'
+             ' var s = document.querySelector("#invoice-table").parentElement;'
+             ' document.title = "FIT " + s.scrollWidth + " " + s.clientWidth; });</script></body>')
+    page.write_text(html.replace("</body>", probe), encoding="utf-8")
+    out = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1280,800",
+                          "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120, check=False).stdout
+    scroll, client = map(int, re.search(r"<title>FIT (\d+) (\d+)", out).groups())
+    assert scroll <= client, (scroll, client)
