@@ -218,7 +218,7 @@ class Formatter:
     def price(self, value: Decimal, currency: str) -> str:
         """A unit price as documents show it: the currency's minor digits, like every amount beside
         it (a converted 65.9895 shows as 65.99).  Display only: the line's amount was computed by
-        the engine from the exact price (spec section 5), never from this text."""
+        the engine from the exact price (docs/language.md, "How an invoice is computed"), never from this text."""
         return self.amount(value, currency)
 
     def quantity(self, value: Decimal) -> str:

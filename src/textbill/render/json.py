@@ -1,4 +1,4 @@
-"""JSON shapes of the command line (LANGUAGE.md section 7): amounts as strings, snake_case keys."""
+"""JSON shapes of the command line (docs/commands.md): amounts as strings, snake_case keys."""
 from __future__ import annotations
 
 import json
