@@ -538,9 +538,10 @@ class _Site:
         number = state.number
         credits = tuple((cn.number, cn.amount, cn.currency, self.links.get(("credit-note", cn.number)))
                         for cn in self.credits_of_invoice.get(number, ()))
-        return (state.doc, state.paid, state.credited, state.outstanding, state.status, self.overdue_days.get(number, 0),
+        return (state.doc, state.paid, state.outstanding, state.status, self.overdue_days.get(number, 0),
                 len(state.plan.installments) if state.plan else 0, self.client_name(state.client),
-                self.client_slugs.get(state.client), self.links.get(("invoice", number)), credits, self.fm.tag)
+                self.client_slugs.get(state.client), self.links.get(("invoice", number)), credits, self.fm.tag,
+                state.credited)
 
     def marked_rows(self, theme: Theme, stamp: tuple, prefix: str, client: str | None, show_client: bool) -> list:
         """invoice_rows with their markup (_with_markup); a row whose inputs are what they were in
