@@ -123,7 +123,7 @@ def test_figures_come_from_the_engine(example):
         assert tr, row["number"]
         assert tr.group(1) == row["status"] and tr.group(2) == row["currency"]
         values = re.findall(r'class="num[^"]*" data-v="([^"]*)"', tr.group(3))
-        assert values == [row[k] for k in ("net", "tax", "total", "paid", "outstanding")]
+        assert values == [row[k] for k in ("net", "tax", "total", "paid", "credited", "outstanding")]  # issue 13: + credited
 
 
 def test_key_figures_of_the_example(example):

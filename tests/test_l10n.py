@@ -287,7 +287,7 @@ def test_polish_invoice_reads_as_a_polish_invoice(books):
         "Nabywca Kowalski Meble S.A.", "61-131 Poznań Polska", "NIP PL7820003812",
         "Data wystawienia 31.01.2026", "Termin płatności 14.02.2026", "Warunki płatności 14 dni",
         "Okres świadczenia usług 01.01.2026 – 31.01.2026",
-        "Nazwa towaru lub usługi Ilość Cena jedn. netto Stawka Wartość netto (PLN)",
+        "Nazwa towaru lub usługi Ilość Cena jedn. netto Stawka VAT Wartość netto (PLN)",  # issue 13: art. 106e
         "Opieka nad stroną — abonament styczeń 2026 1,00 4 000,00 VAT 23% 4 000,00",
         "Audyt — całość 1,00 1 000,00 VAT 23%", "Pozostałe pozycje 31.01.2026 Licencja 1,00 500,00 zw. 500,00",
         "Rabat stały 3% (VAT 23%) -150,00", "Dopłata: ekspres 2% (VAT 23%) +100,00", "Rabat stały 3% (zw.) -15,00",
@@ -326,7 +326,7 @@ def test_polish_reverse_charge_note(tmp_path):
     assert "VAT (odwrotne obciążenie) 0,00" in text and "Faktura VAT FV/2026/0002" in text
     assert "Hafenstraße 7 20457 Hamburg Germany NIP" in text  # the address names its country: no "Niemcy"
     assert "Niemcy" not in text
-    assert "Design 2,50 godz. 100,00 250,00" in text
+    assert "Design 2,50 godz. 100,00 Odwrotne obciążenie 250,00" in text  # issue 13: the rate on every line
     assert "Słownie: Tysiąc dwieście dwanaście euro, pięćdziesiąt centów" in text
 
 

@@ -1,4 +1,4 @@
-"""Issued documents are immutable: textbill.lock and the checks against it (LANGUAGE.md section 6)."""
+"""Issued documents are immutable: textbill.lock and the checks against it (docs/language.md, "Issued documents are immutable")."""
 from __future__ import annotations
 
 import json

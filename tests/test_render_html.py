@@ -367,7 +367,7 @@ def test_formatting_follows_the_locale():
     assert en.amount(Decimal(1234), "JPY") == "1,234"
     assert en.amount(Decimal("1.234"), "KWD") == "1.234"
     assert en.price(Decimal("598.1400"), "PLN") == "598.14"
-    assert en.price(Decimal("3.98765"), "PLN") == "3.9877"
+    assert en.price(Decimal("3.98765"), "PLN") == "3.99"  # issue 13: the currency's minor digits
     assert en.quantity(Decimal("3.5")) == "3.50"
     assert en.percent(Decimal("12.5")) == "12.5%"
     assert en.date(date(2026, 1, 31)) == "Jan 31, 2026"

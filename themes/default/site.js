@@ -44,7 +44,7 @@
   }
 
   // ------------------------------------------------------------------ the invoice table
-  var AMOUNTS = ["net", "tax", "total", "paid", "outstanding"];
+  var AMOUNTS = ["net", "tax", "total", "paid", "credited", "outstanding"];
 
   function setupTable(table) {
     var id = table.id;

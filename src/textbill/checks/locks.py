@@ -1,4 +1,4 @@
-"""textbill.lock: issued documents are immutable (LANGUAGE.md section 6).
+"""textbill.lock: issued documents are immutable (docs/language.md, "Issued documents are immutable").
 
 The lock file sits at the ledger root, is written by `textbill lock` and
 `textbill issue`, and is committed with the ledger.  It holds one line per
@@ -80,7 +80,7 @@ from textbill.loading.writer import locked, write_atomic
 LOCK_NAME = "textbill.lock"
 FORMAT_VERSION = 1
 HEADER = """\
-# textbill.lock: issued documents are immutable (textbill LANGUAGE.md section 6).
+# textbill.lock: issued documents are immutable (docs/language.md, "Issued documents are immutable").
 # Written by 'textbill lock' and 'textbill issue'; commit it with the ledger, never edit it.
 # One line per document, appended in issue order: number kind date client total currency
 # sha256:<canonical content> and short digests of its parts (seller, buyer, header, totals,

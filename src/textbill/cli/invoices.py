@@ -45,7 +45,7 @@ def invoices(ctx: Ctx, as_of, client, status, sort, fmt):
     except UnknownName as exc:
         raise click.BadParameter(str(exc), param_hint=f"--{exc.what}")
     if sort != "date":  # else already in issue order (date, then sequence)
-        rows = _sort_rows(rows, sort, [*INVOICE_COLUMNS, "credited", "written_off"])
+        rows = _sort_rows(rows, sort, [*INVOICE_COLUMNS, "written_off"])
     if fmt == "json":
         click.echo(dumps(rows))
     elif fmt == "csv":
@@ -53,10 +53,18 @@ def invoices(ctx: Ctx, as_of, client, status, sort, fmt):
     elif not rows:
         click.echo(f"no invoices as of {day}", err=True)
     else:
-        amounts = ("net", "tax", "total", "paid", "outstanding")
+        # total - paid - credited (- written off) = outstanding, read off the row
+        amounts = ("net", "tax", "total", "paid", "credited", "written_off", "outstanding")
+        if all(Decimal(r["written_off"]) == 0 for r in rows):
+            amounts = tuple(a for a in amounts if a != "written_off")
+        columns = [*INVOICE_COLUMNS[:INVOICE_COLUMNS.index("paid")], *amounts[3:], "status"]
         totals = grouped(_totals(rows, amounts), amounts)
-        print_table(INVOICE_COLUMNS, grouped(rows, amounts), title=f"Invoices as of {day}",
-                   right=amounts, footer=totals)
+        # on a narrow terminal, secondary columns go, in this order (the currency only when all rows
+        # share one), and the client and the status wrap; the number and the amounts are never cut
+        single = len({r["currency"] for r in rows}) == 1
+        optional = ["net", "tax", "date", "due", *(["currency"] if single else []), "status", "client"]
+        print_table(columns, grouped(rows, amounts), title=f"Invoices as of {day}", right=amounts,
+                    footer=totals, wrap=("client", "status"), optional=optional)
 
 
 def _sort_rows(rows: list[dict], key: str, columns: list[str]) -> list[dict]:

@@ -57,8 +57,14 @@ def report_overdue(ctx: Ctx, as_of, client, fmt):
     columns = ["invoice", "installment", "client", "currency", "due", "days_overdue", "bucket", "outstanding"]
     if with_interest:
         columns.append("late_interest")
+    # on a narrow terminal, secondary columns go, in this order (an empty installment column, the
+    # currency only when all rows share one), and the client wraps; the invoice number and the
+    # amounts are never cut
+    optional = [] if any(r.get("installment") not in (None, "") for r in rows) else ["installment"]
+    optional += ["bucket", "due", *(["currency"] if len({r["currency"] for r in rows}) == 1 else []), "client"]
     print_table(columns, grouped(rows, ("outstanding", "late_interest")), title=f"Overdue as of {day}",
-               right=("outstanding", "days_overdue", "late_interest", "installment"))
+                right=("outstanding", "days_overdue", "late_interest", "installment"), wrap=("client",),
+                optional=optional)
     _print_totals(items)
 
 
@@ -66,8 +72,11 @@ def _print_totals(items: list[Due]) -> None:
     totals = overdue_totals(items)
     rows = [{"currency": c, **{k: fmt_grouped(v, c) for k, v in per.items()}}
             for c, per in totals.by_currency.items()]
-    print_table(["currency", *BUCKETS[1:], "total"], rows, title="By bucket", right=(*BUCKETS, "total"))
+    empty = [b for b in BUCKETS[1:] if all(per[b] == 0 for per in totals.by_currency.values())]
+    # on a narrow terminal, buckets with nothing in them go
+    print_table(["currency", *BUCKETS[1:], "total"], rows, title="By bucket", right=(*BUCKETS, "total"),
+                optional=empty)
     crow = [{"client": cl, "currency": c, "invoices": n, "outstanding": fmt_grouped(total, c)}
             for cl, c, n, total, _ in totals.by_client]
     print_table(["client", "currency", "invoices", "outstanding"], crow, title="By client",
-               right=("invoices", "outstanding"))
+                right=("invoices", "outstanding"), wrap=("client",))

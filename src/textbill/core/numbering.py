@@ -1,4 +1,4 @@
-"""Numbering patterns of invoices and credit notes: 'FV/{year}/{seq:04}' (LANGUAGE.md 5.16)."""
+"""Numbering patterns of invoices and credit notes: 'FV/{year}/{seq:04}' (docs/language.md, "Numbering")."""
 from __future__ import annotations
 
 import re

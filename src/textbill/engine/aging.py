@@ -1,4 +1,4 @@
-"""Overdue items, aging buckets and late interest as of a day (LANGUAGE.md 5.13-5.14)."""
+"""Overdue items, aging buckets and late interest as of a day (docs/language.md, "How money owed is tracked")."""
 from __future__ import annotations
 
 from datetime import date

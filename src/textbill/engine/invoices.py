@@ -1,4 +1,4 @@
-"""Invoice computation: lines, tax groups, totals, due dates (LANGUAGE.md 5.1-5.8, 5.17)."""
+"""Invoice computation: lines, tax groups, totals, due dates (docs/language.md, "How an invoice is computed", "Currencies")."""
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right

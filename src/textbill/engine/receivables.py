@@ -1,4 +1,4 @@
-"""Settlement replay: payments, credit notes, plans, write-offs as of a day (LANGUAGE.md 5.9-5.12)."""
+"""Settlement replay: payments, credit notes, plans, write-offs as of a day (docs/language.md, "How money owed is tracked")."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -26,7 +26,7 @@ from textbill.core.money import CONTEXT, ZERO, round_money
 from textbill.core.periods import step as date_step
 from textbill.engine.fx import Rates
 
-# same-day order of events (LANGUAGE.md 5.9: invoices, then credit notes, then payments)
+# same-day order of events (docs/language.md, "How money owed is tracked": invoices, then credit notes, then payments)
 _ORDER = MappingProxyType({"invoice": 0, "credit-note": 1, "payment": 2, "plan": 3, "writeoff": 4,
                            "collections": 5})
 

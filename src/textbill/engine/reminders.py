@@ -1,4 +1,4 @@
-"""Which reminder is due for which invoice as of a day (LANGUAGE.md 5.15)."""
+"""Which reminder is due for which invoice as of a day (docs/language.md, "How money owed is tracked")."""
 from __future__ import annotations
 
 from datetime import date, timedelta

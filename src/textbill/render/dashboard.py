@@ -403,7 +403,8 @@ class _Site:
         self.memo = memo
         self.as_of: date = rec.as_of
         company = self.ledger.company
-        locale = self.ledger.config.locale or (company.locale if company else None)
+        # the company's locale first: its figures read as its own books do ("6 097,90 €")
+        locale = (company.locale if company else None) or self.ledger.config.locale
         self.fm = formats(locale, memo)
         self.t = Translator(locale)  # the company's language, English behind every key
         self.docs = docs
@@ -498,8 +499,9 @@ class _Site:
             return row
         fm = self.fm
         doc, c = state.doc, state.currency
-        raw = {k: fmt(v, c) for k, v in (("net", doc.net), ("tax", doc.tax), ("total", doc.total),
-                                         ("paid", state.paid), ("outstanding", state.outstanding))}
+        figures = (("net", doc.net), ("tax", doc.tax), ("total", doc.total), ("paid", state.paid),
+                   ("credited", state.credited), ("outstanding", state.outstanding))
+        raw = {k: fmt(v, c) for k, v in figures}
         row = self._rows[state.number] = {
             "number": doc.number,
             "client": state.client,
@@ -508,8 +510,7 @@ class _Site:
             "due": doc.due.isoformat(), "due_label": fm.day(doc.due),
             "currency": c,
             "raw": raw,
-            "shown": {k: fm.amount(v, c) for k, v in (("net", doc.net), ("tax", doc.tax), ("total", doc.total),
-                                                     ("paid", state.paid), ("outstanding", state.outstanding))},
+            "shown": {k: fm.amount(v, c) for k, v in figures},
             "status": state.status,
             "days_overdue": self.overdue_days.get(doc.number, 0),
             "plan": len(state.plan.installments) if state.plan else 0,
@@ -539,7 +540,8 @@ class _Site:
                         for cn in self.credits_of_invoice.get(number, ()))
         return (state.doc, state.paid, state.outstanding, state.status, self.overdue_days.get(number, 0),
                 len(state.plan.installments) if state.plan else 0, self.client_name(state.client),
-                self.client_slugs.get(state.client), self.links.get(("invoice", number)), credits, self.fm.tag)
+                self.client_slugs.get(state.client), self.links.get(("invoice", number)), credits, self.fm.tag,
+                state.credited)
 
     def marked_rows(self, theme: Theme, stamp: tuple, prefix: str, client: str | None, show_client: bool) -> list:
         """invoice_rows with their markup (_with_markup); a row whose inputs are what they were in

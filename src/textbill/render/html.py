@@ -38,6 +38,7 @@ from textbill.render.themes import (
     render_template,
 )
 from textbill.render.words import amount_in_words
+from textbill.reports.corrections import correction
 from textbill.reports.overdue import overdue_totals
 
 PAPERS = ("a4", "letter")
@@ -434,7 +435,7 @@ def invoice_view(analysis, doc, state=None, draft: bool = False) -> dict:
         "lines": lines,
         "sections": sections,
         "show_dates": any(ln["date"] for ln in lines),
-        "show_tax_column": len(groups) > 1,
+        "show_tax_column": len(groups) > 1 or t.shows("line_tax"),  # Polish invoices: always (art. 106e)
         "groups": groups,
         "show_tax_summary": adjusted or not single or company_tax is not None,
         "tax_notes": _notes_of(groups),
@@ -495,6 +496,7 @@ def credit_view(analysis, credit) -> dict:
     meta.extend(client_v["fields"])
     meta.extend(_fields(note.fields, t))
     return {
+        "correction": _correction_view(analysis, credit, f, t),
         "page": _page(ledger, locale, "credit-note", f"{title} {note.number}", note.date, company_v["name"], t),
         "company": company_v,
         "client": client_v,
@@ -522,6 +524,28 @@ def credit_view(analysis, credit) -> dict:
             "words": amount_in_words(credit.amount, c, locale),
         },
     }
+
+
+def _correction_view(analysis, credit, f: Formatter, t: Translator) -> list[dict]:
+    """Before, the correction, after: per tax group of the corrected invoice (when it has several),
+    then in total.  Each block: a heading and three rows of net, tax and gross."""
+    earlier = []
+    for other in analysis.books.credits.values():
+        if other.number == credit.number:
+            break
+        earlier.append(other)
+    rows = correction(credit, earlier)
+    c = credit.currency
+    blocks = []
+    for row in rows if len(rows) > 2 else rows[-1:]:
+        heading = t("credit.all_rates") if row.tax is None else tax_label(row.tax, f, t.first)
+        if row.tax is None and len(rows) == 2:  # a single tax group: name it
+            heading = tax_label(rows[0].tax, f, t.first)
+        blocks.append({"heading": heading, "total": row.tax is None, "rows": [
+            {"kind": kind, "label": t(f"credit.{kind}"), "net": f.amount(fig.basis, c), "tax": f.amount(fig.tax, c),
+             "gross": f.amount(fig.gross, c)}
+            for kind, fig in (("before", row.before), ("change", row.change), ("after", row.after))]})
+    return blocks
 
 
 def render_credit_note(analysis, credit, theme: Theme | None = None, memo: RenderTables | None = None) -> str:

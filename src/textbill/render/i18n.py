@@ -60,7 +60,7 @@ MESSAGES: Catalog = read_catalog(MESSAGES_DIR)
 #                 "Leistungsdatum"), where no service period is printed
 #   vat_title     a VAT invoice is titled as one ("Faktura VAT")
 CONVENTIONS: Mapping[str, frozenset[str]] = MappingProxyType({
-    "pl": frozenset({"seller", "service_date", "vat_title"}),
+    "pl": frozenset({"seller", "service_date", "vat_title", "line_tax"}),  # line_tax: art. 106e ust. 1 pkt 12
     "de": frozenset({"service_date"}),
 })
 
@@ -216,9 +216,10 @@ class Formatter:
         return f"{currency}\u00a0{text}" if self.code_first else f"{text}\u00a0{currency}"
 
     def price(self, value: Decimal, currency: str) -> str:
-        """A unit price: the currency's digits, up to four when a converted price has more."""
-        digits = minor_units(currency)
-        return self.number(value, digits, max(digits, 4))
+        """A unit price as documents show it: the currency's minor digits, like every amount beside
+        it (a converted 65.9895 shows as 65.99).  Display only: the line's amount was computed by
+        the engine from the exact price (docs/language.md, "How an invoice is computed"), never from this text."""
+        return self.amount(value, currency)
 
     def quantity(self, value: Decimal) -> str:
         return self.number(value, 2)

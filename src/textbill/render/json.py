@@ -1,4 +1,4 @@
-"""JSON shapes of the command line (LANGUAGE.md section 7): amounts as strings, snake_case keys."""
+"""JSON shapes of the command line (docs/commands.md): amounts as strings, snake_case keys."""
 from __future__ import annotations
 
 import json
@@ -12,7 +12,7 @@ from textbill.core.money import fmt
 from textbill.reports.explain import CreditChange, line_story
 
 INVOICE_COLUMNS = ("number", "client", "date", "due", "currency", "net", "tax", "total", "paid",
-                   "outstanding", "status")
+                   "credited", "outstanding", "status")
 OVERDUE_COLUMNS = ("invoice", "client", "currency", "due", "outstanding", "days_overdue", "bucket",
                    "installment", "late_interest", "status")
 

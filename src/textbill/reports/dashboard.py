@@ -23,7 +23,7 @@ from textbill.engine.aging import dues
 from textbill.engine.budgets import sow_fee
 from textbill.engine.invoices import round_up
 
-TABLE_COLUMNS = ("net", "tax", "total", "paid", "outstanding")
+TABLE_COLUMNS = ("net", "tax", "total", "paid", "credited", "outstanding")
 
 
 @dataclass(frozen=True)
@@ -255,7 +255,7 @@ def _table(states: Iterable[InvoiceState]) -> tuple[TableSums, ...]:
         per = sums.setdefault(c, {k: ZERO for k in TABLE_COLUMNS})
         counts[c] += 1
         for k, v in (("net", doc.net), ("tax", doc.tax), ("total", doc.total), ("paid", state.paid),
-                     ("outstanding", state.outstanding)):
+                     ("credited", state.credited), ("outstanding", state.outstanding)):
             per[k] += Decimal(fmt(v, c))
     return tuple(TableSums(c, counts[c], per) for c, per in sorted(sums.items()))
 
