@@ -192,3 +192,19 @@ def test_without_a_home_nothing_is_cached(locked_ledger, monkeypatch):
     monkeypatch.setattr(Path, "home", classmethod(lambda cls: (_ for _ in ()).throw(RuntimeError("no home"))))
     assert cli("check", locked_ledger).code == 0
     assert not (locked_ledger / CACHE_DIR).exists() or not os.listdir(locked_ledger / CACHE_DIR)
+
+
+@pytest.mark.parametrize("contents", ["empty", "yaml-only", "other-files"])
+def test_a_folder_without_ledger_files_gets_no_cache(tmp_path, monkeypatch, contents):
+    """Issue 13: `check` on a folder with no .bill files wrote .textbill/ into it."""
+    folder = tmp_path / "not-a-ledger"
+    folder.mkdir()
+    if contents == "yaml-only":
+        (folder / "textbill.yaml").write_text("formats: [html]\n")
+    elif contents == "other-files":
+        (folder / "notes.txt").write_text("hello\n")
+    monkeypatch.chdir(folder)
+    for args in (("check", folder), ("check", "--strict", folder), ("check", "--format", "json", folder)):
+        r = cli(*args)
+        assert r.code in (1, 2), r  # E007, or a usage error: no ledger here
+    assert not (folder / ".textbill").exists()
