@@ -130,7 +130,7 @@ def test_a_forged_parse_entry_does_not_hide_e170(locked_ledger, homes, tmp_path)
 
 def test_a_secret_committed_inside_the_ledger_is_not_used(locked_ledger, homes, tmp_path):
     """CI that points XDG_CACHE_HOME into the checkout: the PR can then ship the secret too."""
-    use, attacker, ci = homes
+    use, _, ci = homes
     planted = locked_ledger / ".cache"
     use(planted)
     tamper(locked_ledger)
@@ -162,7 +162,7 @@ def test_a_cache_copied_from_another_checkout_changes_nothing(locked_ledger, hom
 
 
 def test_the_secret_is_private_and_outside_the_ledger(locked_ledger, homes):
-    use, attacker, ci = homes
+    _, _, ci = homes
     assert cli("check", locked_ledger).code == 0
     key = key_path()
     assert key == ci / "textbill" / "key"

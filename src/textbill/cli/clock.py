@@ -14,7 +14,14 @@ from textbill.loading.loader import display_name, load
 from textbill.render.json import dumps
 from textbill.render.table import print_table
 from textbill.workflow.targets import TargetError, target_file
-from textbill.workflow.timers import TimerError, cancel, duration, parse_at, recover, running
+from textbill.workflow.timers import (
+    TimerError,
+    cancel,
+    duration,
+    parse_at,
+    recover,
+    running,
+)
 from textbill.workflow.timers import clock_in as start
 from textbill.workflow.timers import clock_out as stop
 
