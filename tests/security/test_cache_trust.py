@@ -208,3 +208,40 @@ def test_a_folder_without_ledger_files_gets_no_cache(tmp_path, monkeypatch, cont
         r = cli(*args)
         assert r.code in (1, 2), r  # E007, or a usage error: no ledger here
     assert not (folder / ".textbill").exists()
+
+
+def test_a_committed_cache_folder_symlink_cannot_write_or_delete_outside(locked_ledger, tmp_path):
+    """`.textbill -> /elsewhere` (git stores symlinks): the cache neither writes nor prunes there."""
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "cache").mkdir(parents=True)
+    precious = [elsewhere / "cache" / f"check-{i:064x}.pickle" for i in range(80)]
+    for p in precious:
+        p.write_bytes(b"someone else's file")
+    (locked_ledger / ".textbill").symlink_to(elsewhere, target_is_directory=True)
+    for i in range(3):  # enough runs with changes for a prune
+        (locked_ledger / f"more{i}.bill").write_text(f'2026-02-0{i + 1} time globex/web 1h\n')
+        assert cli("check", locked_ledger).code == 0
+    assert sorted((elsewhere / "cache").iterdir()) == sorted(precious)
+    assert all(p.read_bytes() == b"someone else's file" for p in precious)
+
+
+@pytest.mark.parametrize("special", ["dev-zero", "fifo", "outside-file"])
+def test_a_planted_entry_that_is_not_a_regular_file_is_not_read(locked_ledger, tmp_path, special):
+    """The keys are predictable: an entry name can be planted as a symlink to /dev/zero or a FIFO."""
+    shutil.rmtree(locked_ledger / ".textbill", ignore_errors=True)
+    bill = locked_ledger / "ledger.bill"
+    name = display_name(bill)
+    folder = locked_ledger / CACHE_DIR
+    folder.mkdir(parents=True)
+    entry = folder / f"parse-{file_key(name, bill.read_bytes())}.pickle"
+    if special == "dev-zero":
+        entry.symlink_to("/dev/zero")
+    elif special == "fifo":
+        os.mkfifo(entry)
+    else:
+        outside = tmp_path / "secret.txt"
+        outside.write_text("not for the ledger")
+        entry.symlink_to(outside)
+    expected = cli("check", "--no-cache", locked_ledger)
+    r = cli("check", locked_ledger)
+    assert (r.code, r.err) == (expected.code, expected.err)

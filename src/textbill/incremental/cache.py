@@ -46,6 +46,7 @@ import io
 import os
 import pickle
 import secrets
+import stat
 import tempfile
 from contextlib import suppress
 from datetime import date
@@ -307,6 +308,7 @@ class ParseCache:
         self.dir = self.root / CACHE_DIR
         self.enabled = enabled
         self._secret: bytes | None = None
+        self._folder_ok: bool | None = None
         self._looked = 0  # 1: looked for the secret, 2: also tried to make it
         self.memory = memory if enabled else None
         self.used: set[str] = set()
@@ -326,11 +328,22 @@ class ParseCache:
             self._secret = cache_secret(self.root, create)
         return self._secret
 
+    def _own_folder(self) -> bool:
+        """Whether ROOT/.textbill/cache is that very folder (no symlink leads elsewhere): a committed
+        `.textbill -> /elsewhere` must not make the cache read, write or prune outside the ledger."""
+        if self._folder_ok is None:
+            try:
+                self._folder_ok = self.dir.resolve() == self.root.resolve() / CACHE_DIR
+            except (OSError, RuntimeError):
+                self._folder_ok = False
+        return self._folder_ok
+
     def _read(self, key: str, kind: str) -> bytes | None:
         """The authenticated payload of an entry, or None (missing, unreadable, forged, foreign)."""
-        try:
-            data = self._path(key, kind).read_bytes()
-        except OSError:
+        if not self._own_folder():
+            return None
+        data = _read_regular(self._path(key, kind))
+        if data is None:
             return None
         secret = self.secret()
         return None if secret is None else unseal(secret, f"{kind}-{key}", data)
@@ -377,8 +390,14 @@ class ParseCache:
             self.written += 1
 
     def _write(self, path: Path, data: bytes) -> bool:
+        if not self._own_folder():
+            self.enabled = False
+            return False
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
+            with suppress(FileNotFoundError):
+                if not stat.S_ISREG(os.lstat(path).st_mode):
+                    os.unlink(path)  # a planted symlink or FIFO: replaced, never read or followed
             write_atomic(path, data)
             return True
         except OSError:
@@ -422,7 +441,7 @@ class ParseCache:
         if self.memory is not None:
             for key in [k for k in self.memory if k not in self.used]:
                 del self.memory[key]
-        if not self.enabled or not self.written:
+        if not self.enabled or not self.written or not self._own_folder():
             return
         try:
             unused = []
@@ -439,6 +458,24 @@ class ParseCache:
                 os.unlink(path)
         except OSError:
             pass
+
+
+def _read_regular(path: Path) -> bytes | None:
+    """A regular file's bytes; None for anything else: a missing file, a symlink (to /dev/zero,
+    say), a FIFO (opened without waiting for a writer), a device."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def _verified_parse(data: bytes, key: str):
