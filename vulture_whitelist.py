@@ -19,6 +19,7 @@ export_beancount  # cli/export.py
 export_csv  # cli/export.py
 import_timeclock  # cli/import_.py
 import_toggl  # cli/import_.py
+doctor  # cli/doctor.py
 init  # cli/init.py
 issue  # cli/issue.py
 remind  # cli/remind.py
@@ -58,6 +59,7 @@ daemon_threads  # socketserver.ThreadingMixIn
 allow_reuse_address  # socketserver.TCPServer
 server_version  # BaseHTTPRequestHandler, sent in the Server header
 _.log_message  # BaseHTTPRequestHandler, silenced
+_.list_directory  # SimpleHTTPRequestHandler: no folder listings in the watch preview
 _.close_connection  # BaseHTTPRequestHandler, ends the event stream's keep-alive
 
 # watchdog callback (watch/loop.py)

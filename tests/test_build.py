@@ -337,3 +337,20 @@ def test_statements_from_the_per_client_split_are_the_same():
     for cid in a.ledger.clients:
         whole = statement_doc(statement(a.ledger, rec, cid, None))
         assert statement_doc(statement(a.ledger, split[cid], cid, None)) == whole
+
+
+def test_cli_build_out_on_a_file_or_an_unwritable_path_is_a_usage_error(tmp_path):
+    """Issue 13: `build -o FILE` (or a path textbill cannot create) said "internal error … this is
+    a bug"; it is a usage error (exit 2) naming the path, and the file is left alone."""
+    folder = make_ledger(tmp_path / "l")
+    existing = tmp_path / "report.pdf"
+    existing.write_bytes(b"%PDF-1.7 mine")
+    r = cli("build", folder, "-o", existing, "--format", "html", "--as-of", "2026-04-30")
+    assert r.code == 2, r
+    assert "exists and is not a folder" in r.err and "internal error" not in r.err
+    assert existing.read_bytes() == b"%PDF-1.7 mine"
+    r = cli("build", folder, "-o", existing / "sub", "--format", "html", "--as-of", "2026-04-30")
+    assert r.code == 2 and "cannot create the output folder" in r.err, r
+    if Path("/sys").is_dir():  # not writable even by root
+        r = cli("build", folder, "-o", "/sys/textbill-out", "--format", "html", "--as-of", "2026-04-30")
+        assert r.code == 2 and "cannot create the output folder /sys/textbill-out" in r.err, r

@@ -181,7 +181,9 @@ def test_a_pdf_and_a_facturx_pdf_are_different_outputs(tmp_path, pdfs, monkeypat
     assert sorted(report.rendered) == ["credit-note:KOR/2026/0001", "invoice:FV/2026/0001"]
 
 
-def test_a_version_1_manifest_is_read_for_pruning(tmp_path):
+def test_a_version_1_manifest_without_digests_deletes_nothing(tmp_path):
+    # issue 14.8: a build deletes only files whose content digest it recorded when writing them;
+    # a manifest without digests (version 1, or planted) cannot prove that, so nothing is pruned
     folder = make_ledger(tmp_path / "l")
     out = tmp_path / "out"
     (out / "invoices").mkdir(parents=True)
@@ -189,7 +191,8 @@ def test_a_version_1_manifest_is_read_for_pruning(tmp_path):
     (out / MANIFEST).write_text(json.dumps({"version": 1, "documents": {
         "invoice:OLD": {"hash": "x", "files": ["invoices/OLD.pdf"]}}, "site": [], "model": ""}))
     report = run(folder, out)
-    assert report.removed == ["invoices/OLD.pdf"] and len(report.rendered) == 4
+    assert report.removed == [] and len(report.rendered) == 4
+    assert (out / "invoices" / "OLD.pdf").read_bytes() == b"%PDF"
 
 
 # ---------------------------------------------------------------------------- model.json

@@ -133,6 +133,21 @@ def test_bad_revisions_and_folders_are_usage_errors(repo, tmp_path):
     assert r.code == 2
 
 
+def test_an_unknown_revision_is_named_not_a_git_command_line(repo, tmp_path):
+    """Issue 13: `diff nosuchrev..HEAD` printed git's raw command line; it says which revision."""
+    for spec, bad in (("nosuchrev..HEAD", "nosuchrev"), ("january..nosuch", "nosuch"),
+                      ("nosuchrev...HEAD", "nosuchrev"), ("nosuchrev", "nosuchrev"), ("HEAD..-x", "-x")):
+        r = diff(repo, spec)
+        assert r.code == 2, r
+        assert f"unknown revision '{bad}'" in r.err, r
+        assert "rev-parse" not in r.err and "git " not in r.err.replace("'git log'", "")
+    outside = tmp_path / "plain"
+    outside.mkdir()
+    (outside / "l.bill").write_text(LEDGER)
+    r = cli("diff", "HEAD", "-f", outside)
+    assert r.code == 2 and "is not in a git repository" in r.err, r
+
+
 def test_diff_runs_from_the_command_line(repo):
     env = {k: v for k, v in os.environ.items() if k != "TEXTBILL_LEDGER"}
     done = subprocess.run([sys.executable, "-m", "textbill", "diff", "january..february", "--as-of", "2026-03-31"],

@@ -74,3 +74,33 @@ def test_fmt_check_reports_without_writing(tmp_path):
     assert cli("fmt", str(f)).code == 0
     assert f.read_text() == 'company a "A"\n  currency USD\n'
     assert cli("fmt", "--check", str(f)).code == 0
+
+
+def test_fmt_diff_prints_a_unified_diff_and_writes_nothing(tmp_path):
+    """Issue 13: `fmt --diff` rewrote the files it was asked to show; it is a dry run like --check."""
+    f = tmp_path / "x.bill"
+    f.write_text('company a "A"\n    currency USD\n')
+    r = cli("fmt", "--diff", str(f))
+    assert r.code == 1, r
+    assert f.read_text() == 'company a "A"\n    currency USD\n'
+    assert r.out.startswith("--- ") and "-    currency USD\n" in r.out and "+  currency USD\n" in r.out
+    assert "reformatted" not in r.err
+    assert cli("fmt", str(f)).code == 0
+    r = cli("fmt", "--diff", str(f))
+    assert r.code == 0 and r.out == ""
+
+
+def test_fmt_refuses_a_symlinked_bill_file(tmp_path):
+    """Issue 14: fmt on a symlinked .bill replaced the link with a formatted copy."""
+    target = tmp_path / "real.txt"
+    target.write_text('company a "A"\n    currency USD\n')
+    ledger = tmp_path / "ledger"
+    ledger.mkdir()
+    (ledger / "ok.bill").write_text('client c "C"\n')
+    link = ledger / "link.bill"
+    link.symlink_to(target)
+    for args in (("fmt", str(link)), ("fmt", str(ledger))):
+        r = cli(*args)
+        assert r.code == 1, r
+        assert "link.bill: skipped: it is a symbolic link" in r.err
+        assert link.is_symlink() and target.read_text() == 'company a "A"\n    currency USD\n'

@@ -119,10 +119,12 @@ def test_entries_that_would_change_a_locked_invoice_are_refused(ledger, tmp_path
     assert cli("lock", "-f", folder).code == 0
     src = tmp_path / "t.timeclock"
     src.write_text("i 2026/01/20 09:00:00 c:web  Forgotten\no 2026/01/20 10:00:00\n")
+    before = (folder / "ledger.bill").read_text()
     r = cli("import", "timeclock", src, "-f", folder)
     assert r.code == 1
-    assert "E170" in r.err and "INV-2026-0001" in r.err and "time.bill:1" in r.err
-    assert not (folder / "time.bill").exists()
+    # the entry would go where the latest time entry lives (spec section 1), here ledger.bill's line 17
+    assert "E170" in r.err and "INV-2026-0001" in r.err and "ledger.bill:17" in r.err
+    assert (folder / "ledger.bill").read_text() == before and not (folder / "time.bill").exists()
 
 
 def test_entries_outside_the_sow_period_are_refused(ledger, tmp_path):

@@ -9,9 +9,12 @@ def test_init_creates_a_clean_ledger(tmp_path):
     r = cli("init", target)
     assert r.code == 0, r
     names = sorted(p.name for p in target.iterdir() if not p.name.startswith(".textbill"))
-    assert names == [".gitignore", "ledger.bill", "textbill.lock", "textbill.yaml"]
-    check = cli("check", target)
-    assert check.code == 0 and "no problems" in check.err, check
+    # Issue 13: init no longer locks its example invoice (renaming the company was then E170);
+    # the only finding of a new ledger is the warning that says how to lock it.
+    assert names == [".gitignore", "ledger.bill", "textbill.yaml"]
+    check = cli("check", target, "--format", "json")
+    assert check.code == 0, check
+    assert [d["code"] for d in check.json()["diagnostics"]] == ["W172"], check
     ignore = (target / ".gitignore").read_text()
     for line in ("/build/", ".textbill/", ".*.lock"):
         assert line in ignore.splitlines()
@@ -33,3 +36,20 @@ def test_init_adds_missing_ignore_lines_to_an_existing_gitignore(tmp_path):
     assert cli("init", tmp_path, "--force").code == 0
     lines = (tmp_path / ".gitignore").read_text().splitlines()
     assert lines[0] == "node_modules/" and ".textbill/" in lines
+
+
+def test_the_example_can_be_made_ones_own_then_locked(tmp_path):
+    """Issue 13: the first natural edit of a new ledger, renaming the company, is not E170."""
+    target = tmp_path / "books"
+    assert cli("init", target).code == 0
+    ledger = target / "ledger.bill"
+    ledger.write_text(ledger.read_text().replace('"Your Company Ltd"', '"Kowalski Consulting"')
+                      .replace('"Acme Corporation"', '"Globex Sp. z o.o."'))
+    check = cli("check", target)
+    assert check.code == 0 and "error" not in check.err and "W172" in check.err, check
+    assert cli("lock", "-f", target).code == 0
+    assert (target / "textbill.lock").is_file()
+    check = cli("check", target)
+    assert check.code == 0 and "no problems" in check.err, check
+    ledger.write_text(ledger.read_text().replace('"Kowalski Consulting"', '"Nowak Consulting"'))
+    assert "E170" in cli("check", target).err  # once locked, the lock guards the issued invoice

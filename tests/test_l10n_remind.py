@@ -71,6 +71,7 @@ client dupont "Dupont SARL"
 2026-01-20 payment bauer 300.00 for FV/2026/0002
 2026-02-09 plan FV/2026/0001 2 installments every 14 days
 2026-01-07 reminded FV/2025/0001 friendly
+2026-02-27 fx EUR PLN 4.2817   ; the company's EUR late fee on PLN invoices: 40.00 x 4.2817 = 171.27 PLN
 '''
 
 
@@ -119,6 +120,7 @@ def test_polish_final_notice(mails):
         "Faktura: FV/2025/0001 z dnia 1 grudnia 2025", "Termin płatności: 31 grudnia 2025",
         "Kwota do zapłaty: 1 234,50 PLN", "(11,25% w skali roku za 61 dni;",
         "Tytuł przelewu: FV/2025/0001", "Akceptujemy: Przelew, Karta płatnicza", "Z poważaniem Acme Sp. z o.o.",
+        "Opłata za opóźnienie: 171,27 PLN",  # the EUR fee converted (issue 13), never "40,00 €"
     ]:
         assert expected in flat.replace("\u00a0", " "), expected
     for english in ("Dear", "Invoice", "Kind regards", "How to pay", "overdue"):

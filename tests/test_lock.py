@@ -146,16 +146,28 @@ def test_a_deleted_document_is_an_error_in_the_lock_file(ledger):
     assert "INV-2026-0001" in d["message"] and "605.00 USD" in d["message"]
 
 
-def test_client_details_are_part_of_the_locked_content(ledger):
+def test_client_details_are_kept_from_the_lock_not_part_of_a_change(ledger):
+    # LANGUAGE.md sections 3 and 6: an issued document keeps the party details textbill.lock
+    # recorded for it, so renaming the client re-issues nothing (tests/test_party_details.py)
     folder = ledger(BASE)
     cli("lock", "-f", folder)
     bill = folder / "ledger.bill"
     edit(bill, 'client globex "Globex"', 'client globex "Globex Inc."')
+    assert check_json(folder) == (0, [])
+
+
+def test_company_details_are_part_of_the_locked_content(ledger):
+    # the company's details are recorded too, but documents are still drawn with the current
+    # company, so a change of them is still a change of every locked document
+    folder = ledger(BASE)
+    cli("lock", "-f", folder)
+    bill = folder / "ledger.bill"
+    edit(bill, 'company acme "Acme Consulting"', 'company acme "Acme Consulting Ltd"')
     code, diags = check_json(folder)
     assert code == 1
     assert "still 605.00 USD" in diags[0]["message"]
-    assert "the client's name, address or tax id changed" in diags[0]["message"]
-    assert diags[0]["line"] == line_of(bill, "client globex")
+    assert "the company's name, address or tax id changed" in diags[0]["message"]
+    assert diags[0]["line"] == line_of(bill, "company acme")
 
 
 def test_a_changed_credit_note_is_an_error(ledger):
@@ -279,12 +291,61 @@ def test_a_syntax_error_does_not_cascade_into_lock_errors(ledger):
 def test_lock_lines_round_trip_numbers_with_spaces_and_quotes():
     from textbill.checks.locks import Entry, LineRecord, parse_lock
 
+    # digests of the lengths textbill writes (8 hex digits per part): a shorter one is a damaged line
     entry = Entry('FV 2026 "7"', "invoice", "2026-01-31", "c", "10.00", "USD", "sha256:" + "ab" * 32,
-                  {"s": "1", "b": "2", "h": "3", "t": "4"}, (LineRecord("2026-01-05", "aaaaaa", "bbbbbb"),
-                                                             LineRecord("-", "cccccc", "dddddd")))
+                  {"s": "11111111", "b": "22222222", "h": "33333333", "t": "44444444"},
+                  (LineRecord("2026-01-05", "aaaaaa", "bbbbbb"), LineRecord("-", "cccccc", "dddddd")),
+                  parties={"s": {"name": "Zażółć \"Co\"", "address": "1 St\nTown"},
+                           "b": {"name": "C", "fields": [["KRS", "123"]]}})
     line = entry.format()
     assert line.startswith('"FV 2026 \\"7\\"" invoice 2026-01-31 c 10.00 USD sha256:')
     parsed, problems = parse_lock("# header\n" + line + "\n", "textbill.lock")
     assert problems == []
     got = parsed['FV 2026 "7"']
     assert (got.total, got.parts, got.lines, got.lineno) == ("10.00", entry.parts, entry.lines, 2)
+    assert got.parties == entry.parties
+
+
+def _damage(lock, pattern: str, cut) -> str:
+    import re
+
+    text = lock.read_text()
+    found = re.search(pattern, text)
+    assert found
+    lock.write_text(text[:found.start()] + cut(found.group(0)) + text[found.end():])
+    return cut(found.group(0))
+
+
+def test_a_truncated_lock_hash_is_a_damaged_lock_not_a_changed_entry(ledger):
+    # issue 14: a sha256 cut short was reported as a changed time entry (E170)
+    folder = ledger(BASE)
+    assert cli("lock", "-f", folder).code == 0
+    lock = folder / "textbill.lock"
+    token = _damage(lock, r"sha256:[0-9a-f]{64}", lambda t: t[:30])
+    for extra in ((), ("--no-cache",)):
+        r = cli("check", folder, "--format", "json", *extra)
+        diags = r.json()["diagnostics"]
+        assert r.code == 1
+        assert [d["code"] for d in diags] == ["E173"]  # no E170, and not 'issued but not locked'
+        d = diags[0]
+        assert d["file"].endswith("textbill.lock") and d["line"] == line_of(lock, token)
+        assert d["col"] == lock.read_text().split("\n")[d["line"] - 1].index(token) + 1
+        assert "damaged" in d["message"] and "INV-2026-0001" in d["message"]
+        assert "git checkout -- textbill.lock" in d["hint"] and "textbill lock" in d["hint"]
+    # 'textbill lock' refuses to append to a damaged lock
+    r = cli("lock", "-f", folder)
+    assert r.code != 0 and "E173" in r.err
+
+
+def test_damaged_short_digests_and_party_details_are_a_damaged_lock(ledger):
+    for pattern, cut in ((r" t:[0-9a-f]{8}", lambda t: t[:-3]), (r" l:\S+", lambda t: t[:-2]),
+                         (r" p:\S+", lambda t: t[:-5] + "!!")):
+        folder = ledger(BASE)
+        lock = folder / "textbill.lock"
+        lock.unlink(missing_ok=True)
+        assert cli("lock", "-f", folder).code == 0
+        token = _damage(lock, pattern, cut).strip()
+        code, diags = check_json(folder)
+        assert code == 1 and [d["code"] for d in diags] == ["E173"], (pattern, diags)
+        text = lock.read_text().split("\n")[diags[0]["line"] - 1]
+        assert diags[0]["col"] == text.index(token) + 1

@@ -181,7 +181,8 @@ def test_message_structure_and_headers(tmp_path, fake_pdf):
     assert msg["From"].addresses[0].display_name == 'Acme & Sons "Consulting" Ltd'
     assert msg["From"].addresses[0].addr_spec == "billing@acme.example"
     assert str(msg["To"]) == "Globex Corporation <ap@globex.example>"
-    assert msg["Subject"] == "Second reminder: invoice INV-2026-0002 is 21 days overdue"
+    # 'friendly' was skipped (firm is due too), so this is the first reminder sent: titled as such (issue 13)
+    assert msg["Subject"] == "Reminder: invoice INV-2026-0002 is 21 days overdue"
     assert msg["Date"] == "Mon, 02 Mar 2026 00:00:00 +0000"
     assert msg["Message-ID"] == "<reminder.INV-2026-0002.firm.20260302@acme.example>"
     assert [p.get_content_type() for p in msg.walk()] == [
@@ -430,3 +431,20 @@ def test_theme_templates_run_sandboxed(tmp_path, no_pdf):
     r = run("remind", "-f", folder, "--as-of", "2026-03-02")
     assert r.exit_code == 2
     assert "unsafe" in r.stderr or "not safely" in r.stderr or "access" in r.stderr
+
+
+def test_the_firm_step_is_titled_by_the_reminders_actually_sent(tmp_path, fake_pdf):
+    """Issue 13: the first reminder ever sent was titled "Second reminder" when the policy's first
+    step had been skipped.  A notice before the due date ('upcoming') is not a reminder either."""
+    subjects = {}
+    for case, extra in (("none", ""), ("upcoming", "2026-02-06 reminded INV-2026-0002 upcoming\n"),
+                        ("friendly", "2026-02-16 reminded INV-2026-0002 friendly\n")):
+        folder = make_ledger(tmp_path / case, LEDGER + extra)
+        out = tmp_path / case / "out"
+        assert run("remind", "-f", folder, "--as-of", "2026-03-02", "--out", out).exit_code == 0
+        subjects[case] = parsed(out / "INV-2026-0002-firm.eml")["Subject"]
+    assert subjects == {
+        "none": "Reminder: invoice INV-2026-0002 is 21 days overdue",
+        "upcoming": "Reminder: invoice INV-2026-0002 is 21 days overdue",
+        "friendly": "Second reminder: invoice INV-2026-0002 is 21 days overdue",
+    }

@@ -7,9 +7,11 @@ firm +21d late-fee (03-02), final +45d (03-26).  Late interest 10% a year.
 from __future__ import annotations
 
 import textwrap
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import cli
 
 from textbill.engine.reminders import due_reminders
 from textbill.pipeline import analyze
@@ -134,7 +136,7 @@ def test_collections_only_from_its_date(tmp_path):
 def test_late_fee_on_the_late_fee_step_once_per_invoice(tmp_path):
     head = HEAD.replace('step +45d "final"', 'step +45d "final" late-fee')
     fee = due(tmp_path, "", "2026-03-02", head=head)["INV-2026-0001"].late_fee
-    assert (fee.value, fee.currency) == (40, None)  # the company's currency (USD)
+    assert (fee.value, fee.currency) == (40, "USD")  # the company's currency, the invoice's too
     after_firm = due(tmp_path, "2026-03-02 reminded INV-2026-0001 firm\n", "2026-03-26",
                      head=head)["INV-2026-0001"]
     assert after_firm.step.name == "final"
@@ -224,3 +226,52 @@ def test_a_named_policy(tmp_path):
         '  email ap@client.example\n', '  email ap@client.example\n  reminders gentle\n')
     assert step_of(tmp_path, "", "2026-03-10", head=head) is None   # 02-09 + 30 = 03-11
     assert step_of(tmp_path, "", "2026-03-11", head=head) == "nudge"
+
+
+FEE_EUR = """\
+company acme "Acme Consulting"
+  email billing@acme.example
+  currency EUR
+  late-fee 40 EUR
+
+reminders standard
+  step +7d  "friendly"
+  step +21d "firm" late-fee
+
+client p "Polski Klient"
+  email ap@klient.example
+  currency PLN
+
+2026-01-10 invoice INV-2026-0001 p
+  item "Praca" 1 x 1000.00
+"""
+
+
+def test_a_late_fee_in_another_currency_is_converted_at_the_latest_rate(tmp_path):
+    """Issue 13: the company's `late-fee 40 EUR` was added unconverted to a PLN invoice.  Due 02-09,
+    firm (+21d) on 03-02: the rate is the latest on or before that day, 4.2817, not the later one;
+    40 x 4.2817 = 171.268 -> 171.27 PLN."""
+    rates = ("2026-01-02 fx EUR PLN 4.2500\n2026-02-27 fx EUR PLN 4.2817\n"
+             "2026-03-03 fx EUR PLN 9.9999\n")
+    r = due(tmp_path, rates, "2026-03-02", head=FEE_EUR)["INV-2026-0001"]
+    assert (r.step.name, r.late_fee.value, r.late_fee.currency, r.problems) == (
+        "firm", Decimal("171.27"), "PLN", ())
+    # a rate written the other way round (PLN EUR) serves as well, inverted: 40 / 0.25 = 160.00
+    r = due(tmp_path, "2026-02-27 fx PLN EUR 0.25\n", "2026-03-02", head=FEE_EUR)["INV-2026-0001"]
+    assert (r.late_fee.value, r.late_fee.currency) == (Decimal("160.00"), "PLN")
+
+
+def test_a_late_fee_without_a_rate_is_the_missing_rate_error_and_is_not_sent(tmp_path):
+    r = due(tmp_path, "2026-03-05 fx EUR PLN 4.30\n", "2026-03-02", head=FEE_EUR)["INV-2026-0001"]
+    assert r.late_fee is None
+    [problem] = r.problems
+    assert problem.code == "E150" and problem.is_error
+    assert (problem.span.file.endswith("ledger.bill"), problem.span.line) == (True, 14)  # the invoice
+    assert "no fx rate EUR/PLN on or before 2026-03-02" in problem.message
+    assert "2026-03-02 fx EUR PLN RATE" in problem.hint
+
+    folder = tmp_path / "ledger"
+    result = cli("remind", "-f", folder, "--as-of", "2026-03-02", "--out", tmp_path / "out")
+    assert result.code == 1, result
+    assert "error[E150]" in result.err and "ledger.bill:14" in result.err
+    assert not list(tmp_path.glob("out/*.eml"))  # nothing is written for it

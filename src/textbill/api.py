@@ -24,7 +24,14 @@ from textbill.loading.loader import Loaded
 from textbill.loading.loader import load as load_ledger
 from textbill.pipeline import Analysis
 from textbill.pipeline import analyze as analyze_ledger
-from textbill.render.json import explain_json, invoice_row, overdue_row, statement_doc
+from textbill.render.json import (
+    explain_credit_json,
+    explain_json,
+    invoice_row,
+    overdue_row,
+    statement_doc,
+)
+from textbill.reports.explain import credit_change
 
 __all__ = ("BuildError", "BuildReport", "UnknownName", "analyze", "build", "explain", "invoices", "load",
            "overdue", "statement")
@@ -123,12 +130,16 @@ def statement(analysis: Analysis, client: str, as_of: date, start: date | None =
 
 
 def explain(analysis: Analysis, number: str) -> dict[str, Any]:
-    """How every figure of one invoice came about (`textbill explain NUMBER --format json`).
+    """How every figure of one invoice came about (`textbill explain NUMBER --format json`); for a
+    credit note's number, what it corrects and the invoice before and after it.
 
     >>> api.explain(analysis, "FV/2026/0001")["total"]
     '4707.00'
     """
     doc = analysis.books.invoices.get(number)
-    if doc is None:
+    if doc is not None:
+        return explain_json(doc)
+    credit = analysis.books.credits.get(number)  # a credit note: what it corrects, before and after
+    if credit is None:
         raise UnknownName("invoice", number, analysis.books.invoices)
-    return explain_json(doc)
+    return explain_credit_json(credit_change(credit, analysis.books.credits))

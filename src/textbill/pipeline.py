@@ -7,8 +7,9 @@ from pathlib import Path
 
 from textbill.assets import check_assets
 from textbill.checks.einvoice import check_einvoice
+from textbill.checks.fallout import without_fallout
 from textbill.checks.ledger import run_checks
-from textbill.checks.locks import check_locks
+from textbill.checks.locks import check_locks, read_lock, with_recorded_parties
 from textbill.core import model as m
 from textbill.core.books import Books, Receivables
 from textbill.core.diagnostics import Diagnostic, has_errors, narrow, sort_key
@@ -17,7 +18,14 @@ from textbill.engine.invoices import compute_books
 from textbill.engine.receivables import check_receivables, replay, seen_from
 from textbill.incremental.cache import ParseCache, check_key, current_check_key
 from textbill.incremental.workspace import Workspace
-from textbill.loading.loader import LOCK_NAME, Loaded, display_name, load, read_config
+from textbill.loading.loader import (
+    CONFIG_NAME,
+    LOCK_NAME,
+    Loaded,
+    display_name,
+    load,
+    read_config,
+)
 
 
 @dataclass
@@ -82,20 +90,22 @@ def analyze(path: Path, extra_checks=(), cache: bool = True, _check_cache: bool 
             return hit
     loaded = load(path, cache=workspace.parse_cache if cache else None, syntax=workspace.syntax)
     ledger = loaded.ledger
-    diags = list(loaded.diagnostics)
-    diags.extend(run_checks(ledger))
+    diags = run_checks(ledger)
     diags.extend(check_assets(ledger))
     books = compute_books(ledger, workspace.books_memo)
-    diags.extend(books.diagnostics)
+    computed = list(books.diagnostics)
+    # issued documents keep the party details textbill.lock recorded for them (LANGUAGE.md section 6)
+    lock = read_lock(loaded.root, workspace)
+    books = with_recorded_parties(books, lock, workspace.recorded_parties)
     whole = replay(ledger, books, date.max)
-    diags.extend(check_receivables(ledger, books, whole))
+    # what the engine finds in figures computed from a directive with an error (a total fallen to
+    # 0.00, an overpayment) is a consequence of that error, reported once at the directive
+    diags.extend(without_fallout(ledger, [*computed, *check_receivables(ledger, books, whole)]))
     diags.extend(check_einvoice(ledger))
-    diags.extend(check_locks(loaded, books, workspace))
+    diags.extend(check_locks(loaded, books, workspace, lock))
     for check in extra_checks:
         diags.extend(check(loaded, books))
-    diags = narrow(_dedupe(diags), loaded.sources)
-    diags.sort(key=sort_key)
-    analysis = Analysis(loaded, books, diags, spare=whole)
+    analysis = Analysis(loaded, books, _in_order(loaded, diags), spare=whole)
     if cache and not extra_checks and loaded.cache is not None:
         _to_check_cache(path, analysis)
     return analysis
@@ -157,11 +167,16 @@ def _to_check_cache(path: Path, analysis: Analysis) -> None:
     if not loaded.files or not store.enabled or len(store.keys) != len(loaded.files):
         return  # no ledger, no cache: a folder without .bill files gets no .textbill/
     sources = loaded.sources
-    config_name = display_name(loaded.root / "textbill.yaml")
+    config_name = display_name(loaded.root / CONFIG_NAME)
     lock_name = display_name(loaded.root / LOCK_NAME)
+    # the texts the analysis read; a file that is there without its text in sources could not be
+    # read (or the lock is empty): not cached, since an unreadable file's diagnostics are not
+    # those of the empty or missing file a later lookup would take it for
+    if config_name not in sources and (loaded.root / CONFIG_NAME).is_file():
+        return
+    if lock_name not in sources and (loaded.root / LOCK_NAME).exists():
+        return
     lock_text = sources.text(lock_name) if lock_name in sources else None
-    if lock_text is None and (loaded.root / LOCK_NAME).exists():
-        lock_text = ""
     key = check_key(path, store.keys, sources.text(config_name) if config_name in sources else None,
                     lock_text)
     company = analysis.ledger.company
@@ -170,6 +185,14 @@ def _to_check_cache(path: Path, analysis: Analysis) -> None:
         probes = ((company.logo, (loaded.root / company.logo).is_file()),)
     store.put_check(key, analysis.diagnostics, analysis.counts(), probes)
     analysis.check_key = key
+
+
+def _in_order(loaded: Loaded, found: list[Diagnostic]) -> list[Diagnostic]:
+    """Causes before effects: what reading and parsing found (a file that cannot be read, a
+    syntax error), then what the checks found, each in file and line order."""
+    causes = sorted(narrow(loaded.diagnostics, loaded.sources), key=sort_key)
+    effects = sorted(narrow(found, loaded.sources), key=sort_key)
+    return _dedupe(causes + effects)
 
 
 def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:

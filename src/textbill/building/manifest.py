@@ -3,6 +3,9 @@ anything to do.  [I/O]
 
     documents  per document and output (html, pdf, ubl, json, csv), its hash and the files written
     site       model.json and the dashboard files
+    digests    the sha256 of every file listed, as this build wrote it: a later build deletes a file
+               only while it still has that content (a planted manifest deletes nothing but the
+               files textbill wrote in its own folder)
     noop       after a complete build (no failures): a key of every input of the build and the
                size and modification time of every file it lists
 
@@ -21,6 +24,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import stat as stat_module
 import sys
 from datetime import date
 from pathlib import Path
@@ -37,6 +41,7 @@ from textbill.building.plan import (
     outputs_of,
     resolve_formats,
 )
+from textbill.core.paths import is_special, resolves_outside
 from textbill.core.source import Sources
 from textbill.incremental.workspace import Workspace
 from textbill.loading.loader import read_config
@@ -58,7 +63,8 @@ def write_manifest(path: Path, manifest: dict, workspace: Workspace, durable: bo
                         + "\n").encode("utf-8"), durable=durable)
     try:
         workspace.manifests[str(path)] = (stamp(os.stat(path)), {k: manifest[k] for k in
-                                                                 ("documents", "site", "model", "noop")
+                                                                 ("documents", "site", "model", "noop",
+                                                                  "digests")
                                                                  if k in manifest})
     except OSError:
         workspace.manifests.pop(str(path), None)
@@ -102,7 +108,10 @@ def read_manifest(path: Path, workspace: Workspace) -> dict:
                 outputs[name] = {"hash": str(o.get("hash", "")), "files": files}
         clean[key] = outputs
     site = [f for f in data.get("site", []) if isinstance(f, str) and safe_rel(f)]
-    out = {"documents": clean, "site": site, "model": str(data.get("model", ""))}
+    digests = data.get("digests")
+    digests = {k: v for k, v in digests.items() if isinstance(k, str) and isinstance(v, str) and safe_rel(k)} \
+        if isinstance(digests, dict) else {}
+    out = {"documents": clean, "site": site, "model": str(data.get("model", "")), "digests": digests}
     if version == MANIFEST_VERSION and isinstance(data.get("noop"), dict):
         out["noop"] = data["noop"]
     return out
@@ -246,13 +255,17 @@ def inputs_key(check_key: str | None, root: Path, formats, as_of: date, out_dir:
                          if not (Path(d).resolve() == bundled or bundled in Path(d).resolve().parents)]
     return json_hash("noop", MANIFEST_VERSION, __version__, sys.version, check_key, as_of.isoformat(),
                      sorted(formats), str(out_dir), theme.name, [str(d) for d in theme.dirs], theme.user,
-                     [_tree_digest(t, workspace.file_digests) for t in trees], _logo_state(root, logo),
+                     [_tree_digest(t, workspace.file_digests, root) for t in trees], _logo_state(root, logo),
                      _libraries(workspace))
 
 
-def _tree_digest(folder: Path, known_files: dict[str, tuple]) -> str:
+def _tree_digest(folder: Path, known_files: dict[str, tuple], root: Path | None = None) -> str:
     """Every file below a folder, by name and content; known_files: path -> (its stamp, the sha256
-    of its content), so that a file is read again only when its stamp changed."""
+    of its content), so that a file is read again only when its stamp changed.  A file of a folder
+    inside the ledger at root that resolves outside it, or is not a regular file, is never read
+    (its name and a mark count instead)."""
+    base = Path(root).resolve() if root is not None else None
+    confined = base is not None and (folder.resolve() == base or base in folder.resolve().parents)
     h = hashlib.sha256()
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames.sort()
@@ -260,6 +273,12 @@ def _tree_digest(folder: Path, known_files: dict[str, tuple]) -> str:
             path = os.path.join(dirpath, name)
             h.update(os.path.relpath(path, folder).replace(os.sep, "/").encode("utf-8", "surrogatepass") + b"\0")
             try:
+                if confined and (resolves_outside(base, Path(path)) or is_special(Path(path))):
+                    h.update(b"!")
+                    continue
+                if not os.path.isfile(path):
+                    h.update(b"?")
+                    continue
                 now = stamp(os.stat(path))
                 known = known_files.get(path)
                 if known is None or known[0] != now:
@@ -298,15 +317,45 @@ def _libraries(workspace: Workspace) -> tuple:
     return workspace.libraries
 
 
-def remove(out_dir: Path, rel: str) -> bool:
-    """Delete a file an earlier build wrote (never outside out_dir), and its folder when left empty."""
+def file_digest(path: Path) -> str | None:
+    """The sha256 of a regular file (not through a symlink), else None."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        if not stat_module.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def file_digests(out_dir: Path, files, known: dict, written) -> dict[str, str]:
+    """The digest of every file the build leaves listed: known (the last manifest's) for a file not
+    written since, else read from the file."""
+    written = set(written)
+    out = {}
+    for rel in sorted(files):
+        digest = known.get(rel) if rel not in written else None
+        if digest is None:
+            digest = file_digest(out_dir / rel)
+        if digest is not None:
+            out[rel] = digest
+    return out
+
+
+def remove(out_dir: Path, rel: str, digest: str | None) -> bool:
+    """Delete a file an earlier build wrote, and its folder when left empty: only inside out_dir,
+    only a regular file (a symlink is not followed) and only while its content has the digest the
+    manifest recorded when it was written.  A manifest planted in a pull request therefore deletes
+    nothing but files textbill itself wrote into its output folder."""
     safe = safe_rel(rel)
-    if safe is None:
+    if safe is None or not digest:
         return False
     path = out_dir / safe
     try:
-        resolved = path.resolve()
-        if out_dir not in resolved.parents:
+        if out_dir not in path.parent.resolve().parents and path.parent.resolve() != out_dir:
+            return False
+        if file_digest(path) != digest:
             return False
         path.unlink()
     except FileNotFoundError:

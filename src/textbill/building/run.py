@@ -29,9 +29,11 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
+from textbill.assets import output_problem
 from textbill.building.manifest import (
     MANIFEST,
     Unchanged,
+    file_digests,
     inputs_key,
     noop,
     read_manifest,
@@ -118,6 +120,9 @@ def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, form
         pool = workspace.pool
     if not analysis.ok:
         raise BuildError("the ledger has errors (see 'textbill check'); nothing was built")
+    problem = output_problem(Path(analysis.root), Path(out_dir))
+    if problem:  # before anything in it is read or written (its manifest included)
+        raise BuildError(problem)
     out_dir = Path(out_dir).resolve()
     if noop and not force:
         found = _noop_report(analysis, out_dir, as_of, formats, workspace)
@@ -196,15 +201,16 @@ def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, form
             | {MANIFEST}
         previous = {f for entry in old_docs.values() for o in entry.values() for f in o["files"]} \
             | set(old.get("site", ()))
+        digests = file_digests(out_dir, keep - {MANIFEST}, old.get("digests", {}), report.written)
         for rel in sorted(previous - keep):
-            if remove(out_dir, rel):
+            if remove(out_dir, rel, old.get("digests", {}).get(rel)):
                 report.removed.append(rel)
 
         report.warnings[:0] = [w for w in standing if w not in report.warnings]
         # "model": no longer used (an empty hash), kept for the manifest's readers
         manifest = {"version": MANIFEST_VERSION, "textbill": __version__,
                     "documents": {k: v for k, v in done.items() if v}, "site": sorted(site_files),
-                    "model": ""}
+                    "model": "", "digests": digests}
         if report.ok and inputs is not None and site_error is None:
             manifest["noop"] = {"key": inputs, "documents": report.documents, "warnings": standing,
                                 "logo": ledger.company.logo if ledger.company else None,

@@ -5,10 +5,11 @@ These need no invoice arithmetic; the checks that do live with the billing engin
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from itertools import pairwise
 
+from textbill.checks.fallout import meant_numbers
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, closest, error, warning
 from textbill.core.numbering import Pattern, numbering_patterns
@@ -104,9 +105,9 @@ def _documents(ledger) -> dict[str, object]:
     return docs
 
 
-def _invoice_ref(ledger, invoices, number: str, span: Span):
-    if number in invoices or _is_broken(ledger, "document", number):
-        return None
+def _invoice_ref(ledger, invoices, number: str, span: Span, meant: Mapping[str, str]):
+    if number in invoices or _is_broken(ledger, "document", number) or number in meant:
+        return None  # a document with this number is there, written in another form (E140 says so)
     credit = {c.number for c in ledger.credit_notes}
     if number in credit:
         return error(span, "E103", f"'{number}' is a credit note, not an invoice",
@@ -117,6 +118,7 @@ def _invoice_ref(ledger, invoices, number: str, span: Span):
 
 def check_references(ledger: m.Ledger):
     invoices = _documents(ledger)
+    meant = meant_numbers(ledger) if ledger.invoices else {}
     for sow in ledger.sows.values():
         d = _client_ref(ledger, sow.client, sow.span)
         if d:
@@ -154,7 +156,7 @@ def check_references(ledger: m.Ledger):
         if d:
             yield d
         for number in p.invoices:
-            d = _invoice_ref(ledger, invoices, number, p.span)
+            d = _invoice_ref(ledger, invoices, number, p.span, meant)
             if d:
                 yield d
             elif number in invoices and invoices[number].client != p.client and p.client in ledger.clients:
@@ -162,7 +164,7 @@ def check_references(ledger: m.Ledger):
                             f"'{invoices[number].client}', not '{p.client}'",
                             "a payment settles invoices of the client who paid", focus=number)
     for e in (*ledger.credit_notes, *ledger.plans, *ledger.reminded, *ledger.writeoffs, *ledger.collections):
-        d = _invoice_ref(ledger, invoices, e.invoice, e.span)
+        d = _invoice_ref(ledger, invoices, e.invoice, e.span, meant)
         if d:
             yield d
 
@@ -292,8 +294,10 @@ def check_clock_overlaps(ledger: m.Ledger):
 # ---------------------------------------------------------------------------- numbering
 
 def check_numbering(ledger: m.Ledger):
-    patterns = numbering_patterns(ledger)
     company = ledger.company
+    if company is None and _is_broken_kind(ledger, "company"):
+        return  # the patterns are the company's: the defaults would misjudge every number
+    patterns = numbering_patterns(ledger)
     for kind, docs, attr in (("invoice", ledger.invoices, "numbering"),
                              ("credit note", ledger.credit_notes, "credit-numbering")):
         pattern = patterns[kind]
@@ -304,12 +308,19 @@ def check_numbering(ledger: m.Ledger):
                             "use {year}, {yy}, {month} and {seq:04} placeholders, e.g. \"INV-{year}-{seq:04}\"",
                             focus=attr)
             continue
-        yield from _check_sequence(kind, docs, pattern)
+        yield from _check_sequence(kind, docs, pattern, _broken_names(ledger, "document"))
 
 
-def _check_sequence(kind: str, docs, pattern: Pattern):
+def _broken_names(ledger: m.Ledger, kind: str) -> frozenset[str]:
+    return frozenset(name for k, name in ledger.broken if k == kind)
+
+
+def _check_sequence(kind: str, docs, pattern: Pattern, broken: frozenset[str] = frozenset()):
+    """Numbers that break the pattern, gaps (a number of a document with an error is no gap: it
+    is there, and its error is reported) and dates that go backwards."""
     scopes: dict[object, list[tuple[int, object]]] = defaultdict(list)
     seen_numbers = set()
+    written = {doc.number for doc in docs}
     for doc in docs:
         if doc.number in seen_numbers:
             continue  # reported as a duplicate
@@ -328,6 +339,9 @@ def _check_sequence(kind: str, docs, pattern: Pattern):
                 msg = f"{kind} '{doc.number}' is dated {doc.date}, but its number carries another month"
             else:
                 msg = f"{kind} number '{doc.number}' does not follow the pattern '{pattern.text}'"
+                if expected not in written and parts["seq"] >= 1:
+                    # only its form is wrong (FV/2026/003): it holds its place, no gap is left
+                    scopes[doc.date.year if pattern.yearly else None].append((parts["seq"], doc))
             yield error(doc.span, "E140", msg, f"number it {expected}, or fix the date", focus=doc.number)
             continue
         if parts["seq"] < 1:
@@ -342,7 +356,8 @@ def _check_sequence(kind: str, docs, pattern: Pattern):
         prev = None
         for seq, doc in items:
             where = f"{scope}'s sequence" if scope is not None else "the sequence"
-            if seq > expected_seq:
+            if seq > expected_seq and not all(pattern.format(doc.date, s) in broken
+                                              for s in range(expected_seq, seq)):
                 missing = [pattern.format(doc.date, s) for s in range(expected_seq, min(seq, expected_seq + 3))]
                 more = " ..." if seq - expected_seq > 3 else ""
                 yield error(doc.span, "E141", f"{kind} '{doc.number}' leaves a gap in {where}: "

@@ -18,7 +18,20 @@ help to say *what* changed:
 - `l:` one record per invoice line, `DATE:LINE.ENTRY`: the line's digest and
   the digest of the ledger entry it came from (the time entry, expense,
   milestone, SOW or invoice item).  A line whose entry is unchanged but whose
-  content changed points at the SOW's terms instead of the entry.
+  content changed points at the SOW's terms instead of the entry;
+- `p:` the party details the document was issued with (LANGUAGE.md sections 3
+  and 6): base64url, without padding, of the canonical JSON `{"s": company,
+  "b": client}`, each the non-empty details of COMPANY_DETAILS and
+  CLIENT_DETAILS (null for a missing party).  pipeline.analyze() draws every
+  locked document with its recorded client (with_recorded_parties), so the
+  sha256 of an unchanged document still matches after the client moved.  A
+  line without `p:` (written before they were recorded) compares the current
+  details, and the next `textbill lock` appends them to it if its document is
+  unchanged -- the only edit ever made to an old line.
+
+A digest that is not of the length written (a sha256 of 64 hex digits, parts of
+8, line records of 6) or a `p:` that does not decode is a damaged line: E173 on
+it, and its document is neither compared nor reported as unlocked.
 
 Canonical content.  A document is reduced to a JSON object (keys sorted, no
 white space, UTF-8, strings in Unicode NFC) holding exactly what is printed on
@@ -41,17 +54,22 @@ with one number land silently.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from types import MappingProxyType
 
+from textbill.checks.fallout import Fallout, meant_numbers
 from textbill.core import model as m
+from textbill.core.books import Books
 from textbill.core.diagnostics import Diagnostic, error, warning
 from textbill.core.money import CONTEXT, fmt
 from textbill.core.source import Span, find_keyword_line
@@ -66,7 +84,7 @@ HEADER = """\
 # Written by 'textbill lock' and 'textbill issue'; commit it with the ledger, never edit it.
 # One line per document, appended in issue order: number kind date client total currency
 # sha256:<canonical content> and short digests of its parts (seller, buyer, header, totals,
-# lines) that let textbill name the entry behind a change.
+# lines) that let textbill name the entry behind a change; p: the party details it was issued with.
 """
 _QUANTUM = Decimal("0.000001")
 _TOKEN = re.compile(r'"(?:\\.|[^"\\])*"|\S+')
@@ -228,6 +246,8 @@ class Entry:
     parts: dict  # s, b, h, t -> short digests
     lines: tuple[LineRecord, ...] = ()
     lineno: int = 0  # where it is in textbill.lock (0: not yet written)
+    parties: dict | None = None  # {"s": company details, "b": client details} at issue (None: not recorded)
+    damaged: bool = False  # its line is damaged (an E173 says where): it is neither compared nor locked again
 
     def format(self) -> str:
         number = self.number if _DOCNO.fullmatch(self.number) else _quote(self.number)
@@ -235,6 +255,8 @@ class Entry:
         head += [f"{k}:{self.parts[k]}" for k in ("s", "b", "h", "t") if k in self.parts]
         if self.lines:
             head.append("l:" + ",".join(f"{r.date}:{r.line}.{r.entry}" for r in self.lines))
+        if self.parties is not None:
+            head.append(parties_token(self.parties))
         return " ".join(head)
 
 
@@ -280,14 +302,16 @@ def entry_for_invoice(doc, company, index: NodeIndex) -> Entry:
         LineRecord(_day(ln.date) or "-", _short(line, 6), _entry_digest(ln, index, doc.currency))
         for ln, line in zip(doc.lines, content["lines"]))
     return Entry(doc.number, "invoice", doc.date.isoformat(), doc.invoice.client, content["total"],
-                 doc.currency, digest(content), _parts(content), records)
+                 doc.currency, digest(content), _parts(content), records,
+                 parties=parties_of(company, doc.client))
 
 
 def entry_for_credit(credit, company) -> Entry:
     content = canonical_credit(credit, company)
     client = credit.invoice.invoice.client if credit.invoice else "-"
     return Entry(credit.number, "credit-note", credit.date.isoformat(), client, content["total"],
-                 credit.currency, digest(content), _parts(content))
+                 credit.currency, digest(content), _parts(content),
+                 parties=parties_of(company, credit.invoice.client if credit.invoice else None))
 
 
 def _parts(content: dict) -> dict:
@@ -297,6 +321,121 @@ def _parts(content: dict) -> dict:
         "h": _short({k: content.get(k) for k in _HEADER_KEYS}),
         "t": _short({k: content[k] for k in _TOTAL_KEYS}),
     }
+
+
+# ---------------------------------------------------------------------------- party details
+
+# what a document keeps of its parties (LANGUAGE.md sections 3 and 6): the details printed on it
+COMPANY_DETAILS = ("name", "address", "country", "email", "phone", "website", "tax_id", "fields")
+CLIENT_DETAILS = ("name", "address", "country", "contact", "contact_email", "email", "phone", "tax_id", "fields")
+_EMPTY = MappingProxyType({"name": "", "address": "", "fields": ()})  # a detail recorded as absent; others None
+
+
+def _details(party, names: tuple[str, ...]) -> dict | None:
+    if party is None:
+        return None
+    out: dict = {}
+    for name in names:
+        value = getattr(party, name)
+        if value:
+            out[name] = [[k, v] for k, v in value] if name == "fields" else value
+    return out
+
+
+def parties_of(company: m.Company | None, client: m.Client | None) -> dict:
+    """The party details a lock entry records: {"s": the company's, "b": the client's}."""
+    return {"s": _details(company, COMPANY_DETAILS), "b": _details(client, CLIENT_DETAILS)}
+
+
+def parties_token(parties: dict) -> str:
+    """`p:` and the party details as base64url (no padding) of their canonical JSON."""
+    return "p:" + base64.urlsafe_b64encode(_json(parties)).decode("ascii").rstrip("=")
+
+
+def _read_parties(value: str) -> dict | None:
+    """The party details of a `p:` token, or None when the token is damaged."""
+    try:
+        obj = json.loads(base64.b64decode(value + "=" * (-len(value) % 4), altchars=b"-_", validate=True))
+    except (binascii.Error, ValueError):  # bad base64, UTF-8 or JSON
+        return None
+    if not isinstance(obj, dict) or set(obj) != {"s", "b"}:
+        return None
+    for key, names in (("s", COMPANY_DETAILS), ("b", CLIENT_DETAILS)):
+        details = obj[key]
+        if details is None:
+            continue
+        if not isinstance(details, dict) or not set(details) <= set(names):
+            return None
+        for name, detail in details.items():
+            if name == "fields":
+                ok = isinstance(detail, list) and all(
+                    isinstance(f, list) and len(f) == 2 and all(isinstance(x, str) for x in f) for f in detail)
+            else:
+                ok = isinstance(detail, str)
+            if not ok:
+                return None
+    return obj
+
+
+def as_recorded(party, details: dict | None, names: tuple[str, ...]):
+    """The party with the details recorded for a document (the very same object when they are equal)."""
+    if party is None or details is None:
+        return party
+    values = {}
+    for name in names:
+        value = details.get(name)
+        if name == "fields":
+            value = tuple((k, v) for k, v in value) if value else ()
+        elif value is None:
+            value = _EMPTY.get(name)
+        values[name] = value
+    if all(getattr(party, name) == value for name, value in values.items()):
+        return party
+    return replace(party, **values)
+
+
+def with_recorded_parties(books: Books, lock: LockFile, memo: IdentityMemo | None = None) -> Books:
+    """The books with each locked document's client as textbill.lock recorded it (LANGUAGE.md section 6).
+
+    An issued document keeps the details it was issued with: a client's move changes the documents
+    issued after it only.  Documents locked without party details (a lock written before they were
+    recorded) and documents not yet locked keep the ledger's current details.  memo: a
+    Workspace's recorded_parties, so a watch gets the same document objects back while the
+    document and its lock entry are the same (its digests and pages are then reused)."""
+    if memo is None:
+        memo = IdentityMemo()
+    memo.begin()
+    invoices = dict(books.invoices)
+    for number, doc in books.invoices.items():
+        entry = lock.entries.get(number)
+        if entry is not None and entry.kind == "invoice" and entry.parties is not None:
+            invoices[number] = memo.get(("invoice", number), (doc, entry),
+                                        lambda d=doc, e=entry: _recorded_invoice(d, e))
+    credits = dict(books.credits)
+    for number, credit in books.credits.items():
+        entry = lock.entries.get(number)
+        if credit.invoice is not None and entry is not None and entry.kind == "credit-note" \
+                and entry.parties is not None:
+            credits[number] = memo.get(("credit-note", number), (credit, entry),
+                                       lambda c=credit, e=entry: _recorded_credit(c, e))
+    memo.end()
+    if all(invoices[n] is d for n, d in books.invoices.items()) and all(
+            credits[n] is c for n, c in books.credits.items()):
+        return books
+    return replace(books, invoices=invoices, credits=credits)
+
+
+def _recorded_invoice(doc, entry: Entry):
+    client = as_recorded(doc.client, entry.parties["b"], CLIENT_DETAILS)
+    return doc if client is doc.client else replace(doc, client=client)
+
+
+def _recorded_credit(credit, entry: Entry):
+    """The credit note with the buyer printed on it as it was issued (its invoice's client as recorded)."""
+    client = as_recorded(credit.invoice.client, entry.parties["b"], CLIENT_DETAILS)
+    if client is credit.invoice.client:
+        return credit
+    return replace(credit, invoice=replace(credit.invoice, client=client))
 
 
 def current_documents(books) -> dict[str, tuple[str, object]]:
@@ -333,6 +472,11 @@ class LockFile:
     problems: list[Diagnostic]
 
 
+_SHA256 = re.compile(r"sha256:[0-9a-f]{64}")
+_PART = re.compile(r"[0-9a-f]{8}")
+_LINE_RECORD = re.compile(r"(?:\d{4}-\d\d-\d\d|-):[0-9a-f]{6}\.[0-9a-f]{6}")
+
+
 def parse_lock(text: str, name: str) -> tuple[dict[str, Entry], list[Diagnostic]]:
     entries: dict[str, Entry] = {}
     problems: list[Diagnostic] = []
@@ -348,28 +492,55 @@ def parse_lock(text: str, name: str) -> tuple[dict[str, Entry], list[Diagnostic]
                                   "textbill.lock is written by 'textbill lock'; restore it from git "
                                   "(git checkout -- textbill.lock) instead of editing it"))
             continue
-        parts, lines = {}, ()
-        for tok in toks[7:]:
-            key, _, value = tok.partition(":")
-            if key == "l":
-                recs = []
-                for rec in value.split(","):
-                    day, _, digests = rec.rpartition(":")
-                    line_d, _, entry_d = digests.partition(".")
-                    recs.append(LineRecord(day or "-", line_d, entry_d))
-                lines = tuple(recs)
-            elif key in ("s", "b", "h", "t"):
-                parts[key] = value
         number = _unquote(toks[0])
+        parts, lines, parties, damage = _fields(toks)
         if number in entries:
             problems.append(error(span, "E173", f"'{number}' is locked twice in textbill.lock "
                                   f"(first on line {entries[number].lineno})",
                                   "two branches issued the same number: keep one document and renumber "
                                   "the other, then run 'textbill lock'"))
             continue
+        if damage is not None:
+            what, token = damage
+            col = raw.find(token) + 1  # the caret under the damaged digest
+            where = Span(name, lineno, col, lineno, col + len(token)) if col else span
+            problems.append(error(
+                where, "E173", f"textbill.lock is damaged: the line of '{number}' has {what}",
+                "the lock no longer says what was issued; restore textbill.lock from git (git checkout -- "
+                "textbill.lock, or an older commit: git log -p -- textbill.lock). Without an intact copy, "
+                "delete this line and run 'textbill lock' to lock the document as it is now"))
         entries[number] = Entry(number, toks[1], toks[2], toks[3], toks[4], toks[5], toks[6], parts, lines,
-                                lineno)
+                                lineno, parties, damage is not None)
     return entries, problems
+
+
+def _fields(toks: list[str]):
+    """(parts, line records, party details, damage) of a lock line's digests; damage: (what, token) or None."""
+    if not _SHA256.fullmatch(toks[6]):
+        return {}, (), None, ("a sha256 that is not a full digest (64 hex digits)", toks[6])
+    parts: dict = {}
+    lines: tuple[LineRecord, ...] = ()
+    parties = None
+    for tok in toks[7:]:
+        key, _, value = tok.partition(":")
+        if key == "l":
+            if not all(_LINE_RECORD.fullmatch(rec) for rec in value.split(",")):
+                return {}, (), None, ("damaged line digests", tok)
+            recs = []
+            for rec in value.split(","):
+                day, _, digests = rec.rpartition(":")
+                line_d, _, entry_d = digests.partition(".")
+                recs.append(LineRecord(day, line_d, entry_d))
+            lines = tuple(recs)
+        elif key in ("s", "b", "h", "t"):
+            if not _PART.fullmatch(value):
+                return {}, (), None, (f"a damaged '{key}:' digest", tok)
+            parts[key] = value
+        elif key == "p":
+            parties = _read_parties(value)
+            if parties is None:
+                return {}, (), None, ("damaged party details", tok)
+    return parts, lines, parties, None
 
 
 def read_lock(root: Path, workspace=None) -> LockFile:
@@ -431,9 +602,27 @@ def write_lock(root: Path, ledger: m.Ledger, books, numbers=None) -> list[Entry]
         if lock.problems:
             raise LockError(lock.problems)
         new = [e for e in unlocked(lock, entries) if numbers is None or e.number in numbers]
-        if new:
-            write_atomic(path, render_lock(lock.text, new).encode("utf-8"))
+        # a line written before party details were recorded gets them once, from a 'textbill lock'
+        # that finds its document unchanged (so the details are those it was locked with)
+        upgrades = {} if numbers is not None else {
+            old.lineno: parties_token(entries[n].parties) for n, old in lock.entries.items()
+            if old.parties is None and n in entries and entries[n].parties is not None
+            and (entries[n].kind, entries[n].sha256) == (old.kind, old.sha256)}
+        if new or upgrades:
+            write_atomic(path, render_lock(_with_tokens(lock.text, upgrades), new).encode("utf-8"))
     return new
+
+
+def _with_tokens(text: str, tokens: dict[int, str]) -> str:
+    """The lock text with a token appended to some lines (by number), every other byte kept."""
+    if not tokens:
+        return text
+    lines = text.split("\n")
+    for lineno, token in tokens.items():
+        line = lines[lineno - 1]
+        body = line.rstrip("\r \t")
+        lines[lineno - 1] = body + " " + token + line[len(body):]
+    return "\n".join(lines)
 
 
 class LockError(Exception):
@@ -450,14 +639,17 @@ def _document_digest(memo: IdentityMemo, kind: str, doc, company) -> str:
     return memo.get((kind, doc.number), (doc, company), make)
 
 
-def check_locks(loaded, books, workspace=None) -> list:
+def check_locks(loaded, books, workspace=None, lock: LockFile | None = None) -> list:
     """Diagnostics for locked documents that changed or disappeared, and documents not yet locked.
 
     workspace: its lock_digests keep the digests of the documents of the last check by number: a
     watch keeps unchanged documents as the same objects between builds (BooksMemo), and a
-    document's canonical content depends on it (frozen) and the company only."""
+    document's canonical content depends on it (frozen) and the company only.  lock: textbill.lock
+    as read_lock() gave it (by default it is read here); the books are compared as
+    with_recorded_parties() made them from it."""
     ledger = loaded.ledger
-    lock = read_lock(loaded.root, workspace)
+    if lock is None:
+        lock = read_lock(loaded.root, workspace)
     if lock.text:
         loaded.sources.add(lock.name, lock.text)
     diags: list[Diagnostic] = list(lock.problems)
@@ -472,12 +664,18 @@ def check_locks(loaded, books, workspace=None) -> list:
     # lines is then reported once the file reads again, not as a cascade of the syntax error
     unreadable = any(d.is_error for d in loaded.diagnostics)
     directives = {d.number: d for d in (*ledger.invoices, *ledger.credit_notes)}
+    fallout = Fallout(ledger)
+    meant = meant_numbers(ledger) if lock.entries else {}
+    mistyped = {written for number, written in meant.items() if number in lock.entries}
 
     for number, old in lock.entries.items():
+        if old.damaged:
+            continue  # its E173 says so; what it locked is unknown
         found = docs.get(number)
         if found is None:
-            if number in directives or ("document", number) in ledger.broken:
-                continue  # it is there but cannot be computed: other errors say why
+            if number in directives or ("document", number) in ledger.broken or fallout.unreadable \
+                    or number in meant:
+                continue  # there, but not computed, readable or found by its number: its own error says why
             diags.append(error(
                 Span(lock.name, old.lineno), "E171",
                 f"locked {_kind(old.kind)} '{number}' of {old.date} ({old.total} {old.currency}) is no longer "
@@ -485,6 +683,8 @@ def check_locks(loaded, books, workspace=None) -> list:
                 "credit note if it was wrong"))
             continue
         kind, doc = found
+        if fallout and fallout.document(number, kind, doc.note.invoice if kind == "credit-note" else None):
+            continue  # computed from a directive with an error: compared once that error is fixed
         if _document_digest(memo, kind, doc, company) == old.sha256:
             continue  # unchanged: the per-line digests that explain a change are not needed
         if index is None:
@@ -502,8 +702,8 @@ def check_locks(loaded, books, workspace=None) -> list:
 
     memo.end()
     for number, (kind, _) in docs.items():
-        if number in lock.entries:
-            continue
+        if number in lock.entries or number in mistyped:
+            continue  # locked, or a locked number written in another form (E140)
         node = directives.get(number)
         diags.append(warning(
             node.span if node else None, "W172",

@@ -1,6 +1,7 @@
 """`textbill build`: a thin click command over textbill.building."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -63,11 +64,15 @@ def build_command(ctx: Ctx, ledger_pos, out, as_of, jobs, force, formats):
     config = analysis.config  # not analysis.ledger: an unchanged ledger is then never computed
     out_dir = Path(out) if out else Path(analysis.root) / config.out
     jobs = jobs or config.extra.get("jobs")
+    _usable_out(out_dir, "--out" if out else "'out' in textbill.yaml")
     try:
         with _progress() as progress:
             report = build(analysis, out_dir, day, jobs=jobs, formats=chosen, force=force, progress=progress)
     except BuildError as exc:
         click.echo(f"textbill: {exc}", err=True)
+        sys.exit(1)
+    except OSError as exc:  # the disk, not textbill: a full disk, a folder made read-only meanwhile
+        click.echo(f"textbill: cannot write {exc.filename or out_dir}: {exc.strerror or exc}", err=True)
         sys.exit(1)
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -75,6 +80,20 @@ def build_command(ctx: Ctx, ledger_pos, out, as_of, jobs, force, formats):
         click.echo(f"error: {failure}", err=True)
     click.echo(f"textbill: {report.summary()}", err=True)
     sys.exit(0 if report.ok else 1)
+
+
+def _usable_out(out_dir: Path, hint: str) -> None:
+    """A usage error (exit 2) unless out_dir is a folder textbill can write, or can be made one."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise click.BadParameter(f"{out_dir} exists and is not a folder; the output is a folder of documents "
+                                 "(name a new or existing folder)", param_hint=hint)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise click.BadParameter(f"cannot create the output folder {out_dir}: {exc.strerror or exc}",
+                                 param_hint=hint) from None
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise click.BadParameter(f"the output folder {out_dir} is not writable", param_hint=hint)
 
 
 class _progress:

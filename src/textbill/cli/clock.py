@@ -13,7 +13,7 @@ from textbill.incremental.cache import ParseCache
 from textbill.loading.loader import display_name, load
 from textbill.render.json import dumps
 from textbill.render.table import print_table
-from textbill.workflow.targets import TargetError, target_file
+from textbill.workflow.targets import TargetError, default_target, target_file
 from textbill.workflow.timers import (
     TimerError,
     cancel,
@@ -98,7 +98,7 @@ def clock_in(ctx: Ctx, sow, description, at, tags):
 @click.option("-m", "--message", "message", metavar="TEXT", help="The entry's description (default: the one "
               "given to 'clock in').")
 @click.option("--file", "file", metavar="FILE", help="The .bill file to append the entry to (default: "
-              "time.bill at the ledger root).")
+              "time-file in textbill.yaml, else the file of the latest time entry, else time.bill at the root).")
 @ledger_options
 def clock_out(ctx: Ctx, sow, at, message, file):
     """Stop a timer and append its time entry to the ledger.
@@ -109,7 +109,8 @@ def clock_out(ctx: Ctx, sow, at, message, file):
     """
     path, root = ctx.root()
     try:
-        target = target_file(path, root, file, "time.bill", "time entries")
+        default = None if file else _time_file(path, root)
+        target = target_file(path, root, file, str(default or "time.bill"), "time entries")
     except TargetError as exc:
         raise click.UsageError(str(exc))
     finished = _recover(root)
@@ -126,6 +127,14 @@ def clock_out(ctx: Ctx, sow, at, message, file):
         click.echo(f"stopped {timer.sow}: under a minute, nothing recorded", err=True)
     else:
         click.echo(f"{display_name(target)}: {text.strip()}", err=True)
+
+
+def _time_file(path, root):
+    """Where entries go without --file: time-file, else the latest time entry's file (spec section 1)."""
+    if path.is_file():
+        return None
+    ledger = load(path, cache=ParseCache).ledger
+    return default_target(ledger, root, "time-file", ledger.times, "time.bill")
 
 
 @clock.command("status")

@@ -19,7 +19,7 @@ from textbill.workflow.importers import (
     read_timeclock,
     read_toggl,
 )
-from textbill.workflow.targets import TargetError, target_file
+from textbill.workflow.targets import TargetError, default_target, target_file
 from textbill.workflow.timers import state_dir
 
 
@@ -35,7 +35,8 @@ def import_():
 
 
 _FILE_OPT = click.option("--file", "out_file", metavar="FILE",
-                         help="The .bill file to append the entries to (default: time.bill at the ledger root).")
+                         help="The .bill file to append the entries to (default: time-file in textbill.yaml, "
+                              "else the file of the latest time entry, else time.bill at the root).")
 _DRY_OPT = click.option("--dry-run", is_flag=True, help="Print the entries that would be appended; write nothing.")
 
 
@@ -79,7 +80,8 @@ def _run_import(ctx: Ctx, source: str, out_file: str | None, dry_run: bool, read
     with locked(state_dir(root) / "import"):
         analysis = load_clean(ctx)
         try:
-            target = target_file(path, root, out_file, "time.bill", "time entries")
+            default = default_target(analysis.ledger, root, "time-file", analysis.ledger.times, "time.bill")
+            target = target_file(path, root, out_file, str(default), "time entries")
         except TargetError as exc:
             raise click.UsageError(str(exc))
         text, problem = read_source(src, src_name)

@@ -21,3 +21,5 @@ def init(directory, force):
     for path in written:
         click.echo(f"  created {path}", err=True)
     click.echo(f"new ledger in {target}; try: textbill check {target}", err=True)
+    click.echo("its example invoice is not locked yet: make the company and client yours, then run "
+               "'textbill lock'", err=True)

@@ -19,7 +19,7 @@ from textbill.loading.loader import display_name
 from textbill.loading.writer import locked
 from textbill.workflow.drafting import draft_invoices
 from textbill.workflow.issue import IssueError, append_and_lock, invoice_text, recover
-from textbill.workflow.targets import TargetError, target_file
+from textbill.workflow.targets import TargetError, default_target, target_file
 from textbill.workflow.timers import state_dir
 
 
@@ -27,7 +27,7 @@ from textbill.workflow.timers import state_dir
 @as_of_option
 @click.option("--file", "file", metavar="FILE",
               help="The .bill file to append the invoices to (default: invoices-file in textbill.yaml, "
-                   "else invoices.bill at the ledger root).")
+                   "else the file holding the latest invoice, else invoices.bill at the ledger root).")
 @click.option("--dry-run", is_flag=True, help="Print what would be appended; write nothing.")
 @ledger_options
 def issue(ctx: Ctx, as_of, file, dry_run):
@@ -44,9 +44,10 @@ def issue(ctx: Ctx, as_of, file, dry_run):
         analysis = load_clean(ctx)
         for number in ([] if dry_run else recover(root, analysis)):
             click.echo(f"locked {number}: an earlier 'textbill issue' stopped before locking it", err=True)
-        option = file or analysis.ledger.config.extra.get("invoices-file")
+        ledger = analysis.ledger
+        default = default_target(ledger, root, "invoices-file", ledger.invoices, "invoices.bill")
         try:
-            target = target_file(path, root, file, option or "invoices.bill", "invoices")
+            target = target_file(path, root, file, str(default), "invoices")
         except TargetError as exc:
             raise click.UsageError(str(exc))
         dr = draft_invoices(analysis.ledger, analysis.books, day)

@@ -24,6 +24,8 @@ COMMANDS: Mapping[str, tuple[str, str, str]] = MappingProxyType({
     "check": ("check", "check", "Parse and validate a ledger; report every problem."),
     "clock": ("clock", "clock", "Running timers, one per SOW, several at once."),
     "diff": ("diff", "diff", "What a git range changes in the billing."),
+    "doctor": ("doctor", "doctor",
+               "Check Pango, HarfBuzz, the fonts and the optional tools; say how to install them."),
     "draft": ("draft", "draft", "The invoices that the SOW schedules call for now, computed but not written."),
     "explain": ("explain", "explain",
                 "How every figure of one invoice came about: sources, rounding, tax groups, discount split."),

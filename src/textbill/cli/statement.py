@@ -44,6 +44,8 @@ def statement(ctx: Ctx, client, start, end, as_of, fmt, output):
     last = parse_day(end, "--to") or today(as_of)
     if first and first > last:
         raise click.BadParameter(f"--from {first} is after --to {last}", param_hint="--from")
+    if output:
+        _check_output(Path(output))
     analysis = load_clean(ctx)
     ledger = analysis.ledger
     if client not in ledger.clients:
@@ -84,6 +86,18 @@ def _show(st, doc: dict) -> None:
                         "balance": fmt_grouped(st.closing, c)}])
     aging = {b: fmt_grouped(v, c) for b, v in st.aging.items()}
     print_table(list(aging), [aging], title="Aging", right=tuple(aging))
+
+
+def _check_output(path: Path) -> None:
+    """A usage error unless path can be written as it is: its folder exists (no folder is made on
+    the quiet: a typo in a folder name would hide the statement somewhere else) and it is not one."""
+    folder = path.parent
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise click.BadParameter(f"the folder {folder} {what}; create it first, or write the statement "
+                                 "into an existing folder", param_hint="-o/--output")
+    if path.is_dir():
+        raise click.BadParameter(f"{path} is a folder; name the file to write", param_hint="-o/--output")
 
 
 def write_or_echo(output: str | None, text: str) -> None:

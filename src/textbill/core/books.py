@@ -283,7 +283,8 @@ class Reminder:
     amount_due: Decimal  # what is due now (the installment's outstanding under a plan)
     days_overdue: int
     late_interest: Decimal | None
-    late_fee: Amount | None
+    late_fee: Amount | None  # in the invoice's currency
+    problems: tuple[Diagnostic, ...] = ()  # what stops it from being sent (a fee with no fx rate)
 
     @property
     def number(self) -> str:

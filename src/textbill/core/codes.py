@@ -57,6 +57,9 @@ CODES: tuple[Code, ...] = (
     _e("E015", "attribute given twice", "keep one of them"),
     _e("E016", "second pricing line in a SOW"),
     _e("E017", "not a whole number"),
+    _e("E018", "attribute not indented"),
+    _e("E030", "file outside the ledger or not a regular file",
+       "a ledger is its folder and nothing else: replace a symlink by the file itself, remove a device or FIFO"),
     _w("W015", "minutes of an hour or more"),
     # the company
     _e("E020", "no company"),
@@ -117,6 +120,10 @@ CODES: tuple[Code, ...] = (
        "put the image inside the ledger folder and give its relative path, e.g. assets/logo.png"),
     _w("W181", "logo file missing", "check the path; it is relative to the ledger root"),
     _e("E182", "unknown theme", "use 'default', 'modern', or the path of a folder inside the ledger"),
+    _e("E183", "theme file outside the ledger or not a regular file",
+       "a theme is files inside the ledger: replace the link by the file itself, remove a device or FIFO"),
+    _e("E184", "unsafe output folder",
+       "the output folder is a plain folder inside the ledger, like 'build', holding only what textbill writes"),
     # importing time entries
     _e("E190", "import file cannot be read"),
     _w("W191", "session still clocked in", "import again once it has a clock-out line"),

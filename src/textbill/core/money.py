@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from types import MappingProxyType
 
-import iso4217
+from textbill.core.currencies import CODES, MINOR_UNITS
 
 # Money arithmetic runs in a local context with ample precision; nothing
 # rounds except round_money() below.  Invalid operations raise, so a bug
@@ -28,9 +28,7 @@ _DEFAULT_MINOR = 2
 
 # Digits after the decimal point per ISO 4217 code, and the quantum round_money() uses: built
 # once, as every currency is looked up again for every amount.
-_MINOR: Mapping[str, int] = MappingProxyType({
-    c.value: _DEFAULT_MINOR if c.exponent is None else int(c.exponent) for c in iso4217.Currency
-})
+_MINOR: Mapping[str, int] = MappingProxyType({code: MINOR_UNITS.get(code, _DEFAULT_MINOR) for code in CODES})
 _QUANTUM: Mapping[str, Decimal] = MappingProxyType({
     code: Decimal(1).scaleb(-digits) for code, digits in _MINOR.items()
 })

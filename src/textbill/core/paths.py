@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 import unicodedata
 from pathlib import Path
 
@@ -34,3 +35,24 @@ def slug(text: str) -> str:
         digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:10]
         s = s[:MAX_SLUG - len(digest) - 1].rstrip("-.") + "-" + digest
     return s or "document"
+
+
+def resolves_outside(root: Path, path: Path) -> bool:
+    """True when path (a symlink, or below one) resolves outside root: the ledger is everything
+    below its root and nothing else (spec sections 1 and 11), so such a file is never read nor
+    written through.  A path that cannot be resolved (a symlink loop) counts as outside."""
+    try:
+        base = Path(root).resolve()
+        target = Path(path).resolve()
+    except (OSError, RuntimeError):
+        return True
+    return target != base and base not in target.parents
+
+
+def is_special(path: Path) -> bool:
+    """True when path exists and is not a regular file or folder (a device, a FIFO, a socket)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)

@@ -6,8 +6,11 @@ from decimal import Decimal
 
 from textbill.core import model as m
 from textbill.core.books import InvoiceState, Receivables, Reminder
+from textbill.core.diagnostics import Diagnostic, error
+from textbill.core.money import Amount, round_money
 from textbill.core.periods import add_days, plus_days
 from textbill.engine.aging import late_interest
+from textbill.engine.fx import Rates
 
 NO_REMINDERS = ("paid", "credited", "written-off", "collections")
 
@@ -45,9 +48,29 @@ def _reached(due: date, offset: int, as_of: date) -> bool:
     return day is not None and day <= as_of
 
 
+def late_fee(company: m.Company, state: InvoiceState, day: date,
+             rates: Rates) -> tuple[Amount | None, Diagnostic | None]:
+    """The company's late fee in the invoice's currency, converted with the latest `fx` rate on or
+    before day (LANGUAGE.md 5.17) and rounded to the currency; else None and the error a missing
+    rate gives (E150), on the invoice."""
+    fee = company.late_fee
+    assert fee is not None  # asked only when the company charges one
+    source, target = fee.currency or company.currency, state.currency
+    if source == target:
+        return Amount(fee.value, target), None
+    found = rates.lookup(source, target, day)
+    if found is None:
+        inv = state.doc.invoice
+        return None, error(inv.span, "E150", f"invoice '{inv.number}' is in {target} but the company's late fee "
+                           f"is in {source}, and there is no fx rate {source}/{target} on or before {day}",
+                           f"add a rate, e.g.: {day} fx {source} {target} RATE", focus=inv.number)
+    return Amount(round_money(fee.value * found[0], target), target), None
+
+
 def due_reminders(ledger: m.Ledger, rec: Receivables) -> list[Reminder]:
     as_of = rec.as_of
     company = ledger.company
+    rates = Rates(ledger.fxs)
     sent: dict[str, list[m.Reminded]] = {}
     for r in ledger.reminded:
         if r.date <= as_of:
@@ -87,12 +110,12 @@ def due_reminders(ledger: m.Ledger, rec: Receivables) -> list[Reminder]:
         interest = None
         if company and company.late_interest is not None and days > 0:
             interest = late_interest(amount_due, company.late_interest, days, state.currency)
-        fee = None
+        fee, problem = None, None
         # a late-fee step skipped because a later one is due passes its fee on
         if any(s.late_fee for s in candidates) and company and company.late_fee is not None:
             fee_steps = {s.name for s in policy.steps if s.late_fee}
             if not any(r.step in fee_steps for r in sent.get(state.number, [])):
-                fee = company.late_fee
+                fee, problem = late_fee(company, state, as_of, rates)
         out.append(Reminder(state, policy, step, due, installment, state.outstanding, amount_due, days,
-                            interest, fee))
+                            interest, fee, (problem,) if problem else ()))
     return out

@@ -61,6 +61,7 @@ from textbill.core.money import Amount, Money
 from textbill.core.source import Sources, Span
 from textbill.incremental.fingerprint import code_digest
 from textbill.loading.loader import (
+    CONFIG_NAME,
     LOCK_NAME,
     decode_source,
     display_name,
@@ -168,7 +169,11 @@ def file_key(name: str, data: bytes) -> str:
 
 
 def check_key(path: Path, file_keys: list[str], config_text: str | None, lock_text: str | None) -> str:
-    """Every input of `textbill check` but the logo's existence (a probe, checked on reading)."""
+    """Every input of `textbill check` but the logo's existence (a probe, checked on reading).
+
+    config_text and lock_text: the files' text, None when there is no such file.  A file that is
+    there but cannot be read as text has no key: its diagnostics are not those of a missing or
+    an empty file (current_check_key and pipeline._to_check_cache then neither read nor write)."""
     h = hashlib.sha256(whole_code_digest().encode())
     for part in (os.getcwd(), str(Path(path).resolve()), str(path)):
         h.update(part.encode("utf-8", "surrogatepass") + b"\0")
@@ -188,13 +193,15 @@ def current_check_key(path: Path):
     keys = []
     for file in ledger_files(path):
         name = display_name(file)
-        data, _ = read_bytes(file, name)
+        data, _ = read_bytes(file, name, root)
         if data is None:
             return None
         keys.append(file_key(name, data))
         sources.add_lazy(name, lambda d=data, n=name: decode_source(d, n)[0])
-    config_name = display_name(root / "textbill.yaml")
+    config_name = display_name(root / CONFIG_NAME)
     read_config(root, sources)
+    if config_name not in sources and (root / CONFIG_NAME).is_file():
+        return None  # there but unreadable: its error is not what a missing textbill.yaml gives
     config_text = sources.text(config_name) if config_name in sources else None
     lock_path = root / LOCK_NAME
     try:

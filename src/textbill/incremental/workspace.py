@@ -34,6 +34,8 @@ class Workspace:
         # locked documents' digests
         self.lock_parse: tuple | None = None
         self.lock_digests = IdentityMemo()
+        # checks.locks.with_recorded_parties: locked documents drawn with their recorded client
+        self.recorded_parties = IdentityMemo()
         # build.plan: output names per kind (kind -> (refs, names)), the documents' digests, the
         # statements and overdue rows of the last plan, the overdue report's digest
         self.names: dict[str, tuple] = {}

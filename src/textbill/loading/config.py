@@ -24,6 +24,7 @@ KEYS = MappingProxyType({
     "bilingual": ("str", "a second document language printed beside the first, like en"),
     "jobs": ("int", "how many documents to render at once"),
     "invoices-file": ("str", "the .bill file that 'textbill issue' appends to"),
+    "time-file": ("str", "the .bill file that 'textbill clock out' and 'textbill import' append time to"),
     "toggl": ("map", "projects: a mapping of Toggl project names to client/sow"),
     "timeclock": ("map", "accounts: a mapping of timeclock accounts to client/sow"),
 })
@@ -120,4 +121,6 @@ def _check(key: str, kind: str, value) -> str | None:
         return "must be a4 or letter"
     if key == "out" and (value.startswith("/") or ".." in Path(value).parts):
         return "must be a folder inside the ledger"
+    if key == "out" and not [part for part in Path(value).parts if part != "."]:
+        return "must be a folder inside the ledger, not the ledger folder itself (a build prunes its folder)"
     return None

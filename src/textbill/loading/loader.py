@@ -4,6 +4,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import stat
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from types import MappingProxyType
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, error
 from textbill.core.frozen import gc_paused
+from textbill.core.paths import resolves_outside
 from textbill.core.source import Sources, Span
 from textbill.loading.config import parse_config
 from textbill.syntax.parser import Syntax, parse_text
@@ -37,13 +39,23 @@ class Loaded:
     cache: object = None  # the ParseCache used, if any (for its statistics)
 
 
-def find_root(start: Path) -> Path:
-    """The nearest folder upward from start that holds textbill.yaml, else start."""
-    here = start.resolve()
+def find_root(start: Path) -> Path | None:
+    """The ledger the current folder is in (spec section 7): the nearest folder upward from start
+    that holds textbill.yaml, else start itself when it directly holds a `.bill` file, else None.
+
+    Only the folders on the way up are looked at, and only start's own entries: a big unrelated
+    tree (a shared temporary folder) is never walked."""
+    here = Path(start).resolve()
     for folder in (here, *here.parents):
         if (folder / CONFIG_NAME).is_file():
             return folder
-    return start
+    try:
+        with os.scandir(start) as entries:
+            if any(e.name.endswith(".bill") and not e.name.startswith(".") for e in entries):
+                return Path(start)
+    except OSError:
+        pass
+    return None
 
 
 def resolve_ledger(path: str | None, cwd: Path | None = None) -> Path:
@@ -55,7 +67,12 @@ def resolve_ledger(path: str | None, cwd: Path | None = None) -> Path:
         if not p.exists():
             raise LedgerNotFound(f"no such ledger: {chosen}")
         return p
-    return find_root(cwd)
+    found = find_root(cwd)
+    if found is None:
+        raise LedgerNotFound(f"no ledger found: no {CONFIG_NAME} in {cwd} or any folder above it, and no "
+                             f".bill file in {cwd}; make one with 'textbill init DIR', or point -f (or "
+                             "TEXTBILL_LEDGER) at a ledger folder or .bill file")
+    return found
 
 
 def display_name(path: Path) -> str:
@@ -68,36 +85,77 @@ def display_name(path: Path) -> str:
 
 
 def ledger_files(root: Path) -> list[Path]:
+    """Every `.bill` file below root, sorted by path: iteratively (any depth), symlinked folders not
+    followed (one outside the ledger is never read; one inside would list its files twice), hidden
+    names skipped.  A symlinked or special `.bill` file is listed: reading it reports it."""
     if root.is_file():
         return [root]
     found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in filenames:
-            if name.endswith(".bill") and not name.startswith("."):
-                found.append(Path(dirpath) / name)
+    stack = [str(root)]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.name.startswith("."):
+                        continue
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            stack.append(entry.path)
+                        elif entry.name.endswith(".bill") and not entry.is_dir():
+                            found.append(Path(entry.path))
+                    except OSError:
+                        continue
+        except OSError:
+            continue
     return sorted(found, key=lambda p: p.relative_to(root).as_posix())
 
 
-def read_source(path: Path, name: str) -> tuple[str | None, Diagnostic | None]:
+def read_source(path: Path, name: str, root: Path | None = None) -> tuple[str | None, Diagnostic | None]:
     """A file's text, or a located diagnostic saying why it cannot be read."""
-    data, problem = read_bytes(path, name)
+    data, problem = read_bytes(path, name, root)
     if data is None:
         return None, problem
     return decode_source(data, name)
 
 
-def read_bytes(path: Path, name: str) -> tuple[bytes | None, Diagnostic | None]:
-    """A file's bytes, or a located diagnostic saying why it cannot be read."""
+def read_bytes(path: Path, name: str, root: Path | None = None) -> tuple[bytes | None, Diagnostic | None]:
+    """A file's bytes, or a located diagnostic saying why it cannot be read.
+
+    root: the ledger's root; a symlink that resolves outside it is never read (E030).  Whatever the
+    root, only a regular file is read (a device, a FIFO or /dev/stdin would give endless bytes or
+    wait forever), and at most MAX_FILE_BYTES of it: the size is checked on the open file."""
+    if root is not None and resolves_outside(root, path):
+        return None, error(Span(name, 1), "E030",
+                           f"'{name}' is not read: it is a symlink to a file outside the ledger",
+                           "a ledger is its folder and nothing else: replace the link by the file itself")
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return None, error(Span(name, 1), "E006", f"file is too large ({size // (1024 * 1024)} MB)",
-                               f"split the ledger into several files of at most {MAX_FILE_BYTES // (1024 * 1024)} MB")
-        return path.read_bytes(), None
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
         return None, error(Span(name, 1), "E006", f"cannot read file: {exc.strerror or exc}",
                            "check that the file exists and is readable")
+    with os.fdopen(fd, "rb") as fh:
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                return None, error(Span(name, 1), "E030",
+                                   f"'{name}' is not read: it is not a regular file (a device, a FIFO or a "
+                                   "socket), which is never read",
+                                   "ledger files are plain text files; remove this one from the ledger")
+            if st.st_size > MAX_FILE_BYTES:
+                return None, _too_large(name, st.st_size)
+            data = fh.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            return None, error(Span(name, 1), "E006", f"cannot read file: {exc.strerror or exc}",
+                               "check that the file exists and is readable")
+    if len(data) > MAX_FILE_BYTES:  # grew while it was read
+        return None, _too_large(name, len(data))
+    return data, None
+
+
+def _too_large(name: str, size: int) -> Diagnostic:
+    return error(Span(name, 1), "E006", f"file is too large ({size // (1024 * 1024)} MB)",
+                 f"split the ledger into several files of at most {MAX_FILE_BYTES // (1024 * 1024)} MB")
 
 
 def decode_source(data: bytes, name: str) -> tuple[str | None, Diagnostic | None]:
@@ -233,7 +291,7 @@ def parse_files(root: Path, files: list[Path], sources: Sources, cache=None, wor
     for path in files:
         name = display_name(path)
         files_by_name[name] = path
-        data, problem = read_bytes(path, name)
+        data, problem = read_bytes(path, name, root)
         if data is None:
             per_file.append(("unreadable", name, problem))
             if cache is not None:
@@ -261,7 +319,7 @@ def parse_files(root: Path, files: list[Path], sources: Sources, cache=None, wor
             index, key = value
             text, file_nodes, file_diags, file_broken = parsed[index]
             if text is not None:
-                sources.add_lazy(name, _reader(files_by_name[name], name, zlib.crc32(jobs[index][1])))
+                sources.add_lazy(name, _reader(files_by_name[name], name, zlib.crc32(jobs[index][1]), root))
                 if key is not None:
                     cache.put(key, file_nodes, file_diags, file_broken)
         nodes.extend(file_nodes)
@@ -274,13 +332,12 @@ def _decoder(data: bytes, name: str):
     return lambda: decode_source(data, name)[0]
 
 
-def _reader(path: Path, name: str, crc: int):
+def _reader(path: Path, name: str, crc: int, root: Path):
     """A parsed file's text read again when a diagnostic quotes it (most files are never quoted,
     and a large ledger's text is a twentieth of its memory); None if the file changed since."""
     def read():
-        try:
-            data = path.read_bytes()
-        except OSError:
+        data, _ = read_bytes(path, name, root)
+        if data is None:
             return None
         return decode_source(data, name)[0] if zlib.crc32(data) == crc else None
     return read
@@ -322,10 +379,10 @@ def build_ledger(root: Path, nodes: list, config: m.Config, files: list[str], br
 def read_config(root: Path, sources: Sources) -> tuple[m.Config, list[Diagnostic]]:
     """textbill.yaml at the ledger root, validated (no file: the defaults)."""
     path = root / CONFIG_NAME
-    if not path.is_file():
+    if not os.path.lexists(path):
         return m.Config(), []
     name = display_name(path)
-    text, problem = read_source(path, name)
+    text, problem = read_source(path, name, root)
     if problem:
         return m.Config(), [problem]
     sources.add(name, text)

@@ -94,9 +94,10 @@ def theme_dirs(root: Path, theme: str) -> list[Path]:
 class Templates:
     """The reminder templates of a theme: a text and an HTML environment over one search path."""
 
-    def __init__(self, dirs: list[Path]):
+    def __init__(self, dirs: list[Path], root: Path | None = None):
         self.dirs = [d / "reminders" for d in dirs]
-        loader = jinja2.FileSystemLoader([str(d) for d in self.dirs])
+        # the themes' one loader: a user theme's symlink out of the ledger root is never read
+        loader = themes.theme_loader(self.dirs, root)
         common = {"loader": loader, "undefined": jinja2.StrictUndefined, "keep_trailing_newline": True,
                   "trim_blocks": True, "lstrip_blocks": True}
         # sandboxed, as for the invoice templates: a theme inside a ledger is data, not code
@@ -121,6 +122,8 @@ class Templates:
                 src, filename, _ = env.loader.get_source(env, name)
             except jinja2.TemplateNotFound:
                 continue
+            except themes.ThemeError as exc:
+                raise ThemeError(str(exc)) from exc
             return src, filename or name
         raise ThemeError(f"no reminder template for step '{step}': the theme has neither "
                          f"reminders/{template_name(step)}.{ext} nor reminders/default.{ext}")
@@ -156,7 +159,7 @@ def template_name(step: str) -> str:
 
 
 def load_templates(root: Path, theme: str) -> Templates:
-    return Templates(theme_dirs(root, theme))
+    return Templates(theme_dirs(root, theme), Path(root))
 
 
 # ---------------------------------------------------------------------------- formatting
@@ -198,10 +201,11 @@ def context(rem: Reminder, ledger: m.Ledger, attached: bool, day: date | None = 
     """What the templates see: formatted values only (renderers never compute money), in the client's
     language when the templates speak it."""
     earlier = [r.step for r in ledger.reminded if r.invoice == rem.number and (day is None or r.date <= day)]
+    before_due = {s.name for s in rem.policy.steps if s.offset < 0}
     company = ledger.company
     state = rem.state
     doc = state.doc
-    client = doc.client or ledger.clients.get(state.client)
+    client = ledger.clients.get(state.client) or doc.client  # a letter of today: the current details
     c = state.currency
     locale = document_locale(ledger, client)
     if templates is not None and templates.speaks(locale) == DEFAULT_LOCALE:
@@ -245,6 +249,9 @@ def context(rem: Reminder, ledger: m.Ledger, attached: bool, day: date | None = 
         "payment_methods": [method_name(p, locale) for p in (company.payment_methods if company else ())],
         "attached": attached,
         "earlier_reminders": earlier,  # steps already sent for this invoice, oldest first
+        # which overdue reminder this is, counting those actually sent (a skipped step is not one,
+        # nor a notice before the due date): titles say "Second reminder" only when one went before
+        "reminder_number": 1 + sum(1 for name in earlier if name not in before_due),
     }
 
 
@@ -280,9 +287,9 @@ def recipient(client: m.Client) -> tuple[str | None, str, str]:
 def check_reminder(rem: Reminder, ledger: m.Ledger, sender: str | None,
                    sources: Sources | None = None) -> list[Diagnostic]:
     """Everything that would stop this reminder from becoming a safe message."""
-    diags: list[Diagnostic] = []
+    diags: list[Diagnostic] = list(rem.problems)  # found by the engine (a late fee with no fx rate)
     company = ledger.company
-    client = rem.state.doc.client or ledger.clients.get(rem.state.client)
+    client = ledger.clients.get(rem.state.client) or rem.state.doc.client
     number = rem.number
     inv_span = rem.state.doc.invoice.span
 
@@ -340,7 +347,7 @@ def build_mail(rem: Reminder, ledger: m.Ledger, templates: Templates, sender: st
     if diags:
         return None, diags
     company = ledger.company
-    client = rem.state.doc.client or ledger.clients[rem.state.client]
+    client = ledger.clients.get(rem.state.client) or rem.state.doc.client
     to_addr, to_name, _ = recipient(client)
     assert to_addr is not None and sender is not None
     subject, text, html = templates.render(rem.step.name, context(rem, ledger, pdf is not None, when.date(), templates))

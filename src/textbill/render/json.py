@@ -9,7 +9,7 @@ import orjson
 
 from textbill.core.books import Due, InvoiceDoc, InvoiceState, Line, Statement, TaxGroup
 from textbill.core.money import fmt
-from textbill.reports.explain import line_story
+from textbill.reports.explain import CreditChange, line_story
 
 INVOICE_COLUMNS = ("number", "client", "date", "due", "currency", "net", "tax", "total", "paid",
                    "outstanding", "status")
@@ -180,4 +180,40 @@ def explain_json(doc: InvoiceDoc) -> dict:
     for g_json, g in zip(out["tax_groups"], doc.groups):
         g_json["adjustments"] = [{"kind": p.kind, "label": p.label, "amount": fmt(p.amount, doc.currency),
                                   "how": p.how} for p in g.parts]
+    return out
+
+
+def explain_credit_json(change: CreditChange) -> dict:
+    """`textbill explain CREDIT-NOTE --format json`: the credit note, each tax group it credits with
+    the invoice's basis and tax before and after it, and the invoice's net, tax and total likewise."""
+    credit = change.credit
+    c = credit.currency
+    inv = credit.invoice
+    out = {
+        "kind": "credit-note",
+        "number": credit.number,
+        "date": credit.date.isoformat(),
+        "invoice": credit.note.invoice,
+        "client": inv.invoice.client if inv is not None else None,
+        "currency": c,
+        "amount": fmt(credit.amount, c),
+        "full": credit.note.amount is None,
+        "reason": credit.note.reason,
+        "source": credit.note.span.short,
+        "earlier_credit_notes": [{"number": e.number, "amount": fmt(e.amount, c)} for e in change.earlier],
+        "tax_groups": [{
+            "tax": g.tax.label, "kind": g.tax.kind, "rate": _num(g.tax.percent),
+            "basis_before": fmt(g.basis_before, c), "tax_before": fmt(g.tax_before, c),
+            "basis_credited": fmt(g.basis_credited, c), "tax_credited": fmt(g.tax_credited, c),
+            "basis_after": fmt(g.basis_after, c), "tax_after": fmt(g.tax_after, c),
+        } for g in change.groups],
+        "invoice_before": {"net": fmt(change.net_before, c), "tax": fmt(change.tax_before, c),
+                           "total": fmt(change.total_before, c)},
+        "invoice_after": {"net": fmt(change.net_after, c), "tax": fmt(change.tax_after, c),
+                          "total": fmt(change.total_after, c)},
+    }
+    if credit.company_tax is not None:
+        ct = credit.company_tax
+        out["company_currency_tax"] = {"currency": ct.currency, "rate": _num(ct.rate),
+                                       "rate_date": _day(ct.rate_date), "tax": fmt(ct.amount, ct.currency)}
     return out

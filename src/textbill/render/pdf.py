@@ -4,6 +4,10 @@ Reproducible: the same HTML and theme give the same bytes on every run.  The
 PDF dates come from the document's own date (`<meta name="dcterms.created">`,
 which the themes set), the PDF identifier is a hash of the inputs, and the
 fonts are the theme's bundled ones rather than whatever the machine has.
+Without libharfbuzz-subset WeasyPrint subsets the fonts with fontTools, which
+stamps each font's `head.modified` with the time of the run; WeasyPrint runs
+with SOURCE_DATE_EPOCH pinned to the document's date (`_dated`), which fontTools
+honours, so nothing from the clock reaches a PDF whichever subsetter runs.
 
 Sandboxed: a document may only load files inside the folders it is given (the
 ledger root and the theme folders) and `data:` URIs.  Anything else — the
@@ -21,7 +25,10 @@ import hashlib
 import logging
 import os
 import re
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -165,6 +172,45 @@ def pdf_identifier(html: str, stylesheets: Iterable[Path] = ()) -> bytes:
     return h.hexdigest()[:32].encode("ascii")
 
 
+_CREATED = re.compile(r'<meta name="dcterms.created" content="([^"<>]*)"')
+
+# SOURCE_DATE_EPOCH is the process's environment: one rendering at a time sets it
+_SOURCE_DATE = threading.Lock()
+
+
+def _source_date_epoch(html: str) -> int:
+    """The instant the PDF's dates stand for, in seconds since 1970: the document's
+    `dcterms.created` at midnight UTC (0 when it has none, or one before 1970)."""
+    found = _CREATED.search(html[:4000])
+    if not found:
+        return 0
+    text = found.group(1).strip()
+    try:
+        moment = (datetime.fromisoformat(text) if "T" in text
+                  else datetime.combine(date.fromisoformat(text), datetime.min.time()))
+    except ValueError:
+        return 0
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0, int(moment.timestamp()))
+
+
+@contextmanager
+def _dated(epoch: int) -> Iterator[None]:
+    """SOURCE_DATE_EPOCH set to epoch while the block runs (fontTools reads it for the fonts'
+    `head.modified` instead of the clock), the caller's value or its absence restored after."""
+    with _SOURCE_DATE:
+        saved = os.environ.get("SOURCE_DATE_EPOCH")
+        os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+        try:
+            yield
+        finally:
+            if saved is None:
+                del os.environ["SOURCE_DATE_EPOCH"]
+            else:
+                os.environ["SOURCE_DATE_EPOCH"] = saved
+
+
 def html_to_pdf(html: str, base_url: str | None = None, *, theme: Theme | None = None,
                 roots: Iterable[Path] = (), refused: list | None = None,
                 memo: RenderTables | None = None) -> bytes:
@@ -187,6 +233,7 @@ def html_to_pdf(html: str, base_url: str | None = None, *, theme: Theme | None =
     if base and os.path.isdir(base):
         base = Path(base).resolve().as_uri() + "/"
     identifier = pdf_identifier(html, sheets)
+    epoch = _source_date_epoch(html)
     try:
         # the theme's stylesheet is the same in every document: parsed once per process
         html, theme_css = _split_theme_style(html)
@@ -194,7 +241,8 @@ def html_to_pdf(html: str, base_url: str | None = None, *, theme: Theme | None =
         css = [_stylesheet(p, fetcher, memo) for p in sheets]
         if theme_css:
             css.append(_inline_stylesheet(theme_css, base, fetcher, memo))
-        data = doc.write_pdf(stylesheets=css, font_config=_fonts(memo), pdf_identifier=identifier)
+        with _dated(epoch):
+            data = doc.write_pdf(stylesheets=css, font_config=_fonts(memo), pdf_identifier=identifier)
     except getattr(weasyprint.urls, "FatalURLFetchingError", PdfError) as exc:  # a BaseException
         raise PdfError(f"a resource could not be loaded: {exc}") from exc
     except (OSError, ValueError, TypeError, AssertionError, RuntimeError) as exc:

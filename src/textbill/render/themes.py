@@ -16,12 +16,19 @@ from pathlib import Path
 from types import MappingProxyType
 from urllib.parse import quote
 
-from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader, StrictUndefined
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    FileSystemLoader,
+    PrefixLoader,
+    StrictUndefined,
+)
+from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from textbill.core import model as m
-from textbill.core.paths import inside
+from textbill.core.paths import inside, is_special, resolves_outside
 from textbill.render.memo import RenderTables
 
 LOGO_TYPES = MappingProxyType({".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
@@ -51,20 +58,72 @@ def bundled_names() -> tuple[str, ...]:
     return tuple(sorted(p.name for p in root.iterdir() if (p / "base.html").is_file()))
 
 
+def refusal(root: Path | None, path: Path) -> str | None:
+    """Why a file of a user theme (inside the ledger at root) is never read: a symlink out of the
+    ledger, or not a regular file (spec sections 1 and 11); None when it may be read, and always
+    for a bundled theme (root None: the package's files are trusted)."""
+    if root is None:
+        return None
+    if resolves_outside(root, path):
+        return "is a symlink to a path outside the ledger"
+    if is_special(path):
+        return "is not a regular file (a device, a FIFO or a socket)"
+    return None
+
+
 @dataclass(frozen=True)
 class Theme:
-    """A theme: template folders searched in order, the last one the bundled default."""
+    """A theme: template folders searched in order, the last one the bundled default.
+
+    root: the ledger root a user theme's folder lies in (None for a bundled theme): no file of the
+    user folder that resolves outside it, and no special file, is ever read."""
 
     name: str
     dirs: tuple[Path, ...]
     user: bool = False
+    root: Path | None = None
+
+    def confined(self, folder: Path) -> Path | None:
+        """The root a folder of this theme is confined to (None: a bundled folder, trusted)."""
+        if self.root is None or not self.user or folder != self.dirs[0]:
+            return None
+        return self.root
 
     def find(self, name: str) -> Path | None:
         for folder in self.dirs:
             path = folder / name
+            if not os.path.lexists(path):
+                continue
+            why = refusal(self.confined(folder), path)
+            if why is not None:
+                raise ThemeError(f"theme '{self.name}': {name} {why}; it is never read")
             if path.is_file():
                 return path
         return None
+
+    def refused(self) -> list[tuple[str, str]]:
+        """(path relative to the theme folder, why) of every entry of the user folder that is never
+        read: symlinks (files or folders) resolving outside the ledger, devices, FIFOs, sockets."""
+        if not self.user or self.root is None:
+            return []
+        folder = self.dirs[0]
+        out = []
+        stack = [folder]
+        while stack:
+            here = stack.pop()
+            try:
+                with os.scandir(here) as entries:
+                    items = sorted(entries, key=lambda e: e.name)
+            except OSError:
+                continue
+            for entry in items:
+                path = Path(entry.path)
+                why = refusal(self.root, path)
+                if why is not None:
+                    out.append((path.relative_to(folder).as_posix(), why))
+                elif entry.is_dir(follow_symlinks=False):
+                    stack.append(path)
+        return sorted(out)
 
     def files(self) -> list[tuple[str, Path]]:
         """(name, path) of every file the documents may use (not the dashboard's or the reminders')."""
@@ -76,6 +135,8 @@ class Theme:
                     if fname.startswith(".") or fname.startswith(NOT_DOCUMENTS):
                         continue
                     path = Path(dirpath) / fname
+                    if refusal(self.confined(folder), path) is not None:
+                        continue  # never read (check_theme reports it)
                     seen.setdefault(f"{folder.name}:{path.relative_to(folder).as_posix()}", path)
         return sorted(seen.items())
 
@@ -89,7 +150,8 @@ class Theme:
 
     def pdf_stylesheets(self) -> list[Path]:
         """Each folder's fonts.css (print fonts, resolved relative to its own folder), default first."""
-        return [d / "fonts.css" for d in reversed(self.dirs) if (d / "fonts.css").is_file()]
+        return [d / "fonts.css" for d in reversed(self.dirs)
+                if (d / "fonts.css").is_file() and refusal(self.confined(d), d / "fonts.css") is None]
 
 
 def load_theme(ledger: m.Ledger, name: str | None = None) -> Theme:
@@ -112,7 +174,7 @@ def theme_by_name(root: Path, name: str) -> Theme:
         folder = (root / name).resolve()
         if not folder.is_dir():
             raise ThemeError(f"no theme folder '{name}' in the ledger")
-        return Theme(name, (folder, default), user=True)
+        return Theme(name, (folder, default), user=True, root=root.resolve())
     if name == "default":
         return Theme(name, (default,))
     if name in bundled_names():
@@ -148,10 +210,12 @@ def environment(theme: Theme, kind: str, memo: RenderTables | None = None) -> Sa
     Kept in memo so that a session keeps its compiled templates (Jinja reloads an edited
     template itself); keyed by the folders' file names too, since a template added to a user
     theme must shadow the bundled one at once, which Jinja's own cache does not notice."""
-    key = (kind, theme.dirs, _names(theme.dirs))
+    key = (kind, theme.dirs, theme.root, _names(theme.dirs))
     env = memo.environments.get(key) if memo is not None else None
     if env is None:
-        env = _documents_environment(theme.dirs) if kind == DOCUMENTS else _site_environment(theme.dirs)
+        root = theme.root if theme.user else None
+        env = (_documents_environment(theme.dirs, root) if kind == DOCUMENTS
+               else _site_environment(theme.dirs, root))
         if memo is not None:
             if len(memo.environments) >= 16:
                 memo.environments.clear()
@@ -182,19 +246,58 @@ def _names(dirs: tuple[Path, ...]) -> tuple:
     return tuple(out)
 
 
-def _documents_environment(dirs: tuple[Path, ...]) -> SandboxedEnvironment:
+class ConfinedLoader(FileSystemLoader):
+    """Jinja's FileSystemLoader, which never reads a file of a folder inside a ledger that resolves
+    outside the ledger or is not a regular file (`style.css -> /etc/passwd`, `root -> /` with
+    `{% include "root/etc/hostname" %}`): the template is refused with a ThemeError instead.
+
+    confined: folder -> the ledger root it lies in; folders not in it (the bundled themes) are
+    trusted."""
+
+    def __init__(self, dirs, confined: dict[str, Path]):
+        super().__init__([str(d) for d in dirs])
+        self.confined = dict(confined)
+
+    def get_source(self, environment, template):
+        pieces = split_template_path(template)
+        for folder in self.searchpath:
+            path = os.path.join(folder, *pieces)
+            if not os.path.lexists(path):
+                continue
+            why = refusal(self.confined.get(folder), Path(path))
+            if why is not None:
+                raise ThemeError(f"theme template {template} {why}; it is never read")
+            if os.path.isfile(path):
+                break
+        return super().get_source(environment, template)
+
+
+def theme_loader(dirs, root: Path | None) -> BaseLoader:
+    """The one loader of a theme's templates (documents, dashboard, reminders): dirs searched in
+    order; those inside the ledger at root confined to it (see ConfinedLoader)."""
+    confined = {}
+    if root is not None:
+        base = Path(root).resolve()
+        base = base.parent if base.is_file() else base
+        for d in dirs:
+            if Path(d).resolve() == base or base in Path(d).resolve().parents:
+                confined[str(d)] = base
+    return ConfinedLoader(dirs, confined)
+
+
+def _documents_environment(dirs: tuple[Path, ...], root: Path | None = None) -> SandboxedEnvironment:
     # the bundled themes answer to a prefix too ("default/base.html"), for a theme that extends one
     bundled = bundled_themes()
     prefixed = {name: FileSystemLoader(str(bundled / name)) for name in bundled_names()}
-    loader = ChoiceLoader([FileSystemLoader([str(d) for d in dirs]), PrefixLoader(prefixed)])
+    loader = ChoiceLoader([theme_loader(dirs, root), PrefixLoader(prefixed)])
     env = SandboxedEnvironment(loader=loader, autoescape=True, undefined=StrictUndefined,
                                trim_blocks=True, lstrip_blocks=True)
     env.filters["css_string"] = css_string
     return env
 
 
-def _site_environment(dirs: tuple[Path, ...]) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(loader=FileSystemLoader([str(d) for d in dirs]), autoescape=True,
+def _site_environment(dirs: tuple[Path, ...], root: Path | None = None) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(loader=theme_loader(dirs, root), autoescape=True,
                                undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                                auto_reload=True, keep_trailing_newline=True)
     env.filters["href"] = href

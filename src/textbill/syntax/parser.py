@@ -11,6 +11,7 @@ import calendar
 import contextlib
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from importlib import resources
@@ -168,25 +169,71 @@ def describe_expected(syntax: Syntax, names) -> list[str]:
 # ---------------------------------------------------------------------------- chunks
 
 def split_chunks(text: str):
-    """Yield (first_line_number, lines) per directive; orphans as (n, None).
+    """Yield (first_line_number, lines, glued) per directive; orphans as (n, None, ()).
 
     A chunk starts at a line in column 0 that is neither blank nor a comment.
-    Comment and blank lines before the first header belong to no chunk.
+    Comment and blank lines before the first header belong to no chunk.  A line
+    that lost its indentation is not a header: a column-0 line that starts with an
+    attribute of the block above (`terms net 15` under a client) stays in that
+    block, and its index in the chunk's lines is listed in glued (reported once,
+    as E018, and read as the attribute the user meant).
     """
     lines = text.split("\n")
     start = None
+    attributes: frozenset[str] | None = None  # of the current block, computed when first needed
+    glued: list[int] = []
     for i, line in enumerate(lines):
         if not line or line[0] in " \t":
             if start is None and line.strip() and not line.lstrip().startswith(";"):
-                yield i + 1, None
+                yield i + 1, None, ()
             continue
         if line[0] == ";":
             continue
+        if start is not None and not line[0].isdigit():  # dated lines (most of them) are headers
+            if attributes is None:
+                attributes = _LOST_INDENT.get(_block_kind(lines[start]) or "", frozenset())
+            word = _FIRST_WORD.match(line)
+            if word is not None and word.group(0) in attributes:
+                glued.append(i - start)
+                continue
         if start is not None:
-            yield start + 1, lines[start:i]
-        start = i
+            yield start + 1, lines[start:i], tuple(glued)
+        start, attributes, glued = i, None, []
     if start is not None:
-        yield start + 1, lines[start:]
+        yield start + 1, lines[start:], tuple(glued)
+
+
+# the attributes a column-0 line may start with to be read as its block's attribute: a
+# word that is also a directive (`reminders`) starts a directive of its own
+_LOST_INDENT = MappingProxyType({kind: frozenset(words) - frozenset(DIRECTIVES)
+                                 for kind, words in BLOCK_ATTRIBUTES.items()})
+_FIRST_WORD = re.compile(r"[a-z][a-z-]*(?=[ \t;]|$)")
+_BLOCK_NAMES = MappingProxyType({"credit-note": "credit note", "reminders": "reminder policy"})
+
+
+def _unindented(cp: _ChunkParser, first: int, lines: list[str], glued: tuple[int, ...]) -> list[str]:
+    """Report each line of a chunk that lost its indentation; the lines with it restored."""
+    kind = _block_kind(lines[0]) or "block"
+    what = _BLOCK_NAMES.get(kind, kind)
+    fixed = list(lines)
+    for g in glued:
+        word = _FIRST_WORD.match(lines[g])
+        length = len(word.group(0)) if word else 1
+        cp.diags.append(error(
+            Span(cp.file, first + g, 1, first + g, 1 + length), "E018",
+            f"attribute '{lines[g][:length]}' is not indented: read as part of the {what} above",
+            f"indent it under the {what} above"))
+        fixed[g] = " " + lines[g]
+    return fixed
+
+
+def _restore_columns(diags: list[Diagnostic], start: int, lines: set[int]) -> None:
+    """diags[start:] on lines parsed with one space of indentation added point at the text as written."""
+    for i in range(start, len(diags)):
+        d = diags[i]
+        if d.span is not None and d.span.line in lines and d.span.col > 1:
+            diags[i] = replace(d, span=replace(d.span, col=d.span.col - 1,
+                                               end_col=max(d.span.col - 1, d.span.end_col - 1)))
 
 
 # ---------------------------------------------------------------------------- transformer
@@ -228,8 +275,21 @@ class _ToModel(Transformer):
                 last = calendar.monthrange(y, mo)[1]
                 msg = f"impossible date {tok}: {calendar.month_name[mo]} {y} has {last} days"
             self.p.err(tok, "E010", msg, "write a real calendar date as YYYY-MM-DD")
-            y = max(y, 1)
-            return date(y, mo, min(max(d, 1), calendar.monthrange(y, mo)[1]))
+            # no guess (the last day of the month) stands in for it: a guessed date would be
+            # compared, billed and locked as if it were written, and each consequence reported
+            raise _Fail from None
+
+    def _dates(self, *toks: Token) -> list[date]:
+        """Several dates of one line, each impossible one reported before the line is given up."""
+        out, failed = [], False
+        for tok in toks:
+            try:
+                out.append(self._date(tok))
+            except _Fail:
+                failed = True
+        if failed:
+            raise _Fail
+        return out
 
     def _number(self, tok: Token, text: str | None = None) -> Decimal:
         raw = (text if text is not None else str(tok)).replace("_", "")
@@ -362,7 +422,7 @@ class _ToModel(Transformer):
         return ("reminders", str(tok), tok)
 
     def period(self, start, end):
-        s, e = self._date(start), self._date(end)
+        s, e = self._dates(start, end)
         if e < s:
             self.p.err(end, "E011", f"period ends ({e}) before it starts ({s})", "swap the two dates")
         return ("period", m.Period(s, e), start)
@@ -726,7 +786,7 @@ def parse_text(text: str, filename: str, syntax: Syntax | None = None):
     nodes = []
     broken: set[tuple[str, str]] = set()
     whole_line = syntax.interner.whole_line if syntax.fast_path else None
-    for first, lines in split_chunks(text):
+    for first, lines, glued in split_chunks(text):
         if whole_line is not None and lines is not None and len(lines) == 1:
             node = whole_line(lines[0], filename, first)
             if node is not None:
@@ -742,34 +802,60 @@ def parse_text(text: str, filename: str, syntax: Syntax | None = None):
                 "or move the line under its directive"))
             continue
         n_before = len(cp.diags)
+        if glued:
+            lines = _unindented(cp, first, lines, glued)
+        n_parse = len(cp.diags)
         result = cp.parse(first, lines)
+        if glued and len(cp.diags) > n_parse:
+            _restore_columns(cp.diags, n_parse, {first + g for g in glued})
         if result:
             nodes.extend(result)
         if result is None or len(cp.diags) > n_before and any(d.is_error for d in cp.diags[n_before:]):
-            name = salvage_name(lines[0])
-            if name:
-                broken.add(name)
+            # what it declares or feeds is unknown or guessed: the checks that would only report
+            # the consequences (an unknown reference, a locked document that changed) keep quiet
+            broken |= salvage_names(lines[0])
     return nodes, cp.diags, broken
 
 
-_SALVAGE = re.compile(
-    r"^(?:(?P<kw>[a-z][a-z-]*)\s+(?P<id>[a-z0-9][a-z0-9_/-]*)"
-    r"|\d{4}-\d\d-\d\d\s+(?P<dkw>[a-z][a-z-]*)\s+(?P<doc>\"[^\"]*\"|[^\s;]+))")
+_HEAD = re.compile(r"(?P<date>\d{4}-\d\d-\d\d\s+)?(?P<kw>[a-z][a-z-]*)\s")
+_ARG = re.compile(r'"[^"]*"|[^\s"]+')
+_NAME = re.compile(r"[a-z0-9][a-z0-9_/-]*")
+# a broken dated entry: the names of what it feeds, by the position of the word that says so
+#   entry    a time entry, expense or milestone of this SOW
+#   billing  an invoice of this client (its other invoices' periods and items depend on it)
+#   account  a payment of this client
+#   settles  a credit note, plan, reminder, write-off or collections entry of this invoice
+#   fx       a rate of this pair, BASE/QUOTE
+_FEEDS = MappingProxyType({
+    "time": (("entry", 0),), "expense": (("entry", 0),), "done": (("entry", 0),),
+    "invoice": (("document", 0), ("billing", 1)),
+    "credit-note": (("document", 0), ("settles", 2)),
+    "payment": (("account", 0),),
+    "plan": (("settles", 0),), "reminded": (("settles", 0),), "writeoff": (("settles", 0),),
+    "collections": (("settles", 0),),
+})
 
 
-def salvage_name(header: str) -> tuple[str, str] | None:
-    """The kind and id a broken header line declares, so references to it do not cascade."""
-    mt = _SALVAGE.match(header)
+def salvage_names(header: str) -> set[tuple[str, str]]:
+    """What a broken header line declares or feeds, as (kind, name) pairs, so that what refers to
+    it or is computed from it does not cascade: ("client", "globex"), ("document", "INV-1"),
+    ("entry", "globex/web") ..."""
+    mt = _HEAD.match(header)
     if not mt:
-        return None
-    if mt.group("kw"):
+        return set()
+    args = [a[1:-1] if a.startswith('"') else a for a in _ARG.findall(_strip_comment(header[mt.end():]))]
+    if not args:
+        return set()
+    if not mt.group("date"):
         kw = closest(mt.group("kw"), DIRECTIVES)
-        return (kw, mt.group("id")) if kw else None
-    kw = closest(mt.group("dkw"), DATED)
-    if kw in ("invoice", "credit-note"):
-        doc = mt.group("doc")
-        return ("document", doc[1:-1] if doc.startswith('"') else doc)
-    return None
+        name = _NAME.match(args[0])
+        return {(kw, name.group(0))} if kw and name else set()
+    kw = closest(mt.group("kw"), DATED)
+    if kw == "fx":
+        return {("fx", "/".join(args[:2]))} if len(args) >= 2 else set()
+    if kw == "credit-note" and len(args) > 2 and args[1] != "for":
+        args = args[:2]  # not `NUMBER for INVOICE`: the invoice is unknown
+    return {(kind, args[i]) for kind, i in _FEEDS.get(kw or "", ()) if i < len(args)}
 
 
 # ---------------------------------------------------------------------------- syntax errors
@@ -827,12 +913,22 @@ def explain_syntax_error(syntax: Syntax, exc: UnexpectedInput, text: str, filena
     if word.startswith('"') and (len(word) == 1 or not word.endswith('"') or word.endswith('\\"')):
         return error(span, "E005", "unterminated string", 'close the string with a " on the same line')
 
+    comma = _comma_number(line, col)
+    if comma is not None:
+        start, word, message, hint = comma
+        return error(Span(filename, line_no + offset, start, line_no + offset, start + len(word)), "E001",
+                     message, hint)
+
     if is_header and (col == 1 or (after_date and col == after_date.end() + 1)) and re.fullmatch(r"[a-z][a-z-]*", word):
         candidates = DATED if after_date else DIRECTIVES
         hint = None
         guess = closest(word, candidates + (DIRECTIVES if after_date else DATED))
+        owners = [_BLOCK_NAMES.get(k, k) for k, words in BLOCK_ATTRIBUTES.items() if word in words]
         if guess in candidates:
             hint = f"did you mean '{guess}'?"
+        elif owners and not after_date:
+            # an attribute in column 0 where the block above does not take it (else it is E018)
+            hint = f"'{word}' is an attribute: indent it under {_article(' or '.join(owners))}"
         elif guess:
             hint = (f"'{guess}' takes a date in front: 2026-01-31 {guess} ..." if guess in DATED
                     else f"'{guess}' does not take a date in front")
@@ -862,6 +958,37 @@ def explain_syntax_error(syntax: Syntax, exc: UnexpectedInput, text: str, filena
     if expected:
         message += f": expected {_or(expected)}"
     return error(span, "E001", message, _example_hint(lines[0], word, expected))
+
+
+_BARE_WORD = re.compile(r'[^\s;"]+')
+_COMMA_NUMBER = re.compile(r"[-+]?(?P<num>\d[\d.,_]*\d)(?P<unit>%|h|m)?")
+
+
+def _comma_number(line: str, col: int) -> tuple[int, str, str, str] | None:
+    """A number written with a comma at the error (`180,00`, `1.500,00`, `1,500.00`):
+    (its column, the word, the message, the fix) -- a European decimal mark is the usual slip."""
+    for mt in _BARE_WORD.finditer(line):
+        if not mt.start() <= col - 1 < mt.end():
+            continue
+        word = mt.group(0)
+        number = _COMMA_NUMBER.fullmatch(word)
+        if number is None or "," not in number.group("num"):
+            return None
+        num, unit = number.group("num"), number.group("unit") or ""
+        written = word[: number.start("num")]
+        if ("." in num and num.rfind(",") < num.rfind(".")) or num.count(",") > 1:
+            fixed = written + num.replace(",", "") + unit
+            return (mt.start() + 1, word, f"'{word}' groups its digits with commas",
+                    f"write {fixed} (digits are grouped with '_' if at all, never with commas)")
+        whole, frac = num.replace(".", "").split(",")
+        fixed = f"{written}{whole}.{frac}{unit}"
+        if len(frac) == 3 and "." not in num:
+            grouped = f"{written}{whole}_{frac}{unit}"
+            return (mt.start() + 1, word, f"'{word}' has a comma in it",
+                    f"write {fixed} (a point as decimal mark) or {grouped} (digits grouped with '_')")
+        return (mt.start() + 1, word, f"'{word}' has a comma as decimal mark",
+                f"write {fixed} (a point as decimal mark)")
+    return None
 
 
 def _strip_comment(line: str) -> str:

@@ -12,7 +12,7 @@ from textbill.core.diagnostics import Diagnostic, error
 from textbill.syntax.parser import Syntax, parse_text
 
 INDENT = "  "
-SYNTAX_CODES = frozenset({"E001", "E002", "E003", "E004", "E005", "E009"})
+SYNTAX_CODES = frozenset({"E001", "E002", "E003", "E004", "E005", "E009", "E018"})
 _TOKEN = re.compile(r'"(?:\\.|[^"\\\n])*"|;.*|[^\s;"]+(?:"(?:\\.|[^"\\\n])*")?|"[^\n]*')
 
 _CURRENCY = re.compile(r"[A-Z]{3}")

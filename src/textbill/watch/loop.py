@@ -29,6 +29,7 @@ import http.server
 import json
 import os
 import signal
+import stat
 import threading
 import time
 import traceback
@@ -225,7 +226,14 @@ def waiting_page() -> bytes:
 
 # ---------------------------------------------------------------------------- the server
 
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
 class PreviewServer(http.server.ThreadingHTTPServer):
+    """The preview on localhost: only regular files of its folder (no symlink is followed), and only
+    to a request whose Host is this machine at this port -- a web page that rebinds its own name to
+    127.0.0.1 (DNS rebinding) sends its own name as Host, and is refused."""
+
     daemon_threads = True
     allow_reuse_address = True
 
@@ -233,6 +241,43 @@ class PreviewServer(http.server.ThreadingHTTPServer):
         self.out_dir = Path(out_dir)
         self.preview = preview
         super().__init__(address, _Handler)
+
+    def host_allowed(self, host: str | None) -> bool:
+        """The Host header names this machine by a loopback name or address, with our port."""
+        if not host:
+            return False
+        name, sep, port = host.strip().lower().rpartition(":")
+        if not sep or (":" in name and not (name.startswith("[") and name.endswith("]"))):
+            return False
+        bound = str(self.server_address[0])
+        names = set(LOCAL_HOSTS)
+        if bound not in ("0.0.0.0", "::", ""):
+            names.add(f"[{bound}]" if ":" in bound else bound)
+        return name in names and port == str(self.server_address[1])
+
+
+def served_file(folder: Path, target: Path) -> Path | None:
+    """target (a path below folder, as translate_path gives it) when no part of it below folder is a
+    symlink and it is a regular file or a folder; else None (never served)."""
+    base = Path(folder)
+    try:
+        rel = Path(os.path.abspath(target)).relative_to(os.path.abspath(base))
+    except ValueError:
+        return None
+    here = base
+    for part in rel.parts:
+        here = here / part
+        try:
+            mode = os.lstat(here).st_mode
+        except OSError:
+            return target  # missing: the base class answers 404
+        if stat.S_ISLNK(mode):
+            return None
+    try:
+        mode = os.lstat(target).st_mode
+    except OSError:
+        return target
+    return target if stat.S_ISREG(mode) or stat.S_ISDIR(mode) else None
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -249,12 +294,35 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         super().end_headers()
 
+    def _refused(self) -> bool:
+        """Answer and return True for a request that must not be served: a foreign Host (421), a
+        path through a symlink or to a special file (404, as if it were not there)."""
+        if not self.server.host_allowed(self.headers.get("Host")):
+            self.send_error(421, "Misdirected Request: the preview answers only to localhost")
+            return True
+        target = Path(self.translate_path(self.path))
+        if target.is_dir() and not target.is_symlink():
+            target = target / "index.html"
+        if served_file(Path(self.directory), target) is None:
+            self.send_error(404, "File not found")
+            return True
+        return False
+
+    def list_directory(self, path):
+        """No folder listings: a folder without index.html is not found."""
+        self.send_error(404, "File not found")
+
     def do_GET(self):
         path = unquote(urlsplit(self.path).path)
+        if path in (EVENTS_PATH, STATUS_PATH) and not self.server.host_allowed(self.headers.get("Host")):
+            self.send_error(421, "Misdirected Request: the preview answers only to localhost")
+            return None
         if path == EVENTS_PATH:
             return self._events()
         if path == STATUS_PATH:
             return self._status()
+        if self._refused():
+            return None
         state = self.server.preview.snapshot()
         target = Path(self.translate_path(self.path))
         if target.is_dir():
@@ -271,6 +339,8 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         return super().do_GET()
 
     def do_HEAD(self):
+        if self._refused():
+            return None
         return super().do_HEAD()
 
     def _send(self, page: bytes, ctype: str, state: Published, code: int = 200):
@@ -428,7 +498,9 @@ class Watcher:
             self.workspace.books_memo = BooksMemo()
         handler = _Events(self)
         observer = Observer()
-        observer.schedule(handler, str(self.root), recursive=True)
+        # the resolved folder: with a relative root ('watch .') watchdog's inotify emitter dropped
+        # every event below a subfolder ("Path b'./2026' is not under watched root")
+        observer.schedule(handler, str(self.root.resolve()), recursive=True)
         for d in self.themes:
             if not (d == self.root.resolve() or self.root.resolve() in d.parents):
                 observer.schedule(handler, str(d), recursive=True)

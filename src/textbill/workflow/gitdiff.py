@@ -42,8 +42,21 @@ def _git(cwd: Path, *args: str) -> bytes:
     except FileNotFoundError:
         raise DiffError("git is not installed")
     if done.returncode != 0:
-        raise DiffError(done.stderr.decode("utf-8", "replace").strip() or f"git {' '.join(args)} failed")
+        message = done.stderr.decode("utf-8", "replace").strip().removeprefix("fatal: ")
+        raise DiffError(message or f"git {args[0]} failed")
     return done.stdout
+
+
+def _verify(cwd: Path, rev: str) -> str:
+    """rev, when it names a commit of the repository; else DiffError("unknown revision 'rev'")."""
+    if rev.startswith("-"):  # never an option to git
+        raise DiffError(f"unknown revision '{rev}'")
+    try:
+        _git(cwd, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
+    except DiffError:
+        raise DiffError(f"unknown revision '{rev}' (a commit, branch or tag of the ledger's repository; "
+                        "see 'git log')") from None
+    return rev
 
 
 def parse_range(spec: str, cwd: Path) -> tuple[str, str | None]:
@@ -51,27 +64,30 @@ def parse_range(spec: str, cwd: Path) -> tuple[str, str | None]:
     (against the working tree, returned as None)."""
     if "..." in spec:
         left, right = spec.split("...", 1)
-        left, right = left or "HEAD", right or "HEAD"
+        left, right = _verify(cwd, left or "HEAD"), _verify(cwd, right or "HEAD")
         base = _git(cwd, "merge-base", left, right).decode().strip()
         return base, right
     if ".." in spec:
         left, right = spec.split("..", 1)
-        return left or "HEAD", right or "HEAD"
-    return spec, None
+        return _verify(cwd, left or "HEAD"), _verify(cwd, right or "HEAD")
+    return _verify(cwd, spec), None
 
 
 def locate(path: Path) -> tuple[Path, str]:
     """(the repository's top folder, the ledger's path inside it, in POSIX form; '' for the top)."""
     path = Path(path).resolve()
     folder = path if path.is_dir() else path.parent
-    top = Path(_git(folder, "rev-parse", "--show-toplevel").decode().strip()).resolve()
+    try:
+        top = Path(_git(folder, "rev-parse", "--show-toplevel").decode().strip()).resolve()
+    except DiffError as exc:
+        raise DiffError(f"the ledger {path} is not in a git repository ({exc})") from None
     rel = path.relative_to(top).as_posix()
     return top, "" if rel == "." else rel
 
 
 def checkout(top: Path, rev: str, prefix: str, dest: Path) -> Path | None:
     """Extract the ledger of one revision into dest; its path there, or None if it did not exist."""
-    _git(top, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    _verify(top, rev)
     listing = _git(top, "ls-tree", "-r", "--name-only", rev, "--", prefix or ".")
     if not listing.strip():
         return None

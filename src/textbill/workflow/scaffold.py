@@ -3,9 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textbill.checks.locks import write_lock
 from textbill.loading.writer import write_atomic
-from textbill.pipeline import analyze
 
 CONFIG = """\
 # textbill build settings. Business facts live in .bill files, never here.
@@ -62,7 +60,11 @@ sow acme/website "Website build"
 2026-01-07 time acme/website 09:00-12:10 "Wireframes"
 2026-01-12 expense acme/website 49.00 USD "Stock photos" markup 10%
 
-; an issued invoice: it takes the billable entries of its period
+; an issued invoice: it takes the billable entries of its period.
+; It is not locked yet, so `textbill check` warns (W172) and you may still
+; edit anything above (your company's name, the client, the rates). When the
+; example is yours, run `textbill lock`: from then on an issued document
+; never changes; a mistake is fixed by a credit note or a new invoice.
 2026-01-31 invoice INV-2026-0001 acme
   period 2026-01-01 .. 2026-01-31
   note "Thank you for your business"
@@ -93,11 +95,7 @@ def create_ledger(target: Path, force: bool = False) -> list[Path]:
             text = old.rstrip("\n") + "\n" + "\n".join(missing) + "\n"
         write_atomic(path, text.encode("utf-8"))
         written.append(path)
-    lock = target / "textbill.lock"
-    if not lock.exists():
-        # the example invoice is issued: lock it, so a new ledger checks clean from the start
-        analysis = analyze(target, cache=False)
-        if analysis.ok:
-            write_lock(target, analysis.ledger, analysis.books)
-            written.append(lock)
+    # textbill.lock is not written: a lock made now would freeze the example's company name and
+    # client before the user had a chance to make them theirs (the first edit would be E170).
+    # The unlocked invoice is a warning (W172) that says how to lock once the ledger is theirs.
     return written

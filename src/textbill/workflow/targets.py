@@ -5,8 +5,10 @@ read again, or they would be silently lost.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
+from textbill.core import model as m
 from textbill.core.paths import inside
 
 
@@ -34,6 +36,25 @@ def target_file(path: Path, root: Path, option: str | None, default: str, what: 
         raise TargetError(f"{target} is not a .bill file of the ledger: textbill would never read it "
                           f"(name a visible *.bill file inside {root})")
     return target
+
+
+def default_target(ledger: m.Ledger, root: Path, setting: str, entries: Iterable, fallback: str) -> Path:
+    """Where new entries go when no --file is given (spec section 1): the textbill.yaml `setting`
+    (invoices-file, time-file, payments-file; relative to the ledger root), else the file holding
+    the latest of `entries` (by date; of equal dates the last read), else `fallback` at the root."""
+    configured = ledger.config.extra.get(setting)
+    if configured:
+        return root / str(configured)
+    latest = None
+    for entry in entries:
+        span = getattr(entry, "span", None)
+        if span is None or not span.file or span.line <= 0:
+            continue
+        if latest is None or entry.date >= latest.date:
+            latest = entry
+    if latest is None:
+        return root / fallback
+    return Path(latest.span.file).resolve()  # a span names its file as display_name wrote it
 
 
 def record_target(root: Path, ledger_path: Path, record_file: str | None, default: str) -> Path:
