@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from pathlib import Path
 
@@ -60,6 +61,12 @@ def cli(*args: str, env: dict | None = None) -> Run:
     runner = CliRunner()
     result = runner.invoke(main, [str(a) for a in args], env=env, catch_exceptions=False)
     return Run(result)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cache_secret_home(tmp_path_factory):
+    """The caches' secret (incremental.cache.key_path) of this test session, not the user's."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
 
 
 @pytest.fixture

@@ -89,7 +89,10 @@ def test_a_one_file_edit_parses_only_that_file(ledger):
 def test_a_corrupt_or_tampered_entry_is_ignored(ledger, damage):
     load(ledger, cache=ParseCache)
     entry = _entries(ledger)[0]
-    data = entry.read_bytes()
+    # entries that verify (sealed with this user's secret) but whose content is wrong are still
+    # refused; entries that do not verify never reach the unpickler (tests/security)
+    secret = ParseCache(ledger).secret()
+    data = cache_mod.unseal(secret, entry.stem, entry.read_bytes())
     if damage == "garbage":
         entry.write_bytes(b"\x80\x05not a pickle at all")
     elif damage == "truncated":
@@ -98,13 +101,14 @@ def test_a_corrupt_or_tampered_entry_is_ignored(ledger, damage):
         entry.write_bytes(b"")
     elif damage == "other-key":
         fmt, key, nodes, diags, broken = loads(data)
-        entry.write_bytes(dumps((fmt, "0" * 64, nodes, diags, broken)))
+        entry.write_bytes(cache_mod.seal(secret, entry.stem, dumps((fmt, "0" * 64, nodes, diags, broken))))
     elif damage == "foreign-class":
         # a pickle that would run a command if it were unpickled without restrictions
-        entry.write_bytes(pickle.dumps(_Evil()))
+        entry.write_bytes(cache_mod.seal(secret, entry.stem, pickle.dumps(_Evil())))
     elif damage == "wrong-type":
         fmt, key, nodes, diags, broken = loads(data)
-        entry.write_bytes(dumps((fmt, key, nodes + ["not a node"], diags, broken)))
+        entry.write_bytes(cache_mod.seal(secret, entry.stem, dumps((fmt, key, nodes + ["not a node"], diags,
+                                                                    broken))))
     again = load(ledger, cache=ParseCache)
     assert again.cache.misses == 1
     assert not (ledger / "pwned").exists()

@@ -164,8 +164,8 @@ def _from_check_cache(path: Path, workspace: Workspace) -> Analysis | None:
 def _to_check_cache(path: Path, analysis: Analysis) -> None:
     loaded = analysis.loaded
     store = loaded.cache
-    if not store.enabled or len(store.keys) != len(loaded.files):
-        return
+    if not loaded.files or not store.enabled or len(store.keys) != len(loaded.files):
+        return  # no ledger, no cache: a folder without .bill files gets no .textbill/
     sources = loaded.sources
     config_name = display_name(loaded.root / CONFIG_NAME)
     lock_name = display_name(loaded.root / LOCK_NAME)

@@ -14,7 +14,14 @@ from textbill.loading.loader import display_name, load
 from textbill.render.json import dumps
 from textbill.render.table import print_table
 from textbill.workflow.targets import TargetError, default_target, target_file
-from textbill.workflow.timers import TimerError, cancel, duration, parse_at, running
+from textbill.workflow.timers import (
+    TimerError,
+    cancel,
+    duration,
+    parse_at,
+    recover,
+    running,
+)
 from textbill.workflow.timers import clock_in as start
 from textbill.workflow.timers import clock_out as stop
 
@@ -37,6 +44,17 @@ def _at(value: str | None) -> datetime:
 def _timer_error(exc: TimerError) -> NoReturn:
     click.echo(f"textbill: {exc}", err=True)
     sys.exit(1)
+
+
+def _recover(root) -> list:
+    """Finish a `clock out` that was interrupted between forgetting its timer and its entry."""
+    try:
+        owed = recover(root)
+    except TimerError as exc:
+        _timer_error(exc)
+    for o in owed:
+        click.echo(f"finished an interrupted 'clock out' of {o.sow}: {o.target}: {o.text.strip()}", err=True)
+    return owed
 
 
 @click.group("clock", cls=Group)
@@ -65,6 +83,7 @@ def clock_in(ctx: Ctx, sow, description, at, tags):
     if found.pricing is not None and found.pricing.kind != "hourly":
         raise click.BadParameter(f"SOW '{sow}' is priced {found.pricing.kind}; time is billed only on hourly "
                                  f"SOWs", param_hint="CLIENT/SOW")
+    _recover(root)
     try:
         timer = start(root, sow, _at(at), description, tuple(t.lstrip("#") for t in tags))
     except TimerError as exc:
@@ -94,6 +113,12 @@ def clock_out(ctx: Ctx, sow, at, message, file):
         target = target_file(path, root, file, str(default or "time.bill"), "time entries")
     except TargetError as exc:
         raise click.UsageError(str(exc))
+    finished = _recover(root)
+    if finished and (sow is None or any(o.sow == sow for o in finished)):
+        # the rerun of an interrupted `clock out`: its entry is now written, once
+        if running(root):
+            click.echo("other timers are still running; run 'textbill clock out' again to stop one", err=True)
+        return
     try:
         timer, text = stop(root, sow, _at(at), target, message)
     except TimerError as exc:
@@ -119,6 +144,7 @@ def clock_status(ctx: Ctx, fmt):
     """The running timers and how long each has run."""
     _, root = ctx.root()
     now = _now()
+    _recover(root)
     try:
         timers = running(root)
     except TimerError as exc:
@@ -140,6 +166,7 @@ def clock_status(ctx: Ctx, fmt):
 def clock_cancel(ctx: Ctx, sow):
     """Discard a running timer without recording anything."""
     _, root = ctx.root()
+    _recover(root)
     try:
         timer = cancel(root, sow)
     except TimerError as exc:

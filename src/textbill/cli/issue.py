@@ -18,7 +18,7 @@ from textbill.core.money import fmt_grouped
 from textbill.loading.loader import display_name
 from textbill.loading.writer import locked
 from textbill.workflow.drafting import draft_invoices
-from textbill.workflow.issue import IssueError, append_and_lock, invoice_text
+from textbill.workflow.issue import IssueError, append_and_lock, invoice_text, recover
 from textbill.workflow.targets import TargetError, default_target, target_file
 from textbill.workflow.timers import state_dir
 
@@ -42,6 +42,8 @@ def issue(ctx: Ctx, as_of, file, dry_run):
     path, root = ctx.root()
     with locked(state_dir(root) / "issue"):
         analysis = load_clean(ctx)
+        for number in ([] if dry_run else recover(root, analysis)):
+            click.echo(f"locked {number}: an earlier 'textbill issue' stopped before locking it", err=True)
         ledger = analysis.ledger
         default = default_target(ledger, root, "invoices-file", ledger.invoices, "invoices.bill")
         try:

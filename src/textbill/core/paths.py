@@ -1,6 +1,7 @@
 """Path safety: user-named paths stay inside their folder; output names are slugs."""
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
@@ -17,11 +18,22 @@ def inside(root: Path, relative: str) -> bool:
     return target == base or base in target.parents
 
 
+# A slug is at most this long, so that a file name made of it (a suffix, a collision hash, the
+# step of a reminder, a temporary file's prefix) stays well inside the 255 bytes a file system allows.
+MAX_SLUG = 80
+
+
 def slug(text: str) -> str:
-    """A file-name-safe form of a document number: 'FV/2026/0001' -> 'FV-2026-0001'."""
+    """A file-name-safe form of a document number: 'FV/2026/0001' -> 'FV-2026-0001'.
+
+    A long one is cut and given a short hash of the whole text, so that two numbers that differ
+    only past the cut keep different names."""
     norm = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     s = re.sub(r"[^A-Za-z0-9._-]+", "-", norm).strip("-.")
     s = re.sub(r"\.{2,}", ".", s)
+    if len(s) > MAX_SLUG:
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+        s = s[:MAX_SLUG - len(digest) - 1].rstrip("-.") + "-" + digest
     return s or "document"
 
 

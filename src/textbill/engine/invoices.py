@@ -25,6 +25,7 @@ from textbill.core.frozen import builder, gc_paused
 from textbill.core.money import CONTEXT, ZERO, round_money
 from textbill.core.numbering import Pattern, numbering_patterns
 from textbill.core.periods import (
+    add_days,
     calendar_anchor,
     month_end,
     period_end,
@@ -96,12 +97,13 @@ class BilledItems(MutableMapping):
         return repr(dict(self.items()))
 
 
-def due_date(day: date, terms: m.Terms) -> date:
+def due_date(day: date, terms: m.Terms) -> date | None:
+    """The due date of an invoice of `day` on `terms`; None when it would be after 9999-12-31."""
     if terms.kind == "due-on-receipt":
         return day
     if terms.kind == "eom":
-        return month_end(day) + timedelta(days=terms.days)
-    return day + timedelta(days=terms.days)
+        return add_days(month_end(day), terms.days)
+    return add_days(day, terms.days)
 
 
 def round_up(minutes: Decimal, increment: Decimal) -> Decimal:
@@ -344,6 +346,12 @@ class _Computer:
         net = sum((g.basis for g in groups), ZERO)
         tax = sum((g.tax_amount for g in groups), ZERO)
         due = inv.due or due_date(inv.date, client.terms if client else m.NET_30)
+        if due is None:
+            self.diags.append(error(
+                inv.span, "E014", f"invoice '{inv.number}' of {inv.date} would be due after 9999-12-31, "
+                "the last date textbill can compute", "date it earlier, or give it a 'due' date",
+                focus=inv.number))
+            due = date.max
         company_tax = None
         if currency != self.company_currency:
             found = self.rates.lookup(currency, self.company_currency, inv.date)

@@ -1,13 +1,14 @@
 """Which reminder is due for which invoice as of a day (docs/language.md, "How money owed is tracked")."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from textbill.core import model as m
 from textbill.core.books import InvoiceState, Receivables, Reminder
 from textbill.core.diagnostics import Diagnostic, error
 from textbill.core.money import Amount, round_money
+from textbill.core.periods import add_days, plus_days
 from textbill.engine.aging import late_interest
 from textbill.engine.fx import Rates
 
@@ -39,6 +40,12 @@ def _current_since(state: InvoiceState, number: int) -> date:
         if total >= need:
             return a.date
     return plan.plan.date
+
+
+def _reached(due: date, offset: int, as_of: date) -> bool:
+    """Whether the step `offset` days from due has come by as_of (a day after 9999-12-31 never)."""
+    day = add_days(due, offset)
+    return day is not None and day <= as_of
 
 
 def late_fee(company: m.Company, state: InvoiceState, day: date,
@@ -86,7 +93,7 @@ def due_reminders(ledger: m.Ledger, rec: Receivables) -> list[Reminder]:
         recorded = sent.get(state.number, [])
         if state.plan is not None:
             # under a plan each installment starts a new round of steps
-            window = due + timedelta(days=min(s.offset for s in policy.steps))
+            window = plus_days(due, min(s.offset for s in policy.steps))
             assert installment is not None  # set above, from the plan
             start = max(window, _current_since(state, installment))
             recorded = [r for r in recorded if r.date >= start]
@@ -94,7 +101,7 @@ def due_reminders(ledger: m.Ledger, rec: Receivables) -> list[Reminder]:
         offsets = [s.offset for s in policy.steps if s.name in names]
         done_upto = max(offsets) if offsets else None
         candidates = [s for s in policy.steps
-                      if due + timedelta(days=s.offset) <= as_of and s.name not in names
+                      if _reached(due, s.offset, as_of) and s.name not in names
                       and (done_upto is None or s.offset > done_upto)]
         if not candidates:
             continue

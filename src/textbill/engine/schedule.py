@@ -27,7 +27,7 @@ from textbill.core import model as m
 from textbill.core.books import Books, InvoiceDoc
 from textbill.core.diagnostics import Diagnostic, error
 from textbill.core.numbering import Pattern, numbering_patterns
-from textbill.core.periods import add_months
+from textbill.core.periods import period_end, plus_days
 from textbill.engine.invoices import billable_items, compute_books
 
 _BARE = re.compile(r'[^\s;"\\]+')  # a number needing no quotes
@@ -83,12 +83,12 @@ def period_around(unit: str, day: date, anchor: date | None = None) -> m.Period:
     """The calendar billing period of `unit` that holds `day`."""
     if unit == "weekly":
         start = _monday(day)
-        return m.Period(start, start + timedelta(days=6))
+        return m.Period(start, plus_days(start, 6))
     if unit == "biweekly":
         base = _monday(anchor or day)
         k = (day - base).days // 14
-        start = base + timedelta(days=14 * k)
-        return m.Period(start, start + timedelta(days=13))
+        start = plus_days(base, 14 * k)
+        return m.Period(start, plus_days(start, 13))
     if unit == "monthly":
         start = date(day.year, day.month, 1)
     elif unit == "quarterly":
@@ -97,8 +97,7 @@ def period_around(unit: str, day: date, anchor: date | None = None) -> m.Period:
         start = date(day.year, 1, 1)
     else:  # pragma: no cover - guarded by the grammar
         raise ValueError(unit)
-    months = {"monthly": 1, "quarterly": 3, "yearly": 12}[unit]
-    return m.Period(start, add_months(start, months) - timedelta(days=1))
+    return m.Period(start, period_end(start, unit))
 
 
 def _milestone_names(sow: m.Sow) -> list[str]:
@@ -138,7 +137,7 @@ def due_periods(ledger: m.Ledger, books: Books, as_of: date) -> list[DuePeriod]:
             p = period_around(unit, day, anchor)
             if p.end >= as_of:
                 continue
-            start = max(p.start, after + timedelta(days=1)) if after else p.start
+            start = max(p.start, plus_days(after, 1)) if after else p.start
             periods.setdefault(start, m.Period(start, p.end))
         for p in periods.values():
             out.append(DuePeriod(sow.ref, p, f"{unit} schedule: the period {p} is over and has unbilled work"))
@@ -147,7 +146,7 @@ def due_periods(ledger: m.Ledger, books: Books, as_of: date) -> list[DuePeriod]:
 
 def _completion(ledger: m.Ledger, sow: m.Sow, after: date | None, days: list[date],
                 as_of: date) -> DuePeriod | None:
-    start = after + timedelta(days=1) if after else (sow.period.start if sow.period else days[0])
+    start = plus_days(after, 1) if after else (sow.period.start if sow.period else days[0])
     assert sow.pricing is not None  # due_periods() passes priced SOWs only
     if sow.pricing.kind in ("fixed", "value"):
         done = {d.milestone: d.date for d in ledger.dones if d.sow == sow.ref and d.date < as_of}

@@ -14,7 +14,18 @@ the analysis (all files, textbill.yaml, textbill.lock, the logo's existence,
 the working folder, textbill's whole source), so a check of an unchanged
 ledger does no work beyond reading and hashing its files.
 
-SECURITY.  Entries are pickles, because unpickling C-built tuples is the
+SECURITY.  A ledger folder may come from a stranger (a pull request can commit `.textbill/`), so
+an entry is never trusted for being there: each one is stored behind an HMAC-SHA256 of its kind,
+key and bytes, under a secret of this machine's user kept outside every ledger
+(`$XDG_CACHE_HOME/textbill/key`, else `~/.cache/textbill/key`: 32 random bytes, created 0600 on
+first use, atomically).  An entry whose tag does not verify is a miss and is never unpickled:
+a forged or copied-in entry, or a `.textbill/` restored from another machine (CI), is simply
+parsed and checked again.  With no usable secret (no home folder, one inside the ledger, an
+unwritable cache folder) the caches are off.  Keeping the entries in the ledger, rather than in
+the user's cache folder, keeps a CI cache of `.textbill/` useful on the machine (or with the
+key) that wrote it, and `rm -rf .textbill` still forgets everything.
+
+Entries are pickles, because unpickling C-built tuples is the
 fastest way back to a million frozen dataclasses.  A pickle can call any
 function it names, so entries are read with a restricted unpickler that
 resolves exactly these names and nothing else: the builders below (one per
@@ -30,9 +41,14 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import hmac
 import io
 import os
 import pickle
+import secrets
+import stat
+import tempfile
+from contextlib import suppress
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -56,8 +72,10 @@ from textbill.loading.loader import (
 from textbill.loading.writer import write_atomic
 from textbill.syntax.parser import grammar_text
 
-FORMAT = 2
+FORMAT = 3
 CACHE_DIR = Path(".textbill") / "cache"
+KEY_BYTES = 32
+TAG_BYTES = 32  # HMAC-SHA256
 MAX_UNUSED = 64  # entries not used by the last run that are kept (other branches, other folders)
 
 # ---------------------------------------------------------------------------- fast builders
@@ -197,10 +215,90 @@ def current_check_key(path: Path):
     return check_key(path, keys, config_text, lock_text), root, sources
 
 
+# ---------------------------------------------------------------------------- the secret
+
+def key_path() -> Path | None:
+    """Where this user's cache secret lives: $XDG_CACHE_HOME/textbill/key, else ~/.cache/textbill/key."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):  # a relative XDG_CACHE_HOME is invalid (XDG Base Directory spec)
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:
+            return None
+    return Path(base) / "textbill" / "key"
+
+
+def cache_secret(root: Path, create: bool) -> bytes | None:
+    """The secret that authenticates the cache entries of the ledger at root, made on first use
+    when create; None when there is none to be had (then nothing is cached)."""
+    path = key_path()
+    if path is None:
+        return None
+    try:
+        base = Path(root).resolve()
+        where = path.resolve()
+        if where == base or base in where.parents:
+            return None  # a secret that the ledger's own files could supply is no secret
+        found = _read_secret(path)
+        if found is None and create:
+            found = _new_secret(path)
+        return found
+    except OSError:
+        return None
+
+
+def _read_secret(path: Path) -> bytes | None:
+    try:
+        with open(path, "rb") as fh:
+            text = fh.read(4 * KEY_BYTES).strip()
+    except FileNotFoundError:
+        return None
+    try:
+        found = bytes.fromhex(text.decode("ascii"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return found if len(found) == KEY_BYTES else None
+
+
+def _new_secret(path: Path) -> bytes | None:
+    """Write a new secret atomically (mode 0600): a race of two first runs keeps one of them."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".key.", suffix=".tmp", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(secrets.token_bytes(KEY_BYTES).hex().encode("ascii") + b"\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)  # never replaces a secret that another process made meanwhile
+        except FileExistsError:
+            if _read_secret(path) is None:  # a damaged secret is replaced
+                os.replace(tmp, path)
+    finally:
+        with suppress(OSError):
+            os.unlink(tmp)
+    return _read_secret(path)
+
+
+def seal(secret: bytes, name: str, payload: bytes) -> bytes:
+    """An entry as stored: the HMAC of its name (kind and key) and payload, then the payload."""
+    return hmac.new(secret, name.encode("utf-8", "surrogatepass") + b"\0" + payload, hashlib.sha256).digest() + payload
+
+
+def unseal(secret: bytes, name: str, data: bytes) -> bytes | None:
+    """The payload of a stored entry, or None when its tag was not made with this secret for name."""
+    payload = data[TAG_BYTES:]
+    expected = hmac.new(secret, name.encode("utf-8", "surrogatepass") + b"\0" + payload, hashlib.sha256).digest()
+    return payload if hmac.compare_digest(data[:TAG_BYTES], expected) else None
+
+
 # ---------------------------------------------------------------------------- the store
 
 class ParseCache:
     """Per-file parse results in ROOT/.textbill/cache/, or nothing at all when disabled.
+
+    Every entry is sealed with this user's secret (cache_secret): one that does not verify is a
+    miss and is never unpickled.
 
     memory: {file key: (nodes, diagnostics, broken)} kept by a long-lived process for this ledger
     (Workspace.remember): a file whose key is unchanged then gives back the very same node objects,
@@ -213,8 +311,12 @@ class ParseCache:
     key = staticmethod(file_key)
 
     def __init__(self, root: Path, enabled: bool = True, memory: dict | None = None):
-        self.dir = Path(root) / CACHE_DIR
+        self.root = Path(root)
+        self.dir = self.root / CACHE_DIR
         self.enabled = enabled
+        self._secret: bytes | None = None
+        self._folder_ok: bool | None = None
+        self._looked = 0  # 1: looked for the secret, 2: also tried to make it
         self.memory = memory if enabled else None
         self.used: set[str] = set()
         self.keys: list[str] = []  # the key of every file read, in order (for the check cache)
@@ -225,6 +327,41 @@ class ParseCache:
     def _path(self, key: str, kind: str = "parse") -> Path:
         return self.dir / f"{kind}-{key}.pickle"
 
+    def secret(self, create: bool = False) -> bytes | None:
+        """This user's cache secret (looked up once; made on the first write when create)."""
+        wanted = 2 if create else 1
+        if self._secret is None and self._looked < wanted:
+            self._looked = wanted
+            self._secret = cache_secret(self.root, create)
+        return self._secret
+
+    def _own_folder(self) -> bool:
+        """Whether ROOT/.textbill/cache is that very folder (no symlink leads elsewhere): a committed
+        `.textbill -> /elsewhere` must not make the cache read, write or prune outside the ledger."""
+        if self._folder_ok is None:
+            try:
+                self._folder_ok = self.dir.resolve() == self.root.resolve() / CACHE_DIR
+            except (OSError, RuntimeError):
+                self._folder_ok = False
+        return self._folder_ok
+
+    def _read(self, key: str, kind: str) -> bytes | None:
+        """The authenticated payload of an entry, or None (missing, unreadable, forged, foreign)."""
+        if not self._own_folder():
+            return None
+        data = _read_regular(self._path(key, kind))
+        if data is None:
+            return None
+        secret = self.secret()
+        return None if secret is None else unseal(secret, f"{kind}-{key}", data)
+
+    def _store(self, key: str, kind: str, payload: bytes) -> bool:
+        secret = self.secret(create=True)
+        if secret is None:
+            self.enabled = False  # nothing written can be trusted later: do not write at all
+            return False
+        return self._write(self._path(key, kind), seal(secret, f"{kind}-{key}", payload))
+
     def get(self, key: str):
         """(nodes, diagnostics, broken) for a file key, or None."""
         if not self.enabled:
@@ -234,12 +371,8 @@ class ParseCache:
             self.hits += 1
             nodes, diags, broken = self.memory[key]
             return list(nodes), list(diags), set(broken)
-        try:
-            data = self._path(key).read_bytes()
-        except OSError:
-            self.misses += 1
-            return None
-        result = _verified_parse(data, key)
+        data = self._read(key, "parse")
+        result = None if data is None else _verified_parse(data, key)
         if result is None:
             self.misses += 1
         else:
@@ -260,12 +393,18 @@ class ParseCache:
             data = dumps((FORMAT, key, list(nodes), list(diags), frozenset(broken)))
         except Exception:  # noqa: BLE001 - an unpicklable node is a reason not to cache, not to fail
             return
-        if self._write(self._path(key), data):
+        if self._store(key, "parse", data):
             self.written += 1
 
     def _write(self, path: Path, data: bytes) -> bool:
+        if not self._own_folder():
+            self.enabled = False
+            return False
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
+            with suppress(FileNotFoundError):
+                if not stat.S_ISREG(os.lstat(path).st_mode):
+                    os.unlink(path)  # a planted symlink or FIFO: replaced, never read or followed
             write_atomic(path, data)
             return True
         except OSError:
@@ -277,7 +416,9 @@ class ParseCache:
         if not self.enabled:
             return None
         try:
-            data = self._path(key, "check").read_bytes()
+            data = self._read(key, "check")
+            if data is None:
+                return None
             payload = loads(data)
             fmt, stored, diags, counts, probes = payload
             if fmt != FORMAT or stored != key or type(diags) is not list \
@@ -286,7 +427,7 @@ class ParseCache:
                     or type(probes) is not tuple:
                 return None
             for rel, exists in probes:
-                if (self.dir.parent.parent / rel).is_file() != exists:
+                if (self.root / rel).is_file() != exists:
                     return None
             return diags, counts
         except Exception:  # noqa: BLE001 - a bad entry is a miss
@@ -299,7 +440,7 @@ class ParseCache:
             data = dumps((FORMAT, key, list(diags), tuple(counts), tuple(probes)))
         except Exception:  # noqa: BLE001
             return
-        self._write(self._path(key, "check"), data)
+        self._store(key, "check", data)
         self.used.add("check-" + key)
 
     def prune(self) -> None:
@@ -307,7 +448,7 @@ class ParseCache:
         if self.memory is not None:
             for key in [k for k in self.memory if k not in self.used]:
                 del self.memory[key]
-        if not self.enabled or not self.written:
+        if not self.enabled or not self.written or not self._own_folder():
             return
         try:
             unused = []
@@ -324,6 +465,24 @@ class ParseCache:
                 os.unlink(path)
         except OSError:
             pass
+
+
+def _read_regular(path: Path) -> bytes | None:
+    """A regular file's bytes; None for anything else: a missing file, a symlink (to /dev/zero,
+    say), a FIFO (opened without waiting for a writer), a device."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def _verified_parse(data: bytes, key: str):
