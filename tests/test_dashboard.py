@@ -12,7 +12,7 @@ from conftest import cli, write_ledger
 from textbill.core.paths import slug
 from textbill.pipeline import analyze
 from textbill.render.dashboard import DocRef, nice_step, render_site
-from textbill.render.themes import href
+from textbill.render.templating import href
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "example-ledger"
 AS_OF = date(2026, 4, 15)

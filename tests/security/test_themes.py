@@ -18,7 +18,8 @@ import pytest
 from conftest import cli
 
 from textbill.render import eml
-from textbill.render.themes import DOCUMENTS, ThemeError, render_template, theme_by_name
+from textbill.render.templating import render_template
+from textbill.render.themes import DOCUMENTS, ThemeError, theme_by_name
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "example-ledger"
 CANARY = "TOP-SECRET-CANARY-51c9"

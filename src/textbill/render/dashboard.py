@@ -33,14 +33,8 @@ from textbill.core.money import ZERO, fmt, minor_units, round_money
 from textbill.core.paths import slug
 from textbill.render.i18n import Translator
 from textbill.render.memo import RenderTables, scratch
-from textbill.render.themes import (
-    SITE,
-    Theme,
-    ThemeError,
-    environment,
-    load_theme,
-    render_template,
-)
+from textbill.render.templating import environment, render_template
+from textbill.render.themes import SITE, Theme, ThemeError, load_theme
 from textbill.reports.dashboard import (
     Budget,
     DashboardFigures,

@@ -44,7 +44,7 @@ from textbill.core.diagnostics import Diagnostic, error
 from textbill.core.money import fmt_grouped
 from textbill.core.paths import slug
 from textbill.core.source import Sources, Span, find_keyword_line
-from textbill.render import themes
+from textbill.render import templating, themes
 from textbill.render.html import document_locale, render_invoice
 from textbill.render.i18n import DEFAULT_LOCALE, Formatter, Translator, language
 from textbill.render.memo import RenderTables
@@ -97,7 +97,7 @@ class Templates:
     def __init__(self, dirs: list[Path], root: Path | None = None):
         self.dirs = [d / "reminders" for d in dirs]
         # the themes' one loader: a user theme's symlink out of the ledger root is never read
-        loader = themes.theme_loader(self.dirs, root)
+        loader = templating.theme_loader(self.dirs, root)
         common = {"loader": loader, "undefined": jinja2.StrictUndefined, "keep_trailing_newline": True,
                   "trim_blocks": True, "lstrip_blocks": True}
         # sandboxed, as for the invoice templates: a theme inside a ledger is data, not code

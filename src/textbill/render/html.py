@@ -29,13 +29,13 @@ from textbill.core.periods import period_end, period_label
 from textbill.render.i18n import DEFAULT_LOCALE, Formatter, Translator, language
 from textbill.render.memo import RenderTables
 from textbill.render.qr import epc_qr_svg
+from textbill.render.templating import render_template
 from textbill.render.themes import (
     DOCUMENTS,
     LOGO_TYPES,
     Theme,
     load_theme,
     logo_problem,
-    render_template,
 )
 from textbill.render.words import amount_in_words
 from textbill.reports.corrections import correction
