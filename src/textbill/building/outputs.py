@@ -6,8 +6,6 @@ start method can run it.  Every file is written atomically (writer.write_atomic)
 """
 from __future__ import annotations
 
-import csv
-import io
 import os
 import traceback
 from collections.abc import Callable
@@ -19,6 +17,7 @@ from textbill.core.money import fmt
 from textbill.incremental.render_memo import process_memo
 from textbill.loading.writer import write_atomic
 from textbill.render import html as render_html
+from textbill.render.csv import csv_text
 from textbill.render.einvoice import writers as einvoice
 from textbill.render.json import dumps, group_doc, invoice_doc, line_doc
 from textbill.render.pdf import html_to_pdf, warm_up
@@ -203,9 +202,4 @@ def _line_row(ln, currency: str) -> dict:
 
 
 def _csv(columns, rows) -> bytes:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({c: "" if row.get(c) is None else row.get(c) for c in columns})
-    return buf.getvalue().encode("utf-8")
+    return csv_text(columns, rows).encode("utf-8")

@@ -6,7 +6,6 @@ textbill.render.table and JSON by textbill.render.json, imported only by the com
 """
 from __future__ import annotations
 
-import csv
 import functools
 import os
 import sys
@@ -30,6 +29,7 @@ from textbill.core.money import fmt_grouped
 from textbill.core.source import Sources
 from textbill.loading.loader import LedgerNotFound, resolve_ledger
 from textbill.pipeline import Analysis, analyze
+from textbill.render.csv import write_csv
 
 FORMATS = ("table", "json", "csv")
 
@@ -132,11 +132,8 @@ def load_clean(ctx: Ctx, positional: str | None = None) -> Analysis:
 
 
 def emit_csv(columns: Sequence[str], rows: Iterable[Mapping[str, Any]], stream=None) -> None:
-    writer = csv.DictWriter(stream or sys.stdout, fieldnames=list(columns), extrasaction="ignore",
-                            lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({c: "" if row.get(c) is None else row.get(c) for c in columns})
+    """CSV to stream (standard output), formula-like text cells made inert (render/csv.py)."""
+    write_csv(columns, rows, stream or sys.stdout)
 
 
 def grouped(rows: Iterable[Mapping[str, Any]], amount_cols: Iterable[str]) -> list[dict[str, Any]]:

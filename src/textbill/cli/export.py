@@ -8,7 +8,14 @@ import click
 from textbill.cli.common import Ctx, as_of_option, ledger_options, load_clean, today
 from textbill.cli.main import Group
 from textbill.loading.writer import write_atomic
-from textbill.reports.journals import to_beancount, to_csv, to_hledger, transactions
+from textbill.render.csv import csv_text
+from textbill.reports.journals import (
+    CSV_COLUMNS,
+    csv_rows,
+    to_beancount,
+    to_hledger,
+    transactions,
+)
 
 
 @click.group("export", cls=Group)
@@ -32,7 +39,7 @@ def _export(ctx: Ctx, as_of, output, kind: str) -> None:
     elif kind == "beancount":
         text = to_beancount(txns, day, company)
     else:
-        text = to_csv(txns)
+        text = csv_text(CSV_COLUMNS, csv_rows(txns))
     if output:
         write_atomic(Path(output), text.encode("utf-8"))
         click.echo(f"wrote {output} ({len(txns)} transactions)", err=True)

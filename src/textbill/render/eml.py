@@ -14,6 +14,11 @@ Every value that reaches a header is checked first: an address must be a plain
 `local@domain`, and a name, number or subject must hold no line break or other
 control character, so a ledger string such as "x\\nBcc: y" can never add a
 header.  Problems are located diagnostics, and no message is built for them.
+Text that holds `=?` (the start of an RFC 2047 encoded word) is sent as encoded
+words of its own (headers_of), so a name such as `=?utf-8?q?Boss_=3Cceo=40x=2Eexample=3E=2C?=`
+stays one display name instead of becoming a second recipient or, with an
+encoded line break, a Bcc header; and the finished message is parsed back
+(unsafe_headers) before anything is written or sent.
 
 The output is deterministic for a given ledger, day and PDF: a fixed
 Message-ID (invoice, step, day, at the sender's domain), the Date header
@@ -28,7 +33,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
+from email import message_from_bytes
 from email import policy as email_policy
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -51,7 +58,11 @@ from textbill.render.memo import RenderTables
 from textbill.render.pdf import html_to_pdf
 from textbill.render.themes import load_theme, theme_by_name
 
-POLICY = email_policy.SMTP  # CRLF line ends, as sent on the wire
+# CRLF line ends, as sent on the wire; a header set raw (headers_of) is written as given, never
+# parsed and refolded: refolding decodes encoded words and writes their text back unencoded
+POLICY = email_policy.SMTP.clone(refold_source="none")
+ENCODED_WORD_START = "=?"
+ENCODED_TEXT_BYTES = 45  # of UTF-8 text per encoded word: "=?utf-8?b?" + 60 base64 + "?=" <= 75 (RFC 2047)
 
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -357,15 +368,14 @@ def build_mail(rem: Reminder, ledger: m.Ledger, templates: Templates, sender: st
                             f"is {'empty' if not subject else 'unsafe: ' + why}; nothing is sent",
                             "check the 'Subject:' line of the theme's reminder template")]
 
+    from_name = company.name if company else ""
+    ledger_headers = {"From": (from_name, sender), "To": (to_name, to_addr), "Subject": subject,
+                      "X-Textbill-Invoice": rem.number, "X-Textbill-Step": rem.step.name}
     msg = EmailMessage(policy=POLICY)
-    msg["From"] = Address(company.name if company else "", addr_spec=sender)
-    msg["To"] = Address(to_name, addr_spec=to_addr)
-    msg["Subject"] = subject
-    msg["Date"] = format_datetime(when)
-    msg["Message-ID"] = message_id(rem, sender, when.date())
-    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to a reminder
-    msg["X-Textbill-Invoice"] = rem.number
-    msg["X-Textbill-Step"] = rem.step.name
+    headers_of(msg, ledger_headers, before={"Date": format_datetime(when),
+                                            "Message-ID": message_id(rem, sender, when.date()),
+                                            # RFC 3834: no auto-replies to a reminder
+                                            "Auto-Submitted": "auto-generated"})
     # 7bit when ASCII, else quoted-printable: never raw 8bit, which needs the server's 8BITMIME
     msg.set_content(text, subtype="plain", charset="utf-8", cte=_cte(text))
     msg.add_alternative(html, subtype="html", charset="utf-8", cte=_cte(html))
@@ -375,7 +385,83 @@ def build_mail(rem: Reminder, ledger: m.Ledger, templates: Templates, sender: st
         del part["MIME-Version"]  # the top-level header is enough
     _fix_boundaries(msg, text, html, pdf)
     data = msg.as_bytes(policy=POLICY)
+    why = unsafe_headers(data, ledger_headers)
+    if why:  # pragma: no cover - headers_of prevents it; the parse-back is the last line of defence
+        return None, [error(rem.state.doc.invoice.span, "E252", f"the reminder for {rem.number} would not "
+                            f"reach its reader as written: {why}; nothing is sent",
+                            "remove '=?' and control characters from the names of the client and company")]
     return Mail(rem, msg, data, sender, to_addr, subject, eml_filename(rem)), []
+
+
+HEADER_ORDER = ("From", "To", "Subject")
+
+
+def headers_of(msg: EmailMessage, ledger: dict, before: dict[str, str]) -> None:
+    """Set the headers whose text comes from the ledger or its theme: From, To, Subject, then `before`,
+    then the X-Textbill-* ones.  A mailbox is (display name, address).
+
+    Python's header classes decode an encoded word found in the text they are given and write its
+    decoded text back unencoded: a name `=?utf-8?q?Boss_=3Cceo=40x=2Eexample=3E=2C?=` would be
+    written as `Boss <ceo@x.example>,`, a second recipient, and `=0D=0A` as a new header line.
+    So text holding `=?` is encoded here, all of it, and set raw (POLICY never refolds it); the
+    reader decodes it back to the literal text, one display name or one subject.
+    """
+    def put(name: str, value) -> None:
+        if isinstance(value, tuple):
+            display, address = value
+            if ENCODED_WORD_START in display:
+                msg.set_raw(name, f"{encoded_words(display, name)}\n <{address}>")
+            else:
+                msg[name] = Address(display, addr_spec=address)
+        elif ENCODED_WORD_START in value:
+            msg.set_raw(name, encoded_words(value, name))
+        else:
+            msg[name] = value
+
+    for name in HEADER_ORDER:
+        put(name, ledger[name])
+    for name, value in before.items():
+        msg[name] = value
+    for name, value in ledger.items():
+        if name not in HEADER_ORDER:
+            put(name, value)
+
+
+def encoded_words(text: str, header: str) -> str:
+    """text as RFC 2047 encoded words (UTF-8), folded onto lines of at most 78 characters."""
+    words = []
+    chunk = ""
+    for ch in text:
+        if len((chunk + ch).encode("utf-8")) > ENCODED_TEXT_BYTES:
+            words.append(chunk)
+            chunk = ""
+        chunk += ch
+    words.append(chunk)
+    return "\n ".join(Header(word, "utf-8", header_name=header).encode(linesep="\n") for word in words)
+
+
+def unsafe_headers(data: bytes, ledger: dict) -> str | None:
+    """What a reader of `data` would see differently from the ledger's headers, or None.
+
+    The message is parsed back as a mail program would: every ledger header must be there
+    once, From and To must each hold exactly the one mailbox they were given, and no header may
+    appear that was not set (a Bcc: or Cc: smuggled in through an encoded line break).
+    """
+    parsed = message_from_bytes(data, policy=email_policy.default)
+    expected = {"from", "to", "subject", "date", "message-id", "auto-submitted", "x-textbill-invoice",
+                "x-textbill-step", "mime-version", "content-type", "content-transfer-encoding"}
+    names = [key.lower() for key in parsed]
+    extra = sorted(set(names) - expected)
+    if extra:
+        return f"it would carry the header {extra[0]!r}"
+    for name, value in ledger.items():
+        if names.count(name.lower()) != 1:
+            return f"its {name} header would appear {names.count(name.lower())} times"
+        if isinstance(value, tuple):
+            addresses = [a.addr_spec for a in parsed[name].addresses]
+            if addresses != [value[1]]:
+                return f"its {name} header would name {', '.join(addresses) or 'no address'}"
+    return None
 
 
 def _cte(text: str) -> str:

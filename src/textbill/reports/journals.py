@@ -16,8 +16,6 @@ outstanding minus the client's unapplied credit as of the day.
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -243,15 +241,12 @@ def to_beancount(txns: list[Txn], as_of: date, company: m.Company | None = None)
 CSV_COLUMNS = ("date", "kind", "ref", "client", "account", "amount", "currency", "invoices", "description")
 
 
-def to_csv(txns: list[Txn]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for t in txns:
-        for p in t.postings:
-            writer.writerow([t.date.isoformat(), t.kind, t.ref, t.client, p.account, fmt(p.amount, p.currency),
-                             p.currency, " ".join(t.invoices), t.narration])
-    return buf.getvalue()
+def csv_rows(txns: list[Txn]) -> list[dict[str, str]]:
+    """One row per posting, by CSV_COLUMNS; written by render/csv.py, which makes text cells inert."""
+    return [dict(zip(CSV_COLUMNS, (t.date.isoformat(), t.kind, t.ref, t.client, p.account,
+                                   fmt(p.amount, p.currency), p.currency, " ".join(t.invoices), t.narration),
+                     strict=True))
+            for t in txns for p in t.postings]
 
 
 FORMATS = MappingProxyType({"hledger": to_hledger, "beancount": to_beancount})
