@@ -94,7 +94,7 @@ def analyze(path: Path, extra_checks=(), cache: bool = True, _check_cache: bool 
     diags.extend(check_assets(ledger))
     books = compute_books(ledger, workspace.books_memo)
     computed = list(books.diagnostics)
-    # issued documents keep the party details textbill.lock recorded for them (LANGUAGE.md section 6)
+    # issued documents keep the party details textbill.lock recorded for them (docs/language.md, "Issued documents are immutable")
     lock = read_lock(loaded.root, workspace)
     books = with_recorded_parties(books, lock, workspace.recorded_parties)
     whole = replay(ledger, books, date.max)

@@ -19,8 +19,8 @@ help to say *what* changed:
   the digest of the ledger entry it came from (the time entry, expense,
   milestone, SOW or invoice item).  A line whose entry is unchanged but whose
   content changed points at the SOW's terms instead of the entry;
-- `p:` the party details the document was issued with (LANGUAGE.md sections 3
-  and 6): base64url, without padding, of the canonical JSON `{"s": company,
+- `p:` the party details the document was issued with (docs/language.md, "client" and
+  "Issued documents are immutable"): base64url, without padding, of the canonical JSON `{"s": company,
   "b": client}`, each the non-empty details of COMPANY_DETAILS and
   CLIENT_DETAILS (null for a missing party).  pipeline.analyze() draws every
   locked document with its recorded client (with_recorded_parties), so the
@@ -325,7 +325,7 @@ def _parts(content: dict) -> dict:
 
 # ---------------------------------------------------------------------------- party details
 
-# what a document keeps of its parties (LANGUAGE.md sections 3 and 6): the details printed on it
+# what a document keeps of its parties (docs/language.md, "Issued documents are immutable"): the details printed on it
 COMPANY_DETAILS = ("name", "address", "country", "email", "phone", "website", "tax_id", "fields")
 CLIENT_DETAILS = ("name", "address", "country", "contact", "contact_email", "email", "phone", "tax_id", "fields")
 _EMPTY = MappingProxyType({"name": "", "address": "", "fields": ()})  # a detail recorded as absent; others None
@@ -395,7 +395,7 @@ def as_recorded(party, details: dict | None, names: tuple[str, ...]):
 
 
 def with_recorded_parties(books: Books, lock: LockFile, memo: IdentityMemo | None = None) -> Books:
-    """The books with each locked document's client as textbill.lock recorded it (LANGUAGE.md section 6).
+    """The books with each locked document's client as textbill.lock recorded it (docs/language.md, "Issued documents are immutable").
 
     An issued document keeps the details it was issued with: a client's move changes the documents
     issued after it only.  Documents locked without party details (a lock written before they were

@@ -130,7 +130,7 @@ def clock_out(ctx: Ctx, sow, at, message, file):
 
 
 def _time_file(path, root):
-    """Where entries go without --file: time-file, else the latest time entry's file (spec section 1)."""
+    """Where entries go without --file: time-file, else the latest time entry's file (docs/language.md, "Files and layout")."""
     if path.is_file():
         return None
     ledger = load(path, cache=ParseCache).ledger

@@ -51,7 +51,7 @@ def _reached(due: date, offset: int, as_of: date) -> bool:
 def late_fee(company: m.Company, state: InvoiceState, day: date,
              rates: Rates) -> tuple[Amount | None, Diagnostic | None]:
     """The company's late fee in the invoice's currency, converted with the latest `fx` rate on or
-    before day (LANGUAGE.md 5.17) and rounded to the currency; else None and the error a missing
+    before day (docs/language.md, "Currencies") and rounded to the currency; else None and the error a missing
     rate gives (E150), on the invoice."""
     fee = company.late_fee
     assert fee is not None  # asked only when the company charges one

@@ -40,7 +40,7 @@ class Loaded:
 
 
 def find_root(start: Path) -> Path | None:
-    """The ledger the current folder is in (spec section 7): the nearest folder upward from start
+    """The ledger the current folder is in (docs/commands.md, "Finding the ledger"): the nearest folder upward from start
     that holds textbill.yaml, else start itself when it directly holds a `.bill` file, else None.
 
     Only the folders on the way up are looked at, and only start's own entries: a big unrelated

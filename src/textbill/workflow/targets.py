@@ -39,7 +39,7 @@ def target_file(path: Path, root: Path, option: str | None, default: str, what: 
 
 
 def default_target(ledger: m.Ledger, root: Path, setting: str, entries: Iterable, fallback: str) -> Path:
-    """Where new entries go when no --file is given (spec section 1): the textbill.yaml `setting`
+    """Where new entries go when no --file is given (docs/language.md, "Files and layout"): the textbill.yaml `setting`
     (invoices-file, time-file, payments-file; relative to the ledger root), else the file holding
     the latest of `entries` (by date; of equal dates the last read), else `fallback` at the root."""
     configured = ledger.config.extra.get(setting)
