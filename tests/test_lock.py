@@ -1,6 +1,8 @@
 """Issued documents are immutable: textbill.lock and the checks against it (docs/language.md, "Issued documents are immutable")."""
 from __future__ import annotations
 
+import re
+
 import json
 
 from conftest import cli
@@ -156,11 +158,22 @@ def test_client_details_are_kept_from_the_lock_not_part_of_a_change(ledger):
     assert check_json(folder) == (0, [])
 
 
-def test_company_details_are_part_of_the_locked_content(ledger):
-    # the company's details are recorded too, but documents are still drawn with the current
-    # company, so a change of them is still a change of every locked document
+def test_company_details_are_kept_from_the_lock_not_part_of_a_change(ledger):
+    # the company's details at issue are recorded too, and issued documents are drawn with them
+    # (tests/test_party_details.py): renaming the company re-issues nothing
     folder = ledger(BASE)
     cli("lock", "-f", folder)
+    bill = folder / "ledger.bill"
+    edit(bill, 'company acme "Acme Consulting"', 'company acme "Acme Consulting Ltd"')
+    assert check_json(folder) == (0, [])
+
+
+def test_a_company_change_against_a_lock_without_party_details_is_named(ledger):
+    # a lock written before party details were recorded compares the current company, and says so
+    folder = ledger(BASE)
+    cli("lock", "-f", folder)
+    lock = folder / "textbill.lock"
+    lock.write_text(re.sub(r" p:\S+", "", lock.read_text()))
     bill = folder / "ledger.bill"
     edit(bill, 'company acme "Acme Consulting"', 'company acme "Acme Consulting Ltd"')
     code, diags = check_json(folder)

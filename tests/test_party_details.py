@@ -197,3 +197,47 @@ def test_a_reminder_for_an_old_invoice_goes_to_the_clients_current_address(tmp_p
     (eml,) = out.glob("*.eml")
     msg = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
     assert [a.addr_spec for a in msg["To"].addresses] == ["ap@new.example"]
+
+
+def test_a_companys_move_reissues_nothing_and_old_documents_keep_the_old_seller(tmp_path):
+    """The seller is a party too: the company's new address is on documents issued after the move,
+    the old one on those issued before (HTML and UBL alike)."""
+    from conftest import write_ledger
+
+    folder = write_ledger(tmp_path / "l", """
+        company acme "Acme Consulting"
+          address "7 Old Mill Road"
+          country DE
+          tax-id "DE111111111"
+          email billing@acme.example
+          currency EUR
+        client globex "Globex GmbH"
+          address "1 Globex Way"
+          country DE
+          tax-id "DE222222222"
+          email ap@globex.example
+        2026-01-31 invoice INV-2026-0001 globex
+          item "Work" 1 x 100.00
+    """, company=False, config="formats: [html, ubl]\n")
+    assert cli("lock", "-f", folder).code == 0
+    bill = folder / "ledger.bill"
+    text = bill.read_text().replace('"7 Old Mill Road"', '"9 New Harbour Street"')
+    bill.write_text(text.replace('"Acme Consulting"', '"Acme Consulting GmbH"') + """
+2026-02-28 invoice INV-2026-0002 globex
+  item "Work" 1 x 200.00
+""")
+    assert cli("lock", "-f", folder).code == 0
+    for extra in ((), ("--no-cache",)):
+        assert "E170" not in _codes(folder, *extra)
+    out = tmp_path / "out"
+    r = cli("build", "-f", folder, "--out", out, "-j", "1")
+    assert r.code == 0, r
+    old = next(out.rglob("INV-2026-0001*.html")).read_text()
+    new = next(out.rglob("INV-2026-0002*.html")).read_text()
+    assert "7 Old Mill Road" in old and "New Harbour" not in old and "Acme Consulting GmbH" not in old
+    assert "9 New Harbour Street" in new and "Old Mill" not in new and "Acme Consulting GmbH" in new
+    old_ubl = next(out.rglob("INV-2026-0001*.ubl.xml")).read_text()
+    new_ubl = next(out.rglob("INV-2026-0002*.ubl.xml")).read_text()
+    assert "Old Mill Road" in old_ubl and "New Harbour" not in old_ubl
+    assert "<cbc:RegistrationName>Acme Consulting</cbc:RegistrationName>" in old_ubl
+    assert "New Harbour Street" in new_ubl and "Acme Consulting GmbH" in new_ubl

@@ -96,7 +96,7 @@ def analyze(path: Path, extra_checks=(), cache: bool = True, _check_cache: bool 
     computed = list(books.diagnostics)
     # issued documents keep the party details textbill.lock recorded for them (docs/language.md, "Issued documents are immutable")
     lock = read_lock(loaded.root, workspace)
-    books = with_recorded_parties(books, lock, workspace.recorded_parties)
+    books = with_recorded_parties(books, lock, workspace.recorded_parties, ledger.company)
     whole = replay(ledger, books, date.max)
     # what the engine finds in figures computed from a directive with an error (a total fallen to
     # 0.00, an overpayment) is a consequence of that error, reported once at the directive

@@ -394,8 +394,9 @@ def as_recorded(party, details: dict | None, names: tuple[str, ...]):
     return replace(party, **values)
 
 
-def with_recorded_parties(books: Books, lock: LockFile, memo: IdentityMemo | None = None) -> Books:
-    """The books with each locked document's client as textbill.lock recorded it (docs/language.md, "Issued documents are immutable").
+def with_recorded_parties(books: Books, lock: LockFile, memo: IdentityMemo | None = None,
+                          company: m.Company | None = None) -> Books:
+    """The books with each locked document's client and company as textbill.lock recorded them (docs/language.md, "Issued documents are immutable").
 
     An issued document keeps the details it was issued with: a client's move changes the documents
     issued after it only.  Documents locked without party details (a lock written before they were
@@ -409,15 +410,15 @@ def with_recorded_parties(books: Books, lock: LockFile, memo: IdentityMemo | Non
     for number, doc in books.invoices.items():
         entry = lock.entries.get(number)
         if entry is not None and entry.kind == "invoice" and entry.parties is not None:
-            invoices[number] = memo.get(("invoice", number), (doc, entry),
-                                        lambda d=doc, e=entry: _recorded_invoice(d, e))
+            invoices[number] = memo.get(("invoice", number), (doc, entry, company),
+                                        lambda d=doc, e=entry: _recorded_invoice(d, e, company))
     credits = dict(books.credits)
     for number, credit in books.credits.items():
         entry = lock.entries.get(number)
         if credit.invoice is not None and entry is not None and entry.kind == "credit-note" \
                 and entry.parties is not None:
-            credits[number] = memo.get(("credit-note", number), (credit, entry),
-                                       lambda c=credit, e=entry: _recorded_credit(c, e))
+            credits[number] = memo.get(("credit-note", number), (credit, entry, company),
+                                       lambda c=credit, e=entry: _recorded_credit(c, e, company))
     memo.end()
     if all(invoices[n] is d for n, d in books.invoices.items()) and all(
             credits[n] is c for n, c in books.credits.items()):
@@ -425,17 +426,23 @@ def with_recorded_parties(books: Books, lock: LockFile, memo: IdentityMemo | Non
     return replace(books, invoices=invoices, credits=credits)
 
 
-def _recorded_invoice(doc, entry: Entry):
+def _recorded_invoice(doc, entry: Entry, company: m.Company | None):
     client = as_recorded(doc.client, entry.parties["b"], CLIENT_DETAILS)
-    return doc if client is doc.client else replace(doc, client=client)
+    seller = as_recorded(company, entry.parties["s"], COMPANY_DETAILS)
+    if client is doc.client and seller is company:
+        return doc
+    return replace(doc, client=client, company=None if seller is company else seller)
 
 
-def _recorded_credit(credit, entry: Entry):
-    """The credit note with the buyer printed on it as it was issued (its invoice's client as recorded)."""
+def _recorded_credit(credit, entry: Entry, company: m.Company | None):
+    """The credit note with its parties printed as they were at its issue (the buyer: its invoice's
+    client as recorded for the note; the seller: the company as recorded)."""
     client = as_recorded(credit.invoice.client, entry.parties["b"], CLIENT_DETAILS)
-    if client is credit.invoice.client:
+    seller = as_recorded(company, entry.parties["s"], COMPANY_DETAILS)
+    if client is credit.invoice.client and seller is company:
         return credit
-    return replace(credit, invoice=replace(credit.invoice, client=client))
+    invoice = credit.invoice if client is credit.invoice.client else replace(credit.invoice, client=client)
+    return replace(credit, invoice=invoice, company=None if seller is company else seller)
 
 
 def current_documents(books) -> dict[str, tuple[str, object]]:
@@ -685,11 +692,12 @@ def check_locks(loaded, books, workspace=None, lock: LockFile | None = None) -> 
         kind, doc = found
         if fallout and fallout.document(number, kind, doc.note.invoice if kind == "credit-note" else None):
             continue  # computed from a directive with an error: compared once that error is fixed
-        if _document_digest(memo, kind, doc, company) == old.sha256:
+        seller = doc.company or company  # as recorded at issue, else the ledger's
+        if _document_digest(memo, kind, doc, seller) == old.sha256:
             continue  # unchanged: the per-line digests that explain a change are not needed
         if index is None:
             index = NodeIndex(ledger)
-        new = entry_for_invoice(doc, company, index) if kind == "invoice" else entry_for_credit(doc, company)
+        new = entry_for_invoice(doc, seller, index) if kind == "invoice" else entry_for_credit(doc, seller)
         if new.kind != old.kind:
             diags.append(error(
                 directives[number].span if number in directives else Span(lock.name, old.lineno), "E170",

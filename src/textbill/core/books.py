@@ -118,6 +118,8 @@ class InvoiceDoc:
     total: Decimal
     company_tax: CompanyTax | None = None
     seq: int | None = None
+    # the seller as textbill.lock recorded it at issue (None: the ledger's company, as it is now)
+    company: m.Company | None = None
 
     @property
     def number(self) -> str:
@@ -136,6 +138,7 @@ class CreditDoc:
     amount: Decimal  # gross, positive
     groups: tuple[TaxGroup, ...] = ()  # the credited share of each tax group of the invoice
     company_tax: CompanyTax | None = None  # its tax in the company currency, at the invoice's rate
+    company: m.Company | None = None  # the seller as recorded at issue (None: the ledger's company)
 
     @property
     def number(self) -> str:

@@ -114,8 +114,9 @@ def _iban(value: str | None) -> str:
     return " ".join(s[i:i + 4] for i in range(0, len(s), 4))
 
 
-def company_view(ledger: m.Ledger, f: Formatter, t: Translator) -> dict:
-    c = ledger.company
+def company_view(ledger: m.Ledger, f: Formatter, t: Translator, company: m.Company | None = None) -> dict:
+    """The seller: `company` as recorded for an issued document, else the ledger's company."""
+    c = company or ledger.company
     if c is None:
         return {"name": "", "address_lines": [], "country": "", "country_code": "", "email": "", "phone": "",
                 "website": "", "tax_id": "", "logo": None, "bank": None, "methods": [], "fields": []}
@@ -395,7 +396,7 @@ def invoice_view(analysis, doc, state=None, draft: bool = False) -> dict:
         }
 
     client_v = client_view(client, f, t, skip_values=set(pos))
-    company_v = company_view(ledger, f, t)
+    company_v = company_view(ledger, f, t, doc.company)
     meta = []
     if inv.due is None and client is not None:
         meta.append({"label": t("doc.terms"), "value": terms_text(client.terms, t)})
@@ -486,7 +487,7 @@ def credit_view(analysis, credit) -> dict:
             rows.append({"label": tax_row_label(model.tax, f, t), "amount": g["tax"], "kind": "tax"})
     inv_number = inv.number if inv is not None else note.invoice
     inv_date = f.date(inv.date) if inv is not None else ""
-    company_v = company_view(ledger, f, t)
+    company_v = company_view(ledger, f, t, credit.company)
     client_v = client_view(client, f, t)
     title = t("credit_note.title")
     meta = [{"label": t("credit.corrects"), "value": inv_number}]

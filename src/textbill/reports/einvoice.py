@@ -379,7 +379,7 @@ def _no_vat_ids(groups: tuple[TaxGroup, ...]) -> bool:
 
 
 def from_invoice(ledger: m.Ledger, doc: InvoiceDoc) -> EInvoice:
-    company = _company(ledger)
+    company = doc.company or _company(ledger)  # the seller as recorded at issue, else the ledger's
     if doc.client is None:
         raise ValueError(f"invoice '{doc.number}' has no client")
     period = doc.period
@@ -403,7 +403,7 @@ def from_credit(ledger: m.Ledger, doc: CreditDoc) -> EInvoice:
     inv = doc.invoice
     if inv is None or inv.client is None:
         raise ValueError(f"credit note '{doc.number}' corrects no known invoice")
-    company = _company(ledger)
+    company = doc.company or _company(ledger)
     note = doc.note
     reason = note.reason or f"Correction of invoice {inv.number}"
     full = doc.groups is inv.groups or tuple(doc.groups) == tuple(inv.groups)
