@@ -1,9 +1,8 @@
 """Issued documents are immutable: textbill.lock and the checks against it (docs/language.md, "Issued documents are immutable")."""
 from __future__ import annotations
 
-import re
-
 import json
+import re
 
 from conftest import cli
 

@@ -16,7 +16,8 @@ from textbill.core.diagnostics import Diagnostic, has_errors, narrow, sort_key
 from textbill.core.source import Sources
 from textbill.engine.invoices import compute_books
 from textbill.engine.receivables import check_receivables, replay, seen_from
-from textbill.incremental.cache import ParseCache, check_key, current_check_key
+from textbill.incremental.cache import check_key
+from textbill.incremental.checked import cached_check
 from textbill.incremental.workspace import Workspace
 from textbill.loading.loader import (
     CONFIG_NAME,
@@ -147,18 +148,10 @@ class _Cached(Analysis):
 
 
 def _from_check_cache(path: Path, workspace: Workspace) -> Analysis | None:
-    try:
-        current = current_check_key(path)
-        if current is None:
-            return None
-        key, root, sources = current
-        hit = ParseCache(root).get_check(key)
-    except Exception:  # noqa: BLE001 - the cache is an optimisation; any problem means: compute
-        return None
+    hit = cached_check(path)
     if hit is None:
         return None
-    diagnostics, counts = hit
-    return _Cached(path, root, sources, diagnostics, counts, key, workspace)
+    return _Cached(path, hit.root, hit.sources, hit.diagnostics, hit.counts, hit.key, workspace)
 
 
 def _to_check_cache(path: Path, analysis: Analysis) -> None:

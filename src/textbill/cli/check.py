@@ -5,8 +5,9 @@ import sys
 
 import click
 
-from textbill.cli.common import Ctx, analyze_ledger, ledger_options, print_diagnostics
+from textbill.cli.common import Ctx, analyze_ledger, ledger_options, print_problems
 from textbill.core.diagnostics import format_json, has_errors, summary
+from textbill.incremental.checked import cached_check
 
 
 @click.command("check")
@@ -20,13 +21,16 @@ def check(ctx: Ctx, ledger_pos, fmt, strict):
 
     Exit status: 0 clean or warnings only, 1 errors, 2 usage.
     """
-    analysis = analyze_ledger(ctx, ledger_pos)
+    # an unchanged ledger's check is answered from the check cache without importing the compiler
+    hit = None if ctx.no_cache else cached_check(ctx.ledger_path(ledger_pos))
+    analysis = hit or analyze_ledger(ctx, ledger_pos)
     diags = analysis.diagnostics
     if fmt == "json":
         click.echo(format_json(diags))
     else:
-        print_diagnostics(analysis)
-        counts = ", ".join(_count(n, what) for n, what in zip(analysis.counts(), ("file", "directive", "invoice")))
+        print_problems(diags, analysis.sources)
+        numbers = hit.counts if hit is not None else analysis.counts()
+        counts = ", ".join(_count(n, what) for n, what in zip(numbers, ("file", "directive", "invoice")))
         click.echo(f"{counts}: {summary(diags)}", err=True)
     failed = has_errors(diags) or (strict and diags)
     sys.exit(1 if failed else 0)

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+import textbill
 from textbill.core.diagnostics import (
     Diagnostic,
     closest,
@@ -28,8 +29,10 @@ from textbill.core.diagnostics import (
 from textbill.core.money import fmt_grouped
 from textbill.core.source import Sources
 from textbill.loading.loader import LedgerNotFound, resolve_ledger
-from textbill.pipeline import Analysis, analyze
 from textbill.render.csv import write_csv
+
+if TYPE_CHECKING:  # the compiler is reached through the library API, textbill.analyze(), when used
+    from textbill.pipeline import Analysis
 
 FORMATS = ("table", "json", "csv")
 
@@ -119,7 +122,7 @@ def print_diagnostics(analysis: Analysis, quiet_warnings: bool = False) -> None:
 
 def analyze_ledger(ctx: Ctx, positional: str | None = None) -> Analysis:
     """The analysis of the ledger the options name (the parse and check caches unless --no-cache)."""
-    return analyze(ctx.ledger_path(positional), cache=not ctx.no_cache)
+    return textbill.analyze(ctx.ledger_path(positional), cache=not ctx.no_cache)
 
 
 def load_clean(ctx: Ctx, positional: str | None = None) -> Analysis:
