@@ -18,7 +18,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 # import for commands that never use them.  Nothing else is imported inside a function.
 LOCAL_IMPORTS_ALLOWED = frozenset({
     "weasyprint", "pydyf", "fontTools", "watchdog", "lxml", "saxonche", "facturx", "segno",
-    "zxingcpp", "selenium", "schwifty", "num2words", "smtplib", "cProfile", "pstats",
+    "zxingcpp", "selenium", "schwifty", "num2words", "smtplib", "cProfile", "pstats", "pypdf",
 })
 
 # What each layer must never import (STYLE.md, "Never").

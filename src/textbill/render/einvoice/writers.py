@@ -20,15 +20,6 @@ from datetime import UTC, datetime
 from importlib.resources import files
 
 from lxml import etree
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import (
-    ArrayObject,
-    DictionaryObject,
-    NameObject,
-    NumberObject,
-    StreamObject,
-    TextStringObject,
-)
 
 from textbill.render.einvoice.cii import RAM, RSM, UDT, cii
 from textbill.render.einvoice.ubl import ubl
@@ -69,6 +60,17 @@ def facturx_pdf(pdf: bytes, xml: bytes) -> bytes:
 
 def _pdfa_ready(pdf: bytes) -> bytes:
     """Add the sRGB output intent and the annotation print flags PDF/A asks for, if missing."""
+    # pypdf (with Pillow and fontTools) takes ~0.1 s to import: only a Factur-X build needs it
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import (
+        ArrayObject,
+        DictionaryObject,
+        NameObject,
+        NumberObject,
+        StreamObject,
+        TextStringObject,
+    )
+
     reader = PdfReader(io.BytesIO(pdf))
     root = reader.trailer["/Root"]
     annots = [a.get_object() for page in reader.pages for a in page.get("/Annots", ())]
