@@ -17,8 +17,9 @@ from textbill.building import plan as build_plan
 from textbill.building import run as build_mod
 from textbill.building import site as build_site
 from textbill.building.manifest import MANIFEST
-from textbill.building.plan import BuildError, output_names
+from textbill.building.plan import output_names
 from textbill.building.run import build
+from textbill.building.spec import BuildError
 from textbill.pipeline import analyze
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -12,8 +13,8 @@ import pytest
 
 from textbill.building import outputs as build_outputs
 from textbill.building.manifest import MANIFEST
-from textbill.building.plan import BuildError
 from textbill.building.run import build, new_pool
+from textbill.building.spec import BuildError
 from textbill.pipeline import _Cached, analyze
 from textbill.render.json import dumps
 
@@ -260,3 +261,46 @@ def test_a_pool_of_another_start_method_makes_the_same_files(tmp_path):
     for files in (one, two):
         files.pop(MANIFEST), files.pop(".textbill-build.lock", None)
     assert one == two and sum(f.endswith(".pdf") for f in one) == 4
+
+
+COMPILER = ("textbill.engine.invoices", "textbill.checks.ledger", "textbill.render.html", "textbill.building.run",
+            "jinja2")
+PROBE = """
+import subprocess
+import sys
+from textbill.cli.main import main
+try:
+    main(sys.argv[1:], prog_name="textbill")
+except SystemExit as exit:
+    code = exit.code
+print(code, sorted(m for m in {modules!r} if m in sys.modules))
+"""
+
+
+@pytest.mark.parametrize("command", ["check", "build"])
+def test_an_unchanged_ledger_is_answered_without_importing_the_compiler(tmp_path, command):
+    """A second `check`, or a `build` with nothing to do, comes from the check cache and the manifest:
+    the engine, the checks and the renderers are not even imported (start-up is most of its cost)."""
+    folder = make_ledger(tmp_path / "l", LEDGER)
+    assert cli("lock", "-f", str(folder)).code == 0  # no W172: a ledger without diagnostics
+    out = tmp_path / "out"
+    args = ["check", str(folder)] if command == "check" else ["build", str(folder), "-o", str(out), "--format", "html"]
+    probe = PROBE.format(modules=COMPILER)
+    first = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, check=True)
+    assert first.stdout.split(" ", 1)[0] == "0", first
+    assert "textbill.engine.invoices" in first.stdout  # the first run computes
+    again = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, check=True)
+    assert again.stdout.strip() == "0 []", again.stdout + again.stderr
+    if command == "build":
+        assert "0 rendered" in again.stderr
+
+
+def test_a_build_with_nothing_to_do_but_warnings_takes_the_full_path(tmp_path):
+    """The fast answer is only for a ledger without diagnostics: warnings are printed as before."""
+    folder = make_ledger(tmp_path / "l", LEDGER)
+    (folder / "ledger.bill").write_text((folder / "ledger.bill").read_text() + "\n2026-01-10 fx USD EUR 0.9\n")
+    out = tmp_path / "out"
+    first = cli("build", str(folder), "-o", str(out), "--format", "html")
+    second = cli("build", str(folder), "-o", str(out), "--format", "html")
+    assert first.code == second.code
+    assert ("warning" in first.err) == ("warning" in second.err)

@@ -13,8 +13,8 @@ from ledgergen import generate
 from test_incremental_engine import edit, split, write
 
 from textbill.building.manifest import MANIFEST
-from textbill.building.plan import BuildError
 from textbill.building.run import build
+from textbill.building.spec import BuildError
 from textbill.incremental.books_memo import BooksMemo
 from textbill.incremental.workspace import Workspace
 from textbill.pipeline import analyze

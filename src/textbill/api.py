@@ -8,15 +8,14 @@ Every report returns plain data, the same rows and documents as the matching com
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from textbill.building.plan import BuildError
-from textbill.building.run import BuildReport
 from textbill.building.run import build as build_outputs
+from textbill.building.spec import BuildError, BuildReport
 from textbill.core.diagnostics import closest
 from textbill.engine.aging import overdue as overdue_items
 from textbill.engine.statement import statement as client_statement
@@ -70,18 +69,21 @@ def analyze(path: str | PathLike[str], *, cache: bool = True) -> Analysis:
 
 
 def build(path_or_analysis: str | PathLike[str] | Analysis, out_dir: str | PathLike[str], as_of: date, *,
-          formats: Iterable[str] | None = None, jobs: int | None = None) -> BuildReport:
+          formats: Iterable[str] | None = None, jobs: int | None = None, force: bool = False,
+          progress: Callable[[int, int, str], None] | None = None) -> BuildReport:
     """Write the ledger's documents into out_dir as `textbill build` does (only what changed).
 
     formats: some of html, pdf, json, csv, facturx, ubl (default: textbill.yaml's, else html and
-    pdf).  Raises BuildError for a ledger with errors or an unknown format.
+    pdf).  force: render every document again.  progress(done, total, key) is called as documents
+    finish.  Raises BuildError for a ledger with errors or an unknown format.
 
     >>> report = api.build("example-ledger", "/tmp/out", date(2026, 3, 31), formats=["json"])
     >>> report.ok, report.documents
     (True, 13)
     """
     analysis = path_or_analysis if isinstance(path_or_analysis, Analysis) else analyze(path_or_analysis)
-    return build_outputs(analysis, Path(out_dir), as_of, formats=formats, jobs=jobs)
+    return build_outputs(analysis, Path(out_dir), as_of, formats=formats, jobs=jobs, force=force,
+                         progress=progress)
 
 
 def invoices(analysis: Analysis, as_of: date, *, client: str | None = None,

@@ -29,7 +29,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from textbill.building.plan import (
+from textbill.building.spec import (
     MANIFEST_VERSION,
     OUTPUTS,
     SUFFIXES,

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from textbill.building.plan import EINVOICES, Job
+from textbill.building.spec import EINVOICES, Job
 from textbill.core.money import fmt
 from textbill.incremental.render_memo import process_memo
 from textbill.loading.writer import write_atomic

@@ -7,46 +7,17 @@ own kind (a Factur-X PDF is not a plain one).  Nothing else decides whether it i
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import MappingProxyType
 
+from textbill.building.spec import FOLDERS, MANIFEST_VERSION, Job, json_hash
 from textbill.core.paths import slug
 from textbill.engine.statement import statement
 from textbill.incremental.fingerprint import code_digest
 from textbill.incremental.workspace import Workspace
 from textbill.render.json import overdue_row, statement_doc
 from textbill.render.themes import logo_problem
-
-MANIFEST_VERSION = 2
-FORMATS = ("html", "pdf", "json", "csv", "facturx", "ubl")
-FOLDERS = MappingProxyType({"invoice": "invoices", "credit-note": "credit-notes", "statement": "statements",
-                            "report": "reports"})
-# what a document may be written as; `facturx` is a flavour of the pdf output (the same file name)
-OUTPUTS = ("html", "pdf", "ubl", "json", "csv")
-SUFFIXES = MappingProxyType({"html": ".html", "pdf": ".pdf", "ubl": ".ubl.xml", "json": ".json", "csv": ".csv"})
-EINVOICES = ("invoice", "credit-note")
-
-
-class BuildError(Exception):
-    """The build cannot start or finish (an unknown format, a broken theme)."""
-
-
-@dataclass(frozen=True)
-class Job:
-    """One document to render: what it is, where its files go, and the hash of its inputs."""
-
-    kind: str  # invoice | credit-note | statement | report
-    ref: str  # invoice/credit-note number, client id, or "overdue"
-    base: str  # output path without extension, relative to out_dir: "invoices/FV-2026-0001"
-    digest: str
-    outputs: tuple[str, ...] = ()  # what to render this time (OUTPUTS), set by the build
-
-    @property
-    def key(self) -> str:
-        return f"{self.kind}:{self.ref}"
 
 
 @dataclass
@@ -56,40 +27,6 @@ class Plan:
     jobs: list[Job]
     statements: dict  # client id -> (Statement, its JSON dict)
     overdue_rows: list[dict]
-
-
-def resolve_formats(formats: Iterable[str] | None, ledger_or_config) -> tuple[str, ...]:
-    config = getattr(ledger_or_config, "config", ledger_or_config)
-    chosen = tuple(dict.fromkeys(formats if formats is not None else config.formats))
-    unknown = [f for f in chosen if f not in FORMATS]
-    if unknown:
-        raise BuildError(f"unknown format '{unknown[0]}' (formats are: {', '.join(FORMATS)})")
-    return chosen
-
-
-def outputs_of(formats: Iterable[str], kind: str) -> dict[str, str]:
-    """output -> flavour: what the formats make of a document of this kind."""
-    formats = set(formats)
-    out: dict[str, str] = {}
-    if "html" in formats:
-        out["html"] = "html"
-    if "pdf" in formats or "facturx" in formats:
-        out["pdf"] = "facturx" if "facturx" in formats and kind in EINVOICES else "pdf"
-    if "ubl" in formats and kind in EINVOICES:
-        out["ubl"] = "ubl"
-    if "json" in formats:
-        out["json"] = "json"
-    if "csv" in formats:
-        out["csv"] = "csv"
-    return out
-
-
-def flavours(output: str, kind: str) -> tuple[str, ...]:
-    return ("pdf", "facturx") if output == "pdf" and kind in EINVOICES else (output,)
-
-
-def output_hash(digest: str, flavour: str) -> str:
-    return hashlib.sha256(f"{flavour}\0{digest}".encode()).hexdigest()
 
 
 def output_names(kind: str, refs: Iterable[str], known: dict[str, tuple] | None = None) -> dict[str, str]:
@@ -135,11 +72,6 @@ def _logo_digest(ledger) -> str:
     root = Path(ledger.root)
     root = root.parent if root.is_file() else root
     return hashlib.sha256((root / company.logo).read_bytes()).hexdigest()
-
-
-def json_hash(*parts) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False)
-                          .encode("utf-8")).hexdigest()
 
 
 def _invoice_fingerprint(doc) -> tuple:

@@ -25,7 +25,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -53,16 +53,17 @@ from textbill.building.outputs import (
     warm_up_pdf,
     write_outputs,
 )
-from textbill.building.plan import (
+from textbill.building.plan import plan
+from textbill.building.site import write_site
+from textbill.building.spec import (
     MANIFEST_VERSION,
     BuildError,
+    BuildReport,
     Job,
     output_hash,
     outputs_of,
-    plan,
     resolve_formats,
 )
-from textbill.building.site import write_site
 from textbill.engine.aging import dues, overdue
 from textbill.incremental.workspace import Workspace
 from textbill.loading.loader import display_name
@@ -71,33 +72,6 @@ from textbill.render.themes import ThemeError, load_theme, logo_problem
 from textbill.version import __version__
 
 Progress = Callable[[int, int, str], None]  # (done, total, what was just finished)
-
-
-@dataclass
-class BuildReport:
-    out_dir: Path
-    documents: int = 0  # documents in the ledger's output
-    rendered: list[str] = field(default_factory=list)  # keys of the documents rendered this time
-    unchanged: int = 0
-    written: list[str] = field(default_factory=list)  # paths (relative to out_dir) whose content changed
-    removed: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    noop: bool = False  # nothing was looked at again: every input was as the last build left it
-
-    @property
-    def ok(self) -> bool:
-        return not self.failures
-
-    def summary(self) -> str:
-        parts = [f"{self.documents} document{'s' if self.documents != 1 else ''}",
-                 f"{len(self.rendered)} rendered", f"{self.unchanged} unchanged"]
-        if self.removed:
-            parts.append(f"{len(self.removed)} file{'s' if len(self.removed) != 1 else ''} removed")
-        if self.failures:
-            parts.append(f"{len(self.failures)} failed")
-        return f"built {', '.join(parts)} in {self.seconds:.1f}s -> {self.out_dir}"
 
 
 def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, formats: Iterable[str] | None = None,

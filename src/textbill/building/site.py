@@ -14,7 +14,8 @@ from pathlib import Path
 
 from textbill.building.manifest import safe_rel, stamp
 from textbill.building.outputs import credit_json
-from textbill.building.plan import OUTPUTS, Plan
+from textbill.building.plan import Plan
+from textbill.building.spec import OUTPUTS
 from textbill.incremental.workspace import Workspace
 from textbill.loading.writer import write_atomic
 from textbill.render.dashboard import DocRef, render_site

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -15,8 +16,10 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from textbill.building.plan import FORMATS, BuildError
-from textbill.building.run import build
+import textbill
+from textbill.assets import output_problem
+from textbill.building.manifest import noop
+from textbill.building.spec import FORMATS, BuildError, BuildReport
 from textbill.cli.common import (
     Ctx,
     as_of_option,
@@ -25,6 +28,10 @@ from textbill.cli.common import (
     stderr_is_tty,
     today,
 )
+from textbill.core.source import Sources
+from textbill.incremental.checked import cached_check
+from textbill.incremental.workspace import Workspace
+from textbill.loading.loader import read_config
 
 
 def _formats(values: tuple[str, ...]) -> tuple[str, ...] | None:
@@ -60,6 +67,13 @@ def build_command(ctx: Ctx, ledger_pos, out, as_of, jobs, force, formats):
         if f not in FORMATS:
             raise click.BadParameter(f"unknown format '{f}' (formats are: {', '.join(FORMATS)})",
                                      param_hint="--format")
+    path = ctx.ledger_path(ledger_pos)
+    # an unchanged ledger whose outputs are as the last build left them: answered from the check
+    # cache and the manifest, without importing the compiler or the renderers
+    report = None if (force or ctx.no_cache) else _nothing_to_do(path, out, day, chosen)
+    if report is not None:
+        click.echo(f"textbill: {report.summary()}", err=True)
+        sys.exit(0)
     analysis = load_clean(ctx, ledger_pos)
     config = analysis.config  # not analysis.ledger: an unchanged ledger is then never computed
     out_dir = Path(out) if out else Path(analysis.root) / config.out
@@ -67,7 +81,8 @@ def build_command(ctx: Ctx, ledger_pos, out, as_of, jobs, force, formats):
     _usable_out(out_dir, "--out" if out else "'out' in textbill.yaml")
     try:
         with _progress() as progress:
-            report = build(analysis, out_dir, day, jobs=jobs, formats=chosen, force=force, progress=progress)
+            report = textbill.build(analysis, out_dir, day, jobs=jobs, formats=chosen, force=force,
+                                    progress=progress)
     except BuildError as exc:
         click.echo(f"textbill: {exc}", err=True)
         sys.exit(1)
@@ -80,6 +95,31 @@ def build_command(ctx: Ctx, ledger_pos, out, as_of, jobs, force, formats):
         click.echo(f"error: {failure}", err=True)
     click.echo(f"textbill: {report.summary()}", err=True)
     sys.exit(0 if report.ok else 1)
+
+
+def _nothing_to_do(path: Path, out: str | None, day, formats) -> BuildReport | None:
+    """The report of a build with nothing to do, or None (then the build looks at everything).
+
+    Nothing to do: the check cache has this ledger's inputs without an error, and the manifest's
+    no-op record matches them and every file it lists (building.manifest.noop)."""
+    start = time.perf_counter()
+    hit = cached_check(path)
+    if hit is None or hit.diagnostics:  # a warning is printed by the full path, with the build
+        return None
+    config, problems = read_config(hit.root, Sources())
+    if problems:
+        return None
+    out_dir = Path(out) if out else hit.root / config.out
+    if not out_dir.is_dir() or not os.access(out_dir, os.W_OK | os.X_OK) or output_problem(hit.root, out_dir):
+        return None
+    found = noop(hit, out_dir.resolve(), day, formats, Workspace())
+    if found is None:
+        return None
+    documents, warnings = found
+    if warnings:
+        return None  # printed by the full build, which says the same
+    return BuildReport(out_dir.resolve(), documents=documents, unchanged=documents, noop=True,
+                       seconds=time.perf_counter() - start)
 
 
 def _usable_out(out_dir: Path, hint: str) -> None:

@@ -26,6 +26,11 @@ class CachedCheck:
     counts: tuple[int, int, int]  # files, directives, invoices
     key: str
 
+    @property
+    def check_key(self) -> str:
+        """The key of the inputs checked (as Analysis.check_key: what a build's no-op record holds)."""
+        return self.key
+
 
 def cached_check(path: Path) -> CachedCheck | None:
     """The cached diagnostics of the ledger at path, or None when any input changed (or no cache

@@ -40,8 +40,8 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from textbill.building.plan import BuildError
 from textbill.building.run import build, new_pool
+from textbill.building.spec import BuildError
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, format_text, summary
 from textbill.core.frozen import gc_paused
