@@ -51,5 +51,7 @@ def test_the_example_can_be_made_ones_own_then_locked(tmp_path):
     assert (target / "textbill.lock").is_file()
     check = cli("check", target)
     assert check.code == 0 and "no problems" in check.err, check
-    ledger.write_text(ledger.read_text().replace('"Kowalski Consulting"', '"Nowak Consulting"'))
-    assert "E170" in cli("check", target).err  # once locked, the lock guards the issued invoice
+    # once locked, the lock guards the issued invoice: a new rate would change it (a new company
+    # name would not: an issued document keeps the details it was issued with)
+    ledger.write_text(ledger.read_text().replace("hourly 120.00 USD", "hourly 130.00 USD"))
+    assert "E170" in cli("check", target).err
