@@ -10,7 +10,7 @@ from pathlib import Path
 
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, error, warning
-from textbill.core.paths import inside
+from textbill.core.paths import entries_below, inside
 from textbill.render.themes import ThemeError, theme_by_name
 
 
@@ -73,29 +73,20 @@ def output_problem(root: Path, out_dir: Path) -> str | None:
                 "a build never writes through it: remove the link, or give the folder with -o")
     if not _under(out_r, root_r):
         return None
-    stack = [out_r]
-    while stack:
-        folder = stack.pop()
-        try:
-            with os.scandir(folder) as scan:
-                entries = sorted(scan, key=lambda e: e.name)
-        except OSError:
+    for entry in entries_below(out_r):
+        path = Path(entry.path)
+        rel = os.path.join(shown, path.relative_to(out_r).as_posix())
+        if entry.is_symlink():
+            if not _under(path.resolve(), out_r):
+                return (f"'{rel}' in the output folder is a symlink that leads out of it; a build "
+                        "never writes through it: remove the link")
+        elif entry.is_dir(follow_symlinks=False):
             continue
-        for entry in entries:
-            path = Path(entry.path)
-            rel = os.path.join(shown, path.relative_to(out_r).as_posix())
-            if entry.is_symlink():
-                if not _under(path.resolve(), out_r):
-                    return (f"'{rel}' in the output folder is a symlink that leads out of it; a build "
-                            "never writes through it: remove the link")
-                continue
-            if entry.is_dir(follow_symlinks=False):
-                stack.append(path)
-            elif entry.name.endswith(".bill") or entry.name in LEDGER_NAMES:
-                return (f"the output folder '{shown}' holds ledger files ('{rel}'); a build may write and "
-                        "prune only its own files: choose another output folder")
-            elif not entry.is_file(follow_symlinks=False):
-                return f"'{rel}' in the output folder is not a regular file (a device, a FIFO); remove it"
+        elif entry.name.endswith(".bill") or entry.name in LEDGER_NAMES:
+            return (f"the output folder '{shown}' holds ledger files ('{rel}'); a build may write and "
+                    "prune only its own files: choose another output folder")
+        elif not entry.is_file(follow_symlinks=False):
+            return f"'{rel}' in the output folder is not a regular file (a device, a FIFO); remove it"
     return None
 
 

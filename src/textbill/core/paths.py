@@ -6,6 +6,7 @@ import os
 import re
 import stat
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -56,3 +57,20 @@ def is_special(path: Path) -> bool:
     except OSError:
         return False
     return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
+def entries_below(folder: Path) -> Iterator[os.DirEntry]:
+    """Every entry below folder, each folder's entries by name, without following a symlinked
+    folder: iterative, so a deep tree ends cleanly (the caller decides what a link or a device is)."""
+    stack = [Path(folder)]
+    while stack:
+        here = stack.pop()
+        try:
+            with os.scandir(here) as scan:
+                entries = sorted(scan, key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            yield entry
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(Path(entry.path))

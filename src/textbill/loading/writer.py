@@ -68,14 +68,17 @@ def locked(path: Path):
         os.close(fd)
 
 
+def text_before_append(path: Path) -> str:
+    """A ledger file's text as an append continues it: ending in a newline (empty when missing)."""
+    try:
+        old = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ""
+    return old if not old or old.endswith("\n") else old + "\n"
+
+
 def append_text(path: Path, text: str) -> None:
     """Append text to a ledger file atomically (read, add, write, rename) under a lock."""
     path = Path(path)
     with locked(path):
-        try:
-            old = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            old = ""
-        if old and not old.endswith("\n"):
-            old += "\n"
-        write_atomic(path, (old + text).encode("utf-8"))
+        write_atomic(path, (text_before_append(path) + text).encode("utf-8"))

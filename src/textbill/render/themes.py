@@ -16,7 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from textbill.core import model as m
-from textbill.core.paths import inside, is_special, resolves_outside
+from textbill.core.paths import entries_below, inside, is_special, resolves_outside
 
 LOGO_TYPES = MappingProxyType({".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
                                ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp"})
@@ -95,21 +95,11 @@ class Theme:
             return []
         folder = self.dirs[0]
         out = []
-        stack = [folder]
-        while stack:
-            here = stack.pop()
-            try:
-                with os.scandir(here) as entries:
-                    items = sorted(entries, key=lambda e: e.name)
-            except OSError:
-                continue
-            for entry in items:
-                path = Path(entry.path)
-                why = refusal(self.root, path)
-                if why is not None:
-                    out.append((path.relative_to(folder).as_posix(), why))
-                elif entry.is_dir(follow_symlinks=False):
-                    stack.append(path)
+        for entry in entries_below(folder):
+            path = Path(entry.path)
+            why = refusal(self.root, path)
+            if why is not None:
+                out.append((path.relative_to(folder).as_posix(), why))
         return sorted(out)
 
     def files(self) -> list[tuple[str, Path]]:

@@ -36,6 +36,7 @@ from textbill.core.source import Span
 from textbill.engine.invoices import compute_books
 from textbill.engine.receivables import check_receivables
 from textbill.loading.loader import build_ledger, display_name
+from textbill.loading.writer import text_before_append
 from textbill.syntax.parser import parse_text
 from textbill.workflow.timers import time_entry_text
 
@@ -302,12 +303,7 @@ def plan_import(ledger: m.Ledger, rows: list[Imported]) -> Plan:
 
 def appended_nodes(target: Path, text: str, name: str) -> tuple[list, list[Diagnostic], str]:
     """Parse text as it will stand once appended to target: (nodes, syntax problems, the file's new text)."""
-    try:
-        old = target.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        old = ""
-    if old and not old.endswith("\n"):
-        old += "\n"
+    old = text_before_append(target)
     offset = old.count("\n")
     nodes, diags, _ = parse_text(text, name)
 
