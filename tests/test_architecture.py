@@ -19,6 +19,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 LOCAL_IMPORTS_ALLOWED = frozenset({
     "weasyprint", "pydyf", "fontTools", "watchdog", "lxml", "saxonche", "facturx", "segno",
     "zxingcpp", "selenium", "schwifty", "num2words", "smtplib", "cProfile", "pstats", "pypdf",
+    "ofxtools",
 })
 
 # What each layer must never import (STYLE.md, "Never").

@@ -133,6 +133,14 @@ CODES: tuple[Code, ...] = (
     _e("E202", "invalid BIC", "a BIC has 8 or 11 letters and digits: bank, country, location (and branch)"),
     _w("W203", "BIC and IBAN of different countries",
        "check that the BIC is the one of the bank that holds this IBAN"),
+    # bank reconciliation: `import bank`, client IBANs, RF references
+    _w("W260", "one IBAN given for two clients", "keep the account on the client that pays from it"),
+    _e("E261", "bank statement cannot be read"),
+    _e("E262", "bank statement of another account",
+       "import the statement of the account in the company's bank line, or correct that IBAN"),
+    _e("E263", "bank-csv settings do not fit the CSV file"),
+    _w("W264", "invoice number too long for an RF reference",
+       "an RF reference holds at most 21 letters and digits: shorten the numbering pattern"),
     # e-invoice prerequisites (EN 16931), checked when textbill.yaml asks for facturx or ubl
     _w("W210", "company without a tax-id for e-invoices"),
     _w("W211", "company without a country for e-invoices"),

@@ -12,6 +12,8 @@ from textbill.core.source import Span
 
 FORMATS = ("html", "pdf", "facturx", "ubl", "json", "csv")
 SMTP_KEYS = ("host", "port", "user", "from", "starttls", "ssl", "timeout")
+BANK_CSV_KEYS = ("date", "amount", "currency", "payer", "iban", "text", "id", "status",
+                 "delimiter", "decimal", "date-format", "encoding")
 
 # key -> (kind, description); kinds are checked below
 KEYS = MappingProxyType({
@@ -24,6 +26,8 @@ KEYS = MappingProxyType({
     "bilingual": ("str", "a second document language printed beside the first, like en"),
     "jobs": ("int", "how many documents to render at once"),
     "invoices-file": ("str", "the .bill file that 'textbill issue' appends to"),
+    "payments-file": ("str", "the .bill file that 'textbill import bank' appends payments to"),
+    "bank-csv": ("map", "the column names of a bank's CSV export: " + ", ".join(BANK_CSV_KEYS)),
     "time-file": ("str", "the .bill file that 'textbill clock out' and 'textbill import' append time to"),
     "toggl": ("map", "projects: a mapping of Toggl project names to client/sow"),
     "timeclock": ("map", "accounts: a mapping of timeclock accounts to client/sow"),
@@ -81,6 +85,15 @@ def parse_config(text: str, name: str) -> tuple[m.Config, list[Diagnostic]]:
             if "password" in value:
                 diags.append(error(at(value_node), "E008", "the SMTP password does not belong in textbill.yaml",
                                    "set TEXTBILL_SMTP_PASSWORD in the environment instead"))
+        if key == "bank-csv":
+            for bk_node, bv_node in value_node.value:
+                if bk_node.value not in BANK_CSV_KEYS:
+                    diags.append(error(at(bk_node), "E008", f"unknown bank-csv setting '{bk_node.value}'",
+                                       did_you_mean(str(bk_node.value), BANK_CSV_KEYS)
+                                       or "bank-csv takes: " + ", ".join(BANK_CSV_KEYS)))
+                elif not isinstance(bv_node, yaml.ScalarNode) or bv_node.value == "":
+                    diags.append(error(at(bv_node), "E008", f"bank-csv '{bk_node.value}' must be a column name "
+                                       "or a single value", "e.g. date: Date"))
         if key == "formats":
             for item_node in value_node.value:
                 if item_node.value not in FORMATS:

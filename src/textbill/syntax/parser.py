@@ -380,6 +380,12 @@ class _ToModel(Transformer):
     def field(self, key, value):
         return ("field", (str(key), _unquote(value)), key)
 
+    def reference(self, kind):
+        return ("reference", str(kind), kind)
+
+    def client_iban(self, tok):
+        return ("iban", (self._text(tok), self._span(tok)), tok)
+
     def bank_detail(self, key, value):
         return (str(key), self._text(value))
 
@@ -505,7 +511,7 @@ class _ToModel(Transformer):
     # ----- blocks
     def _block(self, kind: str, header_tok: Token, attrs) -> dict:
         """Fold attribute tuples into a dict; repeated single-valued attributes are errors."""
-        multi = {"field", "milestone", "step", "item", "discount", "charge", "deliverable", "note"}
+        multi = {"field", "iban", "milestone", "step", "item", "discount", "charge", "deliverable", "note"}
         out: dict = {}
         for attr in attrs:
             if attr is None:
@@ -534,6 +540,7 @@ class _ToModel(Transformer):
             "bank": a.get("bank"), "locale": a.get("locale"),
             "payment_methods": a.get("payment-methods", ()), "late_interest": a.get("late-interest"),
             "late_fee": a.get("late-fee"), "logo": a.get("logo"), "fields": tuple(a.get("field", ())),
+            "reference": a.get("reference"),
         }
         if "currency" in a:
             kw.update(currency=a["currency"])
@@ -552,6 +559,7 @@ class _ToModel(Transformer):
             tax_id=a.get("tax-id"), currency=a.get("currency"), locale=a.get("locale"),
             terms=a.get("terms", m.NET_30), tax=a.get("tax"), discount=a.get("standing-discount"),
             reminders=a.get("reminders"), fields=tuple(a.get("field", ())), span=self.p.header_span(),
+            ibans=tuple(i for i, _ in a.get("iban", ())), iban_spans=tuple(s for _, s in a.get("iban", ())),
         )
 
     def sow(self, ref, title, *attrs):

@@ -1,0 +1,163 @@
+"""ISO 20022 camt.053 (Bank-to-Customer Statement, versions .001.02 to .001.08), streamed.
+
+lxml's iterparse reads the file one `Ntry` at a time and each finished entry is cleared, so a
+100 MB statement needs little more memory than one entry.  An entry is a credit (`CdtDbtInd`
+CRDT) or a debit, booked (`Sts` BOOK, or `Sts/Cd` BOOK from .001.08) or pending (PDNG) or
+information only (INFO, read as pending).  A batch entry (`NtryDtls` with several `TxDtls`)
+gives one transaction per `TxDtls`, each with its own amount, payer and remittance.
+
+The transaction id is the `TxDtls/Refs/AcctSvcrRef`, else (one transaction in the entry) the
+entry's `AcctSvcrRef`, else the entry's `AcctSvcrRef` with the transaction's `EndToEndId` or
+position, else the `EndToEndId`, else the `NtryRef`, else a hash of the transaction's content.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+from textbill.core.source import Span
+from textbill.workflow.bank.statement import (
+    Account,
+    StatementError,
+    Transaction,
+    content_id,
+    parse_decimal,
+)
+
+NAMESPACE = re.compile(r"urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.(\d\d)")
+SUPPORTED = ("02", "03", "04", "05", "06", "07", "08")
+
+
+def is_camt(head: bytes) -> bool:
+    return b"camt.053" in head
+
+
+def read_camt(path: Path, name: str, on_account) -> Iterator[Transaction]:
+    """The transactions of a camt.053 file, in file order; on_account(Account) is called for
+    each statement's account before its entries are yielded."""
+    from lxml import etree
+
+    ns = ""
+    version = ""
+    context = etree.iterparse(str(path), events=("start", "end"), huge_tree=False, resolve_entities=False,
+                              no_network=True, remove_comments=True, remove_pis=True)
+    try:
+        for event, elem in context:
+            if event == "start":
+                if not ns:
+                    found = NAMESPACE.fullmatch(etree.QName(elem).namespace or "")
+                    if found is None:
+                        raise StatementError(Span(name, elem.sourceline or 1), "not a camt.053 statement: "
+                                             f"the document's namespace is '{etree.QName(elem).namespace}'",
+                                             "export the statement as camt.053 (ISO 20022 XML)")
+                    version = found.group(1)
+                    if version not in SUPPORTED:
+                        raise StatementError(Span(name, elem.sourceline or 1),
+                                             f"camt.053.001.{version} is not supported",
+                                             "versions .001.02 to .001.08 are read")
+                    ns = "{" + found.group(0) + "}"
+                continue
+            tag = elem.tag
+            if tag == ns + "Acct" and elem.getparent() is not None and elem.getparent().tag == ns + "Stmt":
+                iban = _text(elem, ns, "Id/IBAN") or _text(elem, ns, "Id/Othr/Id")
+                on_account(Account(iban, Span(name, elem.sourceline or 1)))
+            elif tag == ns + "Ntry":
+                yield from _entry(elem, ns, name)
+                elem.clear()
+                parent = elem.getparent()
+                while elem.getprevious() is not None and parent is not None:
+                    del parent[0]
+            elif tag == ns + "Stmt":
+                elem.clear()
+    except etree.XMLSyntaxError as exc:
+        line, col = (exc.position if exc.position else (exc.lineno or 1, 1))
+        raise StatementError(Span(name, max(line, 1), max(col, 1)),
+                             f"the statement is not well-formed XML: {exc.msg}",
+                             "the file is damaged or cut short: download the statement again") from None
+    if not ns:
+        raise StatementError(Span(name, 1), "the file holds no camt.053 statement")
+
+
+def _text(elem, ns: str, path: str) -> str:
+    found = elem.find("/".join(ns + part for part in path.split("/")))
+    return (found.text or "").strip() if found is not None else ""
+
+
+def _day(elem, ns: str, which: str, where: Span) -> date | None:
+    raw = _text(elem, ns, f"{which}/Dt") or _text(elem, ns, f"{which}/DtTm")[:10]
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw[:10])
+    except ValueError:
+        raise StatementError(where, f"{which} '{raw}' is not a date", "dates are YYYY-MM-DD") from None
+
+
+def _amount(elem, ns: str, where: Span, what: str):
+    node = elem.find(ns + "Amt")
+    if node is None:
+        return None
+    value = parse_decimal(node.text or "")
+    currency = (node.get("Ccy") or "").strip()
+    if value is None or value < 0 or not re.fullmatch(r"[A-Z]{3}", currency):
+        raise StatementError(Span(where.file, node.sourceline or where.line), f"{what} amount "
+                             f"'{(node.text or '').strip()} {currency}' is not an amount with a currency",
+                             "an amount is like <Amt Ccy=\"EUR\">1190.00</Amt>")
+    return value, currency
+
+
+def _entry(ntry, ns: str, name: str) -> Iterator[Transaction]:
+    where = Span(name, ntry.sourceline or 1)
+    amount = _amount(ntry, ns, where, "the entry's")
+    if amount is None:
+        raise StatementError(where, "an entry (Ntry) without an amount (Amt)",
+                             "the file is damaged or cut short: download the statement again")
+    indicator = _text(ntry, ns, "CdtDbtInd")
+    if indicator not in ("CRDT", "DBIT"):
+        raise StatementError(where, f"an entry whose CdtDbtInd is '{indicator}', not CRDT or DBIT",
+                             "the file is damaged or cut short: download the statement again")
+    status = _text(ntry, ns, "Sts/Cd") or _text(ntry, ns, "Sts")
+    booked = status == "BOOK"
+    day = _day(ntry, ns, "BookgDt", where) or _day(ntry, ns, "ValDt", where)
+    if day is None:
+        raise StatementError(where, "an entry without a booking date (BookgDt) or value date (ValDt)")
+    entry_ref = _text(ntry, ns, "AcctSvcrRef")
+    ntry_ref = _text(ntry, ns, "NtryRef")
+    details = ntry.findall(f"{ns}NtryDtls/{ns}TxDtls")
+    if not details:
+        text = _text(ntry, ns, "AddtlNtryInf")
+        tx_id = entry_ref or ntry_ref or content_id("camt", day, *amount, text)
+        yield Transaction(tx_id, day, amount[0], amount[1], indicator == "CRDT", booked, text=text, where=where)
+        return
+    for k, tx in enumerate(details, start=1):
+        tx_where = Span(name, tx.sourceline or where.line)
+        own = _amount(tx, ns, tx_where, "a transaction's") or _tx_amount(tx, ns, tx_where)
+        if own is None:
+            if len(details) > 1:
+                raise StatementError(tx_where, "a transaction (TxDtls) of a batch entry without its amount",
+                                     "each TxDtls of a batch names its own Amt or AmtDtls/TxAmt/Amt")
+            own = amount
+        tx_indicator = _text(tx, ns, "CdtDbtInd") or indicator
+        end_to_end = _text(tx, ns, "Refs/EndToEndId")
+        if end_to_end.upper() == "NOTPROVIDED":
+            end_to_end = ""
+        tx_id = _text(tx, ns, "Refs/AcctSvcrRef")
+        if not tx_id and entry_ref:
+            tx_id = entry_ref if len(details) == 1 else f"{entry_ref}/{end_to_end or k}"
+        payer_path = "RltdPties/Dbtr" if tx_indicator == "CRDT" else "RltdPties/Cdtr"
+        payer = _text(tx, ns, payer_path + "/Pty/Nm") or _text(tx, ns, payer_path + "/Nm")
+        iban = _text(tx, ns, payer_path + "Acct/Id/IBAN")
+        lines = [(u.text or "").strip() for u in tx.findall(f"{ns}RmtInf/{ns}Ustrd")]
+        lines += [(r.text or "").strip() for r in tx.findall(f"{ns}RmtInf/{ns}Strd/{ns}CdtrRefInf/{ns}Ref")]
+        lines += [(r.text or "").strip() for r in tx.findall(f"{ns}RmtInf/{ns}Strd/{ns}RfrdDocInf/{ns}Nb")]
+        text = " ".join(t for t in lines if t)
+        tx_id = tx_id or end_to_end or (ntry_ref if len(details) == 1 else "") \
+            or content_id("camt", day, *own, payer, iban, text)
+        yield Transaction(tx_id, day, own[0], own[1], tx_indicator == "CRDT", booked, payer, iban, text, tx_where)
+
+
+def _tx_amount(tx, ns: str, where: Span):
+    node = tx.find(f"{ns}AmtDtls/{ns}TxAmt")
+    return _amount(node, ns, where, "a transaction's") if node is not None else None

@@ -1,0 +1,70 @@
+"""What every statement reader yields: booked and pending transactions, credits and debits.
+
+A reader raises StatementError for a statement it cannot read whole (malformed, truncated, a
+field that is not what its format says); the import then writes nothing.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from textbill.core.source import Span
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    """One transaction of a statement, as the bank reported it."""
+
+    id: str  # the bank's transaction id: the idempotency key written as the payment's ref
+    date: date  # booking date
+    amount: Decimal  # positive
+    currency: str
+    credit: bool  # money in
+    booked: bool  # False: pending (camt PDNG, a CSV status column)
+    payer: str = ""  # the other party's name
+    iban: str = ""  # the other party's account
+    text: str = ""  # remittance information, every line joined by spaces
+    where: Span = field(default=Span("<statement>", 0))
+
+
+class StatementError(Exception):
+    """A statement that cannot be read: where (file, line, column) and what."""
+
+    def __init__(self, where: Span, message: str, hint: str | None = None, code: str = "E261"):
+        super().__init__(message)
+        self.where = where
+        self.message = message
+        self.hint = hint
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """The account a statement is of: its IBAN (or other account id) and where it is named."""
+
+    id: str
+    where: Span
+
+
+def content_id(kind: str, *parts: object) -> str:
+    """An id for a transaction that carries no bank reference: a hash of what it says, so the same
+    transaction in an overlapping statement gets the same id."""
+    digest = hashlib.sha256("\x1f".join([kind, *map(str, parts)]).encode()).hexdigest()[:16]
+    return f"{kind}-{digest}"
+
+
+def parse_decimal(text: str, decimal_mark: str = ".") -> Decimal | None:
+    """A bank amount: '1190.00', '1 190,00', '-50', '1.190,00' (decimal_mark ','); None if not one."""
+    raw = text.strip().replace("\u00a0", "").replace(" ", "").replace("'", "")
+    if decimal_mark == ",":
+        raw = raw.replace(".", "").replace(",", ".")
+    else:
+        raw = raw.replace(",", "")
+    raw = raw.removeprefix("+")
+    try:
+        value = Decimal(raw)
+    except ArithmeticError:
+        return None
+    return value if value.is_finite() else None
