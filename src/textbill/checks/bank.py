@@ -5,7 +5,7 @@ from collections.abc import Iterable
 
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, error, warning
-from textbill.core.payref import compact_iban
+from textbill.core.payref import compact_iban, rf_reference
 
 
 def check_client_ibans(ledger: m.Ledger) -> Iterable[Diagnostic]:
@@ -29,3 +29,15 @@ def check_client_ibans(ledger: m.Ledger) -> Iterable[Diagnostic]:
             if first != client.id:
                 yield warning(span, "W260", f"IBAN '{iban}' is given for clients '{first}' and '{client.id}'",
                               "a bank import cannot tell them apart by this account: keep it on one client")
+
+
+def check_rf_references(ledger: m.Ledger) -> Iterable[Diagnostic]:
+    """With `reference rf`, every invoice number gives an RF reference (W264)."""
+    if ledger.company is None or ledger.company.reference != "rf":
+        return
+    for invoice in ledger.invoices:
+        if rf_reference(invoice.number) is None:
+            yield warning(invoice.span, "W264", f"invoice number '{invoice.number}' has more than 21 letters and "
+                          "digits (or none), so it has no RF reference: its payment box and QR code carry none",
+                          "an RF reference holds at most 21 letters and digits: shorten the numbering pattern",
+                          focus=invoice.number)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from itertools import pairwise
 
-from textbill.checks.bank import check_client_ibans
+from textbill.checks.bank import check_client_ibans, check_rf_references
 from textbill.checks.fallout import meant_numbers
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, closest, error, warning
@@ -385,6 +385,7 @@ CHECKS: tuple[Check, ...] = (
     check_clock_overlaps,
     check_numbering,
     check_client_ibans,
+    check_rf_references,
 )
 
 

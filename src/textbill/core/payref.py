@@ -34,6 +34,11 @@ def rf_reference(number: str) -> str | None:
     return "RF" + mod_97_10.calc_check_digits(body + "RF") + body
 
 
+def invoice_rf(company, number: str) -> str | None:
+    """The RF reference an invoice carries: with the company's `reference rf`, else None."""
+    return rf_reference(number) if company is not None and company.reference == "rf" else None
+
+
 def print_rf(reference: str) -> str:
     """An RF reference in groups of four, as printed on a payment slip (RF86 INV2 0260 002)."""
     return iso11649.format(reference)

@@ -28,6 +28,7 @@ from textbill.core.books import BUCKETS, OverdueTotals
 from textbill.core.periods import period_end, period_label
 from textbill.render.i18n import DEFAULT_LOCALE, Formatter, Translator, language
 from textbill.render.memo import RenderTables
+from textbill.core.payref import invoice_rf, print_rf
 from textbill.render.qr import epc_qr_svg
 from textbill.render.templating import render_template
 from textbill.render.themes import (
@@ -452,7 +453,7 @@ def invoice_view(analysis, doc, state=None, draft: bool = False) -> dict:
         "payment": {
             "bank": company_v["bank"],
             "methods": company_v["methods"],
-            "reference": doc.number,
+            "reference": print_rf(rf) if (rf := invoice_rf(ledger.company, doc.number)) else doc.number,
             "instruction": t("payment.due_by", amount=f.money(doc.total, c), date=f.date(doc.due)),
             "qr": Markup(qr) if qr else None,
         },

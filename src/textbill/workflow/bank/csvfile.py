@@ -45,7 +45,7 @@ def read_csv(text: str, name: str, mapping: Mapping[str, str]) -> Iterator[Trans
     decimal_mark = str(mapping.get("decimal", "."))
     date_format = str(mapping.get("date-format", "%Y-%m-%d"))
     fixed_currency = str(mapping.get("currency", ""))
-    columns = {k: str(v) for k, v in mapping.items() if k in COLUMNS}
+    columns = {k: str(v).lstrip("#").strip() for k, v in mapping.items() if k in COLUMNS}
     if re.fullmatch(r"[A-Z]{3}", fixed_currency) and fixed_currency not in _header_names(text, delimiter):
         columns.pop("currency")
     else:

@@ -31,7 +31,7 @@ from textbill.workflow.bank.statement import (
 )
 
 _STRUCTURED = re.compile(r"^\d{3}([?~^<])\d\d")
-_SEPA_TAG = re.compile(r"\b(SVWZ|EREF|KREF|MREF|CRED|DEBT|IBAN|BIC|ABWA|ABWE|COAM|OAMT)\+")
+_SEPA_TAG = re.compile(r"(SVWZ|EREF|KREF|MREF|CRED|DEBT|IBAN|BIC|ABWA|ABWE|COAM|OAMT)\+")
 _SWIFT_CODE = re.compile(r"/(NAME|REMI|IBAN|EREF|ORDP|BENM|ADDR|CNTP|MARF|CSID|PURP|ULTD|ULTC|TRTP)/")
 
 

@@ -1,0 +1,265 @@
+"""`textbill import bank`: statements in four formats, matched to invoices (LANGUAGE.md section 9).
+
+The ledger below has five invoices; each statement is a file in tests/bank written the way a bank
+exports it.  Figures after an import are read back through `textbill invoices --format json` and
+compared with sums done by hand in the comments.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import cli, invoices_json, write_ledger
+
+HERE = Path(__file__).parent / "bank"
+
+LEDGER = """\
+company acme "Acme GmbH"
+  country DE
+  currency EUR
+  bank "Commerzbank" iban "DE89 3704 0044 0532 0130 00" bic COBADEFFXXX
+  reference rf
+
+client initech "Initech, L.L.C."
+  iban DE44500105175407324931
+
+client globex "Globex Corporation"
+
+client hooli "Hooli Inc"
+  currency USD
+
+2026-02-01 fx EUR USD 1.1000
+
+2026-02-01 invoice INV-2026-0001 initech
+  item "Consulting" 10 x 100.00
+
+2026-02-02 invoice INV-2026-0002 globex
+  item "Design" 5 x 100.00
+
+2026-02-03 invoice INV-2026-0003 globex
+  item "Hosting" 1 x 300.00
+
+2026-02-04 invoice INV-2026-0004 initech
+  item "Support" 2 x 100.00
+
+2026-02-05 invoice INV-2026-0005 hooli
+  item "Platform work" 1 x 1_100.00
+"""
+
+
+@pytest.fixture
+def books(tmp_path) -> Path:
+    folder = write_ledger(tmp_path / "books", LEDGER, company=False, config="out: build\n")
+    for f in HERE.iterdir():
+        shutil.copy(f, tmp_path / f.name)
+    return folder
+
+
+def bank(folder: Path, statement: Path, *extra: str):
+    return cli("import", "bank", statement, "-f", folder, *extra)
+
+
+def figures(folder: Path) -> dict[str, tuple[str, str, str]]:
+    return {n: (row["paid"], row["outstanding"], row["status"])
+            for n, row in invoices_json(folder, "2026-03-31").items()}
+
+
+def test_camt053_every_rule_and_every_non_match(books, tmp_path):
+    r = bank(books, tmp_path / "statement-march.camt053.xml")
+    assert r.code == 0, r
+    written = (books / "payments.bill").read_text(encoding="utf-8")
+    lines = [ln.split("  ;")[0] for ln in written.splitlines()]
+    assert lines == [
+        # rule 1: "inv 2026 0001" names INV-2026-0001, whoever pays
+        '2026-03-02 payment initech 1000.00 EUR for INV-2026-0001 via bank-transfer ref "2026030200001"',
+        # rule 1 by the RF reference of INV-2026-0003 (one transfer of a batch entry)
+        '2026-03-03 payment globex 300.00 EUR for INV-2026-0003 via bank-transfer ref "2026030300002-1"',
+        # rule 2: the payer's IBAN is initech's
+        '2026-03-05 payment initech 150.00 EUR via bank-transfer ref "2026030500005"',
+        # rule 2: "HOOLI, Inc." is "Hooli Inc"; in EUR, converted by the engine at 1.1
+        '2026-03-06 payment hooli 1000.00 EUR via bank-transfer ref "2026030600006"',
+        # rule 1, two numbers in the order named ("INV/2026/0002" is INV-2026-0002)
+        '2026-03-07 payment globex 600.00 EUR for INV-2026-0002 INV-2026-0003 via bank-transfer '
+        'ref "2026030700007"',
+    ]
+    assert '; GLOBEX CORPORATION: "RF59INV20260003"' in written  # the payer and remittance, for the reader
+    # not written, listed: the unmatched credit with its likeliest invoice, the debit, the pending credit
+    assert "Vandelay Industries" in r.out and "INV-2026-0002" in r.out.split("Vandelay")[1].split("\n")[0]
+    assert "Account fee" in r.out and "debit" in r.out
+    assert "pending" in r.out
+    assert "imported 5 payments" in r.err and "1 unmatched" in r.err and "2 debits or pending" in r.err
+    assert figures(books) == {
+        "INV-2026-0001": ("1000.00", "0.00", "paid"),
+        "INV-2026-0002": ("500.00", "0.00", "paid"),  # 500 of the 600
+        "INV-2026-0003": ("300.00", "0.00", "paid"),
+        "INV-2026-0004": ("150.00", "50.00", "overdue"),  # partial: 200 - 150; due 2026-03-06
+        "INV-2026-0005": ("1100.00", "0.00", "paid"),  # 1000.00 EUR x 1.1
+    }
+    # the 100.00 left of the 600 is globex's credit: its statement closes at -100.00
+    st = cli("statement", "globex", "-f", books, "--to", "2026-03-31", "--format", "json")
+    assert st.code == 0, st
+    assert st.json()["closing_balance"] == "-100.00"
+    check = cli("check", books)
+    assert check.code == 0 and "W164" in check.err  # the overpayment, a warning
+
+
+def test_reimport_and_an_overlapping_statement_add_nothing_twice(books, tmp_path):
+    first = bank(books, tmp_path / "statement-march.camt053.xml")
+    assert first.code == 0, first
+    before = (books / "payments.bill").read_text(encoding="utf-8")
+    again = bank(books, tmp_path / "statement-march.camt053.xml")
+    assert again.code == 0, again
+    assert "imported 0 payments" in again.err and "5 already imported" in again.err
+    assert (books / "payments.bill").read_text(encoding="utf-8") == before
+    # fmt realigns the lines; the refs stay, so a third import still adds nothing
+    assert cli("fmt", "-f", books).code == 0
+    formatted = (books / "payments.bill").read_text(encoding="utf-8")
+    assert bank(books, tmp_path / "statement-march.camt053.xml").code == 0
+    assert (books / "payments.bill").read_text(encoding="utf-8") == formatted
+    # the April statement repeats 7 March and adds the rest of INV-2026-0004
+    overlap = bank(books, tmp_path / "statement-overlap.camt053.xml")
+    assert overlap.code == 0, overlap
+    added = (books / "payments.bill").read_text(encoding="utf-8")[len(formatted):]
+    assert added.startswith('2026-03-10 payment initech 50.00 EUR via bank-transfer ref "2026031000010"')
+    assert added.count("\n") == 1
+    assert figures(books)["INV-2026-0004"] == ("200.00", "0.00", "paid")
+
+
+def test_dry_run_prints_and_writes_nothing(books, tmp_path):
+    r = bank(books, tmp_path / "statement-march.camt053.xml", "--dry-run")
+    assert r.code == 0, r
+    assert r.out.count(" payment ") == 5 and "would import 5 payments" in r.err
+    assert not (books / "payments.bill").exists()
+
+
+def test_payments_go_to_payments_file_or_the_latest_payments_file(books, tmp_path):
+    (books / "2026").mkdir()
+    (books / "2026" / "older.bill").write_text(
+        '2026-02-20 payment globex 1.00 EUR via card ref "counter"\n', encoding="utf-8")
+    assert bank(books, tmp_path / "statement-march.camt053.xml").code == 0
+    assert (books / "2026" / "older.bill").read_text(encoding="utf-8").count(" payment ") == 6
+    (books / "textbill.yaml").write_text("out: build\npayments-file: bank/2026.bill\n", encoding="utf-8")
+    assert bank(books, tmp_path / "statement-overlap.camt053.xml").code == 0
+    assert (books / "bank" / "2026.bill").read_text(encoding="utf-8").count(" payment ") == 1
+
+
+def test_a_statement_of_another_account_writes_nothing(books, tmp_path):
+    other = (tmp_path / "statement-march.camt053.xml").read_text(encoding="utf-8")
+    other = other.replace("<IBAN>DE89370400440532013000</IBAN>", "<IBAN>DE02120300000000202051</IBAN>")
+    (tmp_path / "other.xml").write_text(other, encoding="utf-8")
+    r = bank(books, tmp_path / "other.xml")
+    assert r.code == 1
+    assert "other.xml:10:" in r.err and "error[E262]" in r.err and "DE02120300000000202051" in r.err
+    assert "nothing was imported" in r.err
+    assert not (books / "payments.bill").exists()
+
+
+def test_a_truncated_statement_is_located_and_writes_nothing(books, tmp_path):
+    whole = (tmp_path / "statement-march.camt053.xml").read_text(encoding="utf-8")
+    (tmp_path / "cut.xml").write_text(whole[: whole.index("HOOLI")], encoding="utf-8")
+    r = bank(books, tmp_path / "cut.xml")
+    assert r.code == 1, r
+    assert "cut.xml:" in r.err and "error[E261]" in r.err and "not well-formed" in r.err
+    assert not (books / "payments.bill").exists()
+
+
+def test_an_entry_without_an_amount_is_named(books, tmp_path):
+    whole = (tmp_path / "statement-march.camt053.xml").read_text(encoding="utf-8")
+    broken = whole.replace('<Amt Ccy="EUR">150.00</Amt>', "", 1)
+    (tmp_path / "broken.xml").write_text(broken, encoding="utf-8")
+    r = bank(books, tmp_path / "broken.xml")
+    assert r.code == 1, r
+    line = broken[: broken.index("<AcctSvcrRef>2026030500005")].count("\n")  # the <Ntry> line, 1-based
+    assert f"broken.xml:{line - 4}:" in r.err and "without an amount" in r.err
+    assert not (books / "payments.bill").exists()
+
+
+def test_a_wrong_format_option_is_a_usage_error(books, tmp_path):
+    assert bank(books, tmp_path / "statement-march.camt053.xml", "--format", "qif").code == 2
+    assert bank(books, tmp_path / "missing.xml").code == 2
+
+
+def test_mt940_structured_and_unstructured_86(books, tmp_path):
+    r = bank(books, tmp_path / "statement.mt940")
+    assert r.code == 0, r
+    lines = [ln.split("  ;")[0] for ln in (books / "payments.bill").read_text(encoding="utf-8").splitlines()]
+    assert lines[:3] == [
+        # structured :86: ?20.. SVWZ+ remittance names the invoice
+        '2026-03-02 payment initech 1000.00 EUR for INV-2026-0001 via bank-transfer ref "0302GF0000001"',
+        # structured :86: no number, ?31 is initech's IBAN
+        '2026-03-03 payment initech 200.00 EUR via bank-transfer ref "0303GF0000002"',
+        # unstructured :86: names two invoices of globex
+        '2026-03-04 payment globex 800.00 EUR for INV-2026-0002 INV-2026-0003 via bank-transfer '
+        'ref "0304GF0000003"',
+    ]
+    # SWIFT codes: /NAME/ Hooli Inc.; no reference in :61: (NONREF, no bank reference): a hash
+    assert lines[3].startswith('2026-03-06 payment hooli 1000.00 EUR via bank-transfer ref "mt940-')
+    assert len(lines) == 4
+    assert "Unknown Payer" in r.out  # the structured credit that matches nothing
+    assert figures(books)["INV-2026-0004"] == ("200.00", "0.00", "paid")
+
+
+def test_ofx(books, tmp_path):
+    r = bank(books, tmp_path / "statement.ofx")
+    assert r.code == 0, r
+    lines = [ln.split("  ;")[0] for ln in (books / "payments.bill").read_text(encoding="utf-8").splitlines()]
+    assert lines == [
+        '2026-03-02 payment globex 500.00 EUR for INV-2026-0002 via bank-transfer ref "FIT-20260302-01"',
+        '2026-03-03 payment initech 1000.00 EUR via bank-transfer ref "FIT-20260303-02"',
+    ]
+    assert "debit" in r.out
+    assert bank(books, tmp_path / "statement.ofx").err.count("imported 0 payments") == 1
+
+
+POLISH_CSV = """\
+bank-csv:
+  date: "#Data operacji"
+  amount: "#Kwota"
+  payer: "#Nadawca/Odbiorca"
+  iban: "#Rachunek"
+  text: "#Tytuł"
+  delimiter: ";"
+  decimal: ","
+  date-format: "%d-%m-%Y"
+"""
+
+
+def test_csv_of_a_polish_bank(books, tmp_path):
+    (books / "textbill.yaml").write_text("out: build\n" + POLISH_CSV, encoding="utf-8")
+    r = bank(books, tmp_path / "mbank.csv", "--format", "csv")
+    assert r.code == 0, r
+    lines = [ln.split("  ;")[0] for ln in (books / "payments.bill").read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == 2
+    assert lines[0].startswith("2026-03-02 payment globex 800.00 EUR for INV-2026-0002 INV-2026-0003 via "
+                               'bank-transfer ref "csv-')
+    assert lines[1].startswith("2026-03-05 payment initech 1000.00 EUR via bank-transfer ref \"csv-")
+    assert "Opłata za prowadzenie" in r.out  # the fee, a debit, listed
+    again = bank(books, tmp_path / "mbank.csv")  # detected as CSV; its rows hash to the same ids
+    assert again.code == 0 and "imported 0 payments" in again.err, again
+
+
+def test_a_csv_that_is_not_utf8_is_an_error_naming_the_file(books, tmp_path):
+    (books / "textbill.yaml").write_text("out: build\n" + POLISH_CSV, encoding="utf-8")
+    (tmp_path / "cp1250.csv").write_bytes((tmp_path / "mbank.csv").read_text(encoding="utf-8").encode("cp1250"))
+    r = bank(books, tmp_path / "cp1250.csv")
+    assert r.code == 1, r
+    assert "cp1250.csv:" in r.err and "error[E261]" in r.err and "is not UTF-8" in r.err and "iconv" in r.err
+    assert not (books / "payments.bill").exists()
+
+
+def test_bank_csv_settings_are_checked(books):
+    (books / "textbill.yaml").write_text("out: build\nbank-csv: {date: Datum, amout: Betrag}\n", encoding="utf-8")
+    r = cli("check", books)
+    assert r.code == 1 and "unknown bank-csv setting 'amout'" in r.err and "did you mean 'amount'" in r.err
+
+
+def test_client_iban_is_validated_where_it_is_written(tmp_path):
+    folder = write_ledger(tmp_path / "l", """\
+        client initech "Initech"
+          iban DE44500105175407324931
+          iban DE44500105175407324932
+        """)
+    r = cli("check", folder)
+    assert r.code == 1
+    assert "ledger.bill:8:8: error[E201]: invalid IBAN 'DE44500105175407324932' of client 'initech'" in r.err
