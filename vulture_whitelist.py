@@ -19,6 +19,7 @@ export_beancount  # cli/export.py
 export_csv  # cli/export.py
 import_timeclock  # cli/import_.py
 import_toggl  # cli/import_.py
+import_bank  # cli/import_.py
 doctor  # cli/doctor.py
 init  # cli/init.py
 issue  # cli/issue.py
@@ -46,6 +47,8 @@ _.find_class  # pickle.Unpickler
 # (syntax/parser.py _ToModel)
 deliverable
 _.bank_detail
+_.client_iban
+_.reference
 _.client_discount
 _.client_reminders
 _.hourly

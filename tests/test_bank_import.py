@@ -80,8 +80,8 @@ def test_camt053_every_rule_and_every_non_match(books, tmp_path):
         # rule 2: "HOOLI, Inc." is "Hooli Inc"; in EUR, converted by the engine at 1.1
         '2026-03-06 payment hooli 1000.00 EUR via bank-transfer ref "2026030600006"',
         # rule 1, two numbers in the order named ("INV/2026/0002" is INV-2026-0002)
-        '2026-03-07 payment globex 600.00 EUR for INV-2026-0002 INV-2026-0003 via bank-transfer '
-        'ref "2026030700007"',
+        ('2026-03-07 payment globex 600.00 EUR for INV-2026-0002 INV-2026-0003 via bank-transfer '
+         'ref "2026030700007"'),
     ]
     assert '; GLOBEX CORPORATION: "RF59INV20260003"' in written  # the payer and remittance, for the reader
     # not written, listed: the unmatched credit with its likeliest invoice, the debit, the pending credit
@@ -190,8 +190,8 @@ def test_mt940_structured_and_unstructured_86(books, tmp_path):
         # structured :86: no number, ?31 is initech's IBAN
         '2026-03-03 payment initech 200.00 EUR via bank-transfer ref "0303GF0000002"',
         # unstructured :86: names two invoices of globex
-        '2026-03-04 payment globex 800.00 EUR for INV-2026-0002 INV-2026-0003 via bank-transfer '
-        'ref "0304GF0000003"',
+        ('2026-03-04 payment globex 800.00 EUR for INV-2026-0002 INV-2026-0003 via bank-transfer '
+         'ref "0304GF0000003"'),
     ]
     # SWIFT codes: /NAME/ Hooli Inc.; no reference in :61: (NONREF, no bank reference): a hash
     assert lines[3].startswith('2026-03-06 payment hooli 1000.00 EUR via bank-transfer ref "mt940-')

@@ -16,7 +16,7 @@ from textbill.loading.loader import display_name, read_source
 from textbill.loading.writer import append_text, locked
 from textbill.render.table import print_table
 from textbill.workflow.bank.importing import not_written_rows, plan_bank_import
-from textbill.workflow.bank.statement import StatementError
+from textbill.workflow.bank.statement import StatementError, narrowed
 from textbill.workflow.importers import (
     appended_problems,
     config_mapping,
@@ -108,8 +108,9 @@ def import_bank(ctx: Ctx, source, fmt, out_file, dry_run):
         try:
             plan = plan_bank_import(src, src_name, fmt, ledger, open_invoices, csv_map)
         except StatementError as exc:
-            analysis.sources.add(src_name, src.read_bytes().decode("utf-8", "replace"))
-            print_problems([error(exc.where, exc.code, exc.message, exc.hint)], analysis.sources)
+            text = src.read_bytes().decode("utf-8", "replace")
+            analysis.sources.add(src_name, text)
+            print_problems([error(narrowed(exc, text), exc.code, exc.message, exc.hint)], analysis.sources)
             click.echo(f"textbill: nothing was imported from {src_name}", err=True)
             sys.exit(1)
         rows = not_written_rows(plan)

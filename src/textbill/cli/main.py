@@ -32,7 +32,7 @@ COMMANDS: Mapping[str, tuple[str, str, str]] = MappingProxyType({
     "export": ("export", "export",
                "The receivables as plain-text accounting (hledger, Beancount) or CSV postings."),
     "fmt": ("fmt", "fmt", "Rewrite .bill files in canonical layout (comments and blank lines kept)."),
-    "import": ("import_", "import_", "Time entries from other trackers (timeclock, Toggl), idempotently."),
+    "import": ("import_", "import_", "Time entries from other trackers (timeclock, Toggl), payments from bank statements."),
     "init": ("init", "init", "Create a new ledger: textbill.yaml, a commented example .bill file, .gitignore."),
     "invoices": ("invoices", "invoices", "The invoice list: amounts, payments and status as of a day."),
     "issue": ("issue", "issue",

@@ -44,10 +44,6 @@ def print_rf(reference: str) -> str:
     return iso11649.format(reference)
 
 
-def valid_rf(text: str) -> bool:
-    return iso11649.is_valid(text)
-
-
 def compact_iban(iban: str) -> str:
     """An IBAN without spaces, upper-cased: the form two IBANs are compared in."""
     return re.sub(r"\s+", "", iban).upper()

@@ -25,10 +25,10 @@ from markupsafe import Markup
 
 from textbill.core import model as m
 from textbill.core.books import BUCKETS, OverdueTotals
+from textbill.core.payref import invoice_rf, print_rf
 from textbill.core.periods import period_end, period_label
 from textbill.render.i18n import DEFAULT_LOCALE, Formatter, Translator, language
 from textbill.render.memo import RenderTables
-from textbill.core.payref import invoice_rf, print_rf
 from textbill.render.qr import epc_qr_svg
 from textbill.render.templating import render_template
 from textbill.render.themes import (

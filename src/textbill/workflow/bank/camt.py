@@ -74,7 +74,8 @@ def read_camt(path: Path, name: str, on_account) -> Iterator[Transaction]:
     except etree.XMLSyntaxError as exc:
         line, col = (exc.position if exc.position else (exc.lineno or 1, 1))
         raise StatementError(Span(name, max(line, 1), max(col, 1)),
-                             f"the statement is not well-formed XML: {exc.msg}",
+                             "the statement is not well-formed XML: "
+                             + re.sub(r"(, )?line \d+(, column \d+)?", "", exc.msg).strip(" ,"),
                              "the file is damaged or cut short: download the statement again") from None
     if not ns:
         raise StatementError(Span(name, 1), "the file holds no camt.053 statement")

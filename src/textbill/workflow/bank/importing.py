@@ -103,7 +103,8 @@ def plan_bank_import(path: Path, name: str, fmt: str | None, ledger: m.Ledger, i
         plan.accounts.append(account)
         if company_iban and account.id and not account_matches(company_iban, account.id):
             raise StatementError(account.where, f"this statement is of account {account.id}, not of the company's "
-                                 f"account {company_iban}", code="E262")
+                                 f"account {company_iban}", "import the statement of the company's account, or "
+                                 "correct the IBAN in the company's bank line", code="E262", focus=account.id)
 
     done = {p.ref for p in ledger.payments if p.ref}
     matcher = Matcher(ledger, invoices)

@@ -32,8 +32,10 @@ class Transaction:
 class StatementError(Exception):
     """A statement that cannot be read: where (file, line, column) and what."""
 
-    def __init__(self, where: Span, message: str, hint: str | None = None, code: str = "E261"):
+    def __init__(self, where: Span, message: str, hint: str | None = None, code: str = "E261",
+                 focus: str | None = None):
         super().__init__(message)
+        self.focus = focus
         self.where = where
         self.message = message
         self.hint = hint
@@ -68,3 +70,16 @@ def parse_decimal(text: str, decimal_mark: str = ".") -> Decimal | None:
     except ArithmeticError:
         return None
     return value if value.is_finite() else None
+
+
+def narrowed(exc: StatementError, text: str) -> Span:
+    """The error's span narrowed to its focus word, looked for on its line and the next few."""
+    where = exc.where
+    if not exc.focus:
+        return where
+    lines = text.split("\n", where.line + 5)
+    for line_no in range(where.line, min(where.line + 5, len(lines)) + 1):
+        col = lines[line_no - 1].find(exc.focus)
+        if col >= 0:
+            return Span(where.file, line_no, col + 1, line_no, col + 1 + len(exc.focus))
+    return where
