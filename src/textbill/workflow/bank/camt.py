@@ -39,46 +39,38 @@ def read_camt(path: Path, name: str, on_account) -> Iterator[Transaction]:
     each statement's account before its entries are yielded."""
     from lxml import etree
 
-    ns = ""
-    version = ""
-    context = etree.iterparse(str(path), events=("start", "end"), huge_tree=False, resolve_entities=False,
-                              no_network=True, remove_comments=True, remove_pis=True)
+    with open(path, "rb") as fh:
+        head = fh.read(8192).decode("utf-8", "replace")
+    found = NAMESPACE.search(head)
+    if found is None:
+        raise StatementError(Span(name, 1), "not a camt.053 statement: no camt.053 namespace in its first lines",
+                             "export the statement as camt.053 (ISO 20022 XML)")
+    version = found.group(1)
+    if version not in SUPPORTED:
+        raise StatementError(Span(name, head[:found.start()].count("\n") + 1),
+                             f"camt.053.001.{version} is not supported", "versions .001.02 to .001.08 are read")
+    ns = "{" + found.group(0) + "}"
+    # only the elements asked for come back (lxml filters in C); each entry is cleared once read
+    context = etree.iterparse(str(path), events=("end",), tag=(ns + "Acct", ns + "Ntry"), huge_tree=False,
+                              resolve_entities=False, no_network=True, remove_comments=True, remove_pis=True)
     try:
-        for event, elem in context:
-            if event == "start":
-                if not ns:
-                    found = NAMESPACE.fullmatch(etree.QName(elem).namespace or "")
-                    if found is None:
-                        raise StatementError(Span(name, elem.sourceline or 1), "not a camt.053 statement: "
-                                             f"the document's namespace is '{etree.QName(elem).namespace}'",
-                                             "export the statement as camt.053 (ISO 20022 XML)")
-                    version = found.group(1)
-                    if version not in SUPPORTED:
-                        raise StatementError(Span(name, elem.sourceline or 1),
-                                             f"camt.053.001.{version} is not supported",
-                                             "versions .001.02 to .001.08 are read")
-                    ns = "{" + found.group(0) + "}"
+        for _, elem in context:
+            parent = elem.getparent()
+            if elem.tag == ns + "Acct":
+                if parent is not None and parent.tag == ns + "Stmt":
+                    iban = _text(elem, ns, "Id/IBAN") or _text(elem, ns, "Id/Othr/Id")
+                    on_account(Account(iban, Span(name, elem.sourceline or 1)))
                 continue
-            tag = elem.tag
-            if tag == ns + "Acct" and elem.getparent() is not None and elem.getparent().tag == ns + "Stmt":
-                iban = _text(elem, ns, "Id/IBAN") or _text(elem, ns, "Id/Othr/Id")
-                on_account(Account(iban, Span(name, elem.sourceline or 1)))
-            elif tag == ns + "Ntry":
-                yield from _entry(elem, ns, name)
-                elem.clear()
-                parent = elem.getparent()
-                while elem.getprevious() is not None and parent is not None:
-                    del parent[0]
-            elif tag == ns + "Stmt":
-                elem.clear()
+            yield from _entry(elem, ns, name)
+            elem.clear()
+            while elem.getprevious() is not None and parent is not None:
+                del parent[0]
     except etree.XMLSyntaxError as exc:
         line, col = (exc.position if exc.position else (exc.lineno or 1, 1))
         raise StatementError(Span(name, max(line, 1), max(col, 1)),
                              "the statement is not well-formed XML: "
                              + re.sub(r"(, )?line \d+(, column \d+)?", "", exc.msg).strip(" ,"),
                              "the file is damaged or cut short: download the statement again") from None
-    if not ns:
-        raise StatementError(Span(name, 1), "the file holds no camt.053 statement")
 
 
 def _text(elem, ns: str, path: str) -> str:

@@ -13,7 +13,6 @@ A matched credit in another currency than the client's is written in the stateme
 """
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -58,6 +57,8 @@ class Matcher:
         self.lengths = {len(k) for k in self.numbers}
         self.by_iban: dict[str, list[str]] = {}
         self.by_name: dict[str, list[str]] = {}
+        self.names = tuple((c.id, _trigrams(compact_name(c.name))) for c in ledger.clients.values())
+        self.by_amount: dict[tuple, list[InvoiceState]] | None = None  # built on the first unmatched credit
         for client in ledger.clients.values():
             for iban in client.ibans:
                 self.by_iban.setdefault(compact_iban(iban), []).append(client.id)
@@ -118,21 +119,28 @@ class Matcher:
 
     def candidates(self, tx: Transaction, limit: int = 3) -> tuple[str, ...]:
         """The likeliest invoices and clients for a transaction that matched nothing: open invoices
-        of the same amount, then clients of a similar name."""
-        out: list[str] = []
-        for state in sorted(self.states.values(), key=lambda s: (s.doc.due, s.number)):
-            if state.currency == tx.currency and state.outstanding > 0 \
-                    and tx.amount in (state.outstanding, state.doc.total):
-                out.append(f"{state.number} ({state.client}, {state.outstanding} {state.currency} open)")
-        if tx.payer:
-            payer = compact_name(tx.payer)
+        of the same amount (outstanding or total), then clients of a similar name."""
+        if self.by_amount is None:
+            self.by_amount = {}
+            for state in sorted(self.states.values(), key=lambda s: (s.doc.due, s.number)):
+                if state.outstanding > 0:
+                    for value in {state.outstanding, state.doc.total}:
+                        self.by_amount.setdefault((state.currency, value), []).append(state)
+        out = [f"{s.number} ({s.client}, {s.outstanding} {s.currency} open)"
+               for s in self.by_amount.get((tx.currency, tx.amount), ())[:limit]]
+        if tx.payer and len(out) < limit:
+            grams = _trigrams(compact_name(tx.payer))
             scored = []
-            for client in self.ledger.clients.values():
-                ratio = difflib.SequenceMatcher(None, payer, compact_name(client.name)).ratio()
-                if ratio >= 0.6:
-                    scored.append((-ratio, client.id))
+            for ident, theirs in self.names:
+                shared = len(grams & theirs)
+                if shared and 2 * shared >= 0.6 * (len(grams) + len(theirs)):  # Dice similarity >= 0.6
+                    scored.append((-shared, ident))
             out += [f"client {ident}" for _, ident in sorted(scored)]
         return tuple(out[:limit])
+
+
+def _trigrams(text: str) -> frozenset[str]:
+    return frozenset(text[i:i + 3] for i in range(max(len(text) - 2, 1)))
 
 
 def account_matches(company_iban: str, account: str) -> bool:
