@@ -59,8 +59,8 @@ print(len(plan.written), len(plan.unmatched), len(plan.passed))
 
 def write_ledger(folder: Path) -> list[tuple[str, str]]:
     folder.mkdir(parents=True, exist_ok=True)
-    out = ['company acme "Acme GmbH"\n  currency EUR\n  bank "Commerzbank" iban DE89370400440532013000\n'
-           '  reference rf\n']
+    out = [('company acme "Acme GmbH"\n  currency EUR\n  bank "Commerzbank" iban DE89370400440532013000\n'
+            '  reference rf\n')]
     names = []
     for c in range(CLIENTS):
         name = f"Client {c:03d} Handels GmbH"
