@@ -115,6 +115,9 @@ def test_reimport_and_an_overlapping_statement_add_nothing_twice(books, tmp_path
     # fmt realigns the lines; the refs stay, so a third import still adds nothing
     assert cli("fmt", "-f", books).code == 0
     formatted = (books / "payments.bill").read_text(encoding="utf-8")
+    ledger_text = (books / "ledger.bill").read_text(encoding="utf-8")
+    assert "\n  reference rf\n" in ledger_text and "\n  iban DE44500105175407324931\n" in ledger_text
+    assert cli("fmt", "--check", "-f", books).code == 0
     assert bank(books, tmp_path / "statement-march.camt053.xml").code == 0
     assert (books / "payments.bill").read_text(encoding="utf-8") == formatted
     # the April statement repeats 7 March and adds the rest of INV-2026-0004
