@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from collections.abc import Iterator
 from datetime import date
 
@@ -25,15 +26,18 @@ def read_ofx(data: bytes, text: str, name: str, on_account) -> Iterator[Transact
 
     tree = OFXTree()
     try:
-        tree.parse(io.BytesIO(data))
-        ofx = tree.convert()
-    except (ParseError, ValueError, KeyError, IndexError, AttributeError, TypeError, SyntaxError) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # unknown tags: ofxtools skips them, and so do we
+            tree.parse(io.BytesIO(data))
+            ofx = tree.convert()
+    except (ParseError, ValueError, ArithmeticError, KeyError, IndexError, AttributeError, TypeError,
+            SyntaxError) as exc:
         raise StatementError(Span(name, _line_of(text, "</OFX>") or 1),
                              f"the OFX statement cannot be read: {str(exc) or type(exc).__name__}",
                              "the file is damaged or cut short: download the statement again") from None
     fitid_lines = [i + 1 for i, line in enumerate(text.splitlines()) if "<FITID>" in line.upper()]
     k = 0
-    for stmt in ofx.statements:
+    for stmt in getattr(ofx, "statements", None) or ():
         account = getattr(stmt, "account", None)
         acct_id = getattr(account, "acctid", "") or ""
         on_account(Account(str(acct_id), Span(name, _line_of(text, "<ACCTID>") or 1)))
@@ -44,6 +48,9 @@ def read_ofx(data: bytes, text: str, name: str, on_account) -> Iterator[Transact
             if getattr(trn, "correctaction", None):
                 continue
             amount = trn.trnamt
+            if amount is None or trn.dtposted is None or not trn.fitid:
+                raise StatementError(Span(name, line), "a transaction (STMTTRN) without its amount, date or FITID",
+                                     "the file is damaged or cut short: download the statement again")
             currency = getattr(getattr(trn, "currency", None), "cursym", None) or curdef
             payer = trn.name or (trn.payee.name if getattr(trn, "payee", None) is not None else "") or ""
             posted = trn.dtposted

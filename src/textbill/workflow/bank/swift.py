@@ -15,6 +15,7 @@ transaction's content (the account, date, amount and `:86:`).
 """
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from datetime import date
@@ -47,11 +48,16 @@ def read_mt940(text: str, name: str, on_account) -> Iterator[Transaction]:
                              "it is cut short", "download the statement again")
     processors = {"post_transaction_details": []}
     statements = mt940.models.Transactions(processors=processors)
+    log = logging.getLogger("mt940")
+    level = log.level
+    log.setLevel(logging.CRITICAL)  # its messages about lines it cannot read: ours below say it better
     try:
         statements.parse(text)
     except (ValueError, KeyError, IndexError, AttributeError, TypeError, RuntimeError) as exc:
         raise StatementError(Span(name, 1), f"the MT940 statement cannot be read: {exc}",
                              "download the statement again") from None
+    finally:
+        log.setLevel(level)
     account = (statements.data.get("account_identification") or "").strip()
     acct_line = _line_of(lines, ":25:", 0)
     if account:
