@@ -266,3 +266,67 @@ def test_client_iban_is_validated_where_it_is_written(tmp_path):
     r = cli("check", folder)
     assert r.code == 1
     assert "ledger.bill:8:8: error[E201]: invalid IBAN 'DE44500105175407324932' of client 'initech'" in r.err
+
+
+# ---------------------------------------------------------------------------- matching, rule by rule
+
+def _matcher(books: Path):
+    from datetime import date
+
+    from textbill.pipeline import analyze
+    from textbill.workflow.bank.matching import Matcher
+
+    a = analyze(books)
+    return Matcher(a.ledger, list(a.receivables(date.max).invoices.values()))
+
+
+def _tx(text: str = "", payer: str = "", iban: str = "", amount: str = "100.00", currency: str = "EUR"):
+    from datetime import date
+    from decimal import Decimal
+
+    from textbill.workflow.bank.statement import Transaction
+
+    return Transaction("T1", date(2026, 3, 2), Decimal(amount), currency, True, True, payer, iban, text)
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ("inv 2026 0002", ("INV-2026-0002",)),
+    ("INV20260002", ("INV-2026-0002",)),
+    ("Re: inv-2026-0003, INV 2026 0002 and inv-2026-0003 again", ("INV-2026-0003", "INV-2026-0002")),
+    ("INV-2026-00021", ()),  # another number, not a prefix match
+    ("XINV-2026-0002", ()),  # a longer word
+    ("RF86 INV2 0260 002", ("INV-2026-0002",)),  # its RF reference, grouped by four
+    ("rf86inv20260002", ("INV-2026-0002",)),  # case does not matter
+    ("RF92INV20260002", ()),  # wrong RF check digits name nothing
+])
+def test_invoice_numbers_and_rf_references_in_remittance(books, text, named):
+    found = _matcher(books).match(_tx(text, payer="Nobody"))
+    assert found.invoices == named
+    assert found.client == ("globex" if named else None)
+
+
+def test_numbers_of_two_clients_fall_through_to_the_payer(books):
+    m = _matcher(books)
+    found = m.match(_tx("INV-2026-0001 INV-2026-0002", payer="Globex Corporation"))
+    assert (found.client, found.invoices, found.rule) == ("globex", (), "name")
+    found = m.match(_tx("INV-2026-0001 INV-2026-0002", payer="Someone"))
+    assert found.client is None and "several clients" in found.rule
+
+
+def test_names_compare_without_case_punctuation_and_spacing(books):
+    m = _matcher(books)
+    for payer in ("Initech LLC", "INITECH, L.L.C.", "initech llc.", "Initech  L L C"):
+        assert m.match(_tx("x", payer=payer)).client == "initech", payer
+    assert m.match(_tx("x", payer="Initech Holding LLC")).client is None
+    assert m.match(_tx("x", iban="de44 5001 0517 5407 3249 31")).client == "initech"
+
+
+def test_candidates_are_same_amount_invoices_then_similar_names(books):
+    found = _matcher(books).match(_tx("thanks", payer="Globex Corp", amount="300.00"))
+    assert found.client is None
+    assert found.candidates == ("INV-2026-0003 (globex, 300.00 EUR open)", "client globex")
+
+
+def test_another_currency_without_a_rate_is_not_written(books):
+    found = _matcher(books).match(_tx("x", payer="Hooli Inc", currency="PLN"))
+    assert found.client is None and "no fx rate PLN/USD" in found.rule
