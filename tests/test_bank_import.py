@@ -330,3 +330,16 @@ def test_candidates_are_same_amount_invoices_then_similar_names(books):
 def test_another_currency_without_a_rate_is_not_written(books):
     found = _matcher(books).match(_tx("x", payer="Hooli Inc", currency="PLN"))
     assert found.client is None and "no fx rate PLN/USD" in found.rule
+
+
+def test_a_long_list_of_what_is_not_written_is_plain_lines(books, tmp_path):
+    (books / "textbill.yaml").write_text("out: build\nbank-csv: {date: Date, amount: Amount, currency: EUR, "
+                                         "payer: Name, text: Text}\n", encoding="utf-8")
+    rows = [f"2026-03-{1 + i % 28:02d},-{i + 1}.00,Shop {i},\"receipt\tno. {i}\"" for i in range(501)]
+    (tmp_path / "fees.csv").write_text("Date,Amount,Name,Text\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    r = bank(books, tmp_path / "fees.csv")
+    assert r.code == 0, r
+    lines = r.out.splitlines()
+    assert lines[0] == "not written: date\tamount\tpayer\ttext\twhy\tcandidates"
+    assert lines[1] == "2026-03-01\t-1.00 EUR\tShop 0\treceipt no. 0\tdebit\t"  # the tab in the text is a space
+    assert len(lines) == 502

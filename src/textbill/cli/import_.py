@@ -75,6 +75,9 @@ def import_toggl(ctx: Ctx, source, out_file, dry_run):
     _run_import(ctx, source, out_file, dry_run, read_toggl, ("toggl", "projects"))
 
 
+_TABLE_ROWS = 500
+
+
 @import_.command("bank")
 @click.argument("source", metavar="FILE", type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["camt053", "mt940", "ofx", "csv"]),
@@ -114,9 +117,13 @@ def import_bank(ctx: Ctx, source, fmt, out_file, dry_run):
             click.echo(f"textbill: nothing was imported from {src_name}", err=True)
             sys.exit(1)
         rows = not_written_rows(plan)
-        if rows:
-            print_table(["date", "amount", "payer", "text", "why", "candidates"], rows, right=("amount",),
-                        title="not written", wrap=("text", "candidates"))
+        columns = ["date", "amount", "payer", "text", "why", "candidates"]
+        if len(rows) > _TABLE_ROWS:  # a table that long is read with grep, and drawing it costs more than the import
+            click.echo("not written: " + "\t".join(columns))
+            for row in rows:
+                click.echo("\t".join(row[c] for c in columns))
+        elif rows:
+            print_table(columns, rows, right=("amount",), title="not written", wrap=("text", "candidates"))
         target_name = display_name(target)
         if plan.text:
             problems = appended_problems(analysis, target, plan.text)

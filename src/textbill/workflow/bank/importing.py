@@ -155,5 +155,6 @@ def not_written_rows(plan: BankPlan) -> list[dict[str, str]]:
 
 def _row(tx: Transaction, why: str, candidates: str) -> dict[str, str]:
     sign = "" if tx.credit else "-"
-    return {"date": tx.date.isoformat(), "amount": f"{sign}{tx.amount:f} {tx.currency}", "payer": tx.payer,
-            "text": tx.text, "why": why, "candidates": candidates}
+    return {"date": tx.date.isoformat(), "amount": f"{sign}{tx.amount:f} {tx.currency}",
+            "payer": _COMMENT_UNSAFE.sub(" ", tx.payer), "text": _COMMENT_UNSAFE.sub(" ", tx.text), "why": why,
+            "candidates": candidates}
