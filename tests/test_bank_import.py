@@ -343,3 +343,31 @@ def test_a_long_list_of_what_is_not_written_is_plain_lines(books, tmp_path):
     assert lines[0] == "not written: date\tamount\tpayer\ttext\twhy\tcandidates"
     assert lines[1] == "2026-03-01\t-1.00 EUR\tShop 0\treceipt no. 0\tdebit\t"  # the tab in the text is a space
     assert len(lines) == 502
+
+
+def test_csv_with_the_spec_column_map_and_no_format_settings(books, tmp_path):
+    (books / "textbill.yaml").write_text(
+        "out: build\nbank-csv: {date: Date, amount: Amount, currency: Currency, payer: Name, iban: IBAN, "
+        "text: Reference, id: Id}\n", encoding="utf-8")
+    (tmp_path / "export.csv").write_text(
+        "Id,Date,Amount,Currency,Name,IBAN,Reference\n"
+        'B-1,2026-03-02T09:30:00,"1,000.00",EUR,Somebody,,Invoice INV-2026-0001\n'
+        "B-2,05.03.2026,\"150,00\",EUR,Payroll,DE44500105175407324931,March\n"
+        "B-3,2026-03-06,-20.00,EUR,Fee,,fee\n", encoding="utf-8")
+    r = bank(books, tmp_path / "export.csv")
+    assert r.code == 0, r
+    lines = [ln.split("  ;")[0] for ln in (books / "payments.bill").read_text(encoding="utf-8").splitlines()]
+    assert lines == ['2026-03-02 payment initech 1000.00 EUR for INV-2026-0001 via bank-transfer ref "B-1"',
+                     '2026-03-05 payment initech 150.00 EUR via bank-transfer ref "B-2"']
+    assert figures(books)["INV-2026-0004"] == ("150.00", "50.00", "overdue")
+
+
+def test_statement_accounts_that_are_the_companys():
+    from textbill.workflow.bank.matching import account_matches
+
+    ours = "DE89 3704 0044 0532 0130 00"
+    assert account_matches(ours, "DE89370400440532013000")
+    assert account_matches(ours, "DE89370400440532013000EUR")  # an MT940 :25: with the currency after it
+    assert account_matches(ours, "0532013000")  # the domestic account number only
+    assert not account_matches(ours, "DE02120300000000202051")
+    assert not account_matches(ours, "123")

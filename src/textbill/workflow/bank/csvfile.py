@@ -4,7 +4,10 @@
                text: Reference, id: Id, status: Status,
                delimiter: ";", decimal: ",", date-format: "%d.%m.%Y"}
 
-`date` and `amount` are required; the others are optional.  The header row is the first row
+`date` and `amount` are required; the others are optional.  Without `decimal`, the decimal
+mark is told from each amount (of '.' and ',' the later one; a lone ',' before one or two digits);
+without `date-format`, dates are ISO (a time after them is ignored) or day first (05.03.2026,
+05-03-2026).  The header row is the first row
 that holds every mapped column name (banks put account details above the table).  A negative
 amount is a debit.  `currency` may name a column or, as a three-letter code, the currency of
 every row (else a currency code after the amount, '1 190,00 PLN', is used).  `status` names a
@@ -42,8 +45,8 @@ def read_csv(text: str, name: str, mapping: Mapping[str, str]) -> Iterator[Trans
         raise StatementError(Span(name, 1), f"bank-csv in textbill.yaml names no {' and no '.join(missing)} "
                              "column", "add e.g. date: Date, amount: Amount", code="E263")
     delimiter = str(mapping.get("delimiter", "")) or _sniff(text)
-    decimal_mark = str(mapping.get("decimal", "."))
-    date_format = str(mapping.get("date-format", "%Y-%m-%d"))
+    decimal_mark = str(mapping["decimal"]) if "decimal" in mapping else None
+    date_format = str(mapping["date-format"]) if "date-format" in mapping else None
     fixed_currency = str(mapping.get("currency", ""))
     columns = {k: str(v).lstrip("#").strip() for k, v in mapping.items() if k in COLUMNS}
     if re.fullmatch(r"[A-Z]{3}", fixed_currency) and fixed_currency not in _header_names(text, delimiter):
@@ -86,12 +89,12 @@ def read_csv(text: str, name: str, mapping: Mapping[str, str]) -> Iterator[Trans
         if not re.fullmatch(r"[A-Z]{3}", currency or ""):
             raise StatementError(where, f"no currency for this row ('{currency}')",
                                  "map the currency column, or give it: bank-csv currency: PLN", code="E263")
-        try:
-            day = datetime.strptime(cell("date"), date_format).date()
-        except ValueError:
+        day = _day(cell("date"), date_format)
+        if day is None:
+            example = date(2026, 3, 5).strftime(date_format) if date_format else "2026-03-05 or 05.03.2026"
             raise StatementError(where, f"'{cell('date')}' in column '{columns['date']}' is not a date like "
-                                 f"{date(2026, 3, 5).strftime(date_format)}",
-                                 "set bank-csv date-format, e.g. \"%d.%m.%Y\" or \"%d-%m-%Y\"", code="E263") from None
+                                 f"{example}", "set bank-csv date-format, e.g. \"%d.%m.%Y\" or \"%d-%m-%Y\"",
+                                 code="E263")
         payer, iban, text_, status = cell("payer"), cell("iban").replace(" ", ""), cell("text"), cell("status")
         tx_id = cell("id")
         if not tx_id:
@@ -104,6 +107,19 @@ def read_csv(text: str, name: str, mapping: Mapping[str, str]) -> Iterator[Trans
         raise StatementError(Span(name, 1), "no header row holds the bank-csv columns "
                              + ", ".join(f"'{c}'" for c in columns.values()),
                              "check the column names in textbill.yaml against the file's first row", code="E263")
+
+
+def _day(text: str, date_format: str | None) -> date | None:
+    """A row's date: with date-format, read strictly; without, ISO (a time after it is ignored),
+    then day first: 05.03.2026, 05-03-2026 (never 03/05/2026, which is ambiguous)."""
+    formats = (date_format,) if date_format else ("%Y-%m-%d", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d", "%Y.%m.%d")
+    for fmt in formats:
+        for candidate in (text, text[:10]) if not date_format else (text,):
+            try:
+                return datetime.strptime(candidate, fmt).date()
+            except ValueError:
+                continue
+    return None
 
 
 def _sniff(text: str) -> str:

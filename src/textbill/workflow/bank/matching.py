@@ -147,8 +147,8 @@ def account_matches(company_iban: str, account: str) -> bool:
     """Whether a statement's account is the company's: the same IBAN, or (a statement naming
     the domestic account number only) the IBAN's trailing digits."""
     ours, theirs = compact_iban(company_iban), compact_iban(account)
-    if ours == theirs:
-        return True
+    if theirs in (ours, ours + theirs[-3:]) and (theirs == ours or theirs[-3:].isalpha()):
+        return True  # the same IBAN, or the IBAN with its currency after it (DE89...3000EUR, as some MT940 :25:)
     if re.fullmatch(r"[A-Z]{2}\d\d[A-Z0-9]+", theirs):
         return False
     digits = re.sub(r"\D", "", theirs).lstrip("0")

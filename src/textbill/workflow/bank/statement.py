@@ -6,6 +6,7 @@ field that is not what its format says); the import then writes nothing.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -57,19 +58,29 @@ def content_id(kind: str, *parts: object) -> str:
     return f"{kind}-{digest}"
 
 
-def parse_decimal(text: str, decimal_mark: str = ".") -> Decimal | None:
-    """A bank amount: '1190.00', '1 190,00', '-50', '1.190,00' (decimal_mark ','); None if not one."""
-    raw = text.strip().replace("\u00a0", "").replace(" ", "").replace("'", "")
+def parse_decimal(text: str, decimal_mark: str | None = ".") -> Decimal | None:
+    """A bank amount: '1190.00', '1 190,00', '-50', '1.190,00' (decimal_mark ','); None if not one.
+
+    decimal_mark None: told from the text.  With both '.' and ',' the later one is the decimal
+    mark; a lone ',' followed by one or two digits is a decimal comma ('1190,5', '-9,00'); any
+    other lone ',' groups thousands ('1,190')."""
+    raw = text.strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace("'", "")
+    if decimal_mark is None:
+        if "," in raw and "." in raw:
+            decimal_mark = "," if raw.rfind(",") > raw.rfind(".") else "."
+        elif raw.count(",") == 1 and re.search(r",\d{1,2}$", raw):
+            decimal_mark = ","
+        else:
+            decimal_mark = "."
     if decimal_mark == ",":
         raw = raw.replace(".", "").replace(",", ".")
     else:
         raw = raw.replace(",", "")
-    raw = raw.removeprefix("+")
-    try:
-        value = Decimal(raw)
-    except ArithmeticError:
+    if raw.startswith("+"):
+        raw = raw[1:]
+    if not re.fullmatch(r"-?\d+(\.\d+)?", raw):
         return None
-    return value if value.is_finite() else None
+    return Decimal(raw)
 
 
 def narrowed(exc: StatementError, text: str) -> Span:
