@@ -76,8 +76,7 @@ def parse_decimal(text: str, decimal_mark: str | None = ".") -> Decimal | None:
         raw = raw.replace(".", "").replace(",", ".")
     else:
         raw = raw.replace(",", "")
-    if raw.startswith("+"):
-        raw = raw[1:]
+    raw = raw.removeprefix("+")
     if not re.fullmatch(r"-?\d+(\.\d+)?", raw):
         return None
     return Decimal(raw)
