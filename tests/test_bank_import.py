@@ -85,6 +85,7 @@ def test_camt053_every_rule_and_every_non_match(books, tmp_path):
     ]
     assert '; GLOBEX CORPORATION: "RF59INV20260003"' in written  # the payer and remittance, for the reader
     # not written, listed: the unmatched credit with its likeliest invoice, the debit, the pending credit
+    assert "2026030300002-2" in r.out  # its ref, for the line written by hand
     assert "Vandelay Industries" in r.out and "INV-2026-0002" in r.out.split("Vandelay")[1].split("\n")[0]
     assert "Account fee" in r.out and "debit" in r.out
     assert "pending" in r.out
@@ -340,8 +341,8 @@ def test_a_long_list_of_what_is_not_written_is_plain_lines(books, tmp_path):
     r = bank(books, tmp_path / "fees.csv")
     assert r.code == 0, r
     lines = r.out.splitlines()
-    assert lines[0] == "not written: date\tamount\tpayer\ttext\twhy\tcandidates"
-    assert lines[1] == "2026-03-01\t-1.00 EUR\tShop 0\treceipt no. 0\tdebit\t"  # the tab in the text is a space
+    assert lines[0] == "not written: date\tamount\tpayer\ttext\twhy\tcandidates\tref"
+    assert lines[1].startswith("2026-03-01\t-1.00 EUR\tShop 0\treceipt no. 0\tdebit\t\tcsv-")  # tab -> space
     assert len(lines) == 502
 
 
@@ -371,3 +372,12 @@ def test_statement_accounts_that_are_the_companys():
     assert account_matches(ours, "0532013000")  # the domestic account number only
     assert not account_matches(ours, "DE02120300000000202051")
     assert not account_matches(ours, "123")
+
+
+def test_a_line_written_by_hand_with_the_ref_is_not_imported_again(books, tmp_path):
+    (books / "payments.bill").write_text(
+        '2026-03-03 payment globex 500.00 EUR for INV-2026-0002 via bank-transfer ref "2026030300002-2"\n',
+        encoding="utf-8")
+    r = bank(books, tmp_path / "statement-march.camt053.xml", "--dry-run")
+    assert r.code == 0, r
+    assert "Vandelay" not in r.out and "1 already imported" in r.err and "0 unmatched" in r.err

@@ -117,13 +117,14 @@ def import_bank(ctx: Ctx, source, fmt, out_file, dry_run):
             click.echo(f"textbill: nothing was imported from {src_name}", err=True)
             sys.exit(1)
         rows = not_written_rows(plan)
-        columns = ["date", "amount", "payer", "text", "why", "candidates"]
+        columns = ["date", "amount", "payer", "text", "why", "candidates", "ref"]
         if len(rows) > _TABLE_ROWS:  # a table that long is read with grep, and drawing it costs more than the import
             click.echo("not written: " + "\t".join(columns))
             for row in rows:
                 click.echo("\t".join(row[c] for c in columns))
         elif rows:
-            print_table(columns, rows, right=("amount",), title="not written", wrap=("text", "candidates"))
+            print_table(columns, rows, right=("amount",), title="not written", wrap=("text", "candidates"),
+                        optional=("ref",))
         target_name = display_name(target)
         if plan.text:
             problems = appended_problems(analysis, target, plan.text)

@@ -157,4 +157,4 @@ def _row(tx: Transaction, why: str, candidates: str) -> dict[str, str]:
     sign = "" if tx.credit else "-"
     return {"date": tx.date.isoformat(), "amount": f"{sign}{tx.amount:f} {tx.currency}",
             "payer": _COMMENT_UNSAFE.sub(" ", tx.payer), "text": _COMMENT_UNSAFE.sub(" ", tx.text), "why": why,
-            "candidates": candidates}
+            "candidates": candidates, "ref": _COMMENT_UNSAFE.sub(" ", tx.id)}
