@@ -50,6 +50,7 @@ def read_camt(path: Path, name: str, on_account) -> Iterator[Transaction]:
         raise StatementError(Span(name, head[:found.start()].count("\n") + 1),
                              f"camt.053.001.{version} is not supported", "versions .001.02 to .001.08 are read")
     ns = "{" + found.group(0) + "}"
+    paths = _Paths(ns)
     # only the elements asked for come back (lxml filters in C); each entry is cleared once read
     context = etree.iterparse(str(path), events=("end",), tag=(ns + "Acct", ns + "Ntry"), huge_tree=False,
                               resolve_entities=False, no_network=True, remove_comments=True, remove_pis=True)
@@ -58,10 +59,10 @@ def read_camt(path: Path, name: str, on_account) -> Iterator[Transaction]:
             parent = elem.getparent()
             if elem.tag == ns + "Acct":
                 if parent is not None and parent.tag == ns + "Stmt":
-                    iban = _text(elem, ns, "Id/IBAN") or _text(elem, ns, "Id/Othr/Id")
+                    iban = _text(elem, paths, "Id/IBAN") or _text(elem, paths, "Id/Othr/Id")
                     on_account(Account(iban, Span(name, elem.sourceline or 1)))
                 continue
-            yield from _entry(elem, ns, name)
+            yield from _entry(elem, paths, name)
             elem.clear()
             while elem.getprevious() is not None and parent is not None:
                 del parent[0]
@@ -73,12 +74,26 @@ def read_camt(path: Path, name: str, on_account) -> Iterator[Transaction]:
                              "the file is damaged or cut short: download the statement again") from None
 
 
-def _text(elem, ns: str, path: str) -> str:
-    found = elem.find("/".join(ns + part for part in path.split("/")))
-    return (found.text or "").strip() if found is not None else ""
+class _Paths:
+    """Element paths in the statement's namespace, each made once per file ('Refs/EndToEndId' ->
+    '{urn:...}Refs/{urn:...}EndToEndId')."""
+
+    def __init__(self, ns: str):
+        self.ns = ns
+        self.known: dict[str, str] = {}
+
+    def __call__(self, path: str) -> str:
+        found = self.known.get(path)
+        if found is None:
+            found = self.known[path] = "/".join(self.ns + part for part in path.split("/"))
+        return found
 
 
-def _day(elem, ns: str, which: str, where: Span) -> date | None:
+def _text(elem, ns: _Paths, path: str) -> str:
+    return (elem.findtext(ns(path)) or "").strip()
+
+
+def _day(elem, ns: _Paths, which: str, where: Span) -> date | None:
     raw = _text(elem, ns, f"{which}/Dt") or _text(elem, ns, f"{which}/DtTm")[:10]
     if not raw:
         return None
@@ -88,8 +103,8 @@ def _day(elem, ns: str, which: str, where: Span) -> date | None:
         raise StatementError(where, f"{which} '{raw}' is not a date", "dates are YYYY-MM-DD") from None
 
 
-def _amount(elem, ns: str, where: Span, what: str):
-    node = elem.find(ns + "Amt")
+def _amount(elem, ns: _Paths, where: Span, what: str):
+    node = elem.find(ns("Amt"))
     if node is None:
         return None
     value = parse_decimal(node.text or "")
@@ -101,7 +116,7 @@ def _amount(elem, ns: str, where: Span, what: str):
     return value, currency
 
 
-def _entry(ntry, ns: str, name: str) -> Iterator[Transaction]:
+def _entry(ntry, ns: _Paths, name: str) -> Iterator[Transaction]:
     where = Span(name, ntry.sourceline or 1)
     amount = _amount(ntry, ns, where, "the entry's")
     if amount is None:
@@ -118,7 +133,7 @@ def _entry(ntry, ns: str, name: str) -> Iterator[Transaction]:
         raise StatementError(where, "an entry without a booking date (BookgDt) or value date (ValDt)")
     entry_ref = _text(ntry, ns, "AcctSvcrRef")
     ntry_ref = _text(ntry, ns, "NtryRef")
-    details = ntry.findall(f"{ns}NtryDtls/{ns}TxDtls")
+    details = ntry.findall(ns("NtryDtls/TxDtls"))
     if not details:
         text = _text(ntry, ns, "AddtlNtryInf")
         tx_id = entry_ref or ntry_ref or content_id("camt", day, *amount, text)
@@ -142,15 +157,15 @@ def _entry(ntry, ns: str, name: str) -> Iterator[Transaction]:
         payer_path = "RltdPties/Dbtr" if tx_indicator == "CRDT" else "RltdPties/Cdtr"
         payer = _text(tx, ns, payer_path + "/Pty/Nm") or _text(tx, ns, payer_path + "/Nm")
         iban = _text(tx, ns, payer_path + "Acct/Id/IBAN")
-        lines = [(u.text or "").strip() for u in tx.findall(f"{ns}RmtInf/{ns}Ustrd")]
-        lines += [(r.text or "").strip() for r in tx.findall(f"{ns}RmtInf/{ns}Strd/{ns}CdtrRefInf/{ns}Ref")]
-        lines += [(r.text or "").strip() for r in tx.findall(f"{ns}RmtInf/{ns}Strd/{ns}RfrdDocInf/{ns}Nb")]
+        lines = [(u.text or "").strip() for u in tx.findall(ns("RmtInf/Ustrd"))]
+        lines += [(r.text or "").strip() for r in tx.findall(ns("RmtInf/Strd/CdtrRefInf/Ref"))]
+        lines += [(r.text or "").strip() for r in tx.findall(ns("RmtInf/Strd/RfrdDocInf/Nb"))]
         text = " ".join(t for t in lines if t)
         tx_id = tx_id or end_to_end or (ntry_ref if len(details) == 1 else "") \
             or content_id("camt", day, *own, payer, iban, text)
         yield Transaction(tx_id, day, own[0], own[1], tx_indicator == "CRDT", booked, payer, iban, text, tx_where)
 
 
-def _tx_amount(tx, ns: str, where: Span):
-    node = tx.find(f"{ns}AmtDtls/{ns}TxAmt")
+def _tx_amount(tx, ns: _Paths, where: Span):
+    node = tx.find(ns("AmtDtls/TxAmt"))
     return _amount(node, ns, where, "a transaction's") if node is not None else None
