@@ -381,3 +381,10 @@ def test_a_line_written_by_hand_with_the_ref_is_not_imported_again(books, tmp_pa
     r = bank(books, tmp_path / "statement-march.camt053.xml", "--dry-run")
     assert r.code == 0, r
     assert "Vandelay" not in r.out and "1 already imported" in r.err and "0 unmatched" in r.err
+
+
+def test_an_mt942_interim_report_is_all_pending(books, tmp_path):
+    r = bank(books, tmp_path / "interim.mt942")
+    assert r.code == 0, r
+    assert "pending" in r.out and "imported 0 payments" in r.err and "1 debits or pending" in r.err
+    assert not (books / "payments.bill").exists()

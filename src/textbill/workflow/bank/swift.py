@@ -9,7 +9,8 @@ information is read here, because banks structure it differently:
 - SWIFT codes such as /NAME/Initech LLC/REMI/USTD//INV-2026-0002/IBAN/DE44...;
 - anything else is remittance text as a whole.
 
-MT940 has no pending entries (those are MT942).  The transaction id is the bank reference of
+MT940 has no pending entries; an MT942 interim report (recognised by its :34F: or :13D: line)
+is read the same way, and every transaction in it is pending.  The transaction id is the bank reference of
 `:61:` (after `//`), else the customer reference unless NONREF, else a hash of the
 transaction's content (the account, date, amount and `:86:`).
 """
@@ -42,7 +43,8 @@ def is_mt940(head: str) -> bool:
 
 def read_mt940(text: str, name: str, on_account) -> Iterator[Transaction]:
     lines = text.splitlines()
-    if not any(line.startswith((":62F:", ":62M:")) for line in lines):
+    interim = any(line.startswith((":34F:", ":13D:")) for line in lines)  # MT942: nothing in it is booked yet
+    if not interim and not any(line.startswith((":62F:", ":62M:")) for line in lines):
         last = len(lines)
         raise StatementError(Span(name, max(last, 1)), "the MT940 statement has no closing balance (:62F:): "
                              "it is cut short", "download the statement again")
@@ -81,7 +83,7 @@ def read_mt940(text: str, name: str, on_account) -> Iterator[Transaction]:
         customer = (data.get("customer_reference") or "").strip()
         tx_id = ref or (customer if customer and customer.upper() != "NONREF" else "") \
             or content_id("mt940", account, day, value, details["raw"])
-        yield Transaction(tx_id, date(day.year, day.month, day.day), abs(value), amount.currency, credit, True,
+        yield Transaction(tx_id, date(day.year, day.month, day.day), abs(value), amount.currency, credit, not interim,
                           details["payer"], details["iban"], details["text"], where)
 
 
