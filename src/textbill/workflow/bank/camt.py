@@ -6,9 +6,10 @@ CRDT) or a debit, booked (`Sts` BOOK, or `Sts/Cd` BOOK from .001.08) or pending 
 information only (INFO, read as pending).  A batch entry (`NtryDtls` with several `TxDtls`)
 gives one transaction per `TxDtls`, each with its own amount, payer and remittance.
 
-The transaction id is the `TxDtls/Refs/AcctSvcrRef`, else (one transaction in the entry) the
-entry's `AcctSvcrRef`, else the entry's `AcctSvcrRef` with the transaction's `EndToEndId` or
-position, else the `EndToEndId`, else the `NtryRef`, else a hash of the transaction's content.
+The transaction id is the entry's `AcctSvcrRef` when the entry holds one transaction; in a batch,
+the transaction's own `Refs/AcctSvcrRef`, else the entry's `AcctSvcrRef` with the transaction's
+`EndToEndId` or position; failing those, the `EndToEndId`, then the `NtryRef`, then a hash of
+the transaction's content.
 """
 from __future__ import annotations
 
@@ -151,9 +152,10 @@ def _entry(ntry, ns: _Paths, name: str) -> Iterator[Transaction]:
         end_to_end = _text(tx, ns, "Refs/EndToEndId")
         if end_to_end.upper() == "NOTPROVIDED":
             end_to_end = ""
-        tx_id = _text(tx, ns, "Refs/AcctSvcrRef")
+        tx_id = entry_ref if len(details) == 1 else ""
+        tx_id = tx_id or _text(tx, ns, "Refs/AcctSvcrRef")
         if not tx_id and entry_ref:
-            tx_id = entry_ref if len(details) == 1 else f"{entry_ref}/{end_to_end or k}"
+            tx_id = f"{entry_ref}/{end_to_end or k}"
         payer_path = "RltdPties/Dbtr" if tx_indicator == "CRDT" else "RltdPties/Cdtr"
         payer = _text(tx, ns, payer_path + "/Pty/Nm") or _text(tx, ns, payer_path + "/Nm")
         iban = _text(tx, ns, payer_path + "Acct/Id/IBAN")
