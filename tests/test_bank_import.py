@@ -388,3 +388,24 @@ def test_an_mt942_interim_report_is_all_pending(books, tmp_path):
     assert r.code == 0, r
     assert "pending" in r.out and "imported 0 payments" in r.err and "1 debits or pending" in r.err
     assert not (books / "payments.bill").exists()
+
+
+def test_camt_transaction_ids(tmp_path):
+    from textbill.workflow.bank.camt import read_camt
+
+    entry = ('<Ntry><Amt Ccy="EUR">{amt}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>'
+             "<BookgDt><Dt>2026-03-02</Dt></BookgDt>{ref}<NtryDtls>{txs}</NtryDtls></Ntry>")
+    tx = ('<TxDtls><Refs>{ref}<EndToEndId>{e2e}</EndToEndId></Refs><Amt Ccy="EUR">1.00</Amt>'
+          "<RmtInf><Ustrd>x</Ustrd></RmtInf></TxDtls>")
+    entries = [
+        entry.format(amt="1.00", ref="<AcctSvcrRef>ENTRY-1</AcctSvcrRef>",
+                     txs=tx.format(ref="<AcctSvcrRef>TX-1</AcctSvcrRef>", e2e="E-1")),
+        entry.format(amt="2.00", ref="<AcctSvcrRef>ENTRY-2</AcctSvcrRef>",
+                     txs=tx.format(ref="<AcctSvcrRef>TX-2a</AcctSvcrRef>", e2e="E-2a") + tx.format(ref="", e2e="E-2b")),
+        entry.format(amt="1.00", ref="", txs=tx.format(ref="", e2e="E-3")),
+    ]
+    (tmp_path / "s.xml").write_text(
+        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.05"><BkToCstmrStmt><Stmt>'
+        + "".join(entries) + "</Stmt></BkToCstmrStmt></Document>", encoding="utf-8")
+    ids = [t.id for t in read_camt(tmp_path / "s.xml", "s.xml", lambda account: None)]
+    assert ids == ["ENTRY-1", "TX-2a", "ENTRY-2/E-2b", "E-3"]
