@@ -7,7 +7,14 @@ from pathlib import Path
 import click
 
 from textbill.checks.accounts import check_export_accounts
-from textbill.cli.common import Ctx, as_of_option, ledger_options, load_clean, print_problems, today
+from textbill.cli.common import (
+    Ctx,
+    as_of_option,
+    ledger_options,
+    load_clean,
+    print_problems,
+    today,
+)
 from textbill.cli.main import Group
 from textbill.core.accounts import accounts_of
 from textbill.core.diagnostics import narrow
@@ -15,6 +22,7 @@ from textbill.loading.writer import write_atomic
 from textbill.render.csv import csv_text
 from textbill.reports.journals import (
     CSV_COLUMNS,
+    DECLARE_ALL,
     Declare,
     csv_rows,
     to_beancount,
@@ -35,7 +43,7 @@ def export():
     """
 
 
-def _export(ctx: Ctx, as_of, output, kind: str, declare: Declare = Declare()) -> None:
+def _export(ctx: Ctx, as_of, output, kind: str, declare: Declare = DECLARE_ALL) -> None:
     day = today(as_of)
     analysis = load_clean(ctx)
     ledger = analysis.ledger
