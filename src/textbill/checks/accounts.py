@@ -31,7 +31,8 @@ def _client_collisions(ledger: m.Ledger) -> Iterator[Diagnostic]:
         if first is not client:
             yield error(client.span, "E131", f"clients '{first.id}' ({first.span.short}) and '{client.id}' "
                         f"would share the account '{name}' in the exported books",
-                        f"rename one of the two client ids, e.g. '{client.id.replace('_', '')}'",
+                        "rename one of the two client ids: an account name has no '_' (Beancount), "
+                        "so it becomes '-'",
                         focus=client.id)
 
 

@@ -65,7 +65,8 @@ class Accounts:
 
 def accounts_of(config: m.Config) -> Accounts:
     """The roots textbill.yaml's `export:` sets (already validated by the config loader), else the defaults."""
-    given = config.extra.get("export") or {}
+    found = config.extra.get("export")
+    given: Mapping = found if isinstance(found, Mapping) else {}
     return Accounts(MappingProxyType({key: str(given.get(key) or default) for key, (default, _) in ROOTS.items()}))
 
 

@@ -107,15 +107,15 @@ def transactions(ledger: m.Ledger, books: Books, rec: Receivables, acc: Accounts
                                              *from_credit))))
     for i, cn in enumerate(ledger.credit_notes):
         credit = books.credits.get(cn.number)
-        state = rec.invoices.get(cn.invoice)
-        if credit is None or state is None or cn.date > rec.as_of:
+        corrected = rec.invoices.get(cn.invoice)
+        if credit is None or corrected is None or cn.date > rec.as_of:
             continue
-        client, ccy = state.client, state.currency
-        back = [a for s, a, given_back in moved.get(id(cn), ()) if s is state and given_back]
+        client, ccy = corrected.client, corrected.currency
+        back = [a for s, a, given_back in moved.get(id(cn), ()) if s is corrected and given_back]
         kept = credit.amount - sum((a.amount for a in back), ZERO)
         postings = [*_group_postings(acc, credit.groups, ccy, -1)]
         if kept:
-            postings.append(Posting(acc.client(client), -kept, ccy, invoice=state.number))
+            postings.append(Posting(acc.client(client), -kept, ccy, invoice=corrected.number))
         others = receivable(cn, ("credit",))
         postings += others
         freed = sum((a.amount for a in back if a.kind == "paid"), ZERO) + sum((p.amount for p in others), ZERO)
