@@ -193,6 +193,23 @@ def test_no_open_leaves_the_declarations_to_the_users_books(books, tmp_path):
     assert run.returncode != 0 and "Duplicate open" in run.stdout + run.stderr
 
 
+@needs_beancount
+def test_books_option_leaves_out_what_the_users_books_declare(books, tmp_path):
+    folder = books[0]
+    main = tmp_path / "main.beancount"
+    main.write_text('plugin "beancount.plugins.check_commodity"\n2020-01-01 commodity USD\n'
+                    "2020-01-01 open Assets:Bank:Checking\n2020-01-01 open Income:VAT-23\n"
+                    'include "part.beancount"\n2026-06-01 * "Rent"\n  Assets:Bank:Checking  -10.00 USD\n'
+                    "  Income:VAT-23\n")
+    part = tmp_path / "part.beancount"
+    assert cli("export", "beancount", "-f", folder, "--books", main, "-o", part, "--as-of", "2026-12-31").code == 0
+    text = part.read_text()
+    assert "commodity USD" not in text and "commodity EUR" in text
+    assert "open Assets:Bank:Checking" not in text and "open Assets:Receivable:Globex" in text
+    run = subprocess.run([BEAN_CHECK, str(main)], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
 def test_csv_has_transaction_ids_prices_and_balances_per_transaction(books):
     folder = books[0]
     rows = list(csv.DictReader(io.StringIO(cli("export", "csv", "-f", folder, "--as-of", "2026-12-31").out)))

@@ -25,6 +25,7 @@ from textbill.reports.journals import (
     DECLARE_ALL,
     Declare,
     csv_rows,
+    declared_in,
     to_beancount,
     to_hledger,
     transactions,
@@ -93,11 +94,23 @@ def export_hledger(ctx: Ctx, as_of, output, no_open, no_commodity):
 @_OUT_OPT
 @_NO_OPEN
 @_NO_COMMODITY
+@click.option("--books", "books", metavar="FILE", multiple=True, type=click.Path(dir_okay=False, exists=True),
+              help="Your Beancount file that will include this one: the accounts it opens and the commodities "
+                   "it declares are left out here (repeatable).")
 @ledger_options
-def export_beancount(ctx: Ctx, as_of, output, no_open, no_commodity):
+def export_beancount(ctx: Ctx, as_of, output, no_open, no_commodity, books):
     """A Beancount file: commodity and open directives, invoice numbers as ^links (one invoice per
     transaction), ready for bean-check with the check_commodity plugin."""
-    _export(ctx, as_of, output, "beancount", Declare(not no_open, not no_commodity))
+    accounts: frozenset[str] = frozenset()
+    commodities: frozenset[str] = frozenset()
+    for path in books:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise click.BadParameter(f"cannot read {path}: {exc}", param_hint="--books")
+        opened, declared = declared_in(text)
+        accounts, commodities = accounts | opened, commodities | declared
+    _export(ctx, as_of, output, "beancount", Declare(not no_open, not no_commodity, accounts, commodities))
 
 
 @export.command("csv")

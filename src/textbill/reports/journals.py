@@ -191,9 +191,19 @@ class Declare:
 
     accounts: bool = True
     commodities: bool = True
+    have_accounts: frozenset[str] = frozenset()  # declared by the user's books: left out
+    have_commodities: frozenset[str] = frozenset()
 
 
 DECLARE_ALL = Declare()
+
+_BEAN_OPEN = re.compile(r"^\d{4}-\d{2}-\d{2}\s+open\s+(\S+)", re.MULTILINE)
+_BEAN_COMMODITY = re.compile(r"^\d{4}-\d{2}-\d{2}\s+commodity\s+(\S+)", re.MULTILINE)
+
+
+def declared_in(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The accounts a Beancount file opens and the commodities it declares (its own lines, not its includes)."""
+    return frozenset(_BEAN_OPEN.findall(text)), frozenset(_BEAN_COMMODITY.findall(text))
 
 
 def _used(txns: list[Txn]) -> tuple[dict[str, date], list[str]]:
@@ -298,10 +308,12 @@ def to_beancount(txns: list[Txn], as_of: date, company: m.Company | None, acc: A
     parts = [part for t in txns for part in _bean_parts(t, acc)]
     first, currencies = _used([t for t, _ in parts])
     opened = min(first.values(), default=as_of)
+    currencies = [c for c in currencies if c not in declare.have_commodities]
     if declare.commodities and currencies:
         out += [f"{opened} commodity {c}" for c in currencies] + [""]
-    if declare.accounts and first:
-        out += [f"{opened} open {account}" for account in sorted(first)] + [""]
+    accounts = [a for a in sorted(first) if a not in declare.have_accounts]
+    if declare.accounts and accounts:
+        out += [f"{opened} open {account}" for account in accounts] + [""]
     for t, number in parts:
         links = " ".join(dict.fromkeys(_link(x) for x in (number, t.id) if x))
         out.append(f"{t.date} * {_bean_string(t.payee)} {_bean_string(t.narration)} #{t.kind} {links}")
