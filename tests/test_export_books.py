@@ -138,6 +138,60 @@ def test_every_invoice_tag_sums_to_its_outstanding(books, day):
         assert _hledger_balance(journal, [f"tag:invoice={number}"], day) == amount, number
 
 
+# a credit note on a paid invoice frees money that settles another invoice, the next payment
+# leaves client credit, a later invoice takes it on its date, a full credit note gives it back
+FREED = """\
+client globex "Globex"
+  tax VAT 10%
+sow globex/web "Web"
+  hourly 100
+2026-01-05 time globex/web 1h "a"
+2026-01-06 time globex/web 2h "b"
+2026-02-05 time globex/web 1h "c"
+2026-01-05 invoice INV-2026-0001 globex
+  period 2026-01-05 .. 2026-01-05
+2026-01-06 invoice INV-2026-0002 globex
+  period 2026-01-06 .. 2026-01-06
+2026-01-10 payment globex 110.00
+2026-01-10 payment globex 110.00
+2026-01-20 credit-note CN-2026-0001 for INV-2026-0001 55.00 "Half back"
+2026-01-25 payment globex 300.00 for INV-2026-0002
+2026-02-28 invoice INV-2026-0003 globex
+  period 2026-02-01 .. 2026-02-28
+2026-03-01 credit-note CN-2026-0002 for INV-2026-0003 full "Cancelled"
+"""
+
+
+@needs_hledger
+@needs_beancount
+def test_freed_money_and_client_credit_follow_the_replay(tmp_path):
+    from beancount import loader
+
+    folder = write_ledger(tmp_path / "freed", FREED)
+    journal, bean = tmp_path / "f.journal", tmp_path / "f.beancount"
+    assert cli("export", "hledger", "-f", folder, "--as-of", "2026-12-31", "-o", journal).code == 0
+    assert cli("export", "beancount", "-f", folder, "--as-of", "2026-12-31", "-o", bean).code == 0
+    assert subprocess.run([HLEDGER, "-f", str(journal), "check", "-s", "ordereddates", "payees"],
+                          capture_output=True, check=False).returncode == 0
+    entries, errors, _ = loader.load_file(str(bean))
+    assert errors == []
+    # the credit note's 55.00 went to INV-0002 (50.00 + 10% left after the first two payments)
+    assert outstanding(folder, "2026-01-20") == {"INV-2026-0001": Decimal("0.00"), "INV-2026-0002": Decimal("55.00")}
+    for day in ("2026-01-06", "2026-01-10", "2026-01-20", "2026-01-25", "2026-02-28", "2026-03-01"):
+        want = outstanding(folder, day)
+        for number, amount in want.items():
+            assert _hledger_balance(journal, [f"tag:invoice={number}"], day) == amount, (day, number)
+            linked = sum((p.units.number for e in entries if e.date <= date.fromisoformat(day)
+                          and number in getattr(e, "links", ()) for p in e.postings
+                          if p.account.startswith("Assets:Receivables:")), Decimal(0))
+            assert linked == amount, (day, number)
+        # the client's credit: 245.00 after the overpayment, 135.00 once INV-0003 took 110.00, back
+        # to 245.00 when it is credited in full
+        credit = -_hledger_balance(journal, ["Liabilities:Client-Credit:Globex"], day)
+        assert credit == {"2026-01-25": Decimal("245.00"), "2026-02-28": Decimal("135.00"),
+                          "2026-03-01": Decimal("245.00")}.get(day, Decimal(0)), day
+
+
 @needs_beancount
 def test_bean_check_with_check_commodity_and_no_auto_accounts(books, tmp_path):
     _, _, bean = books
