@@ -4,7 +4,7 @@ Each `.bill` document belongs to the ledger found upward from its folder (as the
 each ledger is a Session (session.py) holding the editor's unsaved buffers over the files on disk.
 An edit marks its ledger for analysis after a short pause (debounce), so a burst of keystrokes
 costs one analysis; the diagnostics are then published for every file of the ledger that has
-some, and cleared for every file that no longer has any.  Completion, hover and the rest answer
+some, and cleared for every file that no longer has any and every open document without any.  Completion, hover and the rest answer
 from the buffer's text and the last analysis, so they work while a buffer does not parse.
 
 The server may read the clock (the engine may not): "today" is date.today(), or the client's
@@ -82,7 +82,8 @@ class TextbillServer(LanguageServer):
         for path, diags in found.items():
             self.text_document_publish_diagnostics(
                 t.PublishDiagnosticsParams(uri=features.uri_of(path), diagnostics=diags))
-        for path in session.published - set(found):
+        # cleared: files that had some, and open documents (an editor shows them checked)
+        for path in (session.published | set(session.overlay)) - set(found):
             self.text_document_publish_diagnostics(
                 t.PublishDiagnosticsParams(uri=features.uri_of(path), diagnostics=[]))
         session.published = set(found)

@@ -16,8 +16,10 @@ from pathlib import Path
 from textbill.core import model as m
 from textbill.core.books import Receivables
 from textbill.incremental.books_memo import BooksMemo
+from textbill.incremental.cache import file_key
 from textbill.incremental.workspace import Workspace
-from textbill.loading.loader import read_source
+from textbill.loading.loader import MAX_LINE_CHARS, display_name, read_source
+from textbill.lsp.reparse import Reparser
 from textbill.lsp.text import Role, all_roles
 from textbill.pipeline import Analysis, analyze
 
@@ -52,9 +54,24 @@ class Session:
         self.analysis: Analysis | None = None
         self.index: Index | None = None
         self.published: set[str] = set()  # paths whose diagnostics the client holds
+        self.reparser = Reparser(self.workspace.syntax)
         self._roles: dict[str, tuple[str, list[tuple[int, Role]]]] = {}  # path -> (text, roles)
 
     def reanalyze(self) -> Analysis:
+        memory = self.workspace.parse_memory.setdefault(str(self.root), {})
+        for path, text in self.overlay.items():
+            # the buffer's chunks parsed again only where they changed (reparse.py), handed to the
+            # loader as the parse memory's entry for this very text, keyed as the loader keys it
+            name = display_name(Path(path))
+            key = file_key(name, text.encode("utf-8"))
+            if key in memory:
+                continue
+            normal = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+            if "\x00" in normal or len(normal) >= MAX_LINE_CHARS and \
+                    any(len(line) > MAX_LINE_CHARS for line in normal.split("\n")):
+                continue  # not text, or too long a line: the loader reports it
+            nodes, diags, broken = self.reparser.parse(name, normal)
+            memory[key] = (tuple(nodes), tuple(diags), frozenset(broken))
         self.analysis = analyze(self.root, workspace=self.workspace, overlay=dict(self.overlay),
                                 _check_cache=False)
         self.index = Index(self.analysis)
