@@ -114,7 +114,7 @@ def test_every_attribute():
 
 def test_values_in_sample_lines():
     line = '2026-01-05 time globex/web-2026 3h30m "Kickoff \\"A\\" meeting" #meeting nonbillable ; billed later'
-    got = dict((text, name) for text, name in tokenize(line))
+    got = dict(tokenize(line))
     assert got["globex/web-2026"] == "entity.name.namespace.sow.textbill"
     assert got["3h30m"] == "constant.numeric.duration.textbill"
     assert got['"Kickoff \\"A\\" meeting"'] == "string.quoted.double.textbill"

@@ -44,12 +44,12 @@ def test_chunkwise_equals_whole_over_random_edits():
     pool = ["2026-01-08 time globex/web 30m \"d\"", "  note \"n\"", "client acme \"A\"", "", "; c",
             "2026-01-09 expense globex/web 5.00 \"e\"", "  period 2026-01-01 .. 2026-01-31", "x y z",
             "2026-01-10 done globex/web \"m\""]
-    for _ in range(120):
+    for _ in range(300):
         i = rng.randrange(len(lines) + 1)
         op = rng.random()
-        if op < 0.4 and lines:
+        if op < 0.6 and lines:
             lines[min(i, len(lines) - 1)] = rng.choice(pool)
-        elif op < 0.7:
+        elif op < 0.8:
             lines.insert(i, rng.choice(pool))
         elif lines:
             del lines[min(i, len(lines) - 1)]

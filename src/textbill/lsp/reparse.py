@@ -35,6 +35,41 @@ def chunk_keys(text: str) -> list[tuple]:
     return out
 
 
+def _rekey(old: list[str], keys: list[tuple], lines: list[str]) -> list[tuple] | None:
+    """The chunk keys of `lines` from those of `old`, when the edit kept the number of lines (typing
+    within lines): only the chunks around the changed lines are cut again -- with the chunk before
+    (whose lines a changed header may no longer glue) and the one after (which a changed block may
+    now glue).  None when the general way must do it."""
+    n = len(lines)
+    if n != len(old) or not keys or keys[0][3]:
+        return None  # lines added or removed, or lines outside any block at the top
+    a = 0
+    while a < n and lines[a] == old[a]:
+        a += 1
+    if a == n:
+        return keys
+    b = n - 1
+    while lines[b] == old[b]:
+        b -= 1
+    firsts = [k[0] for k in keys]
+    if a + 1 < firsts[0]:
+        return None
+    lo = max(bisect_right(firsts, a + 1) - 2, 0)
+    hi = min(bisect_right(firsts, b + 1), len(keys) - 1)
+    start = firsts[lo] - 1  # line index of the region's first header
+    stop = firsts[hi + 1] - 1 if hi + 1 < len(keys) else n  # the next chunk's header, or the end
+    region = list(split_chunks("\n".join(lines[start:stop + 1] if stop < n else lines[start:])))
+    if stop < n:
+        # the next chunk's header must still start a chunk of its own
+        if not region or region[-1][0] != stop - start + 1 or region[-1][1] is None:
+            return None
+        region.pop()
+    if any(chunk is None for _, chunk, _ in region) or not region or region[0][0] != 1:
+        return None
+    return keys[:lo] + [(first + start, tuple(chunk), glued, False) for first, chunk, glued in region] \
+        + keys[hi + 1:]
+
+
 def _whole(keys: list[tuple], text: str, name: str, syntax: Syntax) -> dict[tuple, Parsed]:
     """Parse the whole text once and give each chunk its nodes, diagnostics and broken names."""
     nodes, diags, _ = parse_text(text, name, syntax)
@@ -67,13 +102,20 @@ class Reparser:
     def __init__(self, syntax: Syntax):
         self.syntax = syntax
         self.tables: dict[str, dict[tuple, Parsed]] = {}
+        self.last: dict[str, tuple[list[str], list[tuple]]] = {}  # name -> (lines, chunk keys)
 
     def forget(self, name: str) -> None:
         self.tables.pop(name, None)
+        self.last.pop(name, None)
 
     def parse(self, name: str, text: str) -> tuple[list, list[Diagnostic], set]:
         """(nodes, diagnostics, broken names) of a buffer, as parse_text(text, name) gives them."""
-        keys = chunk_keys(text)
+        lines = text.split("\n")
+        before = self.last.get(name)
+        keys = _rekey(before[0], before[1], lines) if before is not None else None
+        if keys is None:
+            keys = chunk_keys(text)
+        self.last[name] = (lines, keys)
         table = self.tables.get(name)
         if table is None or sum(1 for k in keys if k not in table) > MAX_CHUNK_PARSES:
             table = _whole(keys, text, name, self.syntax)

@@ -160,7 +160,7 @@ def make_server() -> TextbillServer:
         if found is None:
             return
         session, path = found
-        session.overlay.pop(path, None)
+        session.close(path)
         ls.schedule(session)
 
     @server.feature(t.WORKSPACE_DID_CHANGE_WATCHED_FILES)

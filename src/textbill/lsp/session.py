@@ -72,10 +72,14 @@ class Session:
                 continue  # not text, or too long a line: the loader reports it
             nodes, diags, broken = self.reparser.parse(name, normal)
             memory[key] = (tuple(nodes), tuple(diags), frozenset(broken))
-        self.analysis = analyze(self.root, workspace=self.workspace, overlay=dict(self.overlay),
-                                _check_cache=False)
+        self.analysis = analyze(self.root, workspace=self.workspace, overlay=dict(self.overlay))
         self.index = Index(self.analysis)
         return self.analysis
+
+    def close(self, path: str) -> None:
+        """The editor closed a buffer: the file on disk counts again."""
+        self.overlay.pop(path, None)
+        self.reparser.forget(display_name(Path(path)))
 
     # ------------------------------------------------------------------ lookups
     @property

@@ -84,12 +84,9 @@ def is_header(line: str) -> bool:
 def header_above(lines: list[str], row: int) -> tuple[int, str] | None:
     """The block header a line at `row` belongs to (itself if it is one), or None."""
     for r in range(min(row, len(lines) - 1), -1, -1):
-        line = lines[r]
-        if is_header(line):
-            return r, line
-        if line.strip() and not line.lstrip().startswith(";") and not line[:1].isspace():
-            return None
-    return None
+        if is_header(lines[r]):
+            return r, lines[r]
+    return None  # blank, comment and indented lines up to the top
 
 
 def kind_of(header: list[Token]) -> str | None:
