@@ -427,3 +427,13 @@ async def test_an_exception_in_a_handler_is_logged_and_the_server_keeps_running(
     # still serving
     found = await faulty.text_document_definition_async(t.DefinitionParams(doc, t.Position(6, 20)))
     assert found.uri == uri(faulty, "clients.bill")
+
+
+async def test_a_document_that_is_no_file_gets_no_answer_and_no_error(client: LanguageClient):
+    before = len(client.log_messages)
+    client.text_document_did_open(t.DidOpenTextDocumentParams(t.TextDocumentItem(
+        uri="untitled:Untitled-1", language_id="textbill", version=1, text="client x \"X\"\n")))
+    result = await client.text_document_hover_async(t.HoverParams(
+        t.TextDocumentIdentifier("untitled:Untitled-1"), t.Position(0, 7)))
+    assert result is None
+    assert not [m for m in client.log_messages[before:] if m.type == t.MessageType.Error]

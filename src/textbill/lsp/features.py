@@ -126,13 +126,18 @@ def uri_of(path: str) -> str:
     return Path(path).as_uri()
 
 
-def definition_of(session: Session, name: str) -> t.Location | None:
-    """Where a client, SOW, reminder policy, invoice or credit note named `name` is defined."""
+def definition_of(session: Session, name: str, kind: str | None = None) -> t.Location | None:
+    """Where the client, SOW, reminder policy, invoice or credit note `name` is defined (kind: which
+    of them; None: the first that has the name)."""
     ledger = session.ledger
     if ledger is None:
         return None
-    node = (ledger.clients.get(name) or ledger.sows.get(name) or ledger.policies.get(name)
-            or session.invoice(name) or session.credit_note(name))
+    lookups = {"client": ledger.clients.get, "sow": ledger.sows.get, "policy": ledger.policies.get,
+               "invoice": session.invoice, "credit": session.credit_note}
+    node = None
+    for what, lookup in lookups.items():
+        if kind in (None, what) and node is None:
+            node = lookup(name)
     if node is None:
         return None
     word = name
@@ -526,7 +531,7 @@ def definition(session: Session, text: str, pos: t.Position) -> t.Location | Non
         return None
     if role.kind == "step":
         return None
-    return definition_of(session, role.name)
+    return definition_of(session, role.name, role.kind)
 
 
 def references(session: Session, text: str, pos: t.Position, include_declaration: bool) -> list[t.Location]:

@@ -93,15 +93,19 @@ class TextbillServer(LanguageServer):
             type=t.MessageType.Error, message=f"textbill lsp: error in {where}:\n{traceback.format_exc()}"))
 
     def document(self, uri: str):
-        """(session, path, text) of an open document, or None."""
+        """(session, path, text) of a document; NotAFile for a URI that names no file (`untitled:`)."""
         found = self.session_for(uri)
         if found is None:
-            return None
+            raise NotAFile(uri)
         session, path = found
         text = session.overlay.get(path)
         if text is None:
             text = self.workspace.get_text_document(uri).source
         return session, path, text
+
+
+class NotAFile(Exception):
+    """A document that is no file of a ledger: no answer, and nothing to log."""
 
 
 def guarded(name: str):
@@ -111,6 +115,8 @@ def guarded(name: str):
         def run(server: TextbillServer, params):
             try:
                 return fn(server, params)
+            except NotAFile:
+                return None
             except Exception:  # noqa: BLE001 - the server keeps running; the client sees the traceback
                 server.log_error(name)
                 return None

@@ -60,6 +60,8 @@ class Session:
     def reanalyze(self) -> Analysis:
         memory = self.workspace.parse_memory.setdefault(str(self.root), {})
         for path, text in self.overlay.items():
+            if not path.endswith(".bill"):
+                continue  # textbill.yaml and the lock are read from the disk
             # the buffer's chunks parsed again only where they changed (reparse.py), handed to the
             # loader as the parse memory's entry for this very text, keyed as the loader keys it
             name = display_name(Path(path))
@@ -155,7 +157,7 @@ class Session:
     def files(self) -> list[str]:
         ledger = self.ledger
         names = [path_of(n) for n in ledger.files] if ledger is not None else []
-        return names + [p for p in self.overlay if p not in names]
+        return names + [p for p in self.overlay if p not in names and p.endswith(".bill")]
 
     def roles(self, path: str) -> list[tuple[int, Role]]:
         """Every name a file defines or refers to (kept while its text is unchanged)."""
