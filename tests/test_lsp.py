@@ -175,7 +175,7 @@ async def test_diagnostics_match_check(client: LanguageClient):
         "2025-03-02 time globex/wbe 1h\n"
     open_doc(client, "2025/work.bill", body)
     await until(lambda: len(codes(client, "2025/work.bill")) >= 2)
-    got = sorted((d.code, d.range.start.line + 1, d.range.start.character + 1)
+    got = sorted((d.code, d.range.start.line + 1, d.range.start.character + 1, d.message)
                  for d in client.diagnostics[uri(client, "2025/work.bill")])
     # the same ledger through `textbill check`'s own analysis
     (client.root / "scratch").mkdir(exist_ok=True)  # type: ignore[attr-defined]
@@ -185,8 +185,8 @@ async def test_diagnostics_match_check(client: LanguageClient):
         (copy / name).write_text(text(client, name), encoding="utf-8")
     (copy / "2025/work.bill").write_text(body, encoding="utf-8")
     (copy / "textbill.lock").write_text(text(client, "textbill.lock"), encoding="utf-8")
-    expected = sorted((d.code, d.span.line, d.span.col) for d in analyze(copy, cache=False).diagnostics
-                      if d.span and d.span.file.endswith("work.bill"))
+    expected = sorted((d.code, d.span.line, d.span.col, d.message + (f"\nhelp: {d.hint}" if d.hint else ""))
+                      for d in analyze(copy, cache=False).diagnostics if d.span and d.span.file.endswith("work.bill"))
     for f in copy.rglob("*.bill"):
         f.unlink()  # the scratch copy is no ledger file of the open ledger
     assert got == expected and {c for c, *_ in got} >= {"E102"}
@@ -333,6 +333,10 @@ async def test_formatting_is_fmt(client: LanguageClient):
     edits = await client.text_document_formatting_async(t.DocumentFormattingParams(
         t.TextDocumentIdentifier(uri(client, "2025/work.bill")), t.FormattingOptions(tab_size=2, insert_spaces=True)))
     assert len(edits) == 1  # the buffer was not changed: the same edit again
+    change(client, "2025/work.bill", body + "2025-03-02 fx USD\n")  # a syntax error: left as it is
+    edits = await client.text_document_formatting_async(t.DocumentFormattingParams(
+        t.TextDocumentIdentifier(uri(client, "2025/work.bill")), t.FormattingOptions(tab_size=2, insert_spaces=True)))
+    assert edits is None and "syntax errors" in client.messages[-1].message
     change(client, "2025/work.bill", text(client, "2025/work.bill"))
     await until(lambda: not client.diagnostics.get(uri(client, "2025/work.bill")))
 
