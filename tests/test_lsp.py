@@ -421,6 +421,9 @@ async def faulty(lsp_client: LanguageClient, tmp_path_factory):
 
 
 async def test_an_exception_in_a_handler_is_logged_and_the_server_keeps_running(faulty: LanguageClient):
+    # (first, with no document open yet: workspace symbols come from the workspace folder's ledger)
+    found = await faulty.workspace_symbol_async(t.WorkspaceSymbolParams(query="globex"))
+    assert sorted(s.name for s in found) == ["globex", "globex/web"]
     open_doc(faulty, "2025/work.bill")
     doc = t.TextDocumentIdentifier(uri(faulty, "2025/work.bill"))
     result = await faulty.text_document_hover_async(t.HoverParams(doc, t.Position(3, 22)))

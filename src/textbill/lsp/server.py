@@ -216,8 +216,16 @@ def make_server() -> TextbillServer:
     @server.feature(t.WORKSPACE_SYMBOL)
     @guarded("workspaceSymbol")
     def workspace_symbol(ls: TextbillServer, params: t.WorkspaceSymbolParams):
+        if not ls.sessions:  # nothing opened yet: the ledgers of the workspace folders
+            for uri in [*ls.workspace.folders, ls.workspace.root_uri or ""]:
+                fs = to_fs_path(uri) if uri else None
+                root = find_root(Path(fs)) if fs else None
+                if root is not None:
+                    ls.sessions.setdefault(Path(root).resolve(), Session(Path(root)))
         out = []
         for session in ls.sessions.values():
+            if session.analysis is None:
+                ls.refresh(session)
             out += features.workspace_symbols(session, params.query)
         return out
 
