@@ -10,6 +10,7 @@ p90) of --runs:
                 publishDiagnostics of that file (the server's 30 ms debounce included)
   server CPU    the CPU time the server process spent on that (from /proc; 10 ms ticks): on a
                 shared machine the steadier figure
+  new work      the same for an entry appended after the last invoice (work not yet invoiced)
   completion    a SOW ref after `DATE time ` on the last line of the same buffer
   hover         an invoice number in the open invoices file (its totals and status as of today)
 
@@ -28,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 from lsprotocol import types as t
@@ -84,25 +86,39 @@ async def measure(ledger: Path, runs: int) -> dict[str, list[float]]:
         t.TextDocumentItem(uri=invoice_uri, language_id="textbill", version=1, text=invoices)))
     await asyncio.sleep(0.5)
 
-    # the last time entry: its duration changes at every run (work not yet invoiced would be the
-    # usual edit; here the entry is on a locked invoice, so the edit also brings the lock error)
+    # two edits, each changing one time entry's duration at every run: "diagnostics" the last entry of
+    # the file, invoiced and locked (so the lock check also says what changed in its invoice);
+    # "new work" an entry appended after the last invoice, work not yet invoiced (the usual edit)
     lines = body.split("\n")
-    row = max(i for i, line in enumerate(lines) if " time " in line)
-    original = lines[row]
     version = 1
-    words = original.split(" ")  # DATE time SOW DURATION "description..."
-    for k in range(runs):
-        version += 1
-        words[3] = f"{1 + k % 5}h{1 + k % 7}m"  # 1 to 7 minutes: never the original quarter hours
-        lines[row] = " ".join(words)
-        edited = "\n".join(lines)
-        since, cpu = time.perf_counter(), _cpu_of(pid)
-        client.text_document_did_change(t.DidChangeTextDocumentParams(
-            t.VersionedTextDocumentIdentifier(uri=time_uri, version=version),
-            [t.TextDocumentContentChangeWholeDocument(text=edited)]))
-        out["diagnostics"].append(await wait_for(time_uri, since))
-        out["server CPU"].append(_cpu_of(pid) - cpu)
-        await asyncio.sleep(0.05)
+    row = max(i for i, line in enumerate(lines) if " time " in line)
+    first_pass = [("diagnostics", "server CPU", row)]
+    last_day = date.fromisoformat(max(line.split(" ", 1)[0] for line in invoices.split("\n") if " invoice " in line))
+    last_day += timedelta(days=1)  # after every invoice period: on no invoice
+    lines.insert(len(lines) - 1 if lines[-1] == "" else len(lines),
+                 f"{last_day} time {lines[row].split(' ')[2]} 1h \"new work\"")
+    second = [("new work", "new work CPU", lines.index(next(x for x in lines if x.endswith('"new work"'))))]
+    version += 1
+    client.text_document_did_change(t.DidChangeTextDocumentParams(
+        t.VersionedTextDocumentIdentifier(uri=time_uri, version=version),
+        [t.TextDocumentContentChangeWholeDocument(text="\n".join(lines))]))
+    await asyncio.sleep(3.0)  # the appended line moved nothing, but let the first analysis of it pass
+    for wall_key, cpu_key, row in first_pass + second:
+        original = lines[row]
+        words = original.split(" ")  # DATE time SOW DURATION "description..."
+        for k in range(runs):
+            version += 1
+            words[3] = f"{1 + k % 5}h{1 + k % 7}m"  # 1 to 7 minutes: never the original quarter hours
+            lines[row] = " ".join(words)
+            edited = "\n".join(lines)
+            since, cpu = time.perf_counter(), _cpu_of(pid)
+            client.text_document_did_change(t.DidChangeTextDocumentParams(
+                t.VersionedTextDocumentIdentifier(uri=time_uri, version=version),
+                [t.TextDocumentContentChangeWholeDocument(text=edited)]))
+            out.setdefault(wall_key, []).append(await wait_for(time_uri, since))
+            out.setdefault(cpu_key, []).append(_cpu_of(pid) - cpu)
+            await asyncio.sleep(0.05)
+        lines[row] = original
 
     # completion at the end of a half-typed line (the buffer does not parse there)
     version += 1
