@@ -35,11 +35,12 @@ def chunk_keys(text: str) -> list[tuple]:
     return out
 
 
-def _rekey(old: list[str], keys: list[tuple], lines: list[str]) -> list[tuple] | None:
-    """The chunk keys of `lines` from those of `old`, when the edit kept the number of lines (typing
-    within lines): only the chunks around the changed lines are cut again -- with the chunk before
-    (whose lines a changed header may no longer glue) and the one after (which a changed block may
-    now glue).  None when the general way must do it."""
+def _rekey(old: list[str], keys: list[tuple], lines: list[str]) -> tuple[int, int, list[tuple]] | None:
+    """How the chunk keys of `old` become those of `lines` when the edit kept the number of lines
+    (typing within lines): (lo, hi, region), the keys lo..hi replaced by region.  Only the chunks
+    around the changed lines are cut again -- with the chunk before (whose lines a changed header
+    may no longer glue) and the one after (which a changed block may now glue).  None when the
+    general way must do it."""
     n = len(lines)
     if n != len(old) or not keys or keys[0][3]:
         return None  # lines added or removed, or lines outside any block at the top
@@ -47,7 +48,7 @@ def _rekey(old: list[str], keys: list[tuple], lines: list[str]) -> list[tuple] |
     while a < n and lines[a] == old[a]:
         a += 1
     if a == n:
-        return keys
+        return 0, -1, []
     b = n - 1
     while lines[b] == old[b]:
         b -= 1
@@ -66,8 +67,7 @@ def _rekey(old: list[str], keys: list[tuple], lines: list[str]) -> list[tuple] |
         region.pop()
     if any(chunk is None for _, chunk, _ in region) or not region or region[0][0] != 1:
         return None
-    return keys[:lo] + [(first + start, tuple(chunk), glued, False) for first, chunk, glued in region] \
-        + keys[hi + 1:]
+    return lo, hi, [(first + start, tuple(chunk), glued, False) for first, chunk, glued in region]
 
 
 def _whole(keys: list[tuple], text: str, name: str, syntax: Syntax) -> dict[tuple, Parsed]:
@@ -97,37 +97,41 @@ def _one(key: tuple, name: str, syntax: Syntax) -> Parsed:
 
 
 class Reparser:
-    """The chunks of each buffer as last parsed, by file name."""
+    """The chunks of each buffer as last parsed, by file name: its lines, chunk keys and their parts."""
 
     def __init__(self, syntax: Syntax):
         self.syntax = syntax
-        self.tables: dict[str, dict[tuple, Parsed]] = {}
-        self.last: dict[str, tuple[list[str], list[tuple]]] = {}  # name -> (lines, chunk keys)
+        self.last: dict[str, tuple[list[str], list[tuple], list[Parsed]]] = {}
 
     def forget(self, name: str) -> None:
-        self.tables.pop(name, None)
         self.last.pop(name, None)
 
     def parse(self, name: str, text: str) -> tuple[list, list[Diagnostic], set]:
         """(nodes, diagnostics, broken names) of a buffer, as parse_text(text, name) gives them."""
         lines = text.split("\n")
         before = self.last.get(name)
-        keys = _rekey(before[0], before[1], lines) if before is not None else None
-        if keys is None:
-            keys = chunk_keys(text)
-        self.last[name] = (lines, keys)
-        table = self.tables.get(name)
-        if table is None or sum(1 for k in keys if k not in table) > MAX_CHUNK_PARSES:
-            table = _whole(keys, text, name, self.syntax)
+        spliced = _rekey(before[0], before[1], lines) if before is not None else None
+        if before is not None and spliced is not None:
+            lo, hi, region = spliced
+            old_keys, old_parts = before[1], before[2]
+            kept = dict(zip(old_keys[lo:hi + 1], old_parts[lo:hi + 1]))
+            keys = old_keys[:lo] + region + old_keys[hi + 1:]
+            parts = old_parts[:lo] + [kept.get(k) or _one(k, name, self.syntax) for k in region] \
+                + old_parts[hi + 1:]
         else:
-            table = {k: table[k] if k in table else _one(k, name, self.syntax) for k in keys}
-        self.tables[name] = table
+            keys = chunk_keys(text)
+            table = dict(zip(before[1], before[2])) if before is not None else None
+            if table is None or sum(1 for k in keys if k not in table) > MAX_CHUNK_PARSES:
+                table = _whole(keys, text, name, self.syntax)
+            parts = [table.get(k) or _one(k, name, self.syntax) for k in keys]
+        self.last[name] = (lines, keys, parts)
         nodes: list = []
         diags: list[Diagnostic] = []
         broken: set = set()
-        for key in keys:
-            n, d, b = table[key]
+        for n, d, b in parts:
             nodes.extend(n)
-            diags.extend(d)
-            broken |= b
+            if d:
+                diags.extend(d)
+            if b:
+                broken |= b
         return nodes, diags, broken
