@@ -10,6 +10,7 @@ from decimal import Decimal
 from itertools import pairwise
 
 from textbill.checks.bank import check_client_ibans, check_rf_references
+from textbill.checks.accounts import check_if_configured
 from textbill.checks.fallout import meant_numbers
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, closest, error, warning
@@ -386,6 +387,7 @@ CHECKS: tuple[Check, ...] = (
     check_numbering,
     check_client_ibans,
     check_rf_references,
+    check_if_configured,
 )
 
 
