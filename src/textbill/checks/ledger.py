@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from itertools import pairwise
 
-from textbill.checks.bank import check_client_ibans, check_rf_references
 from textbill.checks.accounts import check_if_configured
+from textbill.checks.bank import check_client_ibans, check_rf_references
 from textbill.checks.fallout import meant_numbers
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, closest, error, warning
