@@ -409,3 +409,24 @@ def test_camt_transaction_ids(tmp_path):
         + "".join(entries) + "</Stmt></BkToCstmrStmt></Document>", encoding="utf-8")
     ids = [t.id for t in read_camt(tmp_path / "s.xml", "s.xml", lambda account: None)]
     assert ids == ["ENTRY-1", "TX-2a", "ENTRY-2/E-2b", "E-3"]
+
+
+@pytest.mark.parametrize("name", ["statement.mt940", "statement.ofx", "mbank.csv", "statement-march.camt053.xml"])
+def test_a_damaged_statement_is_an_error_never_a_crash(name, tmp_path):
+    import random
+
+    from textbill.workflow.bank.importing import transactions
+    from textbill.workflow.bank.statement import StatementError
+
+    csv_map = {"date": "#Data operacji", "amount": "#Kwota", "payer": "#Nadawca/Odbiorca", "text": "#Tytuł"}
+    data = (HERE / name).read_bytes()
+    rng = random.Random(name)
+    for trial in range(60):
+        damaged = bytearray(data[: rng.randint(0, len(data))])
+        if trial % 2 and damaged:
+            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        (tmp_path / name).write_bytes(bytes(damaged))
+        try:
+            list(transactions(tmp_path / name, name, None, csv_map, lambda account: None))
+        except StatementError as exc:
+            assert exc.where.file == name and exc.where.line >= 1
