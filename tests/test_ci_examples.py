@@ -77,8 +77,8 @@ def scratch(tmp_path) -> tuple[Path, dict[str, str]]:
 
 
 def _bash(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], check=False, cwd=cwd,
+                          env=env, capture_output=True, text=True, timeout=300)
 
 
 def _adapt(script: str, seen: dict[str, int]) -> str:
@@ -167,8 +167,8 @@ def test_gitlab_ci_job(scratch):
 def test_plain_shell_script(scratch):
     clone, env = scratch
     env.update(TEXTBILL_LEDGER=".", BASE="origin/main")
-    done = subprocess.run(["sh", str(EXAMPLES / "textbill-ci.sh")], cwd=clone, env=env, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(["sh", str(EXAMPLES / "textbill-ci.sh")], check=False, cwd=clone, env=env,
+                          capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, (done.stdout, done.stderr)
     assert "`FV/2026/0009`" in done.stdout
     sarif = json.loads((clone / "textbill.sarif").read_text(encoding="utf-8"))
@@ -179,8 +179,8 @@ def test_plain_shell_script(scratch):
     invoices = clone / "2026" / "invoices.bill"
     invoices.write_text(invoices.read_text(encoding="utf-8").replace("FV/2026/0009 globex", "FV/2026/0009 globx"),
                         encoding="utf-8")
-    failed = subprocess.run(["sh", str(EXAMPLES / "textbill-ci.sh")], cwd=clone, env=env, capture_output=True,
-                            text=True, timeout=300)
+    failed = subprocess.run(["sh", str(EXAMPLES / "textbill-ci.sh")], check=False, cwd=clone, env=env,
+                            capture_output=True, text=True, timeout=300)
     assert failed.returncode == 1
     assert "error[E101]: unknown client 'globx'" in failed.stderr
     assert not (clone / "_site").exists()

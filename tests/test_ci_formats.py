@@ -241,3 +241,22 @@ def test_build_with_warnings_builds_and_reports_them(tmp_path, monkeypatch):
     assert again.code == 0, again
     log = json.loads(again.out)
     jsonschema.Draft4Validator(SCHEMA).validate(log)
+
+
+def test_a_build_with_nothing_to_do_still_prints_its_report(tmp_path, monkeypatch):
+    books = tmp_path / "clean"
+    books.mkdir()
+    (books / "company.bill").write_text(COMPANY, encoding="utf-8")
+    monkeypatch.chdir(books)
+    first = cli("build", "--format", "html", "--as-of", "2026-02-01")
+    assert first.code == 0, first
+    for fmt, empty in (("sarif", None), ("codeclimate", []), ("github", "")):
+        run = cli("build", "--format", "html", "--diagnostics-format", fmt, "--as-of", "2026-02-01")
+        assert run.code == 0, run
+        assert "nothing to do" in run.err or "0 rendered" in run.err, run.err
+        if fmt == "sarif":
+            log = json.loads(run.out)
+            jsonschema.Draft4Validator(SCHEMA).validate(log)
+            assert log["runs"][0]["results"] == []
+        else:
+            assert (json.loads(run.out) if fmt == "codeclimate" else run.out) == empty

@@ -33,10 +33,10 @@ from textbill.cli.common import (
 )
 from textbill.core.diagnostics import has_errors, summary
 from textbill.core.source import Sources
-from textbill.render.diagnostics_formats import escape_data
 from textbill.incremental.checked import cached_check
 from textbill.incremental.workspace import Workspace
 from textbill.loading.loader import read_config
+from textbill.render.diagnostics_formats import escape_data
 
 
 def _formats(values: tuple[str, ...]) -> tuple[str, ...] | None:

@@ -5,7 +5,14 @@ import sys
 
 import click
 
-from textbill.cli.common import CI_FORMATS, Ctx, analyze_ledger, ci_report, ledger_options, print_problems
+from textbill.cli.common import (
+    CI_FORMATS,
+    Ctx,
+    analyze_ledger,
+    ci_report,
+    ledger_options,
+    print_problems,
+)
 from textbill.core.diagnostics import format_json, has_errors, summary
 from textbill.incremental.checked import cached_check
 

@@ -30,7 +30,11 @@ from textbill.core.money import fmt_grouped
 from textbill.core.source import Sources
 from textbill.loading.loader import LedgerNotFound, resolve_ledger
 from textbill.render.csv import write_csv
-from textbill.render.diagnostics_formats import format_codeclimate, format_sarif, github_commands
+from textbill.render.diagnostics_formats import (
+    format_codeclimate,
+    format_sarif,
+    github_commands,
+)
 from textbill.version import __version__
 
 if TYPE_CHECKING:  # the compiler is reached through the library API, textbill.analyze(), when used
