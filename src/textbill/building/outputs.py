@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from textbill.building.spec import EINVOICES, Job
-from textbill.core.money import fmt
+from textbill.core.einvoicing import paid_in_advance
+from textbill.core.money import ZERO, fmt
 from textbill.incremental.render_memo import process_memo
 from textbill.loading.writer import write_atomic
 from textbill.render import html as render_html
@@ -57,6 +58,8 @@ def render_job(context: Context, job: Job) -> Result:
     try:
         files, warnings = _render(context, job)
         return job.key, files, warnings, None
+    except einvoice.EInvoiceError as exc:  # located already: file:line, the document, the rule
+        return job.key, {}, [], str(exc)
     except Exception as exc:  # noqa: BLE001 - one broken document must not stop the others
         if os.environ.get("TEXTBILL_DEBUG"):
             traceback.print_exc()
@@ -90,11 +93,13 @@ def job_outputs(context: Context, job: Job, pdf: PdfMaker) -> dict:
     warnings: list[str] = []
     outputs: dict = {None: warnings}
     doc = html = data = rows = columns = None
+    paid = ZERO
     need_html = bool(wanted & {"html", "pdf"})
     if job.kind == "invoice":
         doc = analysis.books.invoices[job.ref]
+        paid = paid_in_advance(rec, doc)
         if need_html:
-            html = render_html.render_invoice(analysis, doc, theme=theme, memo=context.memo)
+            html = render_html.render_invoice(analysis, doc, theme=theme, memo=context.memo, paid=paid)
         data = invoice_doc(doc)
         rows = [_line_row(ln, doc.currency) for ln in doc.lines]
         columns = ("date", "kind", "description", "sow", "quantity", "unit", "unit_price", "amount", "tax")
@@ -123,9 +128,13 @@ def job_outputs(context: Context, job: Job, pdf: PdfMaker) -> dict:
     if "pdf" in wanted:
         outputs["pdf"] = (job.base + ".pdf", pdf(context, job, html, doc, warnings))
     if "ubl" in wanted:
-        xml = _einvoice(warnings, "ubl", lambda: einvoice.ubl_xml(ledger, doc))
+        xml = _einvoice(warnings, "ubl", lambda: einvoice.ubl_xml(ledger, doc, paid))
         if xml is not None:
             outputs["ubl"] = (job.base + ".ubl.xml", xml)
+    if "ksef" in wanted:
+        xml = _einvoice(warnings, "ksef", lambda: einvoice.ksef_xml(ledger, doc, paid))
+        if xml is not None:
+            outputs["ksef"] = (job.base + ".ksef.xml", xml)
     if "json" in wanted:
         outputs["json"] = (job.base + ".json", (dumps(data) + "\n").encode("utf-8"))
     if "csv" in wanted:
@@ -152,7 +161,8 @@ def facturx_xml(context: Context, job: Job, doc, warnings: list[str]) -> bytes |
     """The CII XML to embed when this PDF is a Factur-X one, else None."""
     if "facturx" not in context.formats or job.kind not in EINVOICES:
         return None
-    return _einvoice(warnings, "facturx", lambda: einvoice.cii_xml(context.analysis.ledger, doc))
+    paid = paid_in_advance(context.rec, doc) if job.kind == "invoice" else ZERO
+    return _einvoice(warnings, "facturx", lambda: einvoice.cii_xml(context.analysis.ledger, doc, paid))
 
 
 def pdf_here(context: Context, job: Job, html: str, doc, warnings: list[str]) -> bytes:
@@ -182,6 +192,9 @@ def pdf_of(html: str, base_url: str, theme, xml: bytes | None, memo=None) -> tup
             pdf = einvoice.facturx_pdf(pdf, xml)
         except NotImplementedError:
             problem = "format 'facturx' is not available in this version of textbill; skipped"
+        except Exception as exc:
+            raise einvoice.EInvoiceError(f"{einvoice.cii_number(xml)}: the Factur-X PDF was not written, "
+                                         f"factur-x refused its XML: {exc}") from exc
     return pdf, refused, problem
 
 

@@ -98,6 +98,7 @@ class Company:
     logo: str | None = None
     fields: tuple[tuple[str, str], ...] = ()
     span: Span = field(default=_NO_SPAN, compare=False, repr=False)
+    peppol: str | None = None  # Peppol participant id "SCHEME:ID" (section 8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +120,9 @@ class Client:
     reminders: str | None = None  # policy id, "off", or None for the default
     fields: tuple[tuple[str, str], ...] = ()
     span: Span = field(default=_NO_SPAN, compare=False, repr=False)
+    peppol: str | None = None  # Peppol participant id "SCHEME:ID" (section 8)
+    buyer_reference: str | None = None  # BT-10, e.g. a Leitweg-ID
+    split_payment: bool = False  # Polish split payment (MPP) on every invoice
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +252,9 @@ class Invoice:
     po: str | None = None
     fields: tuple[tuple[str, str], ...] = ()
     span: Span = field(default=_NO_SPAN, compare=False, repr=False)
+    buyer_reference: str | None = None  # BT-10: overrides the client's
+    split_payment: bool = False  # Polish split payment (MPP), also when the client is not marked
+    ksef_number: str | None = None  # the KSeF number of the sent invoice, as the user recorded it
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +278,7 @@ class CreditNote:
     notes: tuple[str, ...] = ()
     fields: tuple[tuple[str, str], ...] = ()
     span: Span = field(default=_NO_SPAN, compare=False, repr=False)
+    ksef_number: str | None = None  # the KSeF number of the sent credit note
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, did_you_mean, error
 from textbill.core.source import Span
 
-FORMATS = ("html", "pdf", "facturx", "ubl", "json", "csv")
+FORMATS = ("html", "pdf", "facturx", "ubl", "ksef", "json", "csv")
 SMTP_KEYS = ("host", "port", "user", "from", "starttls", "ssl", "timeout")
 
 # key -> (kind, description); kinds are checked below
