@@ -524,3 +524,28 @@ def test_ksef_is_a_known_format_and_needs_a_polish_nip(tmp_path):
     r = cli("check", tmp_path, env={"NO_COLOR": "1"})
     assert "E008" not in r.err
     assert "ledger.bill:1:9: error[E230]" in r.err
+
+
+def test_a_refused_document_fails_alone_with_its_location(tmp_path, monkeypatch):
+    """A document a writer refuses (EInvoiceError, or factur-x's own check) is a located failure of that
+    document; the other documents are written, and nothing is a traceback."""
+    from textbill.building import outputs
+    from textbill.building.run import build
+    from textbill.render.einvoice import writers
+
+    (tmp_path / "ledger.bill").write_text(KSEF, encoding="utf-8")
+    (tmp_path / "textbill.yaml").write_text("formats: [ksef]\n", encoding="utf-8")
+    a = analyze(tmp_path, cache=False)
+    real = writers.ksef_xml
+
+    def refuse_one(ledger, doc, paid=Decimal(0)):
+        if doc.number == "FV/2026/0003":
+            raise writers.EInvoiceError(f"{writers.where(doc, ledger)}: FV/2026/0003 would be an invalid e-invoice")
+        return real(ledger, doc, paid)
+
+    monkeypatch.setattr(outputs.einvoice, "ksef_xml", refuse_one)
+    report = build(a, tmp_path / "out", date(2026, 3, 1), jobs=1)
+    line = KSEF.splitlines().index("2026-02-01 invoice FV/2026/0003 usa") + 1
+    assert [f for f in report.failures] == [
+        f"invoice:FV/2026/0003: ledger.bill:{line}: FV/2026/0003 would be an invalid e-invoice"]
+    assert len(list((tmp_path / "out").rglob("*.ksef.xml"))) == 5

@@ -3,7 +3,7 @@
 Bank details are checked always (an invalid IBAN on an invoice or in a payment
 QR code sends money nowhere).  What a valid e-invoice needs is checked only for
 the e-invoice formats textbill.yaml asks for (`facturx`, `ubl`, `ksef`), and
-there it is an error (E221-E225, E230): `build` would otherwise write a document
+there it is an error (E221-E225, E230-E233): `build` would otherwise write a document
 the receiving network rejects (docs/einvoicing.md).  What a UBL file still lacks
 to be Peppol BIS Billing 3.0 is a warning (W226-W228): without it the file is
 plain EN 16931 UBL, valid but not declared as Peppol.
@@ -11,12 +11,14 @@ plain EN 16931 UBL, valid but not declared as Peppol.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, error, warning
 from textbill.core.einvoicing import buyer_reference, nip, order_reference
 
 EINVOICE_FORMATS = ("facturx", "ubl", "ksef")
+POLISH_RATES = frozenset(Decimal(r) for r in (23, 22, 8, 7, 5, 4, 3, 0))
 
 
 def check_einvoice(ledger: m.Ledger) -> list[Diagnostic]:
@@ -175,7 +177,7 @@ def check_peppol(ledger: m.Ledger) -> Iterable[Diagnostic]:
 # ---------------------------------------------------------------------------- KSeF FA(3)
 
 def check_ksef(ledger: m.Ledger) -> Iterable[Diagnostic]:
-    """What the Polish FA(3) structure needs of the seller: a Polish NIP (Podmiot1/NIP)."""
+    """What the Polish FA(3) structure needs: the seller's NIP, PLN books, Polish VAT rates."""
     company = ledger.company
     if company is None:
         return
@@ -184,3 +186,16 @@ def check_ksef(ledger: m.Ledger) -> Iterable[Diagnostic]:
         yield error(company.span, "E230", f"company '{company.id}': {has} not a Polish NIP, which a KSeF "
                     "invoice (FA(3) Podmiot1/NIP) needs", 'give the 10-digit NIP, e.g.: tax-id "PL5260001246"',
                     focus=company.id)
+    if company.currency != "PLN":
+        yield error(company.span, "E233", f"company '{company.id}' keeps its books in {company.currency}: a KSeF "
+                    "invoice in another currency gives its VAT in PLN (P_14_xW), from the company currency",
+                    "keep the books in PLN: currency PLN", focus=company.id)
+    owners = [*ledger.clients.values(), *ledger.sows.values()]
+    owners += [part for inv in ledger.invoices for part in (*inv.items, *inv.adjustments)]
+    for owner in owners:
+        tax = owner.tax
+        if tax is not None and tax.kind == "rate" and tax.percent not in POLISH_RATES:
+            rate = f"{tax.percent.normalize():f}%"
+            yield error(owner.span, "E231", f"VAT rate {rate} is not a Polish rate: a KSeF invoice has 23, 8, 5 "
+                        "or 0% (or the reduced 22, 7, 4, 3%)", "use a Polish rate, or leave ksef out of formats",
+                        focus=rate)

@@ -145,6 +145,9 @@ CODES: tuple[Code, ...] = (
     _w("W227", "client without a peppol id: UBL is not Peppol BIS"),
     _w("W228", "invoice without a buyer reference or PO: UBL is not Peppol BIS"),
     _e("E230", "company without a Polish NIP for KSeF"),
+    _e("E231", "VAT rate that is not Polish, for KSeF"),
+    _e("E232", "not a KSeF number"),
+    _e("E233", "company currency is not PLN, for KSeF"),
     # reminder e-mails
     _e("E250", "no e-mail address for a reminder"),
     _e("E251", "unusable e-mail address", "write one plain address, like: email ap@example.com"),

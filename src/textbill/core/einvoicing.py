@@ -63,6 +63,10 @@ def peppol_ready(company: m.Company | None, client: m.Client | None, reference: 
     return bool(company and company.peppol and client and client.peppol and reference)
 
 
+# TNumerKSeF of the FA(3) schema: the seller's NIP, the date, a hexadecimal id and a check sum
+KSEF_NUMBER = re.compile(r"([1-9]((\d[1-9])|([1-9]\d))\d{7}|M\d{9}|[A-Z]{3}\d{7})-(20[2-9][0-9]|2[1-9][0-9]{2}"
+                         r"|[3-9][0-9]{3})(0[1-9]|1[0-2])(0[1-9]|[1-2][0-9]|3[0-1])-([0-9A-F]{6})-?([0-9A-F]{6})"
+                         r"-([0-9A-F]{2})")
 _NIP_WEIGHTS = (6, 5, 7, 2, 3, 4, 5, 6, 7)
 
 

@@ -28,6 +28,7 @@ from lark.exceptions import (
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, closest, error, warning
 from textbill.core.einvoicing import EAS_CODES as PEPPOL_EAS
+from textbill.core.einvoicing import KSEF_NUMBER
 from textbill.core.money import Amount, is_known_currency
 from textbill.core.source import Span
 from textbill.incremental.shared import shared
@@ -370,8 +371,14 @@ class _ToModel(Transformer):
     note = _attr("note")
     email = _attr("email")
     buyer_reference = _attr("buyer-reference")
-    ksef_number = _attr("ksef-number")
     del _attr
+
+    def ksef_number(self, tok):
+        text = _unquote(tok)
+        if not KSEF_NUMBER.fullmatch(text):
+            self.p.err(tok, "E232", f"'{text}' is not a KSeF number",
+                       'copy the number KSeF assigned, e.g.: ksef-number "5260001246-20260131-0100A0B1C2D3-4F"')
+        return ("ksef-number", text, tok)
 
     def peppol(self, tok):
         """`peppol SCHEME:ID`: an EAS scheme code from Peppol's code list, a colon, the identifier."""

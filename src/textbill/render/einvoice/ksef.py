@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from types import MappingProxyType
 
 from lxml import etree
 
@@ -43,8 +44,8 @@ from textbill.reports.einvoice import (
 NS = "http://crd.gov.pl/wzor/2025/06/25/13775/"
 EU = frozenset(["AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "HR", "HU", "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PT", "RO", "SE", "SI", "SK", "XI"])
 # FA(3) field numbers of the standard rates; P_14_xW (VAT in PLN) exists for these four only
-RATE_FIELD = {Decimal(23): "1", Decimal(22): "1", Decimal(8): "2", Decimal(7): "2", Decimal(5): "3",
-              Decimal(4): "4", Decimal(3): "4"}
+RATE_FIELD = MappingProxyType({Decimal(23): "1", Decimal(22): "1", Decimal(8): "2", Decimal(7): "2",
+                               Decimal(5): "3", Decimal(4): "4", Decimal(3): "4"})
 # the order of the amount fields in Fa (after P_6 / OkresFa)
 FIELDS = ("1", "2", "3", "4", "5", "6_1", "6_2", "6_3", "7", "8", "9", "10", "11")
 PAYMENT_TRANSFER = "6"  # TFormaPlatnosci: przelew

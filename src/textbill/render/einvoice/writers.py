@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from importlib.resources import files
+from pathlib import PurePath
 
 from lxml import etree
 
@@ -39,15 +40,19 @@ def valid_model(ledger, doc, paid: Decimal = ZERO) -> EInvoice:
     e = from_doc(ledger, doc, paid)
     problems = fatal_problems(e)
     if problems:
-        raise EInvoiceError(f"{where(doc)}: {e.number} would be an invalid e-invoice ({'; '.join(problems)}); "
+        raise EInvoiceError(f"{where(doc, ledger)}: {e.number} would be an invalid e-invoice ({'; '.join(problems)}); "
                             "not written (see 'textbill check')")
     return e
 
 
-def where(doc) -> str:
-    """file:line of the ledger entry of an InvoiceDoc or CreditDoc."""
+def where(doc, ledger=None) -> str:
+    """file:line of the ledger entry of an InvoiceDoc or CreditDoc, the file relative to the ledger root."""
     span = doc.note.span if isinstance(doc, CreditDoc) else doc.invoice.span
-    return f"{span.file}:{span.line}"
+    path = PurePath(span.file)
+    root = getattr(ledger, "root", None)
+    if root and path.is_relative_to(root):
+        path = path.relative_to(root)
+    return f"{path.as_posix()}:{span.line}"
 
 
 def cii_xml(ledger, doc, paid: Decimal = ZERO) -> bytes:
@@ -66,7 +71,7 @@ def ksef_xml(ledger, doc, paid: Decimal = ZERO) -> bytes:
     try:
         return ksef(e, doc)
     except KsefError as exc:
-        raise EInvoiceError(f"{where(doc)}: {e.number} cannot be a KSeF invoice: {exc}; not written") from exc
+        raise EInvoiceError(f"{where(doc, ledger)}: {e.number} cannot be a KSeF invoice: {exc}; not written") from exc
 
 
 def facturx_pdf(pdf: bytes, xml: bytes) -> bytes:
