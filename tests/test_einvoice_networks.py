@@ -549,3 +549,30 @@ def test_a_refused_document_fails_alone_with_its_location(tmp_path, monkeypatch)
     assert [f for f in report.failures] == [
         f"invoice:FV/2026/0003: ledger.bill:{line}: FV/2026/0003 would be an invalid e-invoice"]
     assert len(list((tmp_path / "out").rglob("*.ksef.xml"))) == 5
+
+
+def test_the_pdf_shows_paid_in_advance_and_amount_due(ksef):
+    import io
+
+    from pypdf import PdfReader
+
+    from textbill.render.html import render_invoice
+    from textbill.render.pdf import html_to_pdf
+
+    doc = ksef.books.invoices["FV/2026/0001"]
+    paid = paid_in_advance(ksef.receivables(date.max), doc)
+    pdf = html_to_pdf(render_invoice(ksef, doc, paid=paid), base_url=str(ksef.root))
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert "Zapłacono z góry 500,00 PLN" in text
+    assert "Pozostało do zapłaty 1 672,90 PLN" in text.replace("\u00a0", " ")
+    assert "Prosimy o zapłatę 1 672,90 PLN" in text.replace("\u00a0", " ")
+
+
+def test_a_polish_invoice_shows_net_and_vat_per_rate_even_for_one_rate(ksef):
+    # art. 106e ust. 1 pkt 12-14: the rate per line (issue 13) and net and VAT per rate
+    from textbill.render.html import invoice_view
+
+    view = invoice_view(ksef, ksef.books.invoices["FV/2026/0004"])  # one rate (reverse charge), no discount
+    assert view["show_tax_summary"] and view["show_tax_column"]
+    one_rate = invoice_view(ksef, ksef.books.invoices["FV/2026/0003"])
+    assert one_rate["show_tax_summary"] and [g["basis"] for g in one_rate["groups"]] == ["1\u00a0000,00"]

@@ -146,7 +146,7 @@ def check_exemption_reasons(ledger: m.Ledger, asked: str) -> Iterable[Diagnostic
 # ---------------------------------------------------------------------------- Peppol BIS Billing 3.0
 
 def check_peppol(ledger: m.Ledger) -> Iterable[Diagnostic]:
-    """What a UBL invoice lacks to be declared Peppol BIS Billing 3.0 (LANGUAGE.md section 8)."""
+    """What a UBL invoice lacks to be declared Peppol BIS Billing 3.0 (docs/einvoicing.md)."""
     company = ledger.company
     if company is None:
         return

@@ -1,4 +1,4 @@
-"""What e-invoicing networks need of a ledger, as plain values (LANGUAGE.md section 8).
+"""What e-invoicing networks need of a ledger, as plain values (docs/einvoicing.md).
 
 Peppol participant ids: `SCHEME:ID`, SCHEME a code of the Electronic Address
 Scheme list.  The list is the one the Peppol BIS Billing 3.0 rules accept for an EndpointID

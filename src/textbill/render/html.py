@@ -441,7 +441,8 @@ def invoice_view(analysis, doc, state=None, draft: bool = False, paid: Decimal =
         "show_dates": any(ln["date"] for ln in lines),
         "show_tax_column": len(groups) > 1 or t.shows("line_tax"),  # Polish invoices: always (art. 106e)
         "groups": groups,
-        "show_tax_summary": adjusted or not single or company_tax is not None,
+        # Polish invoices always (art. 106e ust. 1 pkt 13-14: net and VAT per rate, even for one rate)
+        "show_tax_summary": adjusted or not single or company_tax is not None or t.shows("line_tax"),
         "tax_notes": _notes_of(groups),
         "company_tax": company_tax,
         "totals": {
