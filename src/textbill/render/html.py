@@ -412,7 +412,7 @@ def invoice_view(analysis, doc, state=None, draft: bool = False, paid: Decimal =
     meta.extend(client_v["fields"])
     meta.extend(_fields(inv.fields, t, skip_values=set(pos)))
 
-    qr = epc_qr_svg(ledger, doc)
+    qr = epc_qr_svg(ledger, doc, doc.total - paid if paid else None)  # a deposit: the QR asks for the rest
     status = None
     if state is not None:
         status = {"key": state.status, "label": _label(t, "status", state.status),
