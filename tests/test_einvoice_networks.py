@@ -576,3 +576,39 @@ def test_a_polish_invoice_shows_net_and_vat_per_rate_even_for_one_rate(ksef):
     assert view["show_tax_summary"] and view["show_tax_column"]
     one_rate = invoice_view(ksef, ksef.books.invoices["FV/2026/0003"])
     assert one_rate["show_tax_summary"] and [g["basis"] for g in one_rate["groups"]] == ["1\u00a0000,00"]
+
+
+def test_a_german_domestic_invoice_passes_the_german_peppol_rules(tmp_path, validators):
+    text = PEPPOL + """
+client berlin "Berliner Bau GmbH"
+  address "Alexanderplatz 1\\n10178 Berlin"
+  country DE
+  tax-id "DE811569869"
+  tax VAT 19%
+  peppol 9930:DE811569869
+  buyer-reference "04011000-12345-67"
+
+client nottax "Kein Steuer e.V."
+  address "Marktplatz 1\\n04109 Leipzig"
+  country DE
+  peppol 9930:DE999999999
+  buyer-reference "LZ-1"
+
+2026-02-25 invoice INV-2026-0004 berlin
+  item "Consulting" 4 x 120.00
+
+2026-02-26 invoice INV-2026-0005 nottax
+  item "Talk" 1 x 300.00
+"""
+    (tmp_path / "ledger.bill").write_text(text, encoding="utf-8")
+    (tmp_path / "textbill.yaml").write_text("formats: [ubl]\n", encoding="utf-8")
+    a = analyze(tmp_path, cache=False)
+    assert [(d.code, d.span.line) for d in a.diagnostics if d.code.startswith("W22")] == [
+        ("W229", text.splitlines().index('client nottax "Kein Steuer e.V."') + 1)]
+    xml = ubl_xml(a.ledger, a.books.invoices["INV-2026-0004"])
+    assert validators.failed(xml, "peppol", fatal_only=True) == [] and validators.failed(xml, "ubl") == []
+    root = etree.fromstring(xml)
+    assert _texts(root, "cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Name") == ["Acme Consulting GmbH"]
+    assert b"poacc:billing:3.0" in xml
+    plain = ubl_xml(a.ledger, a.books.invoices["INV-2026-0005"])
+    assert b"poacc" not in plain and validators.failed(plain, "ubl") == []

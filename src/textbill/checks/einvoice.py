@@ -5,7 +5,7 @@ QR code sends money nowhere).  What a valid e-invoice needs is checked only for
 the e-invoice formats textbill.yaml asks for (`facturx`, `ubl`, `ksef`), and
 there it is an error (E221-E225, E230-E233): `build` would otherwise write a document
 the receiving network rejects (docs/einvoicing.md).  What a UBL file still lacks
-to be Peppol BIS Billing 3.0 is a warning (W226-W228): without it the file is
+to be Peppol BIS Billing 3.0 is a warning (W226-W229): without it the file is
 plain EN 16931 UBL, valid but not declared as Peppol.
 """
 from __future__ import annotations
@@ -15,7 +15,12 @@ from decimal import Decimal
 
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, error, warning
-from textbill.core.einvoicing import buyer_reference, nip, order_reference
+from textbill.core.einvoicing import (
+    buyer_reference,
+    german_domestic_gap,
+    nip,
+    order_reference,
+)
 
 EINVOICE_FORMATS = ("facturx", "ubl", "ksef")
 POLISH_RATES = frozenset(Decimal(r) for r in (23, 22, 8, 7, 5, 4, 3, 0))
@@ -163,6 +168,20 @@ def check_peppol(ledger: m.Ledger) -> Iterable[Diagnostic]:
                           "plain EN 16931, not Peppol BIS Billing 3.0 (the buyer's electronic address, BT-49, "
                           "PEPPOL-EN16931-R010)", "add the buyer's Peppol id, e.g.: peppol 9930:DE811569869",
                           focus=client.id)
+    german = [c for c in ledger.clients.values() if c.id in billed and c.peppol and c.country == "DE"]
+    if company.country == "DE" and german:
+        gap = german_domestic_gap("DE", "DE", company.phone, company.email, ())
+        if gap:
+            yield warning(company.span, "W229", f"company '{company.id}' lacks {gap}, which Peppol asks of a "
+                          f"German invoice to a German buyer (client '{german[0].id}'): those UBL files are plain "
+                          "EN 16931", 'add them, e.g.: phone "+49 30 123456" and email billing@example.com',
+                          focus=company.id)
+        for client in german:
+            if client.tax is None or client.tax.kind == "none":
+                yield warning(client.span, "W229", f"client '{client.id}' is billed without tax: Peppol asks a "
+                              "German invoice to a German buyer for a VAT rate on every line (DE-R-014), so its "
+                              "UBL files are plain EN 16931", "give the client its tax, e.g.: tax VAT 19%",
+                              focus=client.id)
     for inv in ledger.invoices:
         client = ledger.clients.get(inv.client)
         if client is None or not client.peppol:

@@ -144,6 +144,7 @@ CODES: tuple[Code, ...] = (
     _w("W226", "company without a peppol id: UBL is not Peppol BIS"),
     _w("W227", "client without a peppol id: UBL is not Peppol BIS"),
     _w("W228", "invoice without a buyer reference or PO: UBL is not Peppol BIS"),
+    _w("W229", "German domestic invoice lacks what Peppol's German rules need"),
     _e("E230", "company without a Polish NIP for KSeF"),
     _e("E231", "VAT rate that is not Polish, for KSeF"),
     _e("E232", "not a KSeF number"),

@@ -67,6 +67,20 @@ def peppol_ready(company: m.Company | None, client: m.Client | None, reference: 
 KSEF_NUMBER = re.compile(r"([1-9]((\d[1-9])|([1-9]\d))\d{7}|M\d{9}|[A-Z]{3}\d{7})-(20[2-9][0-9]|2[1-9][0-9]{2}"
                          r"|[3-9][0-9]{3})(0[1-9]|1[0-2])(0[1-9]|[1-2][0-9]|3[0-1])-([0-9A-F]{6})-?([0-9A-F]{6})"
                          r"-([0-9A-F]{2})")
+def german_domestic_gap(seller_country: str | None, buyer_country: str | None, phone: str | None,
+                        email: str | None, codes) -> str | None:
+    """What a German seller's Peppol invoice to a German buyer lacks under the national rules Peppol
+    runs for it (DE-R-005..007: the seller's contact with phone and e-mail; DE-R-014: a VAT rate on
+    every category, which 'not subject to VAT' may not have, BR-O-05), or None."""
+    if seller_country != "DE" or buyer_country != "DE":
+        return None
+    if not (phone and email):
+        return "a phone and an email (DE-R-006, DE-R-007)"
+    if "O" in codes:
+        return "a VAT rate on every line: 'no tax' lines cannot be (DE-R-014)"
+    return None
+
+
 _NIP_WEIGHTS = (6, 5, 7, 2, 3, 4, 5, 6, 7)
 
 

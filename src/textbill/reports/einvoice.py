@@ -9,7 +9,7 @@ here: lines, allowances, charges and VAT come from the engine as they are.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -18,7 +18,12 @@ from babel.languages import get_official_languages
 
 from textbill.core import model as m
 from textbill.core.books import CreditDoc, InvoiceDoc, Line, TaxGroup
-from textbill.core.einvoicing import buyer_reference, peppol_ready, split_id
+from textbill.core.einvoicing import (
+    buyer_reference,
+    german_domestic_gap,
+    peppol_ready,
+    split_id,
+)
 from textbill.core.money import ZERO, minor_units, round_money
 from textbill.core.periods import period_end
 
@@ -400,7 +405,7 @@ def from_invoice(ledger: m.Ledger, doc: InvoiceDoc, paid: Decimal = ZERO) -> EIn
     no_vat = _no_vat_ids(doc.groups)
     reference, po = _buyer_reference(doc), _po(ledger, doc)
     client = doc.client
-    return EInvoice(
+    return _german(EInvoice(
         type_code=INVOICE, number=doc.number, issue_date=doc.date, currency=doc.currency,
         tax_currency=ct.currency if ct else None, due_date=doc.due, notes=tuple(doc.invoice.notes),
         buyer_reference=reference, order_reference=po, preceding=None,
@@ -410,7 +415,7 @@ def from_invoice(ledger: m.Ledger, doc: InvoiceDoc, paid: Decimal = ZERO) -> EIn
         vat=_breakdown(doc.groups),
         totals=_totals(doc.groups, lines, doc.net, doc.tax, doc.total, ct.amount if ct else None, paid),
         peppol=peppol_ready(company, client, reference or po),
-        split_payment=doc.invoice.split_payment or client.split_payment, ksef_number=doc.invoice.ksef_number)
+        split_payment=doc.invoice.split_payment or client.split_payment, ksef_number=doc.invoice.ksef_number))
 
 
 def from_credit(ledger: m.Ledger, doc: CreditDoc) -> EInvoice:
@@ -439,7 +444,7 @@ def from_credit(ledger: m.Ledger, doc: CreditDoc) -> EInvoice:
     no_vat = _no_vat_ids(doc.groups)
     notes = ((note.reason,) if note.reason else ()) + tuple(note.notes)
     reference, po = _buyer_reference(inv), _po(ledger, inv)
-    return EInvoice(
+    return _german(EInvoice(
         type_code=CREDIT_NOTE, number=doc.number, issue_date=doc.date, currency=doc.currency,
         tax_currency=ct.currency if ct else None, due_date=None, notes=notes,
         buyer_reference=reference, order_reference=po,
@@ -449,7 +454,20 @@ def from_credit(ledger: m.Ledger, doc: CreditDoc) -> EInvoice:
         adjustments=adjustments, vat=_breakdown(doc.groups),
         totals=_totals(doc.groups, lines, basis, tax, basis + tax, tax_accounting),
         peppol=peppol_ready(company, inv.client, reference or po),
-        split_payment=inv.invoice.split_payment or inv.client.split_payment, ksef_number=note.ksef_number)
+        split_payment=inv.invoice.split_payment or inv.client.split_payment, ksef_number=note.ksef_number))
+
+
+def _german(e: EInvoice) -> EInvoice:
+    """A German domestic document names the seller's contact point (DE-R-005: the company's name) and is
+    Peppol only when german_domestic_gap finds nothing."""
+    seller_country, buyer_country = e.seller.address.country, e.buyer.address.country
+    if not e.peppol or seller_country != "DE" or buyer_country != "DE":
+        return e
+    c = e.seller.contact or Contact()
+    gap = german_domestic_gap(seller_country, buyer_country, c.phone, c.email, {v.category.code for v in e.vat})
+    if gap is not None:
+        return replace(e, peppol=False)
+    return replace(e, seller=replace(e.seller, contact=replace(c, name=c.name or e.seller.name)))
 
 
 def from_doc(ledger: m.Ledger, doc: InvoiceDoc | CreditDoc, paid: Decimal = ZERO) -> EInvoice:
