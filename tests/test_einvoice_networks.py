@@ -612,3 +612,42 @@ client nottax "Kein Steuer e.V."
     assert b"poacc:billing:3.0" in xml
     plain = ubl_xml(a.ledger, a.books.invoices["INV-2026-0005"])
     assert b"poacc" not in plain and validators.failed(plain, "ubl") == []
+
+
+def test_a_facturx_refusal_is_located_never_a_raw_exception(peppol):
+    """What factur-x's own schema check refuses (here: a CII without its type code) is reported with the
+    ledger entry and the document, as an EInvoiceError, not as factur-x's exception."""
+    from textbill.building.outputs import pdf_of
+    from textbill.render.einvoice.writers import EInvoiceError, where
+    from textbill.render.html import render_invoice
+
+    doc = peppol.books.invoices["INV-2026-0003"]
+    xml = re.sub(rb"<ram:TypeCode>380</ram:TypeCode>", b"", cii_xml(peppol.ledger, doc))
+    place = where(doc, peppol.ledger)
+    assert re.fullmatch(r"ledger\.bill:\d+", place)
+    with pytest.raises(EInvoiceError, match=r"^INV-2026-0003: the Factur-X PDF was not written, factur-x "
+                                            r"refused its XML"):
+        pdf_of(render_invoice(peppol, doc), str(peppol.root), None, xml)
+
+
+def test_a_facturx_refusal_fails_its_document_in_a_build_with_the_ledger_line(tmp_path, monkeypatch):
+    from textbill.building import outputs
+    from textbill.building.run import build
+
+    (tmp_path / "ledger.bill").write_text(PEPPOL, encoding="utf-8")
+    (tmp_path / "textbill.yaml").write_text("formats: [facturx]\n", encoding="utf-8")
+    a = analyze(tmp_path, cache=False)
+    real = outputs.einvoice.cii_xml
+
+    def broken(ledger, doc, paid=Decimal(0)):  # what factur-x's XSD check refuses: no document type code
+        xml = real(ledger, doc, paid)
+        return re.sub(rb"<ram:TypeCode>380</ram:TypeCode>", b"", xml) if doc.number == "INV-2026-0003" else xml
+
+    monkeypatch.setattr(outputs.einvoice, "cii_xml", broken)
+    report = build(a, tmp_path / "out", date(2026, 3, 1), jobs=1)
+    line = PEPPOL.splitlines().index("2026-02-10 invoice INV-2026-0003 yankee") + 1
+    assert len(report.failures) == 1
+    assert report.failures[0].startswith(f"invoice:INV-2026-0003: ledger.bill:{line}: INV-2026-0003: the Factur-X "
+                                         "PDF was not written, factur-x refused its XML")
+    assert "Traceback" not in report.failures[0]
+    assert len(list((tmp_path / "out").rglob("*.pdf"))) >= 4

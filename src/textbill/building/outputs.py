@@ -58,12 +58,10 @@ def render_job(context: Context, job: Job) -> Result:
     try:
         files, warnings = _render(context, job)
         return job.key, files, warnings, None
-    except einvoice.EInvoiceError as exc:  # located already: file:line, the document, the rule
-        return job.key, {}, [], str(exc)
     except Exception as exc:  # noqa: BLE001 - one broken document must not stop the others
         if os.environ.get("TEXTBILL_DEBUG"):
             traceback.print_exc()
-        return job.key, {}, [], f"{type(exc).__name__}: {exc}"
+        return job.key, {}, [], failure(exc)
 
 
 def _render(context: Context, job: Job) -> tuple[dict[str, list[str]], list[str]]:
@@ -167,9 +165,22 @@ def facturx_xml(context: Context, job: Job, doc, warnings: list[str]) -> bytes |
 
 def pdf_here(context: Context, job: Job, html: str, doc, warnings: list[str]) -> bytes:
     xml = facturx_xml(context, job, doc, warnings)
-    pdf, refused, problem = pdf_of(html, str(context.analysis.root), context.theme, xml, context.memo)
+    try:
+        pdf, refused, problem = pdf_of(html, str(context.analysis.root), context.theme, xml, context.memo)
+    except einvoice.EInvoiceError as exc:
+        raise einvoice.EInvoiceError(f"{located(context, doc)}: {exc}") from exc
     pdf_warnings(job, refused, problem, warnings)
     return pdf
+
+
+def located(context: Context, doc) -> str:
+    """file:line of a document's ledger entry, relative to the ledger root."""
+    return einvoice.where(doc, context.analysis.ledger)
+
+
+def failure(exc: Exception) -> str:
+    """What a failed job reports: a located e-invoice refusal as it is, anything else with its type."""
+    return str(exc) if isinstance(exc, einvoice.EInvoiceError) else f"{type(exc).__name__}: {exc}"
 
 
 def pdf_warnings(job: Job, refused: list[str], problem: str | None, warnings: list[str]) -> None:
@@ -182,7 +193,7 @@ def pdf_warnings(job: Job, refused: list[str], problem: str | None, warnings: li
 def pdf_of(html: str, base_url: str, theme, xml: bytes | None, memo=None) -> tuple[bytes, list[str], str | None]:
     """(PDF, refused URLs, a warning or None): the PDF of a rendered page, a Factur-X one with xml.
     Needs nothing but its arguments, so a worker of any start method can run it (a pool worker,
-    handed no memo, uses its own)."""
+    handed no memo, uses its own).  factur-x refusing the XML is an EInvoiceError naming the document."""
     refused: list[str] = []
     memo = memo if memo is not None else process_memo()
     pdf = html_to_pdf(html, base_url=base_url, theme=theme, refused=refused, memo=memo)
