@@ -52,7 +52,7 @@ def _formats(values: tuple[str, ...]) -> tuple[str, ...] | None:
               help="Documents rendered at once (default: 'jobs' in textbill.yaml, else the number of CPUs).")
 @click.option("--force", is_flag=True, help="Render every document again, changed or not.")
 @click.option("--format", "formats", multiple=True, metavar="LIST",
-              help="Formats to write, comma-separated: html, pdf, json, csv, facturx, ubl "
+              help="Formats to write, comma-separated: html, pdf, json, csv, facturx, ubl, ksef "
                    "(default: 'formats' in textbill.yaml, else html,pdf).")
 @ledger_options
 def build_command(ctx: Ctx, ledger_pos, out, as_of, jobs, force, formats):
