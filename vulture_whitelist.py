@@ -25,6 +25,18 @@ issue  # cli/issue.py
 remind  # cli/remind.py
 report_overdue  # cli/report.py, @report.command("overdue")
 watch  # cli/watch.py
+lsp  # cli/lsp.py
+# the language server's handlers: registered with pygls by their decorators (lsp/server.py)
+initialize
+did_open
+did_change
+did_close
+files_changed
+did_save
+document_symbol
+workspace_symbol
+code_action
+inlay_hint
 _.format_commands  # cli/main.py: overrides click.Group.format_commands, called by click for --help
 
 # the name tracebacks and profilers show for a generated builder (core/frozen.py)

@@ -32,6 +32,8 @@ FORBIDDEN = {
     "reports": ("render", "building", "cli", "watch", "workflow", "lsp"),
     "syntax": ("loading", "checks", "engine", "reports", "render", "building", "cli", "watch", "workflow", "pipeline",
                "lsp"),
+    # the language server is a top layer beside watch/: over the library, never over commands
+    "lsp": ("cli", "watch", "workflow"),
 }
 
 MUTABLE_CALLS = frozenset({"dict", "list", "set", "defaultdict", "OrderedDict", "Counter", "deque",

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from itertools import pairwise
 
+from textbill.checks.accounts import check_if_configured
 from textbill.checks.fallout import meant_numbers
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, closest, error, warning
@@ -383,6 +384,7 @@ CHECKS: tuple[Check, ...] = (
     check_entries,
     check_clock_overlaps,
     check_numbering,
+    check_if_configured,
 )
 
 

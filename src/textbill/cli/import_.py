@@ -27,8 +27,11 @@ from textbill.workflow.timers import state_dir
 def import_():
     """Time entries from other trackers (timeclock, Toggl), idempotently.
 
-    Each imported entry carries a #import-<hash> tag of its source row, so an
-    import run twice, or two overlapping exports, add nothing twice.  Nothing
+    Each imported entry carries a #import-<hash> tag of what its session means
+    (tracker, start, end, SOW, description), so an import run twice, two
+    overlapping exports, or a re-export with other amounts, tags or e-mails
+    add nothing twice.  A session across midnight is split per day, as hledger
+    does, with its seconds kept.  Nothing
     is written when any row cannot be placed (an unmapped account or project,
     an entry outside its SOW, a change to a locked invoice).
     """
@@ -117,6 +120,6 @@ def _run_import(ctx: Ctx, source: str, out_file: str | None, dry_run: bool, read
             click.echo(plan.text, nl=False)
             return
         append_text(target, plan.text)
-    n = len(plan.entries)
+    n = plan.text.count("\n")  # a session across midnight is an entry per day
     click.echo(f"imported {n} time entr{'ies' if n != 1 else 'y'} from {src_name} into {target_name}{suffix}",
                err=True)

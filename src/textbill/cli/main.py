@@ -38,6 +38,7 @@ COMMANDS: Mapping[str, tuple[str, str, str]] = MappingProxyType({
     "issue": ("issue", "issue",
               "Issue the invoices 'textbill draft' shows: append them to the ledger and lock them."),
     "lock": ("lock", "lock", "Lock every issued document that is not yet locked."),
+    "lsp": ("lsp", "lsp", "A Language Server (stdio) for any editor: diagnostics, completion, hover, navigation."),
     "remind": ("remind", "remind",
                "Reminder e-mails due now: list them, write them (--out), or send them (--send)."),
     "report": ("report", "report", "Reports over the receivables."),

@@ -87,6 +87,9 @@ CODES: tuple[Code, ...] = (
     _e("E125", "'done' on a SOW not priced by milestones"),
     _w("W127", "retainer without a period"),
     _w("W130", "overlapping clock ranges"),
+    # the exported books (textbill export)
+    _e("E131", "two clients share an account of the exported books", "rename one of the two client ids"),
+    _e("E132", "two taxes share an account of the exported books"),
     # document numbering
     _e("E140", "document number breaks its pattern"),
     _e("E141", "gap in the numbering"),

@@ -7,6 +7,7 @@ from types import MappingProxyType
 import yaml
 
 from textbill.core import model as m
+from textbill.core.accounts import ROOTS, valid_account
 from textbill.core.diagnostics import Diagnostic, did_you_mean, error
 from textbill.core.source import Span
 
@@ -27,6 +28,7 @@ KEYS = MappingProxyType({
     "time-file": ("str", "the .bill file that 'textbill clock out' and 'textbill import' append time to"),
     "toggl": ("map", "projects: a mapping of Toggl project names to client/sow"),
     "timeclock": ("map", "accounts: a mapping of timeclock accounts to client/sow"),
+    "export": ("map", "account roots of 'textbill export': " + ", ".join(ROOTS)),
 })
 
 
@@ -81,6 +83,8 @@ def parse_config(text: str, name: str) -> tuple[m.Config, list[Diagnostic]]:
             if "password" in value:
                 diags.append(error(at(value_node), "E008", "the SMTP password does not belong in textbill.yaml",
                                    "set TEXTBILL_SMTP_PASSWORD in the environment instead"))
+        if key == "export":
+            diags.extend(_check_export(value_node, at))
         if key == "formats":
             for item_node in value_node.value:
                 if item_node.value not in FORMATS:
@@ -104,6 +108,30 @@ def parse_config(text: str, name: str) -> tuple[m.Config, list[Diagnostic]]:
     if "smtp" in values:
         kw["smtp"] = MappingProxyType(dict(values["smtp"]))
     return m.Config(extra=MappingProxyType(extra), spans=MappingProxyType(spans), **kw), diags
+
+
+def _check_export(node, at) -> list[Diagnostic]:
+    """export: {receivable: Assets:Receivables, ...}: known keys, account names, no account twice."""
+    diags = []
+    given: dict[str, tuple[str, object]] = {}
+    for key_node, value_node in node.value:
+        key, value = key_node.value, value_node.value
+        if key not in ROOTS:
+            diags.append(error(at(key_node), "E008", f"unknown export setting '{key}'",
+                               did_you_mean(str(key), ROOTS) or "export takes: " + ", ".join(ROOTS)))
+        elif not isinstance(value, str) or not valid_account(value):
+            diags.append(error(at(value_node), "E008", f"export {key} '{value}' is not an account name",
+                               "write capitalised components joined by colons, like Assets:Receivables"))
+        else:
+            given[key] = (value, value_node)
+    roots = {key: given[key][0] if key in given else default for key, (default, _) in ROOTS.items()}
+    for key, (value, value_node) in given.items():
+        other = next((k for k, v in roots.items() if v == value and k != key), None)
+        if other is not None:
+            diags.append(error(at(value_node), "E008", f"export {key} is '{value}', the same account as "
+                               f"export {other}" + ("" if other in given else " by default"),
+                               f"give {key} an account of its own"))
+    return diags
 
 
 def _check(key: str, kind: str, value) -> str | None:

@@ -29,7 +29,7 @@ from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, closest, error, warning
 from textbill.core.einvoicing import EAS_CODES as PEPPOL_EAS
 from textbill.core.einvoicing import KSEF_NUMBER
-from textbill.core.money import Amount, is_known_currency
+from textbill.core.money import CONTEXT, Amount, is_known_currency
 from textbill.core.source import Span
 from textbill.incremental.shared import shared
 from textbill.syntax import fastpath
@@ -133,7 +133,7 @@ def _literal_words(syntax: Syntax, names) -> list[str]:
 
 TERMINAL_DESCRIPTIONS = MappingProxyType({
     "DATE": "a date like 2026-01-31",
-    "CLOCK": "a clock range like 09:00-12:30",
+    "CLOCK": "a clock range like 09:00-12:30 (or 09:00:15-12:30:40)",
     "DURATION": "a duration like 3h, 3h30m, 45m or 1.25h",
     "PERCENT": "a percentage like 23%",
     "OFFSET": "a day offset like -3d or +7d",
@@ -627,17 +627,22 @@ class _ToModel(Transformer):
 
     def _clock_minutes(self, tok, start: str, end: str) -> Decimal:
         def parse(hhmm: str) -> int:
-            h, mi = hhmm.split(":")
-            if int(h) > 24 or int(mi) > 59 or (int(h) == 24 and int(mi) > 0):
-                self.p.err(tok, "E011", f"'{hhmm}' is not a time of day", "hours run 00-24, minutes 00-59")
+            """Seconds since midnight of HH:MM or HH:MM:SS (seconds as a timeclock import keeps them)."""
+            h, mi, *sec = (int(x) for x in hhmm.split(":"))
+            s = sec[0] if sec else 0
+            if h > 24 or mi > 59 or s > 59 or (h == 24 and (mi or s)):
+                self.p.err(tok, "E011", f"'{hhmm}' is not a time of day",
+                           "hours run 00-24, minutes and seconds 00-59")
                 raise _Fail
-            return int(h) * 60 + int(mi)
+            return (h * 60 + mi) * 60 + s
         a, b = parse(start), parse(end)
         if b <= a:
             self.p.err(tok, "E011", f"clock range {tok} ends before it starts",
                        f"swap the times ({end}-{start}) or split an entry that runs past midnight")
             raise _Fail
-        return Decimal(b - a)
+        if (b - a) % 60 == 0:
+            return Decimal((b - a) // 60)
+        return CONTEXT.divide(Decimal(b - a), Decimal(60))  # exact to the context's digits; the SOW increment rounds it up
 
     def expense(self, day, ref, amt, *rest):
         desc, markup, flags = "", None, []
