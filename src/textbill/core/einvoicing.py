@@ -11,7 +11,7 @@ import re
 from decimal import Decimal
 
 from textbill.core import model as m
-from textbill.core.books import InvoiceDoc, Receivables
+from textbill.core.books import InvoiceDoc, InvoiceState, Receivables
 from textbill.core.money import ZERO
 
 EAS_CODES = frozenset({
@@ -98,7 +98,10 @@ def paid_in_advance(rec: Receivables | None, doc: InvoiceDoc) -> Decimal:
     """BT-113: what payments (and client credit from earlier payments) dated on or before the invoice
     date settled of it -- the `paid` of `textbill invoices --as-of` the invoice date."""
     state = rec.invoices.get(doc.number) if rec is not None else None
-    if state is None:
-        return ZERO
-    return sum((a.amount for a in state.allocations if a.kind in ("payment", "credit") and a.date <= doc.date),
-               ZERO)
+    return advance_of(state) if state is not None else ZERO
+
+
+def advance_of(state: InvoiceState) -> Decimal:
+    """paid_in_advance of one invoice's settlement state (of a replay as of its date or later)."""
+    day = state.doc.date
+    return sum((a.amount for a in state.allocations if a.kind in ("payment", "credit") and a.date <= day), ZERO)
