@@ -173,7 +173,7 @@ def test_an_html_build_keeps_the_pdfs_that_are_up_to_date(tmp_path, pdfs):
 def test_a_pdf_and_a_facturx_pdf_are_different_outputs(tmp_path, pdfs, monkeypatch):
     from textbill.render.einvoice import writers as einvoice
 
-    monkeypatch.setattr(einvoice, "cii_xml", lambda ledger, doc: b"<xml/>")
+    monkeypatch.setattr(einvoice, "cii_xml", lambda ledger, doc, paid=0: b"<xml/>")  # paid: BT-113 (issue 21)
     folder = make_ledger(tmp_path / "l")
     out = tmp_path / "out"
     run(folder, out, formats=("html", "pdf"))

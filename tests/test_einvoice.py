@@ -391,13 +391,14 @@ def test_credit_notes_reference_the_invoice_they_correct(mixed, example):
     assert _texts(full, ".//ram:TaxCurrencyCode") == ["EUR"]
 
 
-def test_ubl_is_peppol_bis_billing_3(example):
+def test_ubl_without_peppol_ids_is_plain_en16931(example):
+    # issue 21: the example ledger has no `peppol` ids, so its UBL declares EN 16931 only (no Peppol
+    # customization or profile it would fail) and no e-mail endpoint (EM is no Peppol address scheme);
+    # tests/test_einvoice_networks.py has the Peppol BIS 3.0 documents
     root = etree.fromstring(ubl_xml(example.ledger, example.books.invoices["FV/2026/0003"]))
-    assert _texts(root, "cbc:CustomizationID") == [
-        "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"]
-    assert _texts(root, "cbc:ProfileID") == ["urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"]
-    assert [(el.get("schemeID"), el.text) for el in root.iterfind(".//cbc:EndpointID", NS)] == [
-        ("EM", "billing@northwind.example"), ("EM", "rechnungen@bauer-logistik.example")]
+    assert _texts(root, "cbc:CustomizationID") == ["urn:cen.eu:en16931:2017"]
+    assert _texts(root, "cbc:ProfileID") == []
+    assert root.findall(".//cbc:EndpointID", NS) == []
     assert _texts(root, "cac:TaxTotal/cbc:TaxAmount") == ["0.00", "0.00"]  # EUR, then PLN (BT-111)
     assert _texts(root, "cbc:TaxCurrencyCode") == ["PLN"]
 

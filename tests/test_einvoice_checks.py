@@ -1,4 +1,4 @@
-"""check_einvoice: bank details always, EN 16931 prerequisites when e-invoices are asked for."""
+"""check_einvoice: bank details always, what a valid e-invoice needs (errors) when its format is asked for."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -55,22 +55,38 @@ def test_without_e_invoice_formats_only_bank_details_are_checked(tmp_path):
     assert _codes(_write(tmp_path / "html", INCOMPLETE, "html, pdf")) == []
 
 
-@pytest.mark.parametrize("formats", ["facturx", "ubl"])
-def test_what_an_e_invoice_would_lack_is_a_located_warning(tmp_path, formats):
+@pytest.mark.parametrize("formats", ["facturx", "ubl", "ksef"])
+def test_what_an_e_invoice_would_lack_is_a_located_error(tmp_path, formats):
+    # issue 21: these were warnings (W210-W214), and `build` then crashed in factur-x or wrote UBL that
+    # broke BR-09, BR-11, BR-S-02, BR-AE-02: for a format the ledger asks for they are errors now
     got = _codes(_write(tmp_path, INCOMPLETE, formats))
     expected = [
-        ("W210", 1, 9),   # company: no tax-id
-        ("W211", 1, 9),   # company: no country
-        ("W212", 4, 8),   # client a: no country
-        ("W213", 4, 8),   # client a: reverse charge without a buyer tax-id
-        ("W214", 10, 7),  # client b: exempt without a reason (the SOW's has one)
-        ("W214", 17, 23),  # the item: exempt without a reason
+        ("E221", 1, 9),   # company: no tax-id (and the ledger bills VAT: exempt, reverse charge)
+        ("E222", 1, 9),   # company: no country
+        ("E223", 4, 8),   # client a: no country
+        ("E224", 4, 8),   # client a: reverse charge without a buyer VAT number
+        ("E225", 10, 7),  # client b: exempt without a reason (the SOW's has one)
+        ("E225", 17, 23),  # the item: exempt without a reason
     ]
-    if formats == "ubl":  # Peppol names both parties' electronic addresses
-        expected += [("W215", 1, 9), ("W216", 4, 8)]
+    if formats == "ubl":  # what Peppol BIS still lacks: a warning, the UBL is plain EN 16931 then
+        expected += [("W226", 1, 9)]
+    if formats == "ksef":  # FA(3) names the seller by its Polish NIP
+        expected += [("E230", 1, 9), ("E233", 1, 9)]  # and its books are in EUR
     assert got == sorted(expected)
     a = analyze(tmp_path)
-    assert a.ok  # warnings only
+    assert not a.ok
+
+
+def test_a_ledger_without_vat_needs_no_tax_id(tmp_path):
+    folder = _write(tmp_path, """\
+company acme "Acme"
+  country DE
+  currency EUR
+
+client b "B"
+  country FR
+""", "facturx, ubl")
+    assert _codes(folder, "E") == []
 
 
 def test_a_broken_iban_and_bic_are_errors_at_their_tokens(tmp_path):

@@ -16,6 +16,7 @@ from textbill.checks.locks import read_lock
 LEDGER = """
     client globex "Globex Ltd"
       currency USD
+      country US  ; issue 21: build writes no UBL without the buyer's country (BR-11)
       address "1 Old Street, Springfield"
       tax-id "US-111"
       email "ap@old.example"

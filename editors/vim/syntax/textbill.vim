@@ -27,7 +27,7 @@ syn match textbillBlock "^\(company\|client\|sow\|reminders\)\>"
 syn match textbillDated "^\d\{4}-\d\d-\d\d\s\+\(time\|expense\|done\|invoice\|payment\|credit-note\|plan\|reminded\|writeoff\|collections\|fx\)\>" contains=textbillDate,textbillKind
 syn keyword textbillKind contained time expense done invoice payment plan reminded writeoff collections fx
 syn match textbillKind contained "credit-note"
-syn match textbillAttribute "^\s\+\(address\|country\|email\|phone\|website\|tax-id\|bank\|currency\|locale\|numbering\|credit-numbering\|payment-methods\|late-interest\|late-fee\|logo\|field\|peppol\|reference\|contact\|terms\|tax\|discount\|reminders\|buyer-reference\|iban\|period\|hourly\|fixed\|retainer\|value\|increment\|cap\|schedule\|milestone\|deliverable\|po\|step\|sow\|item\|charge\|due\|note\)\>"
+syn match textbillAttribute "^\s\+\(address\|country\|email\|phone\|website\|tax-id\|bank\|currency\|locale\|numbering\|credit-numbering\|payment-methods\|late-interest\|late-fee\|logo\|field\|peppol\|reference\|contact\|terms\|tax\|discount\|reminders\|buyer-reference\|iban\|split-payment\|ksef-number\|period\|hourly\|fixed\|retainer\|value\|increment\|cap\|schedule\|milestone\|deliverable\|po\|step\|sow\|item\|charge\|due\|note\)\>"
 syn keyword textbillKeyword for via ref full nonbillable markup installments every days of x off
 syn keyword textbillKeyword yearly weekly biweekly monthly quarterly net eom exempt bic account routing
 syn match textbillKeyword "\<\(on-completion\|due-on-receipt\|reverse-charge\|late-fee\)\>"

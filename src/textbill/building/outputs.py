@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from textbill.building.spec import EINVOICES, Job
-from textbill.core.money import fmt
+from textbill.core.einvoicing import paid_in_advance
+from textbill.core.money import ZERO, fmt
 from textbill.incremental.render_memo import process_memo
 from textbill.loading.writer import write_atomic
 from textbill.render import html as render_html
@@ -60,7 +61,7 @@ def render_job(context: Context, job: Job) -> Result:
     except Exception as exc:  # noqa: BLE001 - one broken document must not stop the others
         if os.environ.get("TEXTBILL_DEBUG"):
             traceback.print_exc()
-        return job.key, {}, [], f"{type(exc).__name__}: {exc}"
+        return job.key, {}, [], failure(exc)
 
 
 def _render(context: Context, job: Job) -> tuple[dict[str, list[str]], list[str]]:
@@ -90,11 +91,13 @@ def job_outputs(context: Context, job: Job, pdf: PdfMaker) -> dict:
     warnings: list[str] = []
     outputs: dict = {None: warnings}
     doc = html = data = rows = columns = None
+    paid = ZERO
     need_html = bool(wanted & {"html", "pdf"})
     if job.kind == "invoice":
         doc = analysis.books.invoices[job.ref]
+        paid = paid_in_advance(rec, doc)
         if need_html:
-            html = render_html.render_invoice(analysis, doc, theme=theme, memo=context.memo)
+            html = render_html.render_invoice(analysis, doc, theme=theme, memo=context.memo, paid=paid)
         data = invoice_doc(doc)
         rows = [_line_row(ln, doc.currency) for ln in doc.lines]
         columns = ("date", "kind", "description", "sow", "quantity", "unit", "unit_price", "amount", "tax")
@@ -123,9 +126,13 @@ def job_outputs(context: Context, job: Job, pdf: PdfMaker) -> dict:
     if "pdf" in wanted:
         outputs["pdf"] = (job.base + ".pdf", pdf(context, job, html, doc, warnings))
     if "ubl" in wanted:
-        xml = _einvoice(warnings, "ubl", lambda: einvoice.ubl_xml(ledger, doc))
+        xml = _einvoice(warnings, "ubl", lambda: einvoice.ubl_xml(ledger, doc, paid))
         if xml is not None:
             outputs["ubl"] = (job.base + ".ubl.xml", xml)
+    if "ksef" in wanted:
+        xml = _einvoice(warnings, "ksef", lambda: einvoice.ksef_xml(ledger, doc, paid))
+        if xml is not None:
+            outputs["ksef"] = (job.base + ".ksef.xml", xml)
     if "json" in wanted:
         outputs["json"] = (job.base + ".json", (dumps(data) + "\n").encode("utf-8"))
     if "csv" in wanted:
@@ -152,14 +159,28 @@ def facturx_xml(context: Context, job: Job, doc, warnings: list[str]) -> bytes |
     """The CII XML to embed when this PDF is a Factur-X one, else None."""
     if "facturx" not in context.formats or job.kind not in EINVOICES:
         return None
-    return _einvoice(warnings, "facturx", lambda: einvoice.cii_xml(context.analysis.ledger, doc))
+    paid = paid_in_advance(context.rec, doc) if job.kind == "invoice" else ZERO
+    return _einvoice(warnings, "facturx", lambda: einvoice.cii_xml(context.analysis.ledger, doc, paid))
 
 
 def pdf_here(context: Context, job: Job, html: str, doc, warnings: list[str]) -> bytes:
     xml = facturx_xml(context, job, doc, warnings)
-    pdf, refused, problem = pdf_of(html, str(context.analysis.root), context.theme, xml, context.memo)
+    try:
+        pdf, refused, problem = pdf_of(html, str(context.analysis.root), context.theme, xml, context.memo)
+    except einvoice.EInvoiceError as exc:
+        raise einvoice.EInvoiceError(f"{located(context, doc)}: {exc}") from exc
     pdf_warnings(job, refused, problem, warnings)
     return pdf
+
+
+def located(context: Context, doc) -> str:
+    """file:line of a document's ledger entry, relative to the ledger root."""
+    return einvoice.where(doc, context.analysis.ledger)
+
+
+def failure(exc: Exception) -> str:
+    """What a failed job reports: a located e-invoice refusal as it is, anything else with its type."""
+    return str(exc) if isinstance(exc, einvoice.EInvoiceError) else f"{type(exc).__name__}: {exc}"
 
 
 def pdf_warnings(job: Job, refused: list[str], problem: str | None, warnings: list[str]) -> None:
@@ -172,7 +193,7 @@ def pdf_warnings(job: Job, refused: list[str], problem: str | None, warnings: li
 def pdf_of(html: str, base_url: str, theme, xml: bytes | None, memo=None) -> tuple[bytes, list[str], str | None]:
     """(PDF, refused URLs, a warning or None): the PDF of a rendered page, a Factur-X one with xml.
     Needs nothing but its arguments, so a worker of any start method can run it (a pool worker,
-    handed no memo, uses its own)."""
+    handed no memo, uses its own).  factur-x refusing the XML is an EInvoiceError naming the document."""
     refused: list[str] = []
     memo = memo if memo is not None else process_memo()
     pdf = html_to_pdf(html, base_url=base_url, theme=theme, refused=refused, memo=memo)
@@ -182,6 +203,9 @@ def pdf_of(html: str, base_url: str, theme, xml: bytes | None, memo=None) -> tup
             pdf = einvoice.facturx_pdf(pdf, xml)
         except NotImplementedError:
             problem = "format 'facturx' is not available in this version of textbill; skipped"
+        except Exception as exc:
+            raise einvoice.EInvoiceError(f"{einvoice.cii_number(xml)}: the Factur-X PDF was not written, "
+                                         f"factur-x refused its XML: {exc}") from exc
     return pdf, refused, problem
 
 

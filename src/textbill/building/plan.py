@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from textbill.building.spec import FOLDERS, MANIFEST_VERSION, Job, json_hash
+from textbill.core.einvoicing import paid_in_advance
 from textbill.core.paths import slug
 from textbill.engine.statement import statement
 from textbill.incremental.fingerprint import code_digest
@@ -117,10 +118,11 @@ def plan(analysis, rec, items, theme_digest: str, workspace: Workspace) -> Plan:
     for number, doc in books.invoices.items():
         client = ledger.clients.get(doc.invoice.client)
         sows = tuple(ledger.sows[r] for r in doc.sows if r in ledger.sows)
-        key = ("invoice", number, common)
+        paid = paid_in_advance(rec, doc)  # BT-113 and the PDF's "paid in advance": a deposit re-renders it
+        key = ("invoice", number, common, paid)
         digest = digests.get(key, (doc, client, *sows),
-                             lambda doc=doc, client=client, sows=sows:
-                             _digest(common, "invoice", _invoice_fingerprint(doc), client, list(sows)))
+                             lambda doc=doc, client=client, sows=sows, paid=paid:
+                             _digest(common, "invoice", _invoice_fingerprint(doc), client, list(sows), paid))
         jobs.append(Job("invoice", number, names[number], digest))
 
     names = output_names("credit-note", books.credits, known_names)

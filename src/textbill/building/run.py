@@ -46,7 +46,9 @@ from textbill.building.outputs import (
     Context,
     Result,
     facturx_xml,
+    failure,
     job_outputs,
+    located,
     pdf_of,
     pdf_warnings,
     render_job,
@@ -68,6 +70,7 @@ from textbill.engine.aging import dues, overdue
 from textbill.incremental.workspace import Workspace
 from textbill.loading.loader import display_name
 from textbill.loading.writer import locked
+from textbill.render.einvoice.writers import EInvoiceError
 from textbill.render.themes import ThemeError, load_theme, logo_problem
 from textbill.version import __version__
 
@@ -348,19 +351,21 @@ def _run_in(pool, context: Context, todo: list[Job], progress: Progress | None, 
 
     def submit(job: Job):
         calls: list = []
+        places: list[str] = []  # the document's ledger entry, for a Factur-X refusal in the pool
 
         def later(context, job, html, doc, warnings):
             xml = facturx_xml(context, job, doc, warnings)
             calls.append(pool.apply_async(pdf_of, (html, base_url, context.theme, xml)))
+            places.append(located(context, doc) if xml is not None else "")
             return b""
 
         try:
             outputs = job_outputs(context, job, later)
         except Exception as exc:  # noqa: BLE001 - as render_job
-            pending.append((job, None, None, [], f"{type(exc).__name__}: {exc}"))
+            pending.append((job, None, None, [], failure(exc)))
             return
         warnings = outputs.pop(None)
-        pending.append((job, outputs, calls[0] if calls else None, warnings, None))
+        pending.append((job, outputs, (calls[0], places[0]) if calls else None, warnings, None))
 
     while queue or pending:
         while queue and len(pending) < ahead:
@@ -369,12 +374,15 @@ def _run_in(pool, context: Context, todo: list[Job], progress: Progress | None, 
         if error is None:
             try:
                 if call is not None:
-                    pdf, refused, problem = call.get()
+                    try:
+                        pdf, refused, problem = call[0].get()
+                    except EInvoiceError as exc:
+                        raise EInvoiceError(f"{call[1]}: {exc}") from exc
                     pdf_warnings(job, refused, problem, warnings)
                     outputs["pdf"] = (outputs["pdf"][0], pdf)
                 result = (job.key, write_outputs(context, job, outputs), warnings, None)
             except Exception as exc:  # noqa: BLE001
-                result = (job.key, {}, [], f"{type(exc).__name__}: {exc}")
+                result = (job.key, {}, [], failure(exc))
         else:
             result = (job.key, {}, [], error)
         done += 1

@@ -16,7 +16,7 @@ from types import MappingProxyType
 MANIFEST_VERSION = 2
 
 
-FORMATS = ("html", "pdf", "json", "csv", "facturx", "ubl")
+FORMATS = ("html", "pdf", "json", "csv", "facturx", "ubl", "ksef")
 
 
 FOLDERS = MappingProxyType({"invoice": "invoices", "credit-note": "credit-notes", "statement": "statements",
@@ -24,10 +24,11 @@ FOLDERS = MappingProxyType({"invoice": "invoices", "credit-note": "credit-notes"
 
 
 # what a document may be written as; `facturx` is a flavour of the pdf output (the same file name)
-OUTPUTS = ("html", "pdf", "ubl", "json", "csv")
+OUTPUTS = ("html", "pdf", "ubl", "ksef", "json", "csv")
 
 
-SUFFIXES = MappingProxyType({"html": ".html", "pdf": ".pdf", "ubl": ".ubl.xml", "json": ".json", "csv": ".csv"})
+SUFFIXES = MappingProxyType({"html": ".html", "pdf": ".pdf", "ubl": ".ubl.xml", "ksef": ".ksef.xml", "json": ".json",
+                             "csv": ".csv"})
 
 
 EINVOICES = ("invoice", "credit-note")
@@ -71,6 +72,8 @@ def outputs_of(formats: Iterable[str], kind: str) -> dict[str, str]:
         out["pdf"] = "facturx" if "facturx" in formats and kind in EINVOICES else "pdf"
     if "ubl" in formats and kind in EINVOICES:
         out["ubl"] = "ubl"
+    if "ksef" in formats and kind in EINVOICES:
+        out["ksef"] = "ksef"
     if "json" in formats:
         out["json"] = "json"
     if "csv" in formats:

@@ -57,7 +57,7 @@ def _formats(values: tuple[str, ...]) -> tuple[str, ...] | None:
               help="Documents rendered at once (default: 'jobs' in textbill.yaml, else the number of CPUs).")
 @click.option("--force", is_flag=True, help="Render every document again, changed or not.")
 @click.option("--format", "formats", multiple=True, metavar="LIST",
-              help="Formats to write, comma-separated: html, pdf, json, csv, facturx, ubl "
+              help="Formats to write, comma-separated: html, pdf, json, csv, facturx, ubl, ksef "
                    "(default: 'formats' in textbill.yaml, else html,pdf).")
 @click.option("--diagnostics-format", "diag_format", type=click.Choice(["text", *CI_FORMATS]), default="text",
               show_default=True,

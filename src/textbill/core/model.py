@@ -99,6 +99,7 @@ class Company:
     fields: tuple[tuple[str, str], ...] = ()
     span: Span = field(default=_NO_SPAN, compare=False, repr=False)
     reference: str | None = None  # "rf": an ISO 11649 creditor reference per invoice (core/payref.py)
+    peppol: str | None = None  # Peppol participant id "SCHEME:ID" (section 8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +123,9 @@ class Client:
     span: Span = field(default=_NO_SPAN, compare=False, repr=False)
     ibans: tuple[str, ...] = ()  # accounts the client pays from, as written (bank import matches them)
     iban_spans: tuple[Span, ...] = field(default=(), compare=False, repr=False)
+    peppol: str | None = None  # Peppol participant id "SCHEME:ID" (section 8)
+    buyer_reference: str | None = None  # BT-10, e.g. a Leitweg-ID
+    split_payment: bool = False  # Polish split payment (MPP) on every invoice
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +255,9 @@ class Invoice:
     po: str | None = None
     fields: tuple[tuple[str, str], ...] = ()
     span: Span = field(default=_NO_SPAN, compare=False, repr=False)
+    buyer_reference: str | None = None  # BT-10: overrides the client's
+    split_payment: bool = False  # Polish split payment (MPP), also when the client is not marked
+    ksef_number: str | None = None  # the KSeF number of the sent invoice, as the user recorded it
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,6 +281,7 @@ class CreditNote:
     notes: tuple[str, ...] = ()
     fields: tuple[tuple[str, str], ...] = ()
     span: Span = field(default=_NO_SPAN, compare=False, repr=False)
+    ksef_number: str | None = None  # the KSeF number of the sent credit note
 
 
 @dataclass(frozen=True, slots=True)

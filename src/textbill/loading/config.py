@@ -11,7 +11,7 @@ from textbill.core.accounts import ROOTS, valid_account
 from textbill.core.diagnostics import Diagnostic, did_you_mean, error
 from textbill.core.source import Span
 
-FORMATS = ("html", "pdf", "facturx", "ubl", "json", "csv")
+FORMATS = ("html", "pdf", "facturx", "ubl", "ksef", "json", "csv")
 SMTP_KEYS = ("host", "port", "user", "from", "starttls", "ssl", "timeout")
 BANK_CSV_KEYS = ("date", "amount", "currency", "payer", "iban", "text", "id", "status",
                  "delimiter", "decimal", "date-format", "encoding")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 
@@ -25,6 +26,7 @@ from markupsafe import Markup
 
 from textbill.core import model as m
 from textbill.core.books import BUCKETS, OverdueTotals
+from textbill.core.money import ZERO
 from textbill.core.payref import invoice_rf, print_rf
 from textbill.core.periods import period_end, period_label
 from textbill.render.i18n import DEFAULT_LOCALE, Formatter, Translator, language
@@ -316,8 +318,9 @@ def _sow_titles(ledger: m.Ledger, refs) -> dict[str, str]:
     return {r: ledger.sows[r].title for r in refs if r in ledger.sows}
 
 
-def invoice_view(analysis, doc, state=None, draft: bool = False) -> dict:
-    """Everything an invoice template shows, formatted; no arithmetic on money."""
+def invoice_view(analysis, doc, state=None, draft: bool = False, paid: Decimal = ZERO) -> dict:
+    """Everything an invoice template shows, formatted; no arithmetic on money but the amount due
+    after what was paid before issue (paid: core.einvoicing.paid_in_advance, BT-113)."""
     ledger: m.Ledger = analysis.ledger
     client = doc.client or ledger.clients.get(doc.invoice.client)
     locale = document_locale(ledger, client)
@@ -410,7 +413,7 @@ def invoice_view(analysis, doc, state=None, draft: bool = False) -> dict:
     meta.extend(client_v["fields"])
     meta.extend(_fields(inv.fields, t, skip_values=set(pos)))
 
-    qr = epc_qr_svg(ledger, doc)
+    qr = epc_qr_svg(ledger, doc, doc.total - paid if paid else None)  # a deposit: the QR asks for the rest
     status = None
     if state is not None:
         status = {"key": state.status, "label": _label(t, "status", state.status),
@@ -439,7 +442,8 @@ def invoice_view(analysis, doc, state=None, draft: bool = False) -> dict:
         "show_dates": any(ln["date"] for ln in lines),
         "show_tax_column": len(groups) > 1 or t.shows("line_tax"),  # Polish invoices: always (art. 106e)
         "groups": groups,
-        "show_tax_summary": adjusted or not single or company_tax is not None,
+        # Polish invoices always (art. 106e ust. 1 pkt 13-14: net and VAT per rate, even for one rate)
+        "show_tax_summary": adjusted or not single or company_tax is not None or t.shows("line_tax"),
         "tax_notes": _notes_of(groups),
         "company_tax": company_tax,
         "totals": {
@@ -449,22 +453,24 @@ def invoice_view(analysis, doc, state=None, draft: bool = False) -> dict:
             "total": f.money(doc.total, c),
             "total_amount": f.amount(doc.total, c),
             "words": amount_in_words(doc.total, c, locale),
+            "advance": ({"paid": f.money(paid, c), "due": f.money(doc.total - paid, c)} if paid else None),
         },
         "payment": {
             "bank": company_v["bank"],
             "methods": company_v["methods"],
             "reference": print_rf(rf) if (rf := invoice_rf(ledger.company, doc.number)) else doc.number,
-            "instruction": t("payment.due_by", amount=f.money(doc.total, c), date=f.date(doc.due)),
+            "instruction": t("payment.due_by", amount=f.money(doc.total - paid, c), date=f.date(doc.due)),
             "qr": Markup(qr) if qr else None,
         },
     }
 
 
 def render_invoice(analysis, doc, state=None, draft: bool = False, theme: Theme | None = None,
-                   memo: RenderTables | None = None) -> str:
-    """An invoice as HTML; draft=True marks it DRAFT on every page (for `textbill draft`)."""
+                   memo: RenderTables | None = None, paid: Decimal = ZERO) -> str:
+    """An invoice as HTML; draft=True marks it DRAFT on every page (for `textbill draft`); paid: what was
+    paid before issue, shown as "Paid in advance" and "Amount due"."""
     theme = theme or load_theme(analysis.ledger)
-    return _render(theme, TEMPLATES["invoice"], invoice_view(analysis, doc, state, draft), memo)
+    return _render(theme, TEMPLATES["invoice"], invoice_view(analysis, doc, state, draft, paid), memo)
 
 
 # ---------------------------------------------------------------------------- credit notes

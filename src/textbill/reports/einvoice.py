@@ -9,7 +9,7 @@ here: lines, allowances, charges and VAT come from the engine as they are.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -18,6 +18,12 @@ from babel.languages import get_official_languages
 
 from textbill.core import model as m
 from textbill.core.books import CreditDoc, InvoiceDoc, Line, TaxGroup
+from textbill.core.einvoicing import (
+    buyer_reference,
+    german_domestic_gap,
+    peppol_ready,
+    split_id,
+)
 from textbill.core.money import ZERO, minor_units, round_money
 from textbill.core.payref import invoice_rf
 from textbill.core.periods import period_end
@@ -53,7 +59,7 @@ class Party:
     tax_registration: str | None = None  # BT-32 (seller only)
     legal_id: str | None = None  # BT-30 / BT-47
     identifier: str | None = None  # BT-29 / BT-46
-    endpoint: str | None = None  # BT-34 / BT-49, an e-mail address (scheme EM)
+    endpoint: tuple[str, str] | None = None  # BT-34 / BT-49: (scheme, id), a Peppol id or (EM, e-mail)
     contact: Contact | None = None  # BG-6 / BG-9
 
 
@@ -109,7 +115,8 @@ class Totals:
     tax: Decimal  # BT-110
     tax_accounting: Decimal | None  # BT-111, in the VAT accounting currency (BT-6)
     grand: Decimal  # BT-112
-    payable: Decimal  # BT-115
+    payable: Decimal  # BT-115 = BT-112 - BT-113
+    paid: Decimal = ZERO  # BT-113: paid before issue (payments dated on or before the invoice date)
 
 
 @dataclass(frozen=True)
@@ -144,6 +151,9 @@ class EInvoice:
     adjustments: tuple[AllowanceCharge, ...]  # BG-20, BG-21
     vat: tuple[VatBreakdown, ...]  # BG-23
     totals: Totals  # BG-22
+    peppol: bool = False  # BT-23/BT-24 declare Peppol BIS Billing 3.0 (peppol_ready)
+    split_payment: bool = False  # Polish MPP (KSeF P_18A)
+    ksef_number: str | None = None  # the KSeF number the user recorded for the sent document
 
     @property
     def is_credit(self) -> bool:
@@ -268,7 +278,14 @@ def seller(company: m.Company, no_vat_ids: bool) -> Party:
     if company.phone or company.email:
         contact = Contact(None, company.phone, company.email)
     return Party(company.name, address(company.address, company.country), vat_id, other, legal_id,
-                 identifier, company.email, contact)
+                 identifier, _endpoint(company.peppol, company.email), contact)
+
+
+def _endpoint(peppol: str | None, email: str | None) -> tuple[str, str] | None:
+    """BT-34 / BT-49: the Peppol participant id, else the e-mail address (scheme EM, CII only)."""
+    if peppol:
+        return split_id(peppol)
+    return ("EM", email) if email else None
 
 
 def buyer(client: m.Client, no_vat_ids: bool) -> Party:
@@ -278,7 +295,7 @@ def buyer(client: m.Client, no_vat_ids: bool) -> Party:
     if client.contact or client.contact_email or client.phone:
         contact = Contact(client.contact, client.phone, client.contact_email)
     return Party(client.name, address(client.address, client.country), vat_id, None, legal_id,
-                 other, client.email or client.contact_email, contact)
+                 other, _endpoint(client.peppol, client.email or client.contact_email), contact)
 
 
 # ---------------------------------------------------------------------------- lines
@@ -324,12 +341,12 @@ def _adjustments(groups: tuple[TaxGroup, ...]) -> tuple[AllowanceCharge, ...]:
 
 
 def _totals(groups: tuple[TaxGroup, ...], lines: tuple[InvoiceLine, ...], net: Decimal, tax: Decimal,
-            total: Decimal, tax_accounting: Decimal | None) -> Totals:
+            total: Decimal, tax_accounting: Decimal | None, paid: Decimal = ZERO) -> Totals:
     return Totals(
         lines=sum((ln.amount for ln in lines), ZERO),
         allowances=sum((g.allowances for g in groups), ZERO),
         charges=sum((g.charges for g in groups), ZERO),
-        basis=net, tax=tax, tax_accounting=tax_accounting, grand=total, payable=total)
+        basis=net, tax=tax, tax_accounting=tax_accounting, grand=total, payable=total - paid, paid=paid)
 
 
 # ---------------------------------------------------------------------------- terms and payment
@@ -371,15 +388,14 @@ def _po(ledger: m.Ledger, doc: InvoiceDoc) -> str | None:
 
 
 def _buyer_reference(doc: InvoiceDoc) -> str | None:
-    return (_field(doc.invoice.fields, "buyer-reference")
-            or (_field(doc.client.fields, "buyer-reference") if doc.client else None))
+    return buyer_reference(doc.invoice, doc.client)
 
 
 def _no_vat_ids(groups: tuple[TaxGroup, ...]) -> bool:
     return any(category(g.tax).code == "O" for g in groups)
 
 
-def from_invoice(ledger: m.Ledger, doc: InvoiceDoc) -> EInvoice:
+def from_invoice(ledger: m.Ledger, doc: InvoiceDoc, paid: Decimal = ZERO) -> EInvoice:
     company = doc.company or _company(ledger)  # the seller as recorded at issue, else the ledger's
     if doc.client is None:
         raise ValueError(f"invoice '{doc.number}' has no client")
@@ -388,15 +404,19 @@ def from_invoice(ledger: m.Ledger, doc: InvoiceDoc) -> EInvoice:
     ct = doc.company_tax
     start = None if period.start == date.min else period.start
     no_vat = _no_vat_ids(doc.groups)
-    return EInvoice(
+    reference, po = _buyer_reference(doc), _po(ledger, doc)
+    client = doc.client
+    return _german(EInvoice(
         type_code=INVOICE, number=doc.number, issue_date=doc.date, currency=doc.currency,
         tax_currency=ct.currency if ct else None, due_date=doc.due, notes=tuple(doc.invoice.notes),
-        buyer_reference=_buyer_reference(doc), order_reference=_po(ledger, doc), preceding=None,
+        buyer_reference=reference, order_reference=po, preceding=None,
         period=(start, period.end), delivery_date=period.end, seller=seller(company, no_vat), buyer=buyer(doc.client, no_vat),
         payment=payment_means(company, doc.currency), remittance=invoice_rf(company, doc.number) or doc.number,
         terms=terms_text(doc.client, company), lines=lines, adjustments=_adjustments(doc.groups),
         vat=_breakdown(doc.groups),
-        totals=_totals(doc.groups, lines, doc.net, doc.tax, doc.total, ct.amount if ct else None))
+        totals=_totals(doc.groups, lines, doc.net, doc.tax, doc.total, ct.amount if ct else None, paid),
+        peppol=peppol_ready(company, client, reference or po),
+        split_payment=doc.invoice.split_payment or client.split_payment, ksef_number=doc.invoice.ksef_number))
 
 
 def from_credit(ledger: m.Ledger, doc: CreditDoc) -> EInvoice:
@@ -424,27 +444,70 @@ def from_credit(ledger: m.Ledger, doc: CreditDoc) -> EInvoice:
         tax_accounting = ct.amount if full else round_money(tax * ct.rate, ct.currency)
     no_vat = _no_vat_ids(doc.groups)
     notes = ((note.reason,) if note.reason else ()) + tuple(note.notes)
-    return EInvoice(
+    reference, po = _buyer_reference(inv), _po(ledger, inv)
+    return _german(EInvoice(
         type_code=CREDIT_NOTE, number=doc.number, issue_date=doc.date, currency=doc.currency,
         tax_currency=ct.currency if ct else None, due_date=None, notes=notes,
-        buyer_reference=_buyer_reference(inv), order_reference=_po(ledger, inv),
+        buyer_reference=reference, order_reference=po,
         preceding=(inv.number, inv.date), period=None, delivery_date=inv.period.end,
         seller=seller(company, no_vat), buyer=buyer(inv.client, no_vat), payment=None, remittance=None,
         terms=f"Credits invoice {inv.number} of {inv.date.isoformat()}.", lines=lines,
         adjustments=adjustments, vat=_breakdown(doc.groups),
-        totals=_totals(doc.groups, lines, basis, tax, basis + tax, tax_accounting))
+        totals=_totals(doc.groups, lines, basis, tax, basis + tax, tax_accounting),
+        peppol=peppol_ready(company, inv.client, reference or po),
+        split_payment=inv.invoice.split_payment or inv.client.split_payment, ksef_number=note.ksef_number))
 
 
-def from_doc(ledger: m.Ledger, doc: InvoiceDoc | CreditDoc) -> EInvoice:
+def _german(e: EInvoice) -> EInvoice:
+    """A German domestic document names the seller's contact point (DE-R-005: the company's name) and is
+    Peppol only when german_domestic_gap finds nothing."""
+    seller_country, buyer_country = e.seller.address.country, e.buyer.address.country
+    if not e.peppol or seller_country != "DE" or buyer_country != "DE":
+        return e
+    c = e.seller.contact or Contact()
+    gap = german_domestic_gap(seller_country, buyer_country, c.phone, c.email, {v.category.code for v in e.vat})
+    if gap is not None:
+        return replace(e, peppol=False)
+    return replace(e, seller=replace(e.seller, contact=replace(c, name=c.name or e.seller.name)))
+
+
+def from_doc(ledger: m.Ledger, doc: InvoiceDoc | CreditDoc, paid: Decimal = ZERO) -> EInvoice:
+    """The EN 16931 model of a document; paid: BT-113 of an invoice (paid_in_advance)."""
     if isinstance(doc, CreditDoc):
         return from_credit(ledger, doc)
-    return from_invoice(ledger, doc)
+    return from_invoice(ledger, doc, paid)
 
 
 def _company(ledger: m.Ledger) -> m.Company:
     if ledger.company is None:
         raise ValueError("the ledger has no company")
     return ledger.company
+
+
+# ---------------------------------------------------------------------------- known fatal rules
+
+def fatal_problems(e: EInvoice) -> list[str]:
+    """The EN 16931 rules this document would break, of those a ledger can cause ('BR-09: ...').
+
+    `check` reports each as a located error when the format is asked for (checks/einvoice.py); a
+    writer refuses a document that still breaks one (a document issued with older party details).
+    """
+    out = []
+    if not e.seller.address.country:
+        out.append("BR-09: the seller has no country")
+    if not e.buyer.address.country:
+        out.append("BR-11: the buyer has no country")
+    codes = {v.category.code for v in e.vat}
+    seller_ids = e.seller.vat_id or e.seller.tax_registration
+    for code in ("S", "Z", "E"):
+        if code in codes and not seller_ids:
+            out.append(f"BR-{code}-02: VAT category {code} and the seller has no tax-id")
+    if "AE" in codes:
+        if not e.seller.vat_id:
+            out.append("BR-AE-02: reverse charge and the seller has no VAT number with a country prefix")
+        if not (e.buyer.vat_id or e.buyer.legal_id):
+            out.append("BR-AE-02: reverse charge and the buyer has no VAT number with a country prefix")
+    return out
 
 
 # ---------------------------------------------------------------------------- number formats

@@ -27,6 +27,8 @@ from lark.exceptions import (
 
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, closest, error, warning
+from textbill.core.einvoicing import EAS_CODES as PEPPOL_EAS
+from textbill.core.einvoicing import KSEF_NUMBER
 from textbill.core.money import CONTEXT, Amount, is_known_currency
 from textbill.core.source import Span
 from textbill.incremental.shared import shared
@@ -42,14 +44,16 @@ DATED = ("time", "expense", "done", "invoice", "payment", "credit-note", "plan",
 BLOCK_ATTRIBUTES = MappingProxyType({
     "company": ("address", "country", "email", "phone", "website", "tax-id", "bank", "currency",
                 "locale", "numbering", "credit-numbering", "payment-methods",
-                "late-interest", "late-fee", "logo", "field"),
+                "late-interest", "late-fee", "logo", "field", "peppol"),
     "client": ("address", "country", "contact", "email", "phone", "tax-id", "currency",
-               "locale", "terms", "tax", "discount", "reminders", "field"),
+               "locale", "terms", "tax", "discount", "reminders", "field",
+               "peppol", "buyer-reference", "split-payment"),
     "sow": ("period", "hourly", "fixed", "retainer", "value", "increment", "cap", "tax",
             "schedule", "milestone", "deliverable", "po", "field"),
     "reminders": ("step",),
-    "invoice": ("sow", "period", "item", "discount", "charge", "due", "note", "field", "po"),
-    "credit-note": ("note", "field"),
+    "invoice": ("sow", "period", "item", "discount", "charge", "due", "note", "field", "po",
+                "buyer-reference", "split-payment", "ksef-number"),
+    "credit-note": ("note", "field", "ksef-number"),
 })
 
 
@@ -366,7 +370,28 @@ class _ToModel(Transformer):
     po = _attr("po")
     note = _attr("note")
     email = _attr("email")
+    buyer_reference = _attr("buyer-reference")
     del _attr
+
+    def ksef_number(self, tok):
+        text = _unquote(tok)
+        if not KSEF_NUMBER.fullmatch(text):
+            self.p.err(tok, "E232", f"'{text}' is not a KSeF number",
+                       'copy the number KSeF assigned, e.g.: ksef-number "5260001246-20260131-0100A0B1C2D3-4F"')
+        return ("ksef-number", text, tok)
+
+    def peppol(self, tok):
+        """`peppol SCHEME:ID`: an EAS scheme code from Peppol's code list, a colon, the identifier."""
+        text = self._text(tok)
+        scheme, _, ident = text.partition(":")
+        if not ident.strip() or scheme not in PEPPOL_EAS:
+            self.p.err(tok, "E220", f"'{text}' is not a Peppol participant id of a known scheme",
+                       "write SCHEME:ID with a code of Peppol's Electronic Address Scheme list, "
+                       "e.g. peppol 0088:5790000435975 (GLN) or peppol 9930:DE123456789 (German VAT)")
+        return ("peppol", text, tok)
+
+    def split_payment(self, *_):
+        return ("split-payment", True, None)
 
     def country(self, tok):
         return ("country", str(tok), tok)
@@ -542,6 +567,8 @@ class _ToModel(Transformer):
             "late_fee": a.get("late-fee"), "logo": a.get("logo"), "fields": tuple(a.get("field", ())),
             "reference": a.get("reference"),
         }
+        if "peppol" in a:
+            kw["peppol"] = a["peppol"]
         if "currency" in a:
             kw.update(currency=a["currency"])
         if "numbering" in a:
@@ -560,6 +587,8 @@ class _ToModel(Transformer):
             terms=a.get("terms", m.NET_30), tax=a.get("tax"), discount=a.get("standing-discount"),
             reminders=a.get("reminders"), fields=tuple(a.get("field", ())), span=self.p.header_span(),
             ibans=tuple(i for i, _ in a.get("iban", ())), iban_spans=tuple(s for _, s in a.get("iban", ())),
+            peppol=a.get("peppol"), buyer_reference=a.get("buyer-reference"),
+            split_payment=a.get("split-payment", False),
         )
 
     def sow(self, ref, title, *attrs):
@@ -646,7 +675,8 @@ class _ToModel(Transformer):
             self._date(day), self._text(number), str(client), sows=a.get("sow"), period=a.get("period"),
             items=tuple(a.get("item", ())), adjustments=adjustments, due=a.get("due"),
             notes=tuple(a.get("note", ())), po=a.get("po"), fields=tuple(a.get("field", ())),
-            span=self.p.header_span(),
+            span=self.p.header_span(), buyer_reference=a.get("buyer-reference"),
+            split_payment=a.get("split-payment", False), ksef_number=a.get("ksef-number"),
         )
 
     def pay_for(self, *numbers):
@@ -685,7 +715,7 @@ class _ToModel(Transformer):
                             "write the amount the credit note takes off the invoice")
         return m.CreditNote(self._date(day), self._text(number), self._text(invoice), amount, reason,
                             notes=tuple(a.get("note", ())), fields=tuple(a.get("field", ())),
-                            span=self.p.header_span())
+                            span=self.p.header_span(), ksef_number=a.get("ksef-number"))
 
     def plan_every(self, tok):
         if tok.type == "FREQ":

@@ -9,7 +9,7 @@ CONFIG = """\
 # textbill build settings. Business facts live in .bill files, never here.
 out: build                 # output folder, relative to this file
 theme: default             # a bundled theme (default, modern) or a folder inside the ledger
-formats: [html, pdf]       # any of: html, pdf, facturx, ubl, json, csv
+formats: [html, pdf]       # any of: html, pdf, facturx, ubl, ksef, json, csv
 locale: en                 # default document language
 # smtp: {host: smtp.example.com, port: 587, user: billing, from: billing@example.com, starttls: true}
 #   the password comes from the TEXTBILL_SMTP_PASSWORD environment variable

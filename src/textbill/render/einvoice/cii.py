@@ -129,6 +129,8 @@ def cii(e: EInvoice) -> bytes:
         _sub(sums, "ram:TaxTotalAmount", amount_text(t.tax_accounting, e.tax_currency),
              currencyID=e.tax_currency)  # BT-111
     _sub(sums, "ram:GrandTotalAmount", amount_text(t.grand, e.currency))  # BT-112
+    if t.paid:
+        _sub(sums, "ram:TotalPrepaidAmount", amount_text(t.paid, e.currency))  # BT-113
     _sub(sums, "ram:DuePayableAmount", amount_text(t.payable, e.currency))  # BT-115
     if e.preceding:
         number, day = e.preceding
@@ -207,7 +209,8 @@ def _party(agreement, tag: str, party: Party, seller: bool) -> None:
     if a.subdivision:
         _sub(address, "ram:CountrySubDivisionName", a.subdivision)
     if party.endpoint:
-        _sub(_sub(el, "ram:URIUniversalCommunication"), "ram:URIID", party.endpoint, schemeID="EM")
+        _sub(_sub(el, "ram:URIUniversalCommunication"), "ram:URIID", party.endpoint[1],
+             schemeID=party.endpoint[0])  # BT-34 / BT-49
     if party.vat_id:
         _sub(_sub(el, "ram:SpecifiedTaxRegistration"), "ram:ID", party.vat_id, schemeID="VA")
     if seller and party.tax_registration:

@@ -25,6 +25,7 @@ CREDIT_NOTE_NS = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
 
 CUSTOMIZATION = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"  # BT-24
 PROFILE = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"  # BT-23
+EN16931 = "urn:cen.eu:en16931:2017"  # BT-24 of a document that is not (yet) Peppol BIS
 
 
 def _sub(parent, tag: str, text: str | None = None, **attrs) -> etree._Element:
@@ -45,8 +46,10 @@ def ubl(e: EInvoice) -> bytes:
     def money(parent, tag: str, value, currency: str = cur):
         return _sub(parent, tag, amount_text(value, currency), currencyID=currency)
 
-    _sub(root, "cbc:CustomizationID", CUSTOMIZATION)
-    _sub(root, "cbc:ProfileID", PROFILE)
+    # Peppol BIS only when the document passes its rules (both Peppol ids, BT-10 or BT-13)
+    _sub(root, "cbc:CustomizationID", CUSTOMIZATION if e.peppol else EN16931)
+    if e.peppol:
+        _sub(root, "cbc:ProfileID", PROFILE)
     _sub(root, "cbc:ID", e.number)  # BT-1
     _sub(root, "cbc:IssueDate", e.issue_date.isoformat())  # BT-2
     if e.due_date and not credit:
@@ -114,6 +117,8 @@ def ubl(e: EInvoice) -> bytes:
         money(sums, "cbc:AllowanceTotalAmount", t.allowances)  # BT-107
     if any(a.charge for a in e.adjustments):
         money(sums, "cbc:ChargeTotalAmount", t.charges)  # BT-108
+    if t.paid:
+        money(sums, "cbc:PrepaidAmount", t.paid)  # BT-113
     money(sums, "cbc:PayableAmount", t.payable)  # BT-115
 
     for line in e.lines:
@@ -164,8 +169,8 @@ def _adjustment(root, adj: AllowanceCharge, currency: str) -> None:
 
 def _party(holder, party: Party, seller: bool) -> None:
     el = _sub(holder, "cac:Party")  # BG-4 / BG-7
-    if party.endpoint:
-        _sub(el, "cbc:EndpointID", party.endpoint, schemeID="EM")  # BT-34 / BT-49
+    if party.endpoint and party.endpoint[0] != "EM":  # EM (e-mail) is no Peppol address scheme
+        _sub(el, "cbc:EndpointID", party.endpoint[1], schemeID=party.endpoint[0])  # BT-34 / BT-49
     if party.identifier:
         _sub(_sub(el, "cac:PartyIdentification"), "cbc:ID", party.identifier)  # BT-29 / BT-46
     a = party.address

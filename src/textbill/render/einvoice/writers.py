@@ -17,23 +17,61 @@ import io
 import threading
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from decimal import Decimal
 from importlib.resources import files
+from pathlib import PurePath
 
 from lxml import etree
 
+from textbill.core.books import CreditDoc
+from textbill.core.money import ZERO
 from textbill.render.einvoice.cii import RAM, RSM, UDT, cii
+from textbill.render.einvoice.ksef import KsefError, ksef
 from textbill.render.einvoice.ubl import ubl
-from textbill.reports.einvoice import from_doc
+from textbill.reports.einvoice import EInvoice, fatal_problems, from_doc
 
 
-def cii_xml(ledger, doc) -> bytes:
-    """CII XML (Factur-X EN16931 profile) of an InvoiceDoc or CreditDoc."""
-    return cii(from_doc(ledger, doc))
+class EInvoiceError(ValueError):
+    """A document that would make an invalid e-invoice; the message is located (file:line)."""
 
 
-def ubl_xml(ledger, doc) -> bytes:
-    """UBL 2.1 / Peppol BIS Billing 3.0 XML of an InvoiceDoc or CreditDoc."""
-    return ubl(from_doc(ledger, doc))
+def valid_model(ledger, doc, paid: Decimal = ZERO) -> EInvoice:
+    """The EN 16931 model of a document, refused (EInvoiceError) when it breaks a fatal rule."""
+    e = from_doc(ledger, doc, paid)
+    problems = fatal_problems(e)
+    if problems:
+        raise EInvoiceError(f"{where(doc, ledger)}: {e.number} would be an invalid e-invoice ({'; '.join(problems)}); "
+                            "not written (see 'textbill check')")
+    return e
+
+
+def where(doc, ledger=None) -> str:
+    """file:line of the ledger entry of an InvoiceDoc or CreditDoc, the file relative to the ledger root."""
+    span = doc.note.span if isinstance(doc, CreditDoc) else doc.invoice.span
+    path = PurePath(span.file)
+    root = getattr(ledger, "root", None)
+    if root and path.is_relative_to(root):
+        path = path.relative_to(root)
+    return f"{path.as_posix()}:{span.line}"
+
+
+def cii_xml(ledger, doc, paid: Decimal = ZERO) -> bytes:
+    """CII XML (Factur-X EN16931 profile) of an InvoiceDoc or CreditDoc; paid: BT-113 (paid_in_advance)."""
+    return cii(valid_model(ledger, doc, paid))
+
+
+def ubl_xml(ledger, doc, paid: Decimal = ZERO) -> bytes:
+    """UBL 2.1 XML of an InvoiceDoc or CreditDoc, Peppol BIS Billing 3.0 when the ledger has what it needs."""
+    return ubl(valid_model(ledger, doc, paid))
+
+
+def ksef_xml(ledger, doc, paid: Decimal = ZERO) -> bytes:
+    """FA(3) XML (KSeF) of an InvoiceDoc or CreditDoc (a correction, KOR)."""
+    e = valid_model(ledger, doc, paid)
+    try:
+        return ksef(e, doc)
+    except KsefError as exc:
+        raise EInvoiceError(f"{where(doc, ledger)}: {e.number} cannot be a KSeF invoice: {exc}; not written") from exc
 
 
 def facturx_pdf(pdf: bytes, xml: bytes) -> bytes:
@@ -137,6 +175,12 @@ def _clock_at(moment: datetime):
             yield
         finally:
             fx._get_pdf_timestamp, fx._get_metadata_timestamp, fx._prepare_pdf_metadata_txt = saved
+
+
+def cii_number(xml: bytes) -> str:
+    """BT-1 of a CII document, for a message."""
+    found = etree.fromstring(xml).find(f"{{{RSM}}}ExchangedDocument/{{{RAM}}}ID")
+    return found.text if found is not None and found.text else "an invoice"
 
 
 def _issue_date(xml: bytes) -> datetime:
