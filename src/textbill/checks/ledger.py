@@ -10,6 +10,7 @@ from decimal import Decimal
 from itertools import pairwise
 
 from textbill.checks.fallout import meant_numbers
+from textbill.checks.teams import TEAM_CHECKS
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, closest, error, warning
 from textbill.core.numbering import Pattern, numbering_patterns
@@ -383,6 +384,7 @@ CHECKS: tuple[Check, ...] = (
     check_entries,
     check_clock_overlaps,
     check_numbering,
+    *TEAM_CHECKS,
 )
 
 
