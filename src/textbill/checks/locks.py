@@ -68,6 +68,8 @@ from pathlib import Path
 from types import MappingProxyType
 
 from textbill.checks.fallout import Fallout, meant_numbers
+from textbill.checks.terms import PREFIX as AGREEMENT_PREFIX
+from textbill.checks.terms import new_agreements
 from textbill.core import model as m
 from textbill.core.books import Books
 from textbill.core.diagnostics import Diagnostic, error, warning
@@ -489,8 +491,8 @@ def parse_lock(text: str, name: str) -> tuple[dict[str, Entry], list[Diagnostic]
     problems: list[Diagnostic] = []
     for lineno, raw in enumerate(text.split("\n"), 1):
         line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
+        if not line or line.startswith("#") or line.startswith(AGREEMENT_PREFIX):
+            continue  # an accepted SOW's terms (checks.terms reads those lines)
         toks = _TOKEN.findall(line)
         span = Span(name, lineno, 1, lineno, len(raw) + 1)
         if len(toks) < 7 or toks[1] not in ("invoice", "credit-note") or not toks[6].startswith("sha256:") \
@@ -597,7 +599,7 @@ def unlocked(lock: LockFile, entries: dict[str, Entry]) -> list[Entry]:
     return [e for n, e in entries.items() if n not in lock.entries]
 
 
-def write_lock(root: Path, ledger: m.Ledger, books, numbers=None) -> list[Entry]:
+def write_lock(root: Path, ledger: m.Ledger, books, numbers=None) -> list:
     """Lock documents not yet locked (all of them, or only `numbers`); returns what was added.  [I/O]
 
     The read-modify-write runs under an exclusive lock, so concurrent runs never lose a line.
@@ -609,6 +611,7 @@ def write_lock(root: Path, ledger: m.Ledger, books, numbers=None) -> list[Entry]
         if lock.problems:
             raise LockError(lock.problems)
         new = [e for e in unlocked(lock, entries) if numbers is None or e.number in numbers]
+        new += new_agreements(ledger, lock.text)  # accepted SOWs: their terms lock too
         # a line written before party details were recorded gets them once, from a 'textbill lock'
         # that finds its document unchanged (so the details are those it was locked with)
         upgrades = {} if numbers is not None else {
