@@ -157,6 +157,8 @@ CODES: tuple[Code, ...] = (
     _e("E307", "accepted SOW's terms changed",
        "an accepted SOW is binding: undo the edit, and amend it with a new SOW the client accepts"),
     _e("E308", "unknown role (a misspelt role that a SOW prices)"),
+    _e("E309", "imported user names no person",
+       "map the tracker's user in textbill.yaml: people: {\"jane@example.com\": jane}"),
     _w("W300", "rate for a role no person holds"),
     _w("W301", "invoice bills a SOW not yet accepted"),
     _w("W302", "accepted SOW not yet locked",

@@ -27,6 +27,7 @@ KEYS = MappingProxyType({
     "time-file": ("str", "the .bill file that 'textbill clock out' and 'textbill import' append time to"),
     "toggl": ("map", "projects: a mapping of Toggl project names to client/sow"),
     "timeclock": ("map", "accounts: a mapping of timeclock accounts to client/sow"),
+    "people": ("map", "a mapping of time trackers' user names or e-mails to person ids"),
 })
 
 

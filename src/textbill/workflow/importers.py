@@ -56,10 +56,12 @@ class Imported:
     billable: bool
     key: str  # the hash of its source row
     where: Span  # the source row
+    users: tuple[str, ...] = ()  # who tracked it, as the tracker names them (Toggl: e-mail, user name)
+    person: str | None = None  # the ledger's person (workflow.people.assign_people)
 
     def text(self) -> str | None:
         return time_entry_text(self.sow, self.start, self.end, self.description,
-                               (*self.tags, TAG_PREFIX + self.key), self.billable)
+                               (*self.tags, TAG_PREFIX + self.key), self.billable, person=self.person)
 
 
 def row_key(kind: str, row: str, occurrence: int) -> str:
@@ -194,6 +196,8 @@ _TOGGL_COLUMNS = MappingProxyType({
     "end_time": ("end time", "stop time"),
     "duration": ("duration",),
     "tags": ("tags",),
+    "user": ("user", "member"),
+    "email": ("email",),
 })
 
 
@@ -264,7 +268,8 @@ def read_toggl(text: str, name: str, mapping: dict, sows) -> tuple[list[Imported
         tags = tuple(t for t in (_tag(x) for x in get("tags").split(",")) if t)
         billable = get("billable").lower() not in ("no", "false", "0", "n")
         out.append(Imported(sow, start, end, get("description"), tags, billable,
-                            row_key("toggl", raw, seen[raw]), span))
+                            row_key("toggl", raw, seen[raw]), span,
+                            users=tuple(u for u in (get("email"), get("user")) if u)))
     for project, lineno in unknown.items():
         shown = project or "(no project)"
         diags.append(error(Span(name, lineno), "E192", f"Toggl project '{shown}' names no SOW",
