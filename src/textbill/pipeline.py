@@ -9,9 +9,9 @@ from textbill.assets import check_assets
 from textbill.checks.einvoice import check_einvoice
 from textbill.checks.fallout import without_fallout
 from textbill.checks.ledger import run_checks
+from textbill.checks.locks import check_locks, read_lock, with_recorded_parties
 from textbill.checks.teams import check_billing
 from textbill.checks.terms import check_agreement_locks
-from textbill.checks.locks import check_locks, read_lock, with_recorded_parties
 from textbill.core import model as m
 from textbill.core.books import Books, Receivables
 from textbill.core.diagnostics import Diagnostic, has_errors, narrow, sort_key

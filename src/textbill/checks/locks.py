@@ -491,7 +491,7 @@ def parse_lock(text: str, name: str) -> tuple[dict[str, Entry], list[Diagnostic]
     problems: list[Diagnostic] = []
     for lineno, raw in enumerate(text.split("\n"), 1):
         line = raw.strip()
-        if not line or line.startswith("#") or line.startswith(AGREEMENT_PREFIX):
+        if not line or line.startswith(("#", AGREEMENT_PREFIX)):
             continue  # an accepted SOW's terms (checks.terms reads those lines)
         toks = _TOKEN.findall(line)
         span = Span(name, lineno, 1, lineno, len(raw) + 1)

@@ -826,6 +826,7 @@ def _caps(ledger: m.Ledger, comp: _Computer):
         entries: list[tuple[date, int, m.TimeEntry | m.Expense, Decimal]] = []
         values: dict[int, Decimal] = {}  # by duration object: equal entries count the same
         for t in index.times.get(sow.ref, ()):
+            value: Decimal | None
             if t.person is not None and sow.cap.minutes is None and sow.pricing.kind == "hourly":
                 # an amount cap counts each entry at its own (role) rate
                 value = round_up(t.minutes, sow.increment) * entry_rate(ledger, sow, t).rate / 60
