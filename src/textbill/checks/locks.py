@@ -802,7 +802,17 @@ def _line_culprits(ledger, doc, old: Entry, new: Entry, index: NodeIndex, doc_sp
                 out.append(Culprit(src, f"{_describe(entry_node)} of {day} {verb} (line '{ln.description}')"))
             continue
         sow = ledger.sows.get(ln.sow) if ln.sow else None
-        if sow is not None and ("sow", sow.ref) not in seen:
+        person = (ln.detail or {}).get("person")
+        if sow is not None and person and ("person", sow.ref, person) not in seen:
+            # a line `by` a person: their role's rate (or their role) is what changed (section 12)
+            seen.add(("person", sow.ref, person))
+            role = (ln.detail or {}).get("role")
+            rate = sow.rate_of(role) if role else None
+            who = ledger.people.get(person)
+            span = rate.span if rate is not None else (who.span if who is not None else sow.span)
+            out.append(Culprit(span, f"the rate of {person} (role {role or 'none'}) on SOW '{sow.ref}' changed the "
+                                     f"line '{ln.description}' of {day}"))
+        elif sow is not None and not person and ("sow", sow.ref) not in seen:
             seen.add(("sow", sow.ref))
             span = sow.span
             if sources is not None and sow.pricing is not None:

@@ -6,9 +6,10 @@ is matched, in order, to a key of `people:` in textbill.yaml
 a person's id, a person's name (case-insensitive).  Rows whose tracker names
 nobody (a timeclock file, a Toggl export without the columns) are by the
 person given with `--as` (default TEXTBILL_USER), else by nobody: the
-company's own time at the SOW's default rate.  A named user who matches no
-person is an error (E309): importing their time at the default rate would
-bill it wrongly without a word.
+company's own time at the SOW's default rate.  In a ledger with people, a
+named user who matches no person is an error (E309): importing their time at
+the default rate would bill it wrongly without a word.  A ledger without any
+`person` (and no `people:` mapping) ignores the trackers' users, as before.
 """
 from __future__ import annotations
 
@@ -41,13 +42,15 @@ def assign_people(rows: list[Imported], ledger: m.Ledger, default: str | None
     """Each row with its person: from its tracker's user, else `default`."""
     mapping = people_mapping(ledger.config)
     out, diags, reported = [], [], set()
+    # a ledger without people (or a mapping) does not track who worked: the tracker's users are ignored
+    named = bool(ledger.people or mapping)
     for row in rows:
         person = None
-        for user in row.users:
+        for user in row.users if named else ():
             person = person_for(user, ledger, mapping)
             if person is not None:
                 break
-        if person is None and row.users:
+        if person is None and row.users and named:
             user = row.users[0]
             if user not in reported:
                 reported.add(user)
