@@ -54,7 +54,7 @@ def assign_people(rows: list[Imported], ledger: m.Ledger, default: str | None
             user = row.users[0]
             if user not in reported:
                 reported.add(user)
-                guess = closest(user.lower(), [*ledger.people, *(p.email for p in ledger.people.values() if p.email)])
+                guess = closest(user.split("@", 1)[0].lower(), ledger.people)
                 diags.append(error(row.where, "E309", f"tracker user '{user}' is no person of the ledger",
                                    (f"did you mean '{guess}'? " if guess else "")
                                    + f"map it in textbill.yaml: people: {{\"{user}\": PERSON}}, or give the "
