@@ -181,7 +181,7 @@ def plan(analysis, rec, items, theme_digest: str, workspace: Workspace) -> Plan:
 
 
 def agreement_jobs(ledger, common: str, known_names) -> list[Job]:
-    """One agreement document per SOW (LANGUAGE.md section 12): its digest covers the SOW, its client,
+    """One agreement document per SOW (docs/language.md, "person", "accepted"): its digest covers the SOW, its client,
     its sent and accepted entries, the people (the rate table names them) and the reminder policies.
 
     Only in a ledger that uses agreements (any `sent` or `accepted` entry; docs/language.md): a ledger

@@ -804,7 +804,7 @@ def _line_culprits(ledger, doc, old: Entry, new: Entry, index: NodeIndex, doc_sp
         sow = ledger.sows.get(ln.sow) if ln.sow else None
         person = (ln.detail or {}).get("person")
         if sow is not None and person and ("person", sow.ref, person) not in seen:
-            # a line `by` a person: their role's rate (or their role) is what changed (section 12)
+            # a line `by` a person: their role's rate (or their role) is what changed
             seen.add(("person", sow.ref, person))
             role = (ln.detail or {}).get("role")
             rate = sow.rate_of(role) if role else None

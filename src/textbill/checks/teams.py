@@ -1,4 +1,4 @@
-"""Checks of people, role rates and agreements (LANGUAGE.md section 12).
+"""Checks of people, role rates and agreements (docs/language.md, "person", "accepted").
 
 Codes E300-E329 / W300-W329.  The billing warning (W301) needs the computed
 invoices, so it takes the books as well.

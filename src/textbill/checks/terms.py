@@ -1,4 +1,4 @@
-"""Accepted SOWs are binding: their terms are locked in textbill.lock (LANGUAGE.md section 12).
+"""Accepted SOWs are binding: their terms are locked in textbill.lock (docs/language.md, "person", "accepted").
 
 `textbill lock` appends one line per accepted SOW not yet locked, after the
 documents' lines, in the same append-only way::

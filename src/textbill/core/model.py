@@ -201,7 +201,7 @@ class Sow:
     po: str | None = None
     fields: tuple[tuple[str, str], ...] = ()
     span: Span = field(default=_NO_SPAN, compare=False, repr=False)
-    rates: tuple[RoleRate, ...] = ()  # per-role hourly rates (section 12)
+    rates: tuple[RoleRate, ...] = ()  # per-role hourly rates
 
     @property
     def ref(self) -> str:

@@ -276,7 +276,7 @@ class _Computer:
         made again as computing it would; else computed, with what it read handed to the memo."""
         chosen = self.sows_of(inv)
         ledger = self.ledger
-        # the people too: a time line's rate and name follow its person's role (section 12)
+        # the people too: a time line's rate and name follow its person's role
         inputs = InvoiceInputs(inv.number, (inv, ledger.clients.get(inv.client), *chosen[1],
                                             *ledger.people.values()),
                                (prev_end, ledger.client_currency(inv.client)))

@@ -1,4 +1,4 @@
-"""Who did the work and at what rate (LANGUAGE.md section 12).
+"""Who did the work and at what rate (docs/language.md, "person", "accepted").
 
 A time entry's hourly rate is its person's role rate in the SOW, else the SOW's
 default (`hourly`) rate; an entry without `by` is the company's own time and

@@ -1,4 +1,4 @@
-"""A SOW as an agreement document (LANGUAGE.md section 12): the view, and its HTML.
+"""A SOW as an agreement document (docs/language.md, "person", "accepted"): the view, and its HTML.
 
 The facts come from reports.agreement; here they are put into the client's
 language and filled into the theme's `agreement.html` (a theme may override it

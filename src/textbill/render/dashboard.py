@@ -692,7 +692,7 @@ class _Site:
         return item
 
     def agreements(self, prefix: str) -> list[dict]:
-        """Each SOW: where its agreement stands (draft, sent, accepted) and its budget burn (section 12)."""
+        """Each SOW: where its agreement stands (draft, sent, accepted) and its budget burn."""
         budgets = {b["ref"]: b for b in self.budgets_of[None]}
         out = []
         for ref, sow in self.ledger.sows.items():

@@ -342,7 +342,7 @@ def invoice_view(analysis, doc, state=None, draft: bool = False) -> dict:
             "amount": f.amount(ln.amount, c),
             "tax": tax_label(ln.tax, f, t.first),  # a table cell: one language
             "tags": list(ln.tags),
-            # a time line `by` a person names them (section 12); a theme hides it with .line .person
+            # a time line `by` a person names them; a theme hides it with .line .person
             "person": t.one("lines.by", name=ln.detail["person_name"]) if ln.detail.get("person_name") else "",
         })
     # section headings only when the invoice bills several SOWs; manual items go under "Other items"

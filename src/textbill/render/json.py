@@ -84,7 +84,7 @@ def statement_doc(st: Statement) -> dict:
 
 def line_doc(ln: Line, currency: str) -> dict:
     doc = _line_doc(ln, currency)
-    if ln.detail.get("person"):  # a time line `by` a person (section 12)
+    if ln.detail.get("person"):  # a time line `by` a person
         doc["person"] = ln.detail["person"]
         doc["person_name"] = ln.detail["person_name"]
     return doc

@@ -1,4 +1,4 @@
-"""A SOW as an agreement: the facts its document shows (LANGUAGE.md section 12).
+"""A SOW as an agreement: the facts its document shows (docs/language.md, "person", "accepted").
 
 Numbers and states only (the fee's milestone schedule, the rate of each role
 and who holds it, the reminder policy, where the agreement stands); the words

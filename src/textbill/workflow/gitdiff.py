@@ -313,7 +313,7 @@ def compare(left: Snapshot, right: Snapshot, as_of: date, strip: str = "") -> Re
 
 
 def _agreement_changes(left: Snapshot, right: Snapshot) -> list[AgreementChange]:
-    """SOWs whose agreement state or terms differ between the two sides (section 12)."""
+    """SOWs whose agreement state or terms differ between the two sides."""
     out = []
     for ref in sorted(set(left.agreements) | set(right.agreements)):
         before, after = left.agreements.get(ref), right.agreements.get(ref)

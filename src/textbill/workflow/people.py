@@ -1,4 +1,4 @@
-"""Imported time -> the ledger's people (LANGUAGE.md section 12).
+"""Imported time -> the ledger's people (docs/language.md, "person", "accepted").
 
 A tracker names who tracked a row (Toggl's Email and User columns); that name
 is matched, in order, to a key of `people:` in textbill.yaml

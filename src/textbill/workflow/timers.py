@@ -42,7 +42,7 @@ class Timer:
     start: datetime
     description: str = ""
     tags: tuple[str, ...] = ()
-    person: str | None = None  # `clock in --as PERSON`: the entry is `by` them (section 12)
+    person: str | None = None  # `clock in --as PERSON`: the entry is `by` them
 
     def elapsed(self, now: datetime) -> timedelta:
         return now - self.start
