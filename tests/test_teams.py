@@ -314,3 +314,21 @@ def test_report_team(ledger):
     assert (rows[None]["name"], rows[None]["billed"]) == ("(company)", {"USD": "25.00"})
     r = cli("report", "team", "--as-of", "2026-01-30", "--format", "csv", "-f", folder)
     assert r.code == 0 and "2026-01,ann,Ann Senior,senior,1.17,2.00,3.17,36.8,\n" in r.out, r
+
+
+def test_role_rates_convert_with_fx_like_the_default_rate(ledger):
+    folder = ledger("""
+        client c "C"
+          currency USD
+        person ann "Ann"
+          role senior
+        sow c/h "Hourly"
+          hourly 100.00 EUR
+          rate senior 150.00
+          increment 15m
+        2026-01-02 fx EUR USD 1.1
+        2026-01-05 time c/h 1h55m "a" by ann   ; 115 -> 120 min x 150 EUR / 60 = 300 EUR x 1.1 = 330.00 USD
+        2026-01-06 time c/h 10m "b"            ; 15 min x 100 EUR / 60 = 25 EUR x 1.1 = 27.50 USD
+        2026-01-31 invoice INV-2026-0001 c
+    """)
+    assert invoices_json(folder)["INV-2026-0001"]["total"] == "357.50"
