@@ -611,7 +611,8 @@ def write_lock(root: Path, ledger: m.Ledger, books, numbers=None) -> list:
         if lock.problems:
             raise LockError(lock.problems)
         new = [e for e in unlocked(lock, entries) if numbers is None or e.number in numbers]
-        new += new_agreements(ledger, lock.text)  # accepted SOWs: their terms lock too
+        if numbers is None:  # `textbill lock`: accepted SOWs' terms lock too (not `issue`'s invoices-only lock)
+            new += new_agreements(ledger, lock.text)
         # a line written before party details were recorded gets them once, from a 'textbill lock'
         # that finds its document unchanged (so the details are those it was locked with)
         upgrades = {} if numbers is not None else {
