@@ -37,7 +37,7 @@ def check_people(ledger: m.Ledger):
 
 def check_role_rates(ledger: m.Ledger):
     """A SOW's `rate ROLE AMOUNT` lines: hourly SOWs only (E303), in the SOW's currency (E302),
-    one per role (E304), and for a role some person holds (W300)."""
+    one per role (E304), and for a role some person holds (E308 for a misspelt one, else W300)."""
     roles = {p.role for p in ledger.people.values() if p.role}
     for sow in ledger.sows.values():
         seen: dict[str, m.RoleRate] = {}
@@ -60,25 +60,18 @@ def check_role_rates(ledger: m.Ledger):
                             f"write: rate {r.role} {r.amount.value} {currency} (or leave the currency out)",
                             focus=r.amount.currency)
             if r.role not in roles:
-                guess = closest(r.role, roles)
-                yield warning(r.span, "W300", f"no person has the role '{r.role}' that SOW '{sow.ref}' prices",
-                              f"is the role '{guess}' of a person meant to be '{r.role}'?" if guess
-                              else f"give a person this role: person ID \"Name\" / role {r.role}",
-                              focus=r.role)
-
-
-def check_roles(ledger: m.Ledger):
-    """E308: a person's role that no SOW prices but that is close to one a SOW does (a typo would
-    bill the person at the default rate without a word).  A role no SOW prices and close to none is
-    fine: that person's time takes each SOW's default rate."""
-    priced = {r.role for sow in ledger.sows.values() for r in sow.rates}
-    for p in ledger.people.values():
-        if p.role is None or p.role in priced:
-            continue
-        guess = closest(p.role, priced)
-        if guess:
-            yield error(p.role_span, "E308", f"unknown role '{p.role}' of person '{p.id}': no SOW prices it, "
-                        "so their time would take the default rate", f"did you mean '{guess}'?", focus=p.role)
+                # a role is declared by the people who hold it; a rate names one.  Close to a role a
+                # person holds that this SOW does not price: a misspelling (E308); else a role for
+                # nobody yet (W300)
+                guess = closest(r.role, roles - {x.role for x in sow.rates})
+                if guess:
+                    holders = ", ".join(sorted(p.id for p in ledger.people.values() if p.role == guess))
+                    yield error(r.span, "E308", f"unknown role '{r.role}': no person has it, so SOW '{sow.ref}' "
+                                f"bills nobody at this rate", f"did you mean '{guess}' (the role of {holders})?",
+                                focus=r.role)
+                else:
+                    yield warning(r.span, "W300", f"no person has the role '{r.role}' that SOW '{sow.ref}' prices",
+                                  f"give a person this role: person ID \"Name\" / role {r.role}", focus=r.role)
 
 
 def check_agreements(ledger: m.Ledger):
@@ -108,7 +101,7 @@ def check_agreements(ledger: m.Ledger):
                         f"{sent.date} ({sent.span.short})", "fix one of the two dates", focus=str(a.date))
 
 
-TEAM_CHECKS = (check_people, check_role_rates, check_roles, check_agreements)
+TEAM_CHECKS = (check_people, check_role_rates, check_agreements)
 
 
 def check_billing(ledger: m.Ledger, books: Books) -> list[Diagnostic]:

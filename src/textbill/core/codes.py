@@ -156,7 +156,7 @@ CODES: tuple[Code, ...] = (
     _e("E306", "SOW accepted twice", "keep the first acceptance; amend the terms with a new SOW"),
     _e("E307", "accepted SOW's terms changed",
        "an accepted SOW is binding: undo the edit, and amend it with a new SOW the client accepts"),
-    _e("E308", "unknown role (a misspelt role that a SOW prices)"),
+    _e("E308", "unknown role (a rate naming a misspelt role)"),
     _e("E309", "imported user names no person",
        "map the tracker's user in textbill.yaml: people: {\"jane@example.com\": jane}"),
     _w("W300", "rate for a role no person holds"),

@@ -156,7 +156,6 @@ class Person:
     role: str | None = None
     email: str | None = None
     span: Span = field(default=_NO_SPAN, compare=False, repr=False)
-    role_span: Span = field(default=_NO_SPAN, compare=False, repr=False)  # the `role` line
 
 
 @dataclass(frozen=True, slots=True)

@@ -481,10 +481,8 @@ class _ToModel(Transformer):
 
     def person(self, ident, name, *attrs):
         a = self._block("person", ident, attrs)
-        role_tok = next((tok for key, _, tok in filter(None, attrs) if key == "role"), None)
         return m.Person(str(ident), _unquote(name), role=a.get("role"), email=a.get("email"),
-                        span=self.p.header_span(),
-                        role_span=self._span(role_tok) if role_tok is not None else self.p.header_span())
+                        span=self.p.header_span())
 
     def sent(self, day, ref):
         return m.Sent(self._date(day), str(ref), span=self.p.header_span())
