@@ -19,6 +19,7 @@ export_beancount  # cli/export.py
 export_csv  # cli/export.py
 import_timeclock  # cli/import_.py
 import_toggl  # cli/import_.py
+import_bank  # cli/import_.py
 doctor  # cli/doctor.py
 init  # cli/init.py
 issue  # cli/issue.py
@@ -26,6 +27,18 @@ remind  # cli/remind.py
 report_overdue  # cli/report.py, @report.command("overdue")
 report_team  # cli/report.py, @report.command("team")
 watch  # cli/watch.py
+lsp  # cli/lsp.py
+# the language server's handlers: registered with pygls by their decorators (lsp/server.py)
+initialize
+did_open
+did_change
+did_close
+files_changed
+did_save
+document_symbol
+workspace_symbol
+code_action
+inlay_hint
 _.format_commands  # cli/main.py: overrides click.Group.format_commands, called by click for --help
 
 # the name tracebacks and profilers show for a generated builder (core/frozen.py)
@@ -47,6 +60,8 @@ _.find_class  # pickle.Unpickler
 # (syntax/parser.py _ToModel)
 deliverable
 _.bank_detail
+_.client_iban
+_.reference
 _.client_discount
 _.client_reminders
 _.hourly

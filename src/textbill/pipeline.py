@@ -1,6 +1,7 @@
 """The compiler's front half: load -> check -> compute, with every diagnostic collected."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -77,21 +78,23 @@ class Analysis:
 
 
 def analyze(path: Path, extra_checks=(), cache: bool = True, _check_cache: bool = True,
-            workspace: Workspace | None = None) -> Analysis:
+            workspace: Workspace | None = None, overlay: Mapping[str, str] | None = None) -> Analysis:
     """Everything `textbill check` reports, and the computed documents.
 
     cache: unchanged files come from the parse cache, and an unchanged ledger's diagnostics
     from the check cache (False: `--no-cache`).  workspace: what is kept from one analysis to the
     next (watch mode: parsed nodes of remembered ledgers, computed invoices in its books_memo,
-    the lock's digests); by default a fresh one, as a new process has.
+    the lock's digests); by default a fresh one, as a new process has.  overlay: {absolute path:
+    text} of files as an editor holds them (`textbill lsp`), read instead of the disk; the check
+    cache, keyed by the files on disk, is then neither read nor written.
     """
     if workspace is None:
         workspace = Workspace()
-    if cache and _check_cache and not extra_checks:
+    if cache and _check_cache and not extra_checks and not overlay:
         hit = _from_check_cache(path, workspace)
         if hit is not None:
             return hit
-    loaded = load(path, cache=workspace.parse_cache if cache else None, syntax=workspace.syntax)
+    loaded = load(path, cache=workspace.parse_cache if cache else None, syntax=workspace.syntax, overlay=overlay)
     ledger = loaded.ledger
     diags = run_checks(ledger)
     diags.extend(check_assets(ledger))
@@ -111,7 +114,7 @@ def analyze(path: Path, extra_checks=(), cache: bool = True, _check_cache: bool 
     for check in extra_checks:
         diags.extend(check(loaded, books))
     analysis = Analysis(loaded, books, _in_order(loaded, diags), spare=whole)
-    if cache and not extra_checks and loaded.cache is not None:
+    if cache and not extra_checks and not overlay and loaded.cache is not None:
         _to_check_cache(path, analysis)
     return analysis
 

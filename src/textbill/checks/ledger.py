@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from itertools import pairwise
 
+from textbill.checks.accounts import check_if_configured
+from textbill.checks.bank import check_client_ibans, check_rf_references
 from textbill.checks.fallout import meant_numbers
 from textbill.checks.teams import TEAM_CHECKS
 from textbill.core import model as m
@@ -384,6 +386,9 @@ CHECKS: tuple[Check, ...] = (
     check_entries,
     check_clock_overlaps,
     check_numbering,
+    check_client_ibans,
+    check_rf_references,
+    check_if_configured,
     *TEAM_CHECKS,
 )
 

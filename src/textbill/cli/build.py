@@ -21,17 +21,22 @@ from textbill.assets import output_problem
 from textbill.building.manifest import noop
 from textbill.building.spec import FORMATS, BuildError, BuildReport
 from textbill.cli.common import (
+    CI_FORMATS,
     Ctx,
+    analyze_ledger,
     as_of_option,
+    ci_report,
     ledger_options,
     load_clean,
     stderr_is_tty,
     today,
 )
+from textbill.core.diagnostics import has_errors, summary
 from textbill.core.source import Sources
 from textbill.incremental.checked import cached_check
 from textbill.incremental.workspace import Workspace
 from textbill.loading.loader import read_config
+from textbill.render.diagnostics_formats import escape_data
 
 
 def _formats(values: tuple[str, ...]) -> tuple[str, ...] | None:
@@ -54,8 +59,12 @@ def _formats(values: tuple[str, ...]) -> tuple[str, ...] | None:
 @click.option("--format", "formats", multiple=True, metavar="LIST",
               help="Formats to write, comma-separated: html, pdf, json, csv, facturx, ubl "
                    "(default: 'formats' in textbill.yaml, else html,pdf).")
+@click.option("--diagnostics-format", "diag_format", type=click.Choice(["text", *CI_FORMATS]), default="text",
+              show_default=True,
+              help="The ledger's diagnostics as text on stderr, or on stdout for CI, as `check --format` "
+                   "prints them (github, sarif, codeclimate; warnings included).")
 @ledger_options
-def build_command(ctx: Ctx, ledger_pos, out, as_of, jobs, force, formats):
+def build_command(ctx: Ctx, ledger_pos, out, as_of, jobs, force, formats, diag_format):
     """Compile invoices, credit notes, statements, the overdue report, model.json and the dashboard.
 
     Only documents whose inputs changed are rendered again; PDFs are rendered in parallel.
@@ -72,9 +81,18 @@ def build_command(ctx: Ctx, ledger_pos, out, as_of, jobs, force, formats):
     # cache and the manifest, without importing the compiler or the renderers
     report = None if (force or ctx.no_cache) else _nothing_to_do(path, out, day, chosen)
     if report is not None:
+        if diag_format != "text":  # nothing to report, but a CI step may read the (empty) report
+            click.echo(ci_report(diag_format, [], path), nl=False)
         click.echo(f"textbill: {report.summary()}", err=True)
         sys.exit(0)
-    analysis = load_clean(ctx, ledger_pos)
+    if diag_format == "text":
+        analysis = load_clean(ctx, ledger_pos)
+    else:
+        analysis = analyze_ledger(ctx, ledger_pos)
+        click.echo(ci_report(diag_format, analysis.diagnostics, path), nl=False)
+        if has_errors(analysis.diagnostics):
+            click.echo(f"textbill: {summary(analysis.diagnostics)}; nothing was produced", err=True)
+            sys.exit(1)
     config = analysis.config  # not analysis.ledger: an unchanged ledger is then never computed
     out_dir = Path(out) if out else Path(analysis.root) / config.out
     jobs = jobs or config.extra.get("jobs")
@@ -91,8 +109,12 @@ def build_command(ctx: Ctx, ledger_pos, out, as_of, jobs, force, formats):
         sys.exit(1)
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
+        if diag_format == "github":  # not a ledger diagnostic: no code, no line
+            click.echo(f"::warning title=textbill build::{escape_data(str(warning))}")
     for failure in report.failures:
         click.echo(f"error: {failure}", err=True)
+        if diag_format == "github":
+            click.echo(f"::error title=textbill build::{escape_data(str(failure))}")
     click.echo(f"textbill: {report.summary()}", err=True)
     sys.exit(0 if report.ok else 1)
 

@@ -5,15 +5,24 @@ import sys
 
 import click
 
-from textbill.cli.common import Ctx, analyze_ledger, ledger_options, print_problems
+from textbill.cli.common import (
+    CI_FORMATS,
+    Ctx,
+    analyze_ledger,
+    ci_report,
+    ledger_options,
+    print_problems,
+)
 from textbill.core.diagnostics import format_json, has_errors, summary
 from textbill.incremental.checked import cached_check
 
 
 @click.command("check")
 @click.argument("ledger_pos", metavar="[LEDGER]", required=False)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="Diagnostics as text, or one JSON document for editors and CI.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", *CI_FORMATS]), default="text",
+              show_default=True,
+              help="Diagnostics as text, one JSON document for editors, or for CI: GitHub workflow "
+                   "commands (github), SARIF 2.1.0 (sarif), a GitLab Code Quality report (codeclimate).")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1).")
 @ledger_options
 def check(ctx: Ctx, ledger_pos, fmt, strict):
@@ -27,6 +36,8 @@ def check(ctx: Ctx, ledger_pos, fmt, strict):
     diags = analysis.diagnostics
     if fmt == "json":
         click.echo(format_json(diags))
+    elif fmt in CI_FORMATS:
+        click.echo(ci_report(fmt, diags, ctx.ledger_path(ledger_pos)), nl=False)
     else:
         print_problems(diags, analysis.sources)
         numbers = hit.counts if hit is not None else analysis.counts()

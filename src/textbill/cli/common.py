@@ -30,11 +30,19 @@ from textbill.core.money import fmt_grouped
 from textbill.core.source import Sources
 from textbill.loading.loader import LedgerNotFound, resolve_ledger
 from textbill.render.csv import write_csv
+from textbill.render.diagnostics_formats import (
+    format_codeclimate,
+    format_sarif,
+    github_commands,
+)
+from textbill.version import __version__
 
 if TYPE_CHECKING:  # the compiler is reached through the library API, textbill.analyze(), when used
     from textbill.pipeline import Analysis
 
 FORMATS = ("table", "json", "csv")
+# diagnostics for CI, besides text (and check's json): see docs/ci.md
+CI_FORMATS = ("github", "sarif", "codeclimate")
 
 
 @dataclass(frozen=True)
@@ -103,6 +111,34 @@ def stderr_is_tty() -> bool:
 def print_problems(diags: Iterable[Diagnostic], sources: Sources) -> None:
     for d in diags:
         click.echo(format_text(d, sources, color=stderr_is_tty()) + "\n", err=True)
+
+
+def repository_root(ledger: Path) -> Path:
+    """The root CI paths are relative to: the git work tree holding the ledger (the nearest folder
+    upward with a `.git` folder or file), else the current folder."""
+    start = Path(os.path.abspath(ledger))
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return Path(os.getcwd())
+
+
+def ci_report(fmt: str, diags: Sequence[Diagnostic], ledger: Path) -> str:
+    """The diagnostics as GitHub workflow commands, a SARIF log or a GitLab Code Quality report,
+    with paths relative to the repository root (repository_root)."""
+    root = repository_root(ledger)
+
+    def where(name: str) -> str:
+        path = os.path.abspath(name)  # a span's file is relative to the current folder, or absolute
+        rel = os.path.relpath(path, root)
+        return Path(path).as_posix() if rel.startswith("..") else Path(rel).as_posix()
+
+    if fmt == "github":
+        return github_commands(diags, where)
+    if fmt == "sarif":
+        base = root.as_uri()
+        return format_sarif(diags, where, base if base.endswith("/") else base + "/", __version__)
+    return format_codeclimate(diags, where)
 
 
 def print_diagnostics(analysis: Analysis, quiet_warnings: bool = False) -> None:

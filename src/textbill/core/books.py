@@ -195,6 +195,7 @@ class Allocation:
     kind: str  # payment | credit-note | writeoff | credit (client credit from an earlier payment)
     ref: str  # the payment's ref, the credit note number, ...
     via: str | None = None
+    source: object = field(default=None, compare=False)  # the entry that moved the money (payment, credit note)
 
 
 @dataclass
@@ -209,6 +210,9 @@ class InvoiceState:
     plan: PlanState | None = None
     allocations: list[Allocation] = field(default_factory=list)
     status: str = "open"
+    # what a credit note larger than the outstanding gave back: kind "paid" (money that then settles
+    # other invoices or is client credit) or "writeoff" (a write-off taken back)
+    returned: list[Allocation] = field(default_factory=list)
 
     @property
     def number(self) -> str:

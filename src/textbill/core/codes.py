@@ -87,6 +87,9 @@ CODES: tuple[Code, ...] = (
     _e("E125", "'done' on a SOW not priced by milestones"),
     _w("W127", "retainer without a period"),
     _w("W130", "overlapping clock ranges"),
+    # the exported books (textbill export)
+    _e("E131", "two clients share an account of the exported books", "rename one of the two client ids"),
+    _e("E132", "two taxes share an account of the exported books"),
     # document numbering
     _e("E140", "document number breaks its pattern"),
     _e("E141", "gap in the numbering"),
@@ -133,6 +136,14 @@ CODES: tuple[Code, ...] = (
     _e("E202", "invalid BIC", "a BIC has 8 or 11 letters and digits: bank, country, location (and branch)"),
     _w("W203", "BIC and IBAN of different countries",
        "check that the BIC is the one of the bank that holds this IBAN"),
+    # bank reconciliation: `import bank`, client IBANs, RF references
+    _w("W260", "one IBAN given for two clients", "keep the account on the client that pays from it"),
+    _e("E261", "bank statement cannot be read"),
+    _e("E262", "bank statement of another account",
+       "import the statement of the account in the company's bank line, or correct that IBAN"),
+    _e("E263", "bank-csv settings do not fit the CSV file"),
+    _w("W264", "invoice number too long for an RF reference",
+       "an RF reference holds at most 21 letters and digits: shorten the numbering pattern"),
     # e-invoice prerequisites (EN 16931), checked when textbill.yaml asks for facturx or ubl
     _w("W210", "company without a tax-id for e-invoices"),
     _w("W211", "company without a country for e-invoices"),

@@ -98,6 +98,7 @@ class Company:
     logo: str | None = None
     fields: tuple[tuple[str, str], ...] = ()
     span: Span = field(default=_NO_SPAN, compare=False, repr=False)
+    reference: str | None = None  # "rf": an ISO 11649 creditor reference per invoice (core/payref.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +120,8 @@ class Client:
     reminders: str | None = None  # policy id, "off", or None for the default
     fields: tuple[tuple[str, str], ...] = ()
     span: Span = field(default=_NO_SPAN, compare=False, repr=False)
+    ibans: tuple[str, ...] = ()  # accounts the client pays from, as written (bank import matches them)
+    iban_spans: tuple[Span, ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,21 +55,21 @@ class _Replay:
         return found
 
     def settle(self, client: str, currency: str, amount: Decimal, day: date, kind: str, ref: str,
-               via: str | None, named: tuple[str, ...] = ()) -> Decimal:
+               via: str | None, named: tuple[str, ...] = (), source: object = None) -> Decimal:
         """Apply money to the named invoices, then oldest due first; returns what is left."""
         targets = [self.states[n] for n in named if n in self.states and self.states[n].client == client]
-        amount = self._apply(targets, currency, amount, day, kind, ref, via)
+        amount = self._apply(targets, currency, amount, day, kind, ref, via, source)
         if amount <= 0:
             return amount
         # the others only now: settling the named invoices changes none of them (nor their order),
         # and a payment that the named invoices take whole needs no list at all
         seen = {s.number for s in targets}
         rest = [s for s in self.open_invoices(client, currency) if s.number not in seen]
-        return self._apply(rest, currency, amount, day, kind, ref, via)
+        return self._apply(rest, currency, amount, day, kind, ref, via, source)
 
     @staticmethod
     def _apply(states: list[InvoiceState], currency: str, amount: Decimal, day: date, kind: str, ref: str,
-               via: str | None) -> Decimal:
+               via: str | None, source: object = None) -> Decimal:
         for state in states:
             if amount <= 0:
                 break
@@ -78,7 +78,7 @@ class _Replay:
             take = min(amount, state.outstanding)
             state.reduce(take)
             state.paid += take
-            state.allocations.append(Allocation(day, take, kind, ref, via))
+            state.allocations.append(Allocation(day, take, kind, ref, via, source))
             amount -= take
         return amount
 
@@ -91,7 +91,7 @@ class _Replay:
         key = (state.client, doc.currency)
         if self.credit[key] > 0:
             left = self.settle(state.client, doc.currency, self.credit[key], doc.date, "credit",
-                               "client credit", None)
+                               "client credit", None, source=doc)
             self.credit[key] = left
 
     def on_credit_note(self, cn: m.CreditNote) -> None:
@@ -103,7 +103,7 @@ class _Replay:
         self.events.append(_EVENT(cn.date, "credit-note", cn.number, -amount, state.client, state.currency,
                                   f"for {cn.invoice}"))
         state.credited += amount
-        state.allocations.append(Allocation(cn.date, amount, "credit-note", cn.number))
+        state.allocations.append(Allocation(cn.date, amount, "credit-note", cn.number, source=cn))
         state.reduce(amount)
         if state.outstanding < 0:
             # the invoice was already settled: what was paid on it beyond its new total is the
@@ -111,14 +111,18 @@ class _Replay:
             excess = -state.outstanding
             from_paid = min(excess, state.paid)
             state.paid -= from_paid
-            state.written_off -= min(excess - from_paid, state.written_off)
+            back = min(excess - from_paid, state.written_off)
+            state.written_off -= back
+            for kind, given in (("paid", from_paid), ("writeoff", back)):
+                if given > 0:
+                    state.returned.append(Allocation(cn.date, given, kind, cn.number, source=cn))
             state.outstanding = ZERO
             if state.plan is not None:
                 state.plan.settle(ZERO)
             if from_paid > 0:
                 key = (state.client, state.currency)
                 left = self.settle(state.client, state.currency, from_paid, cn.date, "credit",
-                                   f"credit from {cn.number}", None)
+                                   f"credit from {cn.number}", None, source=cn)
                 self.credit[key] += left
 
     def on_payment(self, p: m.Payment) -> None:
@@ -140,7 +144,7 @@ class _Replay:
         ref = p.ref or (" ".join(p.invoices) if p.invoices else "")
         self.events.append(_EVENT(p.date, "payment", ref, -amount, p.client, currency, p.via or ""))
         self.received[(p.client, currency)] += amount
-        left = self.settle(p.client, currency, amount, p.date, "payment", ref, p.via, p.invoices)
+        left = self.settle(p.client, currency, amount, p.date, "payment", ref, p.via, p.invoices, source=p)
         if left > 0:
             self.credit[(p.client, currency)] += left
             self.credit_source[(p.client, currency)] = p
@@ -163,7 +167,7 @@ class _Replay:
         amount = max(state.outstanding, ZERO)
         state.writeoff = w
         state.written_off += amount
-        state.allocations.append(Allocation(w.date, amount, "writeoff", w.reason))
+        state.allocations.append(Allocation(w.date, amount, "writeoff", w.reason, source=w))
         state.reduce(amount)
         self.events.append(_EVENT(w.date, "writeoff", w.invoice, -amount, state.client, state.currency, w.reason))
 

@@ -7,11 +7,14 @@ from types import MappingProxyType
 import yaml
 
 from textbill.core import model as m
+from textbill.core.accounts import ROOTS, valid_account
 from textbill.core.diagnostics import Diagnostic, did_you_mean, error
 from textbill.core.source import Span
 
 FORMATS = ("html", "pdf", "facturx", "ubl", "json", "csv")
 SMTP_KEYS = ("host", "port", "user", "from", "starttls", "ssl", "timeout")
+BANK_CSV_KEYS = ("date", "amount", "currency", "payer", "iban", "text", "id", "status",
+                 "delimiter", "decimal", "date-format", "encoding")
 
 # key -> (kind, description); kinds are checked below
 KEYS = MappingProxyType({
@@ -24,9 +27,12 @@ KEYS = MappingProxyType({
     "bilingual": ("str", "a second document language printed beside the first, like en"),
     "jobs": ("int", "how many documents to render at once"),
     "invoices-file": ("str", "the .bill file that 'textbill issue' appends to"),
+    "payments-file": ("str", "the .bill file that 'textbill import bank' appends payments to"),
+    "bank-csv": ("map", "the column names of a bank's CSV export: " + ", ".join(BANK_CSV_KEYS)),
     "time-file": ("str", "the .bill file that 'textbill clock out' and 'textbill import' append time to"),
     "toggl": ("map", "projects: a mapping of Toggl project names to client/sow"),
     "timeclock": ("map", "accounts: a mapping of timeclock accounts to client/sow"),
+    "export": ("map", "account roots of 'textbill export': " + ", ".join(ROOTS)),
     "people": ("map", "a mapping of time trackers' user names or e-mails to person ids"),
 })
 
@@ -82,6 +88,17 @@ def parse_config(text: str, name: str) -> tuple[m.Config, list[Diagnostic]]:
             if "password" in value:
                 diags.append(error(at(value_node), "E008", "the SMTP password does not belong in textbill.yaml",
                                    "set TEXTBILL_SMTP_PASSWORD in the environment instead"))
+        if key == "bank-csv":
+            for bk_node, bv_node in value_node.value:
+                if bk_node.value not in BANK_CSV_KEYS:
+                    diags.append(error(at(bk_node), "E008", f"unknown bank-csv setting '{bk_node.value}'",
+                                       did_you_mean(str(bk_node.value), BANK_CSV_KEYS)
+                                       or "bank-csv takes: " + ", ".join(BANK_CSV_KEYS)))
+                elif not isinstance(bv_node, yaml.ScalarNode) or bv_node.value == "":
+                    diags.append(error(at(bv_node), "E008", f"bank-csv '{bk_node.value}' must be a column name "
+                                       "or a single value", "e.g. date: Date"))
+        if key == "export":
+            diags.extend(_check_export(value_node, at))
         if key == "formats":
             for item_node in value_node.value:
                 if item_node.value not in FORMATS:
@@ -105,6 +122,30 @@ def parse_config(text: str, name: str) -> tuple[m.Config, list[Diagnostic]]:
     if "smtp" in values:
         kw["smtp"] = MappingProxyType(dict(values["smtp"]))
     return m.Config(extra=MappingProxyType(extra), spans=MappingProxyType(spans), **kw), diags
+
+
+def _check_export(node, at) -> list[Diagnostic]:
+    """export: {receivable: Assets:Receivables, ...}: known keys, account names, no account twice."""
+    diags = []
+    given: dict[str, tuple[str, object]] = {}
+    for key_node, value_node in node.value:
+        key, value = key_node.value, value_node.value
+        if key not in ROOTS:
+            diags.append(error(at(key_node), "E008", f"unknown export setting '{key}'",
+                               did_you_mean(str(key), ROOTS) or "export takes: " + ", ".join(ROOTS)))
+        elif not isinstance(value, str) or not valid_account(value):
+            diags.append(error(at(value_node), "E008", f"export {key} '{value}' is not an account name",
+                               "write capitalised components joined by colons, like Assets:Receivables"))
+        else:
+            given[key] = (value, value_node)
+    roots = {key: given[key][0] if key in given else default for key, (default, _) in ROOTS.items()}
+    for key, (value, value_node) in given.items():
+        other = next((k for k, v in roots.items() if v == value and k != key), None)
+        if other is not None:
+            diags.append(error(at(value_node), "E008", f"export {key} is '{value}', the same account as "
+                               f"export {other}" + ("" if other in given else " by default"),
+                               f"give {key} an account of its own"))
+    return diags
 
 
 def _check(key: str, kind: str, value) -> str | None:

@@ -6,7 +6,7 @@ import os
 import pickle
 import stat
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -276,10 +276,12 @@ def _parse_all(jobs: list[tuple[str, bytes]], workers: int | None, syntax: Synta
 
 
 def parse_files(root: Path, files: list[Path], sources: Sources, cache=None, workers: int | None = None,
-                syntax: Syntax | None = None):
+                syntax: Syntax | None = None, overlay: Mapping[str, str] | None = None):
     """Read and parse every file; served from the parse cache (a ParseCache) where a file is unchanged.
 
-    syntax: the parser and shared values for the files parsed (None: a fresh one)."""
+    syntax: the parser and shared values for the files parsed (None: a fresh one).  overlay: the
+    text of some files by their path (an editor's unsaved buffers, `textbill lsp`), read instead
+    of the disk."""
     if syntax is None:
         syntax = Syntax()
     nodes: list = []
@@ -291,7 +293,10 @@ def parse_files(root: Path, files: list[Path], sources: Sources, cache=None, wor
     for path in files:
         name = display_name(path)
         files_by_name[name] = path
-        data, problem = read_bytes(path, name, root)
+        if overlay is not None and str(path) in overlay:
+            data, problem = overlay[str(path)].encode("utf-8"), None
+        else:
+            data, problem = read_bytes(path, name, root)
         if data is None:
             per_file.append(("unreadable", name, problem))
             if cache is not None:
@@ -319,7 +324,9 @@ def parse_files(root: Path, files: list[Path], sources: Sources, cache=None, wor
             index, key = value
             text, file_nodes, file_diags, file_broken = parsed[index]
             if text is not None:
-                sources.add_lazy(name, _reader(files_by_name[name], name, zlib.crc32(jobs[index][1]), root))
+                path = files_by_name[name]
+                sources.add_lazy(name, _decoder(jobs[index][1], name) if overlay is not None and str(path) in overlay
+                                 else _reader(path, name, zlib.crc32(jobs[index][1]), root))
                 if key is not None:
                     cache.put(key, file_nodes, file_diags, file_broken)
         nodes.extend(file_nodes)
@@ -393,8 +400,24 @@ def read_config(root: Path, sources: Sources) -> tuple[m.Config, list[Diagnostic
     return parse_config(text, name)
 
 
+def _with_unsaved(root: Path, files: list[Path], overlay: Mapping[str, str]) -> list[Path]:
+    """The ledger's files plus the overlay's new `.bill` files below root (not hidden), by path."""
+    known = {str(f) for f in files}
+    extra = []
+    for name in overlay:
+        p = Path(name)
+        if name in known or p.suffix != ".bill" or not p.is_relative_to(root):
+            continue
+        if any(part.startswith(".") for part in p.relative_to(root).parts):
+            continue
+        extra.append(p)
+    if not extra:
+        return files
+    return sorted([*files, *extra], key=lambda p: p.relative_to(root).as_posix())
+
+
 def load(path: Path, cache: Callable[[Path], object] | None = None, workers: int | None = None,
-         syntax: Syntax | None = None) -> Loaded:
+         syntax: Syntax | None = None, overlay: Mapping[str, str] | None = None) -> Loaded:
     """Read a ledger folder or a single `.bill` file.
 
     cache: a factory of the parse cache for the ledger's root (incremental.cache.ParseCache, or a
@@ -402,6 +425,9 @@ def load(path: Path, cache: Callable[[Path], object] | None = None, workers: int
     everything, read and write nothing).  workers: processes for a cold parse (default: the
     CPUs, from PARALLEL_MIN_CPUS up; else 1).  syntax: the parser and the values shared by the
     nodes of all files (a Workspace's, kept between loads; None: a fresh one for this load).
+    overlay: {absolute path: text} of files as an editor holds them, unsaved (`textbill lsp`):
+    read instead of the disk; a `.bill` file below a ledger folder that is only in the overlay
+    (new, not yet saved) is part of the ledger too.
     """
     path = Path(path)
     sources = Sources()
@@ -410,12 +436,14 @@ def load(path: Path, cache: Callable[[Path], object] | None = None, workers: int
     config, config_diags = read_config(root, sources)
     diags.extend(config_diags)
     files = ledger_files(path)
+    if overlay and path.is_dir():
+        files = _with_unsaved(root, files, overlay)
     if not files:
         diags.append(error(None, "E007", f"no .bill files in {display_name(path)}",
                            "create one, for example with 'textbill init', or point -f at a ledger"))
     store = cache(root) if cache else None
     with gc_paused():
-        nodes, parse_diags, broken = parse_files(root, files, sources, store, workers, syntax)
+        nodes, parse_diags, broken = parse_files(root, files, sources, store, workers, syntax, overlay)
     if store is not None:
         store.prune()
     diags.extend(parse_diags)

@@ -25,6 +25,7 @@ from markupsafe import Markup
 
 from textbill.core import model as m
 from textbill.core.books import BUCKETS, OverdueTotals
+from textbill.core.payref import invoice_rf, print_rf
 from textbill.core.periods import period_end, period_label
 from textbill.render.i18n import DEFAULT_LOCALE, Formatter, Translator, language
 from textbill.render.memo import RenderTables
@@ -454,7 +455,7 @@ def invoice_view(analysis, doc, state=None, draft: bool = False) -> dict:
         "payment": {
             "bank": company_v["bank"],
             "methods": company_v["methods"],
-            "reference": doc.number,
+            "reference": print_rf(rf) if (rf := invoice_rf(ledger.company, doc.number)) else doc.number,
             "instruction": t("payment.due_by", amount=f.money(doc.total, c), date=f.date(doc.due)),
             "qr": Markup(qr) if qr else None,
         },

@@ -2,7 +2,8 @@
 
 A banking app that scans the code fills in a SEPA credit transfer: the
 company as beneficiary, its IBAN (and BIC), the amount in euro and the invoice
-number as remittance text.  SEPA credit transfers are in euro only, so the code
+number as remittance text (with `reference rf`, the invoice's RF creditor reference as the
+structured reference instead: EPC069-12 allows one or the other).  SEPA credit transfers are in euro only, so the code
 exists only for EUR invoices of a company with a valid IBAN.
 """
 from __future__ import annotations
@@ -11,6 +12,7 @@ from decimal import Decimal
 
 from textbill.core.books import InvoiceDoc
 from textbill.core.money import round_money
+from textbill.core.payref import invoice_rf
 
 MAX_AMOUNT = Decimal("999999999.99")  # EPC069-12: EUR 0.01 .. 999999999.99
 NAME_LIMIT = 70
@@ -34,6 +36,7 @@ def epc_payload(ledger, doc, amount=None) -> str | None:
     if not Decimal("0.01") <= value <= MAX_AMOUNT:
         return None
     bic = (bank.bic or "").replace(" ", "").upper()
+    rf = invoice_rf(company, doc.number)  # `reference rf`: the structured reference replaces the text
     fields = [
         "BCD",  # service tag
         "002",  # version: the BIC is optional inside the EEA
@@ -44,8 +47,8 @@ def epc_payload(ledger, doc, amount=None) -> str | None:
         iban,
         f"EUR{value:.2f}",
         "",  # purpose code
-        "",  # structured (RF) creditor reference: none, the text below instead
-        doc.number[:TEXT_LIMIT],  # unstructured remittance information
+        rf or "",  # structured (RF) creditor reference, with `reference rf`
+        "" if rf else doc.number[:TEXT_LIMIT],  # else the invoice number as unstructured remittance
     ]
     return "\n".join(fields)
 

@@ -19,6 +19,7 @@ from babel.languages import get_official_languages
 from textbill.core import model as m
 from textbill.core.books import CreditDoc, InvoiceDoc, Line, TaxGroup
 from textbill.core.money import ZERO, minor_units, round_money
+from textbill.core.payref import invoice_rf
 from textbill.core.periods import period_end
 
 INVOICE = "380"  # UNTDID 1001: commercial invoice
@@ -392,7 +393,7 @@ def from_invoice(ledger: m.Ledger, doc: InvoiceDoc) -> EInvoice:
         tax_currency=ct.currency if ct else None, due_date=doc.due, notes=tuple(doc.invoice.notes),
         buyer_reference=_buyer_reference(doc), order_reference=_po(ledger, doc), preceding=None,
         period=(start, period.end), delivery_date=period.end, seller=seller(company, no_vat), buyer=buyer(doc.client, no_vat),
-        payment=payment_means(company, doc.currency), remittance=doc.number,
+        payment=payment_means(company, doc.currency), remittance=invoice_rf(company, doc.number) or doc.number,
         terms=terms_text(doc.client, company), lines=lines, adjustments=_adjustments(doc.groups),
         vat=_breakdown(doc.groups),
         totals=_totals(doc.groups, lines, doc.net, doc.tax, doc.total, ct.amount if ct else None))

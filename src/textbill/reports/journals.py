@@ -1,38 +1,36 @@
 """The receivables as plain-text accounting: hledger and Beancount journals, or CSV postings.
 
-One transaction per document and money event up to the as-of day, each in
-the document's currency and tagged with the invoice number(s) it concerns:
+One transaction per document and money event up to the as-of day, each in the document's
+currency, with the account roots of `export:` in textbill.yaml (core/accounts.py):
 
-- invoice:      Assets:Receivables:CLIENT  +total
-                Income:Sales:TAX           -basis, one per tax group
-                Liabilities:Tax:NAME-RATE  -tax, one per taxed group
-- credit note:  the same with the credited share of each group, signs reversed
-- payment:      Assets:Bank +amount (in the currency paid, priced in the
-                invoice currency when they differ), Assets:Receivables:CLIENT -amount
-- write-off:    Expenses:Bad-Debt +written off, Assets:Receivables:CLIENT -written off
+- invoice:      RECEIVABLE:CLIENT +total; INCOME:TAX -basis per tax group; TAX:NAME-RATE -tax
+- credit note:  the credited share of each group, signs reversed, against the receivable of the
+                invoice; what the invoice no longer needed (it was paid or written off) goes where
+                the settlement replay sent it: other invoices, CREDIT:CLIENT, or back off WRITEOFF
+- payment:      BANK +amount (in the currency paid, priced @@ in the invoice currency when they
+                differ); one RECEIVABLE:CLIENT posting per invoice it settles; CREDIT:CLIENT for
+                what is left (an overpayment)
+- client credit settling a later invoice, on its date: CREDIT:CLIENT +x, RECEIVABLE:CLIENT -x
+- write-off:    WRITEOFF +written off, RECEIVABLE:CLIENT -written off
 
-So each client's receivables account holds, per currency, exactly textbill's
-outstanding minus the client's unapplied credit as of the day.
+Every receivable posting names the one invoice it concerns (`Posting.invoice`), as the settlement
+replay (engine/receivables.py) decided it: its allocations and what it gave back.  So the postings
+of one invoice sum, on every day, to textbill's outstanding for it, each client's receivable to
+the client's outstanding, and the credit account to minus the client's unapplied credit.
 """
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
 
 from textbill.core import model as m
-from textbill.core.books import Books, Receivables, TaxGroup
+from textbill.core.accounts import Accounts
+from textbill.core.books import Allocation, Books, InvoiceState, Receivables, TaxGroup
 from textbill.core.money import ZERO, fmt, round_money
 from textbill.engine.fx import Rates
-
-RECEIVABLES = "Assets:Receivables"
-SALES = "Income:Sales"
-TAX = "Liabilities:Tax"
-BANK = "Assets:Bank"
-BAD_DEBT = "Expenses:Bad-Debt"
 
 
 @dataclass(frozen=True)
@@ -41,76 +39,96 @@ class Posting:
     amount: Decimal
     currency: str
     price: tuple[Decimal, str] | None = None  # total price (@@) in another currency
+    invoice: str | None = None  # the one invoice a receivable posting concerns
 
 
 @dataclass(frozen=True)
 class Txn:
     date: date
-    kind: str  # invoice | credit-note | payment | writeoff
+    kind: str  # invoice | credit-note | payment | credit | writeoff
+    id: str  # unique in the export and stable from one export to the next
     ref: str  # document number, or the payment's reference
     client: str
     payee: str
     narration: str
-    invoices: tuple[str, ...]
     postings: tuple[Posting, ...]
 
-
-def component(text: str) -> str:
-    """An account name component both hledger and Beancount accept: 'VAT 23%' -> 'VAT-23'."""
-    ascii_ = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    s = re.sub(r"[^A-Za-z0-9]+", "-", ascii_).strip("-") or "X"
-    return s[0].upper() + s[1:]
+    @property
+    def invoices(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(p.invoice for p in self.postings if p.invoice))
 
 
-def client_account(client: str) -> str:
-    return f"{RECEIVABLES}:{component(client)}"
-
-
-def _tax_component(tax: m.Tax) -> str:
-    if tax.kind == "rate":
-        return component(f"{tax.name} {tax.percent.normalize():f}")
-    return {"exempt": "Exempt", "reverse-charge": "Reverse-Charge"}.get(tax.kind, "No-Tax")
-
-
-def _group_postings(groups: tuple[TaxGroup, ...], currency: str, sign: int) -> list[Posting]:
+def _group_postings(acc: Accounts, groups: tuple[TaxGroup, ...], currency: str, sign: int) -> list[Posting]:
     out = []
     for g in groups:
         if g.basis:
-            out.append(Posting(f"{SALES}:{_tax_component(g.tax)}", -sign * g.basis, currency))
+            out.append(Posting(acc.income(g.tax), -sign * g.basis, currency))
         if g.tax_amount:
-            out.append(Posting(f"{TAX}:{_tax_component(g.tax)}", -sign * g.tax_amount, currency))
+            out.append(Posting(acc.tax(g.tax), -sign * g.tax_amount, currency))
     return out
 
 
-def transactions(ledger: m.Ledger, books: Books, rec: Receivables) -> list[Txn]:
+def _by_source(rec: Receivables) -> dict[int, list[tuple[InvoiceState, Allocation, bool]]]:
+    """The replay's allocations (False) and give-backs (True), by the entry that caused them (its id())."""
+    out: dict[int, list[tuple[InvoiceState, Allocation, bool]]] = {}
+    for state in rec.invoices.values():
+        for given_back, found in ((False, state.allocations), (True, state.returned)):
+            for a in found:
+                if a.source is not None:
+                    out.setdefault(id(a.source), []).append((state, a, given_back))
+    return out
+
+
+def transactions(ledger: m.Ledger, books: Books, rec: Receivables, acc: Accounts) -> list[Txn]:
     """Every accounting transaction up to rec.as_of, in date order."""
     def name(client: str) -> str:
         c = ledger.clients.get(client)
         return c.name if c else client
 
+    moved = _by_source(rec)
+
+    def receivable(source: object, kinds: tuple[str, ...]) -> list[Posting]:
+        return [Posting(acc.client(s.client), -a.amount, s.currency, invoice=s.number)
+                for s, a, given_back in moved.get(id(source), ()) if a.kind in kinds and a.amount and not given_back]
+
     out: list[tuple] = []
     for i, state in enumerate(rec.invoices.values()):
         doc = state.doc
-        postings = [Posting(client_account(state.client), doc.total, doc.currency),
-                    *_group_postings(doc.groups, doc.currency, +1)]
-        out.append((doc.date, 0, i, Txn(doc.date, "invoice", doc.number, state.client, name(state.client),
-                                        f"Invoice {doc.number}", (doc.number,), tuple(postings))))
-    for i, ev in enumerate(e for e in rec.events if e.kind == "credit-note"):
-        credit = books.credits[ev.ref]
-        inv = credit.invoice
-        assert inv is not None  # a credit note on the receivables corrects an issued invoice
-        postings = [Posting(client_account(ev.client), -credit.amount, credit.currency),
-                    *_group_postings(credit.groups, credit.currency, -1)]
-        out.append((ev.date, 1, i, Txn(ev.date, "credit-note", credit.number, ev.client, name(ev.client),
-                                       f"Credit note {credit.number} for {inv.number}", (inv.number,),
-                                       tuple(postings))))
+        postings = [Posting(acc.client(state.client), doc.total, doc.currency, invoice=doc.number),
+                    *_group_postings(acc, doc.groups, doc.currency, +1)]
+        out.append((doc.date, 0, i, Txn(doc.date, "invoice", doc.number, doc.number, state.client,
+                                        name(state.client), f"Invoice {doc.number}", tuple(postings))))
+        from_credit = receivable(doc, ("credit",))
+        if from_credit:
+            used = -sum((p.amount for p in from_credit), ZERO)
+            out.append((doc.date, 3, i, Txn(doc.date, "credit", f"{doc.number}/credit", doc.number, state.client,
+                                            name(state.client), f"Client credit applied to {doc.number}",
+                                            (Posting(acc.credit(state.client), used, doc.currency),
+                                             *from_credit))))
+    for i, cn in enumerate(ledger.credit_notes):
+        credit = books.credits.get(cn.number)
+        corrected = rec.invoices.get(cn.invoice)
+        if credit is None or corrected is None or cn.date > rec.as_of:
+            continue
+        client, ccy = corrected.client, corrected.currency
+        back = [a for s, a, given_back in moved.get(id(cn), ()) if s is corrected and given_back]
+        kept = credit.amount - sum((a.amount for a in back), ZERO)
+        postings = [*_group_postings(acc, credit.groups, ccy, -1)]
+        if kept:
+            postings.append(Posting(acc.client(client), -kept, ccy, invoice=corrected.number))
+        others = receivable(cn, ("credit",))
+        postings += others
+        freed = sum((a.amount for a in back if a.kind == "paid"), ZERO) + sum((p.amount for p in others), ZERO)
+        if freed:
+            postings.append(Posting(acc.credit(client), -freed, ccy))
+        undone = sum((a.amount for a in back if a.kind == "writeoff"), ZERO)
+        if undone:
+            postings.append(Posting(acc.writeoff, -undone, ccy))
+        out.append((cn.date, 1, i, Txn(cn.date, "credit-note", cn.number, cn.number, client, name(client),
+                                       f"Credit note {cn.number} for {cn.invoice}", tuple(postings))))
     rates = Rates(ledger.fxs)
-    settled: dict[tuple, list[str]] = {}
-    for state in rec.invoices.values():
-        for a in state.allocations:
-            if a.kind == "payment":
-                settled.setdefault((state.client, a.date, a.ref), []).append(state.number)
-    for i, p in enumerate(sorted(ledger.payments, key=lambda p: p.date)):
+    count: dict[tuple, int] = {}
+    for i, p in enumerate(ledger.payments):
         if p.date > rec.as_of or p.client not in ledger.clients:
             continue
         currency = ledger.client_currency(p.client)
@@ -122,40 +140,31 @@ def transactions(ledger: m.Ledger, books: Books, rec: Receivables) -> list[Txn]:
                 continue  # an error in the ledger (E150): the payment settles nothing
             amount = round_money(p.amount.value * found[0], currency)
             price = (amount, currency)
-        ref = p.ref or (" ".join(p.invoices) if p.invoices else "")
-        invoices = tuple(dict.fromkeys([*p.invoices, *settled.get((p.client, p.date, ref), [])]))
-        bank = Posting(BANK, p.amount.value, paid_ccy, price) if price else Posting(BANK, amount, currency)
-        postings = [bank, Posting(client_account(p.client), -amount, currency)]
+        key = (p.date, p.client)
+        count[key] = count.get(key, 0) + 1
+        bank = Posting(acc.bank, p.amount.value, paid_ccy, price) if price else Posting(acc.bank, amount, currency)
+        settled = receivable(p, ("payment",))
+        left = amount + sum((q.amount for q in settled), ZERO)
+        postings = [bank, *settled]
+        if left:
+            postings.append(Posting(acc.credit(p.client), -left, currency))
         what = f"Payment {p.ref}" if p.ref else "Payment"
         if p.via:
             what += f" via {p.via}"
-        out.append((p.date, 2, i, Txn(p.date, "payment", p.ref or "", p.client, name(p.client), what, invoices,
-                                      tuple(postings))))
-    written = {e.ref: -e.amount for e in rec.events if e.kind == "writeoff"}
-    for i, state in enumerate(rec.invoices.values()):
-        w = state.writeoff
-        amount = written.get(state.number, ZERO)
-        if w is None or not amount:
+        out.append((p.date, 2, i, Txn(p.date, "payment", f"payment/{p.date}/{p.client}/{count[key]}", p.ref or "",
+                                      p.client, name(p.client), what, tuple(postings))))
+    for i, w in enumerate(ledger.writeoffs):
+        taken = receivable(w, ("writeoff",))
+        if w.date > rec.as_of or not taken:
             continue
-        out.append((w.date, 4, i, _writeoff(state, amount, w.date, name(state.client),
-                                            f"Write-off {state.number}" + (f": {w.reason}" if w.reason else ""))))
-        if state.written_off < amount:
-            # a credit note after the write-off took part of it back: book that on the credit note's
-            # day, so the history of an earlier export is never rewritten
-            later = [c for c in ledger.credit_notes
-                     if c.invoice == state.number and w.date <= c.date <= rec.as_of]
-            day = max((c.date for c in later), default=w.date)
-            refs = " ".join(c.number for c in later)
-            out.append((day, 5, i, _writeoff(state, state.written_off - amount, day, name(state.client),
-                                             f"Write-off {state.number} reduced by {refs or 'a credit note'}")))
+        state = rec.invoices[w.invoice]
+        total = -sum((q.amount for q in taken), ZERO)
+        out.append((w.date, 4, i, Txn(w.date, "writeoff", f"{w.invoice}/writeoff", w.invoice, state.client,
+                                      name(state.client),
+                                      f"Write-off {w.invoice}" + (f": {w.reason}" if w.reason else ""),
+                                      (Posting(acc.writeoff, total, state.currency), *taken))))
     out.sort(key=lambda t: t[:3])
     return [t[3] for t in out]
-
-
-def _writeoff(state, amount: Decimal, day: date, payee: str, narration: str) -> Txn:
-    postings = (Posting(BAD_DEBT, amount, state.currency),
-                Posting(client_account(state.client), -amount, state.currency))
-    return Txn(day, "writeoff", state.number, state.client, payee, narration, (state.number,), postings)
 
 
 # ---------------------------------------------------------------------------- hledger
@@ -175,16 +184,79 @@ def _tag_value(text: str) -> str:
     return re.sub(r"[,\s]+", "_", text)
 
 
-def to_hledger(txns: list[Txn], as_of: date, company: m.Company | None = None) -> str:
+@dataclass(frozen=True)
+class Declare:
+    """Which declarations an export writes: accounts (hledger `account`, Beancount `open`) and
+    commodities; leave out what the books it is included into already declare."""
+
+    accounts: bool = True
+    commodities: bool = True
+    have_accounts: frozenset[str] = frozenset()  # declared by the user's books: left out
+    have_commodities: frozenset[str] = frozenset()
+
+
+DECLARE_ALL = Declare()
+
+_BEAN_OPEN = re.compile(r"^\d{4}-\d{2}-\d{2}\s+open\s+(\S+)", re.MULTILINE)
+_BEAN_COMMODITY = re.compile(r"^\d{4}-\d{2}-\d{2}\s+commodity\s+(\S+)", re.MULTILINE)
+
+
+def declared_in(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The accounts a Beancount file opens and the commodities it declares (its own lines, not its includes)."""
+    return frozenset(_BEAN_OPEN.findall(text)), frozenset(_BEAN_COMMODITY.findall(text))
+
+
+def _used(txns: list[Txn]) -> tuple[dict[str, date], list[str]]:
+    """Every account (with the day it is first used) and every currency the transactions use."""
+    first: dict[str, date] = {}
+    currencies: set[str] = set()
+    for t in txns:
+        for p in t.postings:
+            first.setdefault(p.account, t.date)
+            currencies.add(p.currency)
+            if p.price:
+                currencies.add(p.price[1])
+    return first, sorted(currencies)
+
+
+def _account_type(account: str, acc: Accounts) -> str:
+    """hledger's account type of an account below a root: A, L, R or X."""
+    for key, kind in (("receivable", "A"), ("bank", "A"), ("credit", "L"), ("tax", "L"), ("income", "R"),
+                      ("writeoff", "X")):
+        root = acc.root(key)
+        if account == root or account.startswith(root + ":"):
+            return kind
+    return ""
+
+
+def _payee(text: str) -> str:
+    return _one_line(text).replace(";", ",").replace("|", "/")
+
+
+def to_hledger(txns: list[Txn], as_of: date, company: m.Company | None, acc: Accounts,
+               declare: Declare = DECLARE_ALL) -> str:
     out = [f"; textbill receivables as of {as_of}: invoices, credit notes, payments and write-offs",
            "; generated by 'textbill export hledger'; do not edit, export again", ""]
+    first, currencies = _used(txns)
+    if declare.commodities and currencies:
+        out += [f"commodity {fmt(Decimal(1000), c)} {c}" for c in currencies] + [""]
+    if declare.accounts and first:
+        for account in sorted(first):
+            kind = _account_type(account, acc)
+            out.append(f"account {account}" + (f"  ; type:{kind}" if kind else ""))
+        out.append("")
+    payees = sorted({_payee(t.payee) for t in txns})
+    if payees:
+        out += [f"payee {p}" for p in payees] + [""]
     width = max((len(p.account) for t in txns for p in t.postings), default=20) + 4
     for t in txns:
-        tags = [f"type:{t.kind}", f"client:{t.client}"] + [f"invoice:{_tag_value(n)}" for n in t.invoices]
-        desc = f"{_one_line(t.payee)} | {_one_line(t.narration)}".replace(";", ",")
-        out.append(f"{t.date} * {desc}  ; {', '.join(tags)}")
+        tags = [f"type:{t.kind}", f"client:{t.client}", f"id:{_tag_value(t.id)}"]
+        out.append(f"{t.date} * {_payee(t.payee)} | {_one_line(t.narration).replace(';', ',')}  ; {', '.join(tags)}")
         for p in t.postings:
-            out.append(f"    {p.account:<{width}}{_posting_amount(p):>20}")
+            line = f"    {p.account:<{width}}{_posting_amount(p):>20}"
+            if p.invoice:
+                line += f"  ; invoice:{_tag_value(p.invoice)}"
+            out.append(line)
         out.append("")
     return "\n".join(out)
 
@@ -203,48 +275,73 @@ def _link(number: str) -> str:
     return "^" + (re.sub(r"[^A-Za-z0-9\-_/.]", "-", number) or "doc")
 
 
-def to_beancount(txns: list[Txn], as_of: date, company: m.Company | None = None) -> str:
+def _bean_parts(t: Txn, acc: Accounts) -> list[tuple[Txn, str | None]]:
+    """A transaction as Beancount transactions linked to at most one invoice each: a link names a
+    whole transaction, so money for several invoices passes through the client's credit account
+    (two transactions of the same day that leave it as it was)."""
+    invoices = t.invoices
+    if len(invoices) <= 1:
+        return [(t, invoices[0] if invoices else None)]
+    credit = acc.credit(t.client)
+    moved = [p for p in t.postings if p.invoice]
+    rest = [p for p in t.postings if not p.invoice]
+    currency = moved[0].currency
+    main = Txn(t.date, t.kind, t.id, t.ref, t.client, t.payee, t.narration,
+               (*rest, Posting(credit, sum((p.amount for p in moved), ZERO), currency)))
+    parts: list[tuple[Txn, str | None]] = [(main, None)]
+    for number in invoices:
+        mine = [p for p in moved if p.invoice == number]
+        amount = sum((p.amount for p in mine), ZERO)
+        parts.append((Txn(t.date, t.kind, t.id, t.ref, t.client, t.payee, f"{t.narration}: {number}",
+                          (Posting(credit, -amount, currency), *mine)), number))
+    return parts
+
+
+def to_beancount(txns: list[Txn], as_of: date, company: m.Company | None, acc: Accounts,
+                 declare: Declare = DECLARE_ALL) -> str:
     out = [f"; textbill receivables as of {as_of}: invoices, credit notes, payments and write-offs",
            "; generated by 'textbill export beancount'; do not edit, export again"]
     if company is not None:
         out += [f'option "title" {_bean_string(company.name + " receivables")}',
                 f'option "operating_currency" "{company.currency}"']
     out.append("")
-    first: dict[str, date] = {}
-    currencies: set[str] = set()
-    for t in txns:
-        for p in t.postings:
-            first.setdefault(p.account, t.date)
-            currencies.add(p.currency)
-            if p.price:
-                currencies.add(p.price[1])
+    parts = [part for t in txns for part in _bean_parts(t, acc)]
+    first, currencies = _used([t for t, _ in parts])
     opened = min(first.values(), default=as_of)
-    for account in sorted(first):
-        out.append(f"{opened} open {account}")
-    out.append("")
-    for t in txns:
-        links = " ".join(_link(n) for n in t.invoices)
-        out.append(f"{t.date} * {_bean_string(t.payee)} {_bean_string(t.narration)} #{t.kind}"
-                   + (f" {links}" if links else ""))
+    currencies = [c for c in currencies if c not in declare.have_commodities]
+    if declare.commodities and currencies:
+        out += [f"{opened} commodity {c}" for c in currencies] + [""]
+    accounts = [a for a in sorted(first) if a not in declare.have_accounts]
+    if declare.accounts and accounts:
+        out += [f"{opened} open {account}" for account in accounts] + [""]
+    for t, number in parts:
+        links = " ".join(dict.fromkeys(_link(x) for x in (number, t.id) if x))
+        out.append(f"{t.date} * {_bean_string(t.payee)} {_bean_string(t.narration)} #{t.kind} {links}")
         out.append(f"  client: {_bean_string(t.client)}")
         if t.kind in ("invoice", "credit-note", "writeoff"):
             out.append(f"  document: {_bean_string(t.ref)}")
         width = max(len(p.account) for p in t.postings) + 4
         for p in t.postings:
             out.append(f"  {p.account:<{width}}{_posting_amount(p):>20}")
+            if p.invoice:
+                out.append(f"    invoice: {_bean_string(p.invoice)}")
         out.append("")
     return "\n".join(out)
 
 
 # ---------------------------------------------------------------------------- csv
 
-CSV_COLUMNS = ("date", "kind", "ref", "client", "account", "amount", "currency", "invoices", "description")
+CSV_COLUMNS = ("txn", "date", "kind", "ref", "client", "account", "amount", "currency", "price", "price_currency",
+               "invoice", "description")
 
 
 def csv_rows(txns: list[Txn]) -> list[dict[str, str]]:
-    """One row per posting, by CSV_COLUMNS; written by render/csv.py, which makes text cells inert."""
-    return [dict(zip(CSV_COLUMNS, (t.date.isoformat(), t.kind, t.ref, t.client, p.account,
-                                   fmt(p.amount, p.currency), p.currency, " ".join(t.invoices), t.narration),
+    """One row per posting, by CSV_COLUMNS; written by render/csv.py, which makes text cells inert.
+    The rows of one `txn` balance in `currency`, a row with a `price` counting as that price."""
+    return [dict(zip(CSV_COLUMNS, (t.id, t.date.isoformat(), t.kind, t.ref, t.client, p.account,
+                                   fmt(p.amount, p.currency), p.currency,
+                                   fmt(p.price[0], p.price[1]) if p.price else "", p.price[1] if p.price else "",
+                                   p.invoice or "", t.narration),
                      strict=True))
             for t in txns for p in t.postings]
 

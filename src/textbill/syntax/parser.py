@@ -27,7 +27,7 @@ from lark.exceptions import (
 
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, closest, error, warning
-from textbill.core.money import Amount, is_known_currency
+from textbill.core.money import CONTEXT, Amount, is_known_currency
 from textbill.core.source import Span
 from textbill.incremental.shared import shared
 from textbill.syntax import fastpath
@@ -130,7 +130,7 @@ def _literal_words(syntax: Syntax, names) -> list[str]:
 
 TERMINAL_DESCRIPTIONS = MappingProxyType({
     "DATE": "a date like 2026-01-31",
-    "CLOCK": "a clock range like 09:00-12:30",
+    "CLOCK": "a clock range like 09:00-12:30 (or 09:00:15-12:30:40)",
     "DURATION": "a duration like 3h, 3h30m, 45m or 1.25h",
     "PERCENT": "a percentage like 23%",
     "OFFSET": "a day offset like -3d or +7d",
@@ -381,6 +381,12 @@ class _ToModel(Transformer):
     def field(self, key, value):
         return ("field", (str(key), _unquote(value)), key)
 
+    def reference(self, kind):
+        return ("reference", str(kind), kind)
+
+    def client_iban(self, tok):
+        return ("iban", (self._text(tok), self._span(tok)), tok)
+
     def bank_detail(self, key, value):
         return (str(key), self._text(value))
 
@@ -529,7 +535,7 @@ class _ToModel(Transformer):
     # ----- blocks
     def _block(self, kind: str, header_tok: Token, attrs) -> dict:
         """Fold attribute tuples into a dict; repeated single-valued attributes are errors."""
-        multi = {"field", "milestone", "step", "item", "discount", "charge", "deliverable", "note", "rate"}
+        multi = {"field", "iban", "milestone", "step", "item", "discount", "charge", "deliverable", "note", "rate"}
         out: dict = {}
         for attr in attrs:
             if attr is None:
@@ -558,6 +564,7 @@ class _ToModel(Transformer):
             "bank": a.get("bank"), "locale": a.get("locale"),
             "payment_methods": a.get("payment-methods", ()), "late_interest": a.get("late-interest"),
             "late_fee": a.get("late-fee"), "logo": a.get("logo"), "fields": tuple(a.get("field", ())),
+            "reference": a.get("reference"),
         }
         if "currency" in a:
             kw.update(currency=a["currency"])
@@ -576,6 +583,7 @@ class _ToModel(Transformer):
             tax_id=a.get("tax-id"), currency=a.get("currency"), locale=a.get("locale"),
             terms=a.get("terms", m.NET_30), tax=a.get("tax"), discount=a.get("standing-discount"),
             reminders=a.get("reminders"), fields=tuple(a.get("field", ())), span=self.p.header_span(),
+            ibans=tuple(i for i, _ in a.get("iban", ())), iban_spans=tuple(s for _, s in a.get("iban", ())),
         )
 
     def sow(self, ref, title, *attrs):
@@ -628,17 +636,22 @@ class _ToModel(Transformer):
 
     def _clock_minutes(self, tok, start: str, end: str) -> Decimal:
         def parse(hhmm: str) -> int:
-            h, mi = hhmm.split(":")
-            if int(h) > 24 or int(mi) > 59 or (int(h) == 24 and int(mi) > 0):
-                self.p.err(tok, "E011", f"'{hhmm}' is not a time of day", "hours run 00-24, minutes 00-59")
+            """Seconds since midnight of HH:MM or HH:MM:SS (seconds as a timeclock import keeps them)."""
+            h, mi, *sec = (int(x) for x in hhmm.split(":"))
+            s = sec[0] if sec else 0
+            if h > 24 or mi > 59 or s > 59 or (h == 24 and (mi or s)):
+                self.p.err(tok, "E011", f"'{hhmm}' is not a time of day",
+                           "hours run 00-24, minutes and seconds 00-59")
                 raise _Fail
-            return int(h) * 60 + int(mi)
+            return (h * 60 + mi) * 60 + s
         a, b = parse(start), parse(end)
         if b <= a:
             self.p.err(tok, "E011", f"clock range {tok} ends before it starts",
                        f"swap the times ({end}-{start}) or split an entry that runs past midnight")
             raise _Fail
-        return Decimal(b - a)
+        if (b - a) % 60 == 0:
+            return Decimal((b - a) // 60)
+        return CONTEXT.divide(Decimal(b - a), Decimal(60))  # exact to the context's digits; the SOW increment rounds it up
 
     def expense(self, day, ref, amt, *rest):
         desc, markup, flags = "", None, []

@@ -1,13 +1,20 @@
 """Time from other trackers: hledger/ledger timeclock files and Toggl Track CSV exports.
 
-Each source row becomes one `time` entry tagged `#import-<hash>`, where the
-hash is taken from the row's own text (and its kind, and how many identical
-rows came before it in the file).  An entry whose tag is already in the
-ledger is skipped, so importing the same file twice, or two exports that
-overlap, adds nothing the second time.  Entries are checked against the
-ledger before anything is written (an entry that would change a locked
+Each session becomes `time` entries tagged `#import-<hash>`, where the hash is
+taken from what the session means: the tracker, its start and end (to the
+second), its SOW and its description (case and spacing aside), and how many
+sessions of the same meaning came before it in the file.  Not from the row's
+bytes: a re-export with an amount, a tag or a user's e-mail changed, or a
+timeclock file whose separators changed, means the same sessions and adds
+nothing.  A session is skipped when its hash, or the hash an earlier textbill
+took from its raw row, is already in the ledger.  Entries are checked against
+the ledger before anything is written (an entry that would change a locked
 invoice, or fall outside its SOW's period, stops the whole import), and the
 append is atomic.
+
+A session is booked as hledger books it: split at midnight into one clock
+range per day (`22:15:30-24:00`, then `00:00-01:00`), with its seconds kept;
+the SOW's increment rounds each entry up when it is billed.
 
 SOWs are found from the tracker's names:
 - timeclock accounts: `client/sow`, `client:sow`, any account whose last two
@@ -24,7 +31,7 @@ import io
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from types import MappingProxyType
 
@@ -38,7 +45,7 @@ from textbill.engine.receivables import check_receivables
 from textbill.loading.loader import build_ledger, display_name
 from textbill.loading.writer import text_before_append
 from textbill.syntax.parser import parse_text
-from textbill.workflow.timers import time_entry_text
+from textbill.workflow.timers import quote
 
 TAG_PREFIX = "import-"
 _HASH_LEN = 12
@@ -46,7 +53,7 @@ _HASH_LEN = 12
 
 @dataclass(frozen=True)
 class Imported:
-    """One time entry read from a tracker."""
+    """One session read from a tracker."""
 
     sow: str
     start: datetime
@@ -54,17 +61,59 @@ class Imported:
     description: str
     tags: tuple[str, ...]
     billable: bool
-    key: str  # the hash of its source row
+    key: str  # the hash of what it means (meaning_key)
     where: Span  # the source row
+    legacy: str = ""  # the hash of its raw row, as textbill took it before (row_key)
     users: tuple[str, ...] = ()  # who tracked it, as the tracker names them (Toggl: e-mail, user name)
     person: str | None = None  # the ledger's person (workflow.people.assign_people)
 
+    def days(self) -> list[tuple[datetime, datetime]]:
+        """The session split at midnight, as hledger splits a timeclock session."""
+        out = []
+        start = self.start
+        while start.date() < self.end.date():
+            midnight = datetime.combine(start.date() + timedelta(days=1), time())
+            out.append((start, midnight))
+            start = midnight
+        if self.end > start:
+            out.append((start, self.end))
+        return out
+
     def text(self) -> str | None:
-        return time_entry_text(self.sow, self.start, self.end, self.description,
-                               (*self.tags, TAG_PREFIX + self.key), self.billable, person=self.person)
+        """Its `time` entries, one clock range per day; None when the session is under a minute."""
+        if self.end - self.start < timedelta(minutes=1):
+            return None
+        lines = []
+        for start, end in self.days():
+            parts = [start.date().isoformat(), "time", self.sow, f"{_clock(start, start)}-{_clock(end, start)}"]
+            if self.description:
+                parts.append(quote(self.description))
+            parts += [f"#{t}" for t in (*self.tags, TAG_PREFIX + self.key)]
+            if self.person:
+                parts += ["by", self.person]
+            if not self.billable:
+                parts.append("nonbillable")
+            lines.append(" ".join(parts) + "\n")
+        return "".join(lines)
+
+
+def _clock(moment: datetime, day_of: datetime) -> str:
+    """HH:MM, or HH:MM:SS when the seconds are not zero; the next midnight is 24:00."""
+    if moment.date() > day_of.date():
+        return "24:00"
+    return f"{moment:%H:%M:%S}" if moment.second else f"{moment:%H:%M}"
+
+
+def meaning_key(source: str, sow: str, start: datetime, end: datetime, description: str, occurrence: int) -> str:
+    """The identity of a session: what it means, not how its row was written."""
+    desc = " ".join(description.split()).casefold()
+    text = "\n".join((source, sow, start.isoformat(timespec="seconds"), end.isoformat(timespec="seconds"), desc,
+                      str(occurrence)))
+    return hashlib.sha256(text.encode()).hexdigest()[:_HASH_LEN]
 
 
 def row_key(kind: str, row: str, occurrence: int) -> str:
+    """The hash textbill took from a raw source row before imports keyed on meaning (still skipped)."""
     return hashlib.sha256(f"{kind}\n{row}\n{occurrence}".encode()).hexdigest()[:_HASH_LEN]
 
 
@@ -112,6 +161,7 @@ def read_timeclock(text: str, name: str, mapping: dict, sows) -> tuple[list[Impo
     diags: list[Diagnostic] = []
     open_: dict[str, tuple[datetime, str, str, int, str]] = {}  # account -> (start, desc, row, line, raw)
     seen: Counter = Counter()
+    meant: Counter = Counter()
     unknown: dict[str, int] = {}
     for lineno, raw in enumerate(text.split("\n"), 1):
         line = raw.rstrip()
@@ -163,8 +213,11 @@ def read_timeclock(text: str, name: str, mapping: dict, sows) -> tuple[list[Impo
             continue
         row = in_row + "\n" + line.strip()
         seen[row] += 1
-        out.append(Imported(sow, start, stamp, desc, (), True, row_key("timeclock", row, seen[row]),
-                            Span(name, in_line)))
+        meaning = (sow, start, stamp, " ".join(desc.split()).casefold())
+        meant[meaning] += 1
+        out.append(Imported(sow, start, stamp, desc, (), True,
+                            meaning_key("timeclock", sow, start, stamp, desc, meant[meaning]), Span(name, in_line),
+                            row_key("timeclock", row, seen[row])))
     for account, (_, _, _, lineno, raw) in open_.items():
         diags.append(warning(Span(name, lineno, 1, lineno, len(raw) + 1), "W191",
                              f"'{account}' is still clocked in: the session is not imported",
@@ -215,6 +268,15 @@ def _toggl_stamp(day: str, clock: str) -> datetime:
     return datetime.combine(date(y, mo, d), time(parts[0], parts[1], parts[2] if len(parts) > 2 else 0))
 
 
+def _toggl_duration(text: str) -> timedelta:
+    """A Toggl duration, HH:MM:SS (or HH:MM)."""
+    parts = text.strip().split(":")
+    if not 2 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
+        raise ValueError(f"'{text}' is not a duration like 01:30:00")
+    h, mi, sec = (int(p) for p in (*parts, "0")[:3])
+    return timedelta(hours=h, minutes=mi, seconds=sec)
+
+
 def read_toggl(text: str, name: str, mapping: dict, sows) -> tuple[list[Imported], list[Diagnostic]]:
     """Rows of a Toggl Track detailed report exported as CSV."""
     out: list[Imported] = []
@@ -231,12 +293,16 @@ def read_toggl(text: str, name: str, mapping: dict, sows) -> tuple[list[Imported
             if alias in names:
                 col[key] = names.index(alias)
                 break
-    missing = [k for k in ("project", "start_date", "start_time", "end_date", "end_time") if k not in col]
+    needed = ["project", "start_date", "start_time"]
+    if "duration" not in col:
+        needed += ["end_date", "end_time"]
+    missing = [k for k in needed if k not in col]
     if missing:
         return [], [error(Span(name, 1), "E190", "this is not a Toggl detailed export: no column "
                           + ", ".join(repr(_TOGGL_COLUMNS[k][0].title()) for k in missing),
                           "export Reports > Detailed as CSV in Toggl Track")]
     seen: Counter = Counter()
+    meant: Counter = Counter()
     unknown: dict[str, int] = {}
     for row in reader:
         lineno = reader.line_num
@@ -250,7 +316,10 @@ def read_toggl(text: str, name: str, mapping: dict, sows) -> tuple[list[Imported
 
         try:
             start = _toggl_stamp(get("start_date"), get("start_time"))
-            end = _toggl_stamp(get("end_date"), get("end_time"))
+            if get("end_date") and get("end_time"):
+                end = _toggl_stamp(get("end_date"), get("end_time"))
+            else:  # a report with the date and the duration only
+                end = start + _toggl_duration(get("duration"))
         except (ValueError, IndexError) as exc:
             diags.append(error(span, "E190", f"cannot read the start and end of this row: {exc}",
                                "dates are YYYY-MM-DD and times HH:MM:SS in a Toggl export"))
@@ -267,8 +336,12 @@ def read_toggl(text: str, name: str, mapping: dict, sows) -> tuple[list[Imported
         seen[raw] += 1
         tags = tuple(t for t in (_tag(x) for x in get("tags").split(",")) if t)
         billable = get("billable").lower() not in ("no", "false", "0", "n")
-        out.append(Imported(sow, start, end, get("description"), tags, billable,
-                            row_key("toggl", raw, seen[raw]), span,
+        desc = get("description")
+        meaning = (sow, start, end, " ".join(desc.split()).casefold())
+        meant[meaning] += 1
+        out.append(Imported(sow, start, end, desc, tags, billable,
+                            meaning_key("toggl", sow, start, end, desc, meant[meaning]), span,
+                            row_key("toggl", raw, seen[raw]),
                             users=tuple(u for u in (get("email"), get("user")) if u)))
     for project, lineno in unknown.items():
         shown = project or "(no project)"
@@ -293,7 +366,7 @@ def plan_import(ledger: m.Ledger, rows: list[Imported]) -> Plan:
     done = imported_keys(ledger)
     new, skipped, short, texts = [], 0, 0, []
     for r in rows:
-        if r.key in done:
+        if r.key in done or (r.legacy and r.legacy in done):
             skipped += 1
             continue
         text = r.text()

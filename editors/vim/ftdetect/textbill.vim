@@ -1,0 +1,2 @@
+" textbill ledgers: *.bill files (filetype textbill)
+autocmd BufRead,BufNewFile *.bill setfiletype textbill

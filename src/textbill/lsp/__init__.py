@@ -1,0 +1,1 @@
+"""The language server (`textbill lsp`): editor features over the library, on pygls."""

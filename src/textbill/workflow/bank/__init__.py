@@ -1,0 +1,1 @@
+"""Bank reconciliation (`textbill import bank`): statement readers, matching, and the payments written."""

@@ -1,0 +1,1 @@
+import bank lista.csv
