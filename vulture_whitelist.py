@@ -25,6 +25,7 @@ init  # cli/init.py
 issue  # cli/issue.py
 remind  # cli/remind.py
 report_overdue  # cli/report.py, @report.command("overdue")
+report_team  # cli/report.py, @report.command("team")
 watch  # cli/watch.py
 lsp  # cli/lsp.py
 # the language server's handlers: registered with pygls by their decorators (lsp/server.py)
@@ -68,6 +69,7 @@ _.invoice_sows
 _.reminder_policy
 _.entry_flag
 _.credit_note
+_.role_rate  # grammar rule of section 12 (person, rate, by, sent, accepted)
 
 # http.server / socketserver settings and hooks of the watch preview server (watch/loop.py)
 daemon_threads  # socketserver.ThreadingMixIn

@@ -11,6 +11,8 @@ from textbill.checks.einvoice import check_einvoice
 from textbill.checks.fallout import without_fallout
 from textbill.checks.ledger import run_checks
 from textbill.checks.locks import check_locks, read_lock, with_recorded_parties
+from textbill.checks.teams import check_billing
+from textbill.checks.terms import check_agreement_locks
 from textbill.core import model as m
 from textbill.core.books import Books, Receivables
 from textbill.core.diagnostics import Diagnostic, has_errors, narrow, sort_key
@@ -106,6 +108,8 @@ def analyze(path: Path, extra_checks=(), cache: bool = True, _check_cache: bool 
     # 0.00, an overpayment) is a consequence of that error, reported once at the directive
     diags.extend(without_fallout(ledger, [*computed, *check_receivables(ledger, books, whole)]))
     diags.extend(check_einvoice(ledger))
+    diags.extend(check_billing(ledger, books))
+    diags.extend(check_agreement_locks(ledger, lock.text, lock.name, loaded.sources))
     diags.extend(check_locks(loaded, books, workspace, lock))
     for check in extra_checks:
         diags.extend(check(loaded, books))

@@ -23,12 +23,12 @@ syn match textbillTag "#[a-z0-9][a-z0-9_-]*"
 syn match textbillSowRef "\<[a-z0-9][a-z0-9_-]*/[a-z0-9][a-z0-9_-]*\>"
 syn match textbillDocNumber "\<[A-Z][A-Z0-9]*\([-/][A-Za-z0-9]\+\)\+\>"
 
-syn match textbillBlock "^\(company\|client\|sow\|reminders\)\>"
-syn match textbillDated "^\d\{4}-\d\d-\d\d\s\+\(time\|expense\|done\|invoice\|payment\|credit-note\|plan\|reminded\|writeoff\|collections\|fx\)\>" contains=textbillDate,textbillKind
-syn keyword textbillKind contained time expense done invoice payment plan reminded writeoff collections fx
+syn match textbillBlock "^\(company\|client\|sow\|reminders\|person\)\>"
+syn match textbillDated "^\d\{4}-\d\d-\d\d\s\+\(time\|expense\|done\|invoice\|payment\|credit-note\|plan\|reminded\|writeoff\|collections\|fx\|sent\|accepted\)\>" contains=textbillDate,textbillKind
+syn keyword textbillKind contained time expense done invoice payment plan reminded writeoff collections fx sent accepted
 syn match textbillKind contained "credit-note"
-syn match textbillAttribute "^\s\+\(address\|country\|email\|phone\|website\|tax-id\|bank\|currency\|locale\|numbering\|credit-numbering\|payment-methods\|late-interest\|late-fee\|logo\|field\|peppol\|reference\|contact\|terms\|tax\|discount\|reminders\|buyer-reference\|iban\|split-payment\|ksef-number\|period\|hourly\|fixed\|retainer\|value\|increment\|cap\|schedule\|milestone\|deliverable\|po\|step\|sow\|item\|charge\|due\|note\)\>"
-syn keyword textbillKeyword for via ref full nonbillable markup installments every days of x off
+syn match textbillAttribute "^\s\+\(address\|country\|email\|phone\|website\|tax-id\|bank\|currency\|locale\|numbering\|credit-numbering\|payment-methods\|late-interest\|late-fee\|logo\|field\|peppol\|reference\|contact\|terms\|tax\|discount\|reminders\|buyer-reference\|iban\|split-payment\|ksef-number\|role\|rate\|period\|hourly\|fixed\|retainer\|value\|increment\|cap\|schedule\|milestone\|deliverable\|po\|step\|sow\|item\|charge\|due\|note\)\>"
+syn keyword textbillKeyword for via ref by full nonbillable markup installments every days of x off
 syn keyword textbillKeyword yearly weekly biweekly monthly quarterly net eom exempt bic account routing
 syn match textbillKeyword "\<\(on-completion\|due-on-receipt\|reverse-charge\|late-fee\)\>"
 

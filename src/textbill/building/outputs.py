@@ -18,10 +18,12 @@ from textbill.core.money import ZERO, fmt
 from textbill.incremental.render_memo import process_memo
 from textbill.loading.writer import write_atomic
 from textbill.render import html as render_html
+from textbill.render.agreement import render_agreement
 from textbill.render.csv import csv_text
 from textbill.render.einvoice import writers as einvoice
 from textbill.render.json import dumps, group_doc, invoice_doc, line_doc
 from textbill.render.pdf import html_to_pdf, warm_up
+from textbill.reports.agreement import agreement_doc
 from textbill.reports.overdue import overdue_totals
 
 # (key, output -> files, warnings, error or None): what rendering a job gives back
@@ -112,6 +114,11 @@ def job_outputs(context: Context, job: Job, pdf: PdfMaker) -> dict:
         if need_html:
             html = render_html.render_statement(analysis, st, theme=theme, memo=context.memo)
         rows, columns = data["entries"], ("date", "kind", "ref", "amount", "balance", "detail")
+    elif job.kind == "agreement":
+        if need_html:
+            html = render_agreement(analysis, job.ref, theme=theme, memo=context.memo)
+        data = agreement_doc(ledger, job.ref)
+        rows, columns = data["rates"], ("role", "rate", "currency", "people")
     else:
         if need_html:
             html = render_html.render_overdue_report(analysis, rec, items, theme=theme,

@@ -156,6 +156,8 @@ def plan(analysis, rec, items, theme_digest: str, workspace: Workspace) -> Plan:
         statements[cid] = (st, data)
         jobs.append(Job("statement", cid, names[cid], digest))
 
+    jobs.extend(agreement_jobs(ledger, common, known_names))
+
     with_interest = bool(ledger.company and ledger.company.late_interest is not None)
     rows = []
     for d in items:
@@ -178,6 +180,21 @@ def plan(analysis, rec, items, theme_digest: str, workspace: Workspace) -> Plan:
     report_digest.end()
     jobs.append(Job("report", "overdue", output_names("report", ["overdue"], known_names)["overdue"], digest))
     return Plan(jobs, statements, rows)
+
+
+def agreement_jobs(ledger, common: str, known_names) -> list[Job]:
+    """One agreement document per SOW (docs/language.md, "person", "accepted"): its digest covers the SOW, its client,
+    its sent and accepted entries, the people (the rate table names them) and the reminder policies.
+    Every SOW has one (LANGUAGE.md section 12), marked DRAFT until it is accepted."""
+    names = output_names("agreement", ledger.sows, known_names)
+    people = tuple(ledger.people.values())
+    policies = tuple(ledger.policies.values())
+    jobs = []
+    for ref, sow in ledger.sows.items():
+        marks = tuple(e for e in (*ledger.sents, *ledger.accepteds) if e.sow == ref)
+        digest = _digest(common, "agreement", sow, ledger.clients.get(sow.client), marks, people, policies)
+        jobs.append(Job("agreement", ref, names[ref], digest))
+    return jobs
 
 
 def _statement_inputs(ledger, rec, cid: str, client) -> tuple:

@@ -240,7 +240,7 @@ def _located(exc: Exception, theme) -> str:
 def _costliest_first(todo: list[Job], analysis) -> list[Job]:
     """The report and statements (long documents) first, then invoices by their number of lines:
     the workers do not end waiting on one long document."""
-    order = {"report": 0, "statement": 1, "credit-note": 2, "invoice": 3}
+    order = {"report": 0, "statement": 1, "agreement": 1, "credit-note": 2, "invoice": 3}
     invoices = analysis.books.invoices if any(j.kind == "invoice" for j in todo) else {}
 
     def cost(job: Job):

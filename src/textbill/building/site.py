@@ -45,6 +45,8 @@ def write_site(analysis, rec, items, open_amounts, planned: Plan, done: dict, ou
             client = inv.invoice.client if inv else None
         elif job.kind == "statement":
             client = job.ref
+        elif job.kind == "agreement":
+            client = job.ref.split("/", 1)[0]
         refs.append(DocRef(job.kind, job.ref, client, files.get("html"), files.get("pdf")))
 
     written: list[str] = []

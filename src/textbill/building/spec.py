@@ -20,7 +20,7 @@ FORMATS = ("html", "pdf", "json", "csv", "facturx", "ubl", "ksef")
 
 
 FOLDERS = MappingProxyType({"invoice": "invoices", "credit-note": "credit-notes", "statement": "statements",
-                            "report": "reports"})
+                            "report": "reports", "agreement": "agreements"})
 
 
 # what a document may be written as; `facturx` is a flavour of the pdf output (the same file name)
@@ -42,7 +42,7 @@ class BuildError(Exception):
 class Job:
     """One document to render: what it is, where its files go, and the hash of its inputs."""
 
-    kind: str  # invoice | credit-note | statement | report
+    kind: str  # invoice | credit-note | statement | report | agreement
     ref: str  # invoice/credit-note number, client id, or "overdue"
     base: str  # output path without extension, relative to out_dir: "invoices/FV-2026-0001"
     digest: str

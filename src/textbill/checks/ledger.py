@@ -12,6 +12,7 @@ from itertools import pairwise
 from textbill.checks.accounts import check_if_configured
 from textbill.checks.bank import check_client_ibans, check_rf_references
 from textbill.checks.fallout import meant_numbers
+from textbill.checks.teams import TEAM_CHECKS
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, closest, error, warning
 from textbill.core.numbering import Pattern, numbering_patterns
@@ -388,6 +389,7 @@ CHECKS: tuple[Check, ...] = (
     check_client_ibans,
     check_rf_references,
     check_if_configured,
+    *TEAM_CHECKS,
 )
 
 

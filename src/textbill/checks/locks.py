@@ -68,6 +68,8 @@ from pathlib import Path
 from types import MappingProxyType
 
 from textbill.checks.fallout import Fallout, meant_numbers
+from textbill.checks.terms import PREFIX as AGREEMENT_PREFIX
+from textbill.checks.terms import new_agreements
 from textbill.core import model as m
 from textbill.core.books import Books
 from textbill.core.diagnostics import Diagnostic, error, warning
@@ -489,8 +491,8 @@ def parse_lock(text: str, name: str) -> tuple[dict[str, Entry], list[Diagnostic]
     problems: list[Diagnostic] = []
     for lineno, raw in enumerate(text.split("\n"), 1):
         line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
+        if not line or line.startswith(("#", AGREEMENT_PREFIX)):
+            continue  # an accepted SOW's terms (checks.terms reads those lines)
         toks = _TOKEN.findall(line)
         span = Span(name, lineno, 1, lineno, len(raw) + 1)
         if len(toks) < 7 or toks[1] not in ("invoice", "credit-note") or not toks[6].startswith("sha256:") \
@@ -597,7 +599,7 @@ def unlocked(lock: LockFile, entries: dict[str, Entry]) -> list[Entry]:
     return [e for n, e in entries.items() if n not in lock.entries]
 
 
-def write_lock(root: Path, ledger: m.Ledger, books, numbers=None) -> list[Entry]:
+def write_lock(root: Path, ledger: m.Ledger, books, numbers=None) -> list:
     """Lock documents not yet locked (all of them, or only `numbers`); returns what was added.  [I/O]
 
     The read-modify-write runs under an exclusive lock, so concurrent runs never lose a line.
@@ -609,6 +611,8 @@ def write_lock(root: Path, ledger: m.Ledger, books, numbers=None) -> list[Entry]
         if lock.problems:
             raise LockError(lock.problems)
         new = [e for e in unlocked(lock, entries) if numbers is None or e.number in numbers]
+        if numbers is None:  # `textbill lock`: accepted SOWs' terms lock too (not `issue`'s invoices-only lock)
+            new += new_agreements(ledger, lock.text)
         # a line written before party details were recorded gets them once, from a 'textbill lock'
         # that finds its document unchanged (so the details are those it was locked with)
         upgrades = {} if numbers is not None else {
@@ -799,7 +803,17 @@ def _line_culprits(ledger, doc, old: Entry, new: Entry, index: NodeIndex, doc_sp
                 out.append(Culprit(src, f"{_describe(entry_node)} of {day} {verb} (line '{ln.description}')"))
             continue
         sow = ledger.sows.get(ln.sow) if ln.sow else None
-        if sow is not None and ("sow", sow.ref) not in seen:
+        person = (ln.detail or {}).get("person")
+        if sow is not None and person and ("person", sow.ref, person) not in seen:
+            # a line `by` a person: their role's rate (or their role) is what changed
+            seen.add(("person", sow.ref, person))
+            role = (ln.detail or {}).get("role")
+            rate = sow.rate_of(role) if role else None
+            who = ledger.people.get(person)
+            span = rate.span if rate is not None else (who.span if who is not None else sow.span)
+            out.append(Culprit(span, f"the rate of {person} (role {role or 'none'}) on SOW '{sow.ref}' changed the "
+                                     f"line '{ln.description}' of {day}"))
+        elif sow is not None and not person and ("sow", sow.ref) not in seen:
             seen.add(("sow", sow.ref))
             span = sow.span
             if sources is not None and sow.pricing is not None:

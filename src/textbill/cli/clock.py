@@ -72,8 +72,11 @@ def clock():
 @click.option("--at", "at", metavar="HH:MM|ISO", help="Start time instead of now (today's HH:MM, or "
               "an ISO date-time like 2026-01-05T09:00).")
 @click.option("--tag", "tags", multiple=True, metavar="TAG", help="A tag for the entry (repeatable).")
+@click.option("--as", "person", metavar="PERSON", envvar="TEXTBILL_USER", show_envvar=True,
+              help="Who is working: the entry is written 'by PERSON', billed at their role's rate "
+                   "(default: TEXTBILL_USER).")
 @ledger_options
-def clock_in(ctx: Ctx, sow, description, at, tags):
+def clock_in(ctx: Ctx, sow, description, at, tags, person):
     """Start a timer on an hourly SOW."""
     path, root = ctx.root()
     ledger = load(path, cache=ParseCache).ledger
@@ -83,12 +86,17 @@ def clock_in(ctx: Ctx, sow, description, at, tags):
     if found.pricing is not None and found.pricing.kind != "hourly":
         raise click.BadParameter(f"SOW '{sow}' is priced {found.pricing.kind}; time is billed only on hourly "
                                  f"SOWs", param_hint="CLIENT/SOW")
+    if person == "":
+        person = None
+    if person is not None and person not in ledger.people:
+        raise unknown("person", person, ledger.people, "--as (or TEXTBILL_USER)")
     _recover(root)
     try:
-        timer = start(root, sow, _at(at), description, tuple(t.lstrip("#") for t in tags))
+        timer = start(root, sow, _at(at), description, tuple(t.lstrip("#") for t in tags), person)
     except TimerError as exc:
         _timer_error(exc)
     click.echo(f"clocked in on {timer.sow} at {timer.start:%Y-%m-%d %H:%M}"
+               + (f" as {timer.person}" if timer.person else "")
                + (f": {timer.description}" if timer.description else ""), err=True)
 
 
@@ -151,13 +159,13 @@ def clock_status(ctx: Ctx, fmt):
         _timer_error(exc)
     rows = [{"sow": t.sow, "start": t.start.isoformat(timespec="minutes"),
              "elapsed": duration(max(0, int(t.elapsed(now).total_seconds() // 60))),
-             "description": t.description} for t in timers]
+             "description": t.description, "person": t.person or ""} for t in timers]
     if fmt == "json":
         click.echo(dumps(rows))
     elif not rows:
         click.echo("no timer is running", err=True)
     else:
-        print_table(["sow", "start", "elapsed", "description"], rows, right=("elapsed",))
+        print_table(["sow", "start", "elapsed", "description", "person"], rows, right=("elapsed",))
 
 
 @clock.command("cancel")

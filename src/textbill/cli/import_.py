@@ -24,6 +24,7 @@ from textbill.workflow.importers import (
     read_timeclock,
     read_toggl,
 )
+from textbill.workflow.people import assign_people
 from textbill.workflow.targets import TargetError, default_target, target_file
 from textbill.workflow.timers import state_dir
 
@@ -46,36 +47,42 @@ _FILE_OPT = click.option("--file", "out_file", metavar="FILE",
                          help="The .bill file to append the entries to (default: time-file in textbill.yaml, "
                               "else the file of the latest time entry, else time.bill at the root).")
 _DRY_OPT = click.option("--dry-run", is_flag=True, help="Print the entries that would be appended; write nothing.")
+_AS_OPT = click.option("--as", "person", metavar="PERSON", envvar="TEXTBILL_USER", show_envvar=True,
+                       help="Who tracked the rows that name no user (default: TEXTBILL_USER).")
 
 
 @import_.command("timeclock")
 @click.argument("source", metavar="FILE", type=click.Path(dir_okay=False))
 @_FILE_OPT
 @_DRY_OPT
+@_AS_OPT
 @ledger_options
-def import_timeclock(ctx: Ctx, source, out_file, dry_run):
+def import_timeclock(ctx: Ctx, source, out_file, dry_run, person):
     """An hledger/ledger timeclock file: 'i 2026/01/05 09:00:00 client:sow  description' / 'o ...'.
 
     Accounts name SOWs as client:sow or client/sow (or end in client:sow), or
     are mapped in textbill.yaml:  timeclock: {accounts: {"Acme web": acme/web}}
     """
-    _run_import(ctx, source, out_file, dry_run, read_timeclock, ("timeclock", "accounts"))
+    _run_import(ctx, source, out_file, dry_run, read_timeclock, ("timeclock", "accounts"), person)
 
 
 @import_.command("toggl")
 @click.argument("source", metavar="FILE", type=click.Path(dir_okay=False))
 @_FILE_OPT
 @_DRY_OPT
+@_AS_OPT
 @ledger_options
-def import_toggl(ctx: Ctx, source, out_file, dry_run):
+def import_toggl(ctx: Ctx, source, out_file, dry_run, person):
     """A Toggl Track detailed report exported as CSV.
 
     Projects are mapped to SOWs in textbill.yaml:
     toggl: {projects: {"Website redesign": globex/web-2026}}
     (a project named like a SOW, globex/web-2026, needs no mapping).
     Billable: No rows become nonbillable entries; Toggl tags become tags.
+    The Email or User column names the person (a person's email or id, or
+    textbill.yaml: people: {"jane@acme.example": jane}).
     """
-    _run_import(ctx, source, out_file, dry_run, read_toggl, ("toggl", "projects"))
+    _run_import(ctx, source, out_file, dry_run, read_toggl, ("toggl", "projects"), person)
 
 
 _TABLE_ROWS = 500
@@ -149,7 +156,7 @@ def import_bank(ctx: Ctx, source, fmt, out_file, dry_run):
 
 
 def _run_import(ctx: Ctx, source: str, out_file: str | None, dry_run: bool, reader: Callable,
-                mapping_key: tuple[str, str]) -> None:
+                mapping_key: tuple[str, str], person: str | None = None) -> None:
     path, root = ctx.root()
     src = Path(source)
     if not src.is_file():
@@ -169,6 +176,8 @@ def _run_import(ctx: Ctx, source: str, out_file: str | None, dry_run: bool, read
         analysis.sources.add(src_name, text)
         ledger = analysis.ledger
         rows, diags = reader(text, src_name, config_mapping(ledger.config, *mapping_key), ledger.sows)
+        rows, found = assign_people(rows, ledger, person or None)
+        diags = [*diags, *found]
         if diags:
             print_problems(diags, analysis.sources)
         if has_errors(diags):

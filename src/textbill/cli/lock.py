@@ -12,7 +12,7 @@ from textbill.cli.common import Ctx, ledger_options, load_clean, print_problems
 @click.command("lock")
 @ledger_options
 def lock(ctx: Ctx):
-    """Lock every issued document that is not yet locked.
+    """Lock every issued document, and every accepted SOW's terms, not yet locked.
 
     Appends one line per invoice and credit note to textbill.lock at the ledger
     root (number, date, total and the sha256 of its content).  From then on any
@@ -26,7 +26,10 @@ def lock(ctx: Ctx):
         print_problems(exc.problems, analysis.sources)
         sys.exit(1)
     for e in added:
-        click.echo(f"locked {e.kind} {e.number} ({e.date}, {e.total} {e.currency})", err=True)
+        if e.kind == "agreement":
+            click.echo(f"locked the terms of SOW {e.number} (accepted {e.date})", err=True)
+        else:
+            click.echo(f"locked {e.kind} {e.number} ({e.date}, {e.total} {e.currency})", err=True)
     total = len(analysis.books.invoices) + len(analysis.books.credits)
     if added:
         click.echo(f"{len(added)} document{'s' if len(added) != 1 else ''} locked in textbill.lock", err=True)

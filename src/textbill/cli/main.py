@@ -19,6 +19,7 @@ from textbill.version import __version__
 # name -> (module under textbill.cli, attribute, the first paragraph of its help: for `textbill --help`)
 # tests/test_docs.py holds each summary to the command's own docstring.
 COMMANDS: Mapping[str, tuple[str, str, str]] = MappingProxyType({
+    "agreement": ("agreement", "agreement", "Render one SOW as an agreement document (HTML or PDF)."),
     "build": ("build", "build_command",
               "Compile invoices, credit notes, statements, the overdue report, model.json and the dashboard."),
     "check": ("check", "check", "Parse and validate a ledger; report every problem."),
@@ -37,11 +38,11 @@ COMMANDS: Mapping[str, tuple[str, str, str]] = MappingProxyType({
     "invoices": ("invoices", "invoices", "The invoice list: amounts, payments and status as of a day."),
     "issue": ("issue", "issue",
               "Issue the invoices 'textbill draft' shows: append them to the ledger and lock them."),
-    "lock": ("lock", "lock", "Lock every issued document that is not yet locked."),
+    "lock": ("lock", "lock", "Lock every issued document, and every accepted SOW's terms, not yet locked."),
     "lsp": ("lsp", "lsp", "A Language Server (stdio) for any editor: diagnostics, completion, hover, navigation."),
     "remind": ("remind", "remind",
                "Reminder e-mails due now: list them, write them (--out), or send them (--send)."),
-    "report": ("report", "report", "Reports over the receivables."),
+    "report": ("report", "report", "Reports over the receivables and the team's time."),
     "statement": ("statement", "statement",
                   "A client's statement: opening balance, documents and payments, running balance, aging."),
     "watch": ("watch", "watch", "Rebuild on every save and serve a live-reloading preview on localhost."),

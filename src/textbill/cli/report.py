@@ -11,6 +11,7 @@ from textbill.cli.common import (
     grouped,
     ledger_options,
     load_clean,
+    parse_day,
     today,
 )
 from textbill.cli.main import Group
@@ -21,11 +22,12 @@ from textbill.render.html import render_overdue_report
 from textbill.render.json import OVERDUE_COLUMNS, dumps, overdue_row
 from textbill.render.table import print_table
 from textbill.reports.overdue import overdue_totals
+from textbill.reports.team import TEAM_COLUMNS, team_doc, team_flat, team_rows
 
 
 @click.group("report", cls=Group)
 def report():
-    """Reports over the receivables."""
+    """Reports over the receivables and the team's time."""
 
 
 @report.command("overdue")
@@ -80,3 +82,28 @@ def _print_totals(items: list[Due]) -> None:
             for cl, c, n, total, _ in totals.by_client]
     print_table(["client", "currency", "invoices", "outstanding"], crow, title="By client",
                 right=("invoices", "outstanding"), wrap=("client",))
+
+
+@report.command("team")
+@as_of_option
+@click.option("--from", "start", metavar="YYYY-MM-DD", help="Only entries from this day.")
+@click.option("--to", "end", metavar="YYYY-MM-DD", help="Only entries up to this day.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@ledger_options
+def report_team(ctx: Ctx, as_of, start, end, fmt):
+    """Hours (billable and not), amount billed and utilisation per person and month."""
+    day = today(as_of)
+    analysis = load_clean(ctx)
+    rows = team_rows(analysis.ledger, analysis.books, day, parse_day(start, "--from"), parse_day(end, "--to"))
+    if fmt == "json":
+        click.echo(dumps([team_doc(r) for r in rows]))
+        return
+    if fmt == "csv":
+        emit_csv(TEAM_COLUMNS, [team_flat(r, percent_sign=False) for r in rows])
+        return
+    if not rows:
+        click.echo(f"no time tracked as of {day}", err=True)
+        return
+    print_table(["month", "name", "role", "billable_hours", "nonbillable_hours", "utilisation", "billed"],
+                [team_flat(r) for r in rows], title=f"Team as of {day}",
+                right=("billable_hours", "nonbillable_hours", "utilisation", "billed"), optional=["role"])

@@ -9,7 +9,7 @@ tests/errors and an entry in docs/errors.md.
 
 Ranges: E0xx reading and syntax, E1xx the ledger's meaning (references,
 duplicates, SOWs, numbering, money, locks, configuration, imports), E2xx bank
-details, e-invoices and reminder e-mails, E9xx internal errors.
+details, e-invoices and reminder e-mails, E3xx teams and agreements, E9xx internal errors.
 """
 from __future__ import annotations
 
@@ -164,6 +164,24 @@ CODES: tuple[Code, ...] = (
     _e("E250", "no e-mail address for a reminder"),
     _e("E251", "unusable e-mail address", "write one plain address, like: email ap@example.com"),
     _e("E252", "unsafe text in an e-mail header"),
+    # teams and agreements (people, role rates, sent and accepted SOWs)
+    _e("E300", "unknown person"),
+    _e("E301", "duplicate person"),
+    _e("E302", "role rate in another currency than its SOW's",
+       "write the rate in the SOW's currency, or leave the currency out"),
+    _e("E303", "role rate on a SOW not priced by the hour"),
+    _e("E304", "rate for the same role given twice", "keep one of the two lines"),
+    _e("E305", "SOW accepted before it was sent"),
+    _e("E306", "SOW accepted twice", "keep the first acceptance; amend the terms with a new SOW"),
+    _e("E307", "accepted SOW's terms changed",
+       "an accepted SOW is binding: undo the edit, and amend it with a new SOW the client accepts"),
+    _e("E308", "unknown role (a rate naming a misspelt role)"),
+    _e("E309", "imported user names no person",
+       "map the tracker's user in textbill.yaml: people: {\"jane@example.com\": jane}"),
+    _w("W300", "rate for a role no person holds"),
+    _w("W301", "invoice bills a SOW not yet accepted"),
+    _w("W302", "accepted SOW not yet locked",
+       "run 'textbill lock' (and commit textbill.lock) so any later change to its terms is caught"),
     # internal
     _e("E900", "internal error"),
 )

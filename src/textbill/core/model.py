@@ -146,6 +146,46 @@ class Pricing:
 
 
 @dataclass(frozen=True, slots=True)
+class RoleRate:
+    """`rate ROLE AMOUNT` on an hourly SOW: what an hour of a person of that role costs."""
+
+    role: str
+    amount: Amount
+    span: Span = field(default=_NO_SPAN, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Someone who tracks time (`person ID "Name"`, with `role` and `email`)."""
+
+    id: str
+    name: str
+    role: str | None = None
+    email: str | None = None
+    span: Span = field(default=_NO_SPAN, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """`DATE sent SOWREF`: the SOW went out to the client as a proposal."""
+
+    date: date
+    sow: str
+    span: Span = field(default=_NO_SPAN, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """`DATE accepted SOWREF "signer" [ref "..."]`: the client accepted the SOW; its terms lock."""
+
+    date: date
+    sow: str
+    signer: str
+    ref: str | None = None
+    span: Span = field(default=_NO_SPAN, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Cap:
     minutes: Decimal | None = None
     amount: Amount | None = None
@@ -167,10 +207,17 @@ class Sow:
     po: str | None = None
     fields: tuple[tuple[str, str], ...] = ()
     span: Span = field(default=_NO_SPAN, compare=False, repr=False)
+    rates: tuple[RoleRate, ...] = ()  # per-role hourly rates
 
     @property
     def ref(self) -> str:
         return f"{self.client}/{self.id}"
+
+    def rate_of(self, role: str | None) -> RoleRate | None:
+        """The rate this SOW sets for a role, if any (the first line naming it)."""
+        if role is None:
+            return None
+        return next((r for r in self.rates if r.role == role), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +245,7 @@ class TimeEntry:
     tags: tuple[str, ...] = ()
     billable: bool = True
     span: Span = field(default=_NO_SPAN, compare=False, repr=False)
+    person: str | None = None  # `by PERSON`; None: the company's own time (the default rate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,6 +378,7 @@ class Fx:
 Directive: TypeAlias = (
     Company | Client | Sow | ReminderPolicy | TimeEntry | Expense | Done | Invoice
     | Payment | CreditNote | Plan | Reminded | WriteOff | Collections | Fx
+    | Person | Sent | Accepted
 )
 
 
@@ -370,6 +419,18 @@ class Ledger:
     config: Config = field(default_factory=Config)
     files: tuple[str, ...] = ()
     broken: frozenset = frozenset()  # ids named by directives that failed to parse
+    people: Mapping[str, Person] = field(default_factory=lambda: MappingProxyType({}))
+    sents: tuple[Sent, ...] = ()
+    accepteds: tuple[Accepted, ...] = ()
+
+    def uses_agreements(self) -> bool:
+        """Whether any SOW was sent or accepted: only then is billing an unaccepted SOW a warning."""
+        return bool(self.sents or self.accepteds)
+
+    def acceptance(self, ref: str) -> Accepted | None:
+        """The first `accepted` entry of a SOW (by date), if any."""
+        found = [a for a in self.accepteds if a.sow == ref]
+        return min(found, key=lambda a: a.date) if found else None
 
     def client_currency(self, client_id: str) -> str:
         client = self.clients.get(client_id)

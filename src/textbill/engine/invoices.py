@@ -34,6 +34,7 @@ from textbill.core.periods import (
 )
 from textbill.engine.budgets import sow_fee
 from textbill.engine.fx import Rates
+from textbill.engine.teams import RateChoice, entry_rate
 
 _EPOCH = date(1970, 1, 1)
 
@@ -181,7 +182,7 @@ class InvoiceInputs:
     """What one invoice's document depends on besides the shared state (see SharedState)."""
 
     number: str
-    objects: tuple  # (invoice, client, *SOWs): ledger nodes, the same objects while a file is unchanged
+    objects: tuple  # (invoice, client, *SOWs, *people): ledger nodes, the same objects while a file is unchanged
     values: tuple  # (the previous period end of the client, the currency)
 
 
@@ -275,7 +276,9 @@ class _Computer:
         made again as computing it would; else computed, with what it read handed to the memo."""
         chosen = self.sows_of(inv)
         ledger = self.ledger
-        inputs = InvoiceInputs(inv.number, (inv, ledger.clients.get(inv.client), *chosen[1]),
+        # the people too: a time line's rate and name follow its person's role
+        inputs = InvoiceInputs(inv.number, (inv, ledger.clients.get(inv.client), *chosen[1],
+                                            *ledger.people.values()),
                                (prev_end, ledger.client_currency(inv.client)))
         recalled = memo.recall(inputs, self)
         if recalled is not None:
@@ -433,20 +436,24 @@ class _Computer:
                                                              "fx": conv}))
 
         if pricing.kind == "hourly":
-            rate = pricing.amount.value
+            ledger = self.ledger
             for t in self._between("times", ref, period):
                 if not self._take(("time", id(t)), inv, t.span, conflicts):
                     continue
+                choice = entry_rate(ledger, sow, t) if t.person is not None else None
+                rate = choice.rate if choice is not None else pricing.amount.value
                 if price_ccy == currency:
                     # the same duration at the same rate always comes to the same line: computed once
-                    # per (duration, increment, rate) object, so equal lines also share their numbers
-                    key = (id(t.minutes), id(sow.increment), id(rate), currency)
+                    # per (duration, increment, rate, person) object, so equal lines also share their numbers
+                    key = (id(t.minutes), id(sow.increment), id(rate), currency, t.person)
                     hit = self._hourly.get(key)
                     if hit is None:
                         minutes = round_up(t.minutes, sow.increment)
                         value = minutes * rate / 60
                         detail = {"minutes": t.minutes, "billed_minutes": minutes, "increment": sow.increment,
                                   "rate": rate, "currency": price_ccy, "fx": None, "exact": value}
+                        if choice is not None:
+                            detail.update(_person_detail(choice))
                         hit = self._hourly[key] = (minutes, value, round_money(value, currency), minutes / 60,
                                                    detail, t.minutes, sow.increment, rate)
                     minutes, value, amount, hours, detail = hit[:5]
@@ -459,6 +466,8 @@ class _Computer:
                     hours = minutes / 60
                     detail = {"minutes": t.minutes, "billed_minutes": minutes, "increment": sow.increment,
                               "rate": rate, "currency": price_ccy, "fx": conv, "exact": value}
+                    if choice is not None:
+                        detail.update(_person_detail(choice))
                 unit_price = rate * conv[0] if conv else rate
                 # equal lines share their detail: it is read, never written (explain, e-invoices, lock)
                 out.append(_LINE("time", t.description or sow.title, hours, unit_price, amount, tax,
@@ -737,6 +746,13 @@ def credit_groups(doc: InvoiceDoc, amount: Decimal) -> tuple[TaxGroup, ...]:
     return tuple(out)
 
 
+def _person_detail(choice: RateChoice) -> dict:
+    """What a time line says of its person: who, which role, and why the rate applies."""
+    person = choice.person
+    return {"person": person.id if person else None, "person_name": person.name if person else None,
+            "role": choice.role, "rate_source": choice.source, "rate_reason": choice.reason()}
+
+
 def billable_items(ledger: m.Ledger, index: _Index | None = None):
     """(key, date, span, sow ref, description) of every billable item the SOWs produce up to their ends."""
     index = index or _Index(ledger)
@@ -810,7 +826,12 @@ def _caps(ledger: m.Ledger, comp: _Computer):
         entries: list[tuple[date, int, m.TimeEntry | m.Expense, Decimal]] = []
         values: dict[int, Decimal] = {}  # by duration object: equal entries count the same
         for t in index.times.get(sow.ref, ()):
-            value = values.get(id(t.minutes))
+            value: Decimal | None
+            if t.person is not None and sow.cap.minutes is None and sow.pricing.kind == "hourly":
+                # an amount cap counts each entry at its own (role) rate
+                value = round_up(t.minutes, sow.increment) * entry_rate(ledger, sow, t).rate / 60
+            else:
+                value = values.get(id(t.minutes))
             if value is None:
                 minutes = round_up(t.minutes, sow.increment)
                 value = minutes if sow.cap.minutes is not None else minutes * sow.pricing.amount.value / 60

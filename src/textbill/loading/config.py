@@ -33,6 +33,7 @@ KEYS = MappingProxyType({
     "toggl": ("map", "projects: a mapping of Toggl project names to client/sow"),
     "timeclock": ("map", "accounts: a mapping of timeclock accounts to client/sow"),
     "export": ("map", "account roots of 'textbill export': " + ", ".join(ROOTS)),
+    "people": ("map", "a mapping of time trackers' user names or e-mails to person ids"),
 })
 
 

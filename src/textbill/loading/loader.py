@@ -356,6 +356,7 @@ def build_ledger(root: Path, nodes: list, config: m.Config, files: list[str], br
     clients: dict[str, m.Client] = {}
     sows: dict[str, m.Sow] = {}
     policies: dict[str, m.ReminderPolicy] = {}
+    people: dict[str, m.Person] = {}
     groups: dict[type, list] = {}
     for node in nodes:
         t = type(node)
@@ -367,6 +368,8 @@ def build_ledger(root: Path, nodes: list, config: m.Config, files: list[str], br
             sows.setdefault(node.ref, node)
         elif t is m.ReminderPolicy:
             policies.setdefault(node.id, node)
+        elif t is m.Person:
+            people.setdefault(node.id, node)
         else:
             groups.setdefault(t, []).append(node)
 
@@ -380,6 +383,7 @@ def build_ledger(root: Path, nodes: list, config: m.Config, files: list[str], br
         payments=g(m.Payment), credit_notes=g(m.CreditNote), plans=g(m.Plan), reminded=g(m.Reminded),
         writeoffs=g(m.WriteOff), collections=g(m.Collections), fxs=g(m.Fx), directives=tuple(nodes),
         config=config, files=tuple(files), broken=frozenset(broken),
+        people=MappingProxyType(people), sents=g(m.Sent), accepteds=g(m.Accepted),
     )
 
 

@@ -13,26 +13,15 @@ import re
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from textbill.syntax import parser as parser_lists
+
 DATE = re.compile(r"\d{4}-\d\d-\d\d")
 _TOKEN = re.compile(r'"(?:\\.|[^"\\\n])*"?|;.*|[^\s;"]+')
 
-BLOCKS = ("company", "client", "sow", "reminders")
-DATED = ("time", "expense", "done", "invoice", "payment", "credit-note", "plan", "reminded", "writeoff",
-         "collections", "fx")
-# attributes of each block kind (docs/language.md, "Directives")
-ATTRIBUTES = MappingProxyType({
-    "company": ("address", "country", "email", "phone", "website", "tax-id", "bank", "currency", "locale",
-                "numbering", "credit-numbering", "payment-methods", "late-interest", "late-fee", "logo",
-                "field", "peppol", "reference"),
-    "client": ("address", "country", "contact", "email", "phone", "tax-id", "currency", "locale", "terms",
-               "tax", "discount", "reminders", "field", "peppol", "buyer-reference", "iban", "split-payment"),
-    "sow": ("period", "hourly", "fixed", "retainer", "value", "increment", "cap", "tax", "schedule",
-            "milestone", "deliverable", "po", "field"),
-    "reminders": ("step",),
-    "invoice": ("sow", "period", "item", "discount", "charge", "due", "note", "field", "po", "buyer-reference",
-                "split-payment", "ksef-number"),
-    "credit-note": ("note", "field", "ksef-number"),
-})
+# the language's directives and each block's attributes, as the parser names them
+BLOCKS = parser_lists.DIRECTIVES
+DATED = parser_lists.DATED
+ATTRIBUTES = parser_lists.BLOCK_ATTRIBUTES
 # the words that may follow an attribute or a keyword, where the language lists them
 KEYWORD_VALUES = MappingProxyType({
     "schedule": ("weekly", "biweekly", "monthly", "quarterly", "on-completion"),

@@ -35,12 +35,14 @@ from textbill.render.i18n import Translator
 from textbill.render.memo import RenderTables, scratch
 from textbill.render.templating import environment, render_template
 from textbill.render.themes import SITE, Theme, ThemeError, load_theme
+from textbill.reports.agreement import agreement_state
 from textbill.reports.dashboard import (
     Budget,
     DashboardFigures,
     TableSums,
     dashboard_figures,
 )
+from textbill.reports.team import team_flat, team_rows
 from textbill.version import __version__
 
 SITE_FILES = ("site.css", "site.js")
@@ -689,6 +691,26 @@ class _Site:
                     bar_unbilled=b.bar_unbilled, cap_at=b.cap_at)
         return item
 
+    def agreements(self, prefix: str) -> list[dict]:
+        """Each SOW: where its agreement stands (draft, sent, accepted) and its budget burn."""
+        budgets = {b["ref"]: b for b in self.budgets_of[None]}
+        out = []
+        for ref, sow in self.ledger.sows.items():
+            state = agreement_state(self.ledger, ref)
+            acc = self.ledger.acceptance(ref)
+            note = f"accepted by {acc.signer} on {self.fm.day(acc.date)}" if acc is not None else ""
+            b = budgets.get(ref)
+            out.append({"ref": ref, "title": sow.title, "client_name": self.client_name(sow.client),
+                        "state": state, "note": note,
+                        "budget": f"{b['used']} of {b['limit']} ({b['pct']})" if b else "",
+                        "level": b["level"] if b else "", "links": self.doc_links("agreement", ref, prefix)})
+        return out
+
+    def team(self) -> list[dict]:
+        """Hours, amount billed and utilisation per person and month (reports.team), newest month first."""
+        rows = [team_flat(r) for r in team_rows(self.ledger, self.books, self.as_of)]
+        return sorted(rows, key=lambda r: r["month"], reverse=True)[:24]
+
     def clients(self, prefix: str) -> list[dict]:
         out = []
         for cid in sorted(self.ledger.clients):
@@ -794,6 +816,7 @@ def render_site(analysis, rec, docs: list[DocRef], open_amounts: list | None = N
         next_due=site.next_due(prefix), overdue=site.most_overdue(prefix), budgets=site.budgets(),
         invoices=rows, table=table_data(site.figures.table[None], len(rows), site.fm),
         credit_notes=site.credit_note_rows(prefix),
+        agreements=site.agreements(prefix), team=site.team(),
     )
     ctx["other_docs"] = site.other_docs(prefix)
     out["index.html"] = _page(memo, theme, stamp, (root, "index.html"), "dashboard.html", ctx, held=("invoices",))

@@ -346,6 +346,8 @@ def invoice_view(analysis, doc, state=None, draft: bool = False, paid: Decimal =
             "amount": f.amount(ln.amount, c),
             "tax": tax_label(ln.tax, f, t.first),  # a table cell: one language
             "tags": list(ln.tags),
+            # a time line `by` a person names them; a theme hides it with .line .person
+            "person": t.one("lines.by", name=ln.detail["person_name"]) if ln.detail.get("person_name") else "",
         })
     # section headings only when the invoice bills several SOWs; manual items go under "Other items"
     sections = list(dict.fromkeys(ln["section"] for ln in lines))

@@ -83,6 +83,14 @@ def statement_doc(st: Statement) -> dict:
 
 
 def line_doc(ln: Line, currency: str) -> dict:
+    doc = _line_doc(ln, currency)
+    if ln.detail.get("person"):  # a time line `by` a person
+        doc["person"] = ln.detail["person"]
+        doc["person_name"] = ln.detail["person_name"]
+    return doc
+
+
+def _line_doc(ln: Line, currency: str) -> dict:
     return {
         "kind": ln.kind,
         "date": ln.date.isoformat() if ln.date else None,

@@ -41,6 +41,8 @@ def line_story(ln: Line, currency: str) -> list[str]:
         rounding = (f"{_min(d['minutes'])} rounded up to the {_min(inc)} increment = {_min(d['billed_minutes'])}"
                     if d["billed_minutes"] != d["minutes"] else f"{_min(d['minutes'])} (no rounding needed)")
         out.append(f"    {rounding} ({_hours(d['billed_minutes'])})")
+        out.append(f"    rate {_num(d['rate'])} {d['currency']}/h: "
+                   + d.get("rate_reason", "no 'by': the company's own time at the SOW's default rate"))
         out.append(f"    {_min(d['billed_minutes'])} x {_num(d['rate'])} {d['currency']}/h / 60{fx_text} "
                    f"= {_num(d['exact'])} -> rounded once to {fmt(ln.amount, currency)}")
     elif ln.kind == "expense":

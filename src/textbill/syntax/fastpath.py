@@ -136,6 +136,9 @@ def _time(tf, day, c):
         text = c.peek()
         if text == "nonbillable":
             rest.append(str(c.take("NONBILLABLE")))
+        elif text == "by":
+            c.take("BY")
+            rest.append(tf.by_person(c.take("ID", ID)))
         else:
             rest.append(str(c.take("TAG", TAG)))
     return tf.time(day, ref, length, *rest)
@@ -291,7 +294,7 @@ _TIME_RE = re.compile(
     "^" + _DATE + _S + "time" + _S + _REF + _S +
     r"(?:(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})|(\d{1,5})h(\d{1,2})m|(\d{1,5}(?:\.\d{1,6})?)h|(\d{1,6})m)"
     "(?:" + _S + _STR + ")?"
-    r"((?:[ \t]+(?:#[a-z0-9][a-z0-9_-]*|nonbillable))*)" + _END)
+    r"((?:[ \t]+(?:#[a-z0-9][a-z0-9_-]*|nonbillable|by[ \t]+[a-z0-9][a-z0-9_-]*))*)" + _END)
 _EXPENSE_RE = re.compile(
     "^" + _DATE + _S + "expense" + _S + _REF + _S + _NUM + "(?:" + _S + "([A-Z]{3}))?"
     "(?:" + _S + _STR + ")?"
@@ -410,13 +413,20 @@ class Interner:
                 if len(self.durations) < MAX_SHARED:
                     self.durations[key] = minutes
         desc = self.shared(_unquote(mt.group(13))) if mt.group(13) is not None else ""
+        person = None
         if mt.group(14):
             flags = mt.group(14).split()
+            if "by" in flags:
+                if flags.count("by") > 1:
+                    return None  # the slow path reports a second `by`
+                at = flags.index("by")
+                person = self.shared(flags[at + 1])
+                flags = flags[:at] + flags[at + 2:]
             tags = self.shared_tuple(tuple(f[1:] for f in flags if f[0] == "#"))
             billable = "nonbillable" not in flags
         else:
             tags, billable = (), True
-        return _TIME(day, self.shared(mt.group(4)), minutes, desc, clock, tags, billable, span)
+        return _TIME(day, self.shared(mt.group(4)), minutes, desc, clock, tags, billable, span, person)
 
 
     def expense_node(self, line: str, span: Span):

@@ -37,20 +37,21 @@ from textbill.syntax import fastpath
 MAX_DIGITS = fastpath.MAX_DIGITS  # significant digits of any number in a ledger
 MAX_MINUTES = fastpath.MAX_MINUTES  # one entry may not exceed a year of hours
 
-DIRECTIVES = ("company", "client", "sow", "reminders")
+DIRECTIVES = ("company", "client", "sow", "reminders", "person")
 DATED = ("time", "expense", "done", "invoice", "payment", "credit-note", "plan",
-         "reminded", "writeoff", "collections", "fx")
+         "reminded", "writeoff", "collections", "fx", "sent", "accepted")
 
 BLOCK_ATTRIBUTES = MappingProxyType({
     "company": ("address", "country", "email", "phone", "website", "tax-id", "bank", "currency",
                 "locale", "numbering", "credit-numbering", "payment-methods",
-                "late-interest", "late-fee", "logo", "field", "peppol"),
+                "late-interest", "late-fee", "logo", "field", "peppol", "reference"),
     "client": ("address", "country", "contact", "email", "phone", "tax-id", "currency",
                "locale", "terms", "tax", "discount", "reminders", "field",
-               "peppol", "buyer-reference", "split-payment"),
+               "peppol", "buyer-reference", "split-payment", "iban"),
     "sow": ("period", "hourly", "fixed", "retainer", "value", "increment", "cap", "tax",
-            "schedule", "milestone", "deliverable", "po", "field"),
+            "schedule", "milestone", "deliverable", "po", "field", "rate"),
     "reminders": ("step",),
+    "person": ("role", "email"),
     "invoice": ("sow", "period", "item", "discount", "charge", "due", "note", "field", "po",
                 "buyer-reference", "split-payment", "ksef-number"),
     "credit-note": ("note", "field", "ksef-number"),
@@ -498,6 +499,29 @@ class _ToModel(Transformer):
         return ("step", m.Step(int(str(offset).rstrip("d")), self._text(name), fee is not None,
                                span=self._span(offset)), offset)
 
+    def role(self, tok):
+        return ("role", str(tok), tok)
+
+    def role_rate(self, role, amt):
+        if amt.value <= 0:
+            self.p.err(role, "E014", f"the rate of role '{role}' is not positive", "write the hourly rate, e.g. 120.00")
+        return ("rate", m.RoleRate(str(role), amt, span=self._span(role)), role)
+
+    def by_person(self, tok):
+        return ("by", str(tok), tok)
+
+    def person(self, ident, name, *attrs):
+        a = self._block("person", ident, attrs)
+        return m.Person(str(ident), _unquote(name), role=a.get("role"), email=a.get("email"),
+                        span=self.p.header_span())
+
+    def sent(self, day, ref):
+        return m.Sent(self._date(day), str(ref), span=self.p.header_span())
+
+    def accepted(self, day, ref, signer, ref_opt=None):
+        return m.Accepted(self._date(day), str(ref), _unquote(signer),
+                          ref_opt[1] if ref_opt is not None else None, span=self.p.header_span())
+
     def invoice_sows(self, *refs):
         return ("sow", tuple(str(r) for r in refs), refs[0])
 
@@ -536,7 +560,7 @@ class _ToModel(Transformer):
     # ----- blocks
     def _block(self, kind: str, header_tok: Token, attrs) -> dict:
         """Fold attribute tuples into a dict; repeated single-valued attributes are errors."""
-        multi = {"field", "iban", "milestone", "step", "item", "discount", "charge", "deliverable", "note"}
+        multi = {"field", "iban", "milestone", "step", "item", "discount", "charge", "deliverable", "note", "rate"}
         out: dict = {}
         for attr in attrs:
             if attr is None:
@@ -600,6 +624,7 @@ class _ToModel(Transformer):
             schedule=a.get("schedule"), milestones=tuple(a.get("milestone", ())),
             deliverables=tuple(a.get("deliverable", ())), po=a.get("po"),
             fields=tuple(a.get("field", ())), span=self.p.header_span(),
+            rates=tuple(a.get("rate", ())),
         )
 
     def reminder_policy(self, ident, *steps):
@@ -615,8 +640,13 @@ class _ToModel(Transformer):
     def time(self, day, ref, length, *rest):
         desc = ""
         flags = []
+        person = None
         for r in rest:
-            if getattr(r, "type", None) == "STRING":
+            if isinstance(r, tuple):
+                if person is not None:
+                    self.p.err(r[2], "E015", "'by' is given twice in this time entry", "keep one of the two")
+                person = r[1]
+            elif getattr(r, "type", None) == "STRING":
                 desc = _unquote(r)
             else:
                 flags.append(r)
@@ -630,7 +660,7 @@ class _ToModel(Transformer):
         return m.TimeEntry(
             self._date(day), str(ref), minutes, desc, clock,
             tags=tuple(f[1:] for f in flags if f.startswith("#")),
-            billable="nonbillable" not in flags, span=self.p.header_span(),
+            billable="nonbillable" not in flags, span=self.p.header_span(), person=person,
         )
 
     def _clock_minutes(self, tok, start: str, end: str) -> Decimal:

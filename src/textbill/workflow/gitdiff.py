@@ -21,13 +21,16 @@ from decimal import Decimal
 from pathlib import Path
 
 from textbill.checks.locks import NodeIndex, current_entries, find_culprits, read_lock
+from textbill.checks.terms import sow_terms
 from textbill.core import model as m
 from textbill.core.diagnostics import format_text as format_diagnostic
 from textbill.core.money import ZERO, fmt, fmt_grouped, round_money
 from textbill.engine.budgets import sow_fee
 from textbill.engine.invoices import milestone_shares, round_up
+from textbill.engine.teams import entry_rate
 from textbill.loading.loader import display_name
 from textbill.pipeline import analyze
+from textbill.reports.agreement import agreement_state
 
 
 class DiffError(Exception):
@@ -123,6 +126,7 @@ class Snapshot:
     docs: dict = field(default_factory=dict)  # number -> lockfile.Entry
     clients: dict = field(default_factory=dict)  # (client, currency) -> {invoiced, tax, outstanding, credit}
     sows: dict = field(default_factory=dict)  # ref -> Usage
+    agreements: dict = field(default_factory=dict)  # ref -> (state, "accepted by X on D" or "", terms)
     errors: int = 0
     warnings: int = 0
     diagnostics: list = field(default_factory=list)  # (text, is_error), paths relative to the ledger
@@ -142,7 +146,7 @@ def sow_usage(ledger: m.Ledger) -> dict[str, Usage]:
                 if t.sow == sow.ref and t.billable:
                     billed = round_up(t.minutes, sow.increment)
                     minutes += billed
-                    amount += billed * p.amount.value / 60
+                    amount += billed * entry_rate(ledger, sow, t).rate / 60  # its role's rate
         else:
             shares = milestone_shares(sow)
             for d in ledger.dones:
@@ -163,6 +167,16 @@ def sow_usage(ledger: m.Ledger) -> dict[str, Usage]:
             if fee is not None:
                 cap_value, cap = fee, f"{fmt(fee, ccy)} {ccy} fee"
         out[sow.ref] = Usage(minutes / 60, round_money(amount, ccy), ccy, cap, cap_value, cap_hours)
+    return out
+
+
+def agreements_of(ledger: m.Ledger) -> dict:
+    """Each SOW's agreement: its state, who accepted it, and its terms (checks.terms)."""
+    out = {}
+    for ref, sow in ledger.sows.items():
+        acc = ledger.acceptance(ref)
+        who = f"accepted by {acc.signer} on {acc.date}" if acc is not None else ""
+        out[ref] = (agreement_state(ledger, ref), who, sow_terms(sow))
     return out
 
 
@@ -191,6 +205,7 @@ def snapshot(path: Path | None, label: str, as_of: date, strip: str = "") -> Sna
             clients[key]["credit"] += left
     snap.clients = dict(clients)
     snap.sows = sow_usage(ledger)
+    snap.agreements = agreements_of(ledger)
     for d in analysis.diagnostics:
         text = format_diagnostic(d, analysis.sources).split("\n")[0]
         snap.diagnostics.append((text.replace(strip, ""), d.is_error))
@@ -230,6 +245,14 @@ class SowChange:
     after: Usage | None
 
 
+@dataclass(frozen=True)
+class AgreementChange:
+    ref: str
+    before: str | None  # state ("draft", "sent", "accepted"); None: no such SOW
+    after: str | None
+    notes: tuple[str, ...] = ()  # who accepted it, and each changed term: "rate senior 180.00 -> 200.00"
+
+
 @dataclass
 class Report:
     left: Snapshot
@@ -239,10 +262,11 @@ class Report:
     clients: list[ClientChange]
     sows: list[SowChange]
     new_diagnostics: list[str]
+    agreements: list[AgreementChange] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.docs or self.clients or self.sows or self.new_diagnostics)
+        return not (self.docs or self.clients or self.sows or self.new_diagnostics or self.agreements)
 
 
 def compare(left: Snapshot, right: Snapshot, as_of: date, strip: str = "") -> Report:
@@ -285,7 +309,27 @@ def compare(left: Snapshot, right: Snapshot, as_of: date, strip: str = "") -> Re
 
     seen = {text for text, _ in left.diagnostics}
     new_diags = [text for text, is_error in right.diagnostics if text not in seen and is_error]
-    return Report(left, right, as_of, docs, clients, sows, new_diags)
+    return Report(left, right, as_of, docs, clients, sows, new_diags, _agreement_changes(left, right))
+
+
+def _agreement_changes(left: Snapshot, right: Snapshot) -> list[AgreementChange]:
+    """SOWs whose agreement state or terms differ between the two sides."""
+    out = []
+    for ref in sorted(set(left.agreements) | set(right.agreements)):
+        before, after = left.agreements.get(ref), right.agreements.get(ref)
+        if before == after:
+            continue
+        notes: list[str] = []
+        if after is not None and after[1] and (before is None or before[1] != after[1]):
+            notes.append(after[1])
+        if before is not None and after is not None:
+            old, new = before[2], after[2]
+            for term in sorted(set(old) | set(new)):
+                if old.get(term) != new.get(term):
+                    notes.append(f"{term}: {old.get(term, 'none')} -> {new.get(term, 'none')}"
+                                 + (" (accepted: locked)" if before[0] == "accepted" else ""))
+        out.append(AgreementChange(ref, before[0] if before else None, after[0] if after else None, tuple(notes)))
+    return out
 
 
 def diff(ledger_path: Path, spec: str, as_of: date) -> Report:
@@ -393,6 +437,11 @@ def format_text(report: Report) -> str:
         out += ["", "SOW budgets"]
         for s in report.sows:
             out.append(f"  {s.ref:<24} {_usage(s.before)} → {_usage(s.after)}")
+    if report.agreements:
+        out += ["", "Agreements"]
+        for a in report.agreements:
+            out.append(f"  {a.ref:<24} {a.before or '—'} → {a.after or '—'}")
+            out += [f"      {note}" for note in a.notes]
     out += ["", (f"Checks: {_count(report.left.errors, 'error')}, {_count(report.left.warnings, 'warning')} → "
                  f"{_count(report.right.errors, 'error')}, {_count(report.right.warnings, 'warning')}")]
     for text in report.new_diagnostics[:20]:
@@ -440,6 +489,10 @@ def format_markdown(report: Report) -> str:
         out += ["", "#### SOW budgets", "", "| SOW | before | after |", "|---|---|---|"]
         for s in report.sows:
             out.append(f"| `{s.ref}` | {_usage(s.before)} | {_usage(s.after)} |")
+    if report.agreements:
+        out += ["", "#### Agreements", "", "| SOW | before | after | changes |", "|---|---|---|---|"]
+        for a in report.agreements:
+            out.append(f"| `{a.ref}` | {a.before or '—'} | {a.after or '—'} | {_md('; '.join(a.notes))} |")
     if report.new_diagnostics:
         out += ["", "#### New errors", ""]
         out += [f"- `{_md(t)}`" for t in report.new_diagnostics[:20]]

@@ -64,6 +64,8 @@ class Imported:
     key: str  # the hash of what it means (meaning_key)
     where: Span  # the source row
     legacy: str = ""  # the hash of its raw row, as textbill took it before (row_key)
+    users: tuple[str, ...] = ()  # who tracked it, as the tracker names them (Toggl: e-mail, user name)
+    person: str | None = None  # the ledger's person (workflow.people.assign_people)
 
     def days(self) -> list[tuple[datetime, datetime]]:
         """The session split at midnight, as hledger splits a timeclock session."""
@@ -87,6 +89,8 @@ class Imported:
             if self.description:
                 parts.append(quote(self.description))
             parts += [f"#{t}" for t in (*self.tags, TAG_PREFIX + self.key)]
+            if self.person:
+                parts += ["by", self.person]
             if not self.billable:
                 parts.append("nonbillable")
             lines.append(" ".join(parts) + "\n")
@@ -245,6 +249,8 @@ _TOGGL_COLUMNS = MappingProxyType({
     "end_time": ("end time", "stop time"),
     "duration": ("duration",),
     "tags": ("tags",),
+    "user": ("user", "member"),
+    "email": ("email",),
 })
 
 
@@ -335,7 +341,8 @@ def read_toggl(text: str, name: str, mapping: dict, sows) -> tuple[list[Imported
         meant[meaning] += 1
         out.append(Imported(sow, start, end, desc, tags, billable,
                             meaning_key("toggl", sow, start, end, desc, meant[meaning]), span,
-                            row_key("toggl", raw, seen[raw])))
+                            row_key("toggl", raw, seen[raw]),
+                            users=tuple(u for u in (get("email"), get("user")) if u)))
     for project, lineno in unknown.items():
         shown = project or "(no project)"
         diags.append(error(Span(name, lineno), "E192", f"Toggl project '{shown}' names no SOW",

@@ -42,6 +42,7 @@ class Timer:
     start: datetime
     description: str = ""
     tags: tuple[str, ...] = ()
+    person: str | None = None  # `clock in --as PERSON`: the entry is `by` them
 
     def elapsed(self, now: datetime) -> timedelta:
         return now - self.start
@@ -101,8 +102,11 @@ def _timer(t: object) -> Timer | None:
     if not isinstance(t, dict):
         return None
     sow, start, desc, tags = t.get("sow"), t.get("start"), t.get("description", ""), t.get("tags", [])
+    person = t.get("person")
     if not (isinstance(sow, str) and isinstance(start, str) and isinstance(desc, str)
             and isinstance(tags, list) and all(isinstance(g, str) and _TAG.fullmatch(g) for g in tags)):
+        return None
+    if person is not None and not (isinstance(person, str) and _TAG.fullmatch(person)):
         return None
     try:
         when = datetime.fromisoformat(start)
@@ -110,13 +114,14 @@ def _timer(t: object) -> Timer | None:
         return None
     if when.tzinfo is not None:
         return None
-    return Timer(sow, when, desc, tuple(tags))
+    return Timer(sow, when, desc, tuple(tags), person)
 
 
 def _write(path: Path, timers: dict[str, Timer], pending: list[Owed] | tuple = ()) -> None:
     data: dict = {"version": 1, "timers": [
         {"sow": t.sow, "start": t.start.isoformat(timespec="seconds"), "description": t.description,
-         "tags": list(t.tags)} for t in sorted(timers.values(), key=lambda t: (t.start, t.sow))]}
+         "tags": list(t.tags), **({"person": t.person} if t.person else {})}
+        for t in sorted(timers.values(), key=lambda t: (t.start, t.sow))]}
     if pending:
         data["pending"] = [{"sow": o.sow, "target": o.target, "offset": o.offset, "text": o.text} for o in pending]
     write_atomic(path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
@@ -171,8 +176,11 @@ def running(root: Path) -> list[Timer]:
     return sorted(_read(_state_path(root))[0].values(), key=lambda t: (t.start, t.sow))
 
 
-def clock_in(root: Path, sow: str, now: datetime, description: str = "", tags: tuple[str, ...] = ()) -> Timer:
+def clock_in(root: Path, sow: str, now: datetime, description: str = "", tags: tuple[str, ...] = (),
+             person: str | None = None) -> Timer:
     check_description(description)
+    if person is not None and not _TAG.fullmatch(person):
+        raise TimerError(f"'{person}' is not a person id (lower-case letters, digits, '-' and '_')")
     for tag in tags:
         if not _TAG.fullmatch(tag):
             raise TimerError(f"'{tag}' is not a tag (lower-case letters, digits, '-' and '_')")
@@ -182,7 +190,7 @@ def clock_in(root: Path, sow: str, now: datetime, description: str = "", tags: t
         _settle(root, timers, pending)
         if sow in timers:
             raise TimerError(f"a timer for {sow} is already running since {_when(timers[sow].start)}")
-        timer = Timer(sow, now.replace(microsecond=0), description, tuple(tags))
+        timer = Timer(sow, now.replace(microsecond=0), description, tuple(tags), person)
         timers[sow] = timer
         _write(path, timers)
     return timer
@@ -214,7 +222,8 @@ def clock_out(root: Path, sow: str | None, now: datetime, target: Path,
         if now < timer.start:
             raise TimerError(f"the timer for {timer.sow} started at {_when(timer.start)}, after {_when(now)}")
         text = time_entry_text(timer.sow, timer.start, now,
-                               timer.description if description is None else description, timer.tags)
+                               timer.description if description is None else description, timer.tags,
+                               person=timer.person)
         del timers[timer.sow]
         if text is not None:
             owed = Owed(timer.sow, Path(target).resolve().relative_to(Path(root).resolve()).as_posix(),
@@ -276,7 +285,7 @@ def duration(minutes: int) -> str:
 
 
 def time_entry_text(sow: str, start: datetime, end: datetime, description: str = "", tags=(),
-                    billable: bool = True) -> str | None:
+                    billable: bool = True, person: str | None = None) -> str | None:
     """A `time` directive for the span start..end (whole minutes), or None when it is under a minute."""
     start = start.replace(second=0, microsecond=0)
     end = end.replace(second=0, microsecond=0)
@@ -291,6 +300,8 @@ def time_entry_text(sow: str, start: datetime, end: datetime, description: str =
     if description:
         parts.append(quote(description))
     parts += [f"#{t}" for t in tags]
+    if person:
+        parts += ["by", person]
     if not billable:
         parts.append("nonbillable")
     return " ".join(parts) + "\n"

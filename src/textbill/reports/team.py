@@ -1,0 +1,121 @@
+"""Time and money by person and month (`textbill report team`, the dashboard's team section).
+
+Hours are the time entries as tracked (before the SOW increment rounds them);
+billable hours are entries not marked nonbillable; `billed` is what invoices
+dated on or before the day took for a person's entries (invoice currency).
+Utilisation is billable hours / all hours tracked (billable + nonbillable):
+textbill keeps no capacity or working calendar, so it says which share of the
+tracked time could be billed, not how busy a person was.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from textbill.core import model as m
+from textbill.core.books import Books
+from textbill.core.money import ZERO, fmt
+
+NOBODY = ""  # entries without `by`: the company's own time
+
+
+@dataclass
+class TeamRow:
+    month: str  # YYYY-MM
+    person: str  # id, or NOBODY
+    name: str
+    role: str
+    billable_minutes: Decimal = ZERO
+    nonbillable_minutes: Decimal = ZERO
+    billed: dict[str, Decimal] = field(default_factory=dict)  # currency -> amount
+
+    @property
+    def hours(self) -> Decimal:
+        return (self.billable_minutes + self.nonbillable_minutes) / 60
+
+    @property
+    def utilisation(self) -> Decimal | None:
+        """Billable share of the hours tracked, in percent (None without hours)."""
+        total = self.billable_minutes + self.nonbillable_minutes
+        return self.billable_minutes * 100 / total if total else None
+
+
+def _month(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def team_rows(ledger: m.Ledger, books: Books, as_of: date, start: date | None = None,
+              end: date | None = None) -> list[TeamRow]:
+    """One row per month and person (people in ledger order, the company's own time last)."""
+    rows: dict[tuple[str, str], TeamRow] = {}
+
+    def row(day: date, person: str | None) -> TeamRow:
+        pid = person or NOBODY
+        key = (_month(day), pid)
+        found = rows.get(key)
+        if found is None:
+            p = ledger.people.get(pid)
+            name = p.name if p else (pid or "(company)")
+            found = rows[key] = TeamRow(key[0], pid, name, (p.role or "") if p else "")
+        return found
+
+    def inside(day: date) -> bool:
+        return day <= as_of and (start is None or day >= start) and (end is None or day <= end)
+
+    for t in ledger.times:
+        if not inside(t.date):
+            continue
+        r = row(t.date, t.person)
+        if t.billable:
+            r.billable_minutes += t.minutes
+        else:
+            r.nonbillable_minutes += t.minutes
+    billed: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    for doc in books.invoices.values():
+        if doc.invoice.date > as_of:
+            continue
+        for ln in doc.lines:
+            if ln.kind != "time" or ln.date is None or not inside(ln.date):
+                continue
+            r = row(ln.date, ln.detail.get("person"))
+            billed[(r.month, r.person)][doc.currency] += ln.amount
+    for key, per in billed.items():
+        rows[key].billed = dict(sorted(per.items()))
+    order = {pid: i for i, pid in enumerate(ledger.people)}
+    return sorted(rows.values(), key=lambda r: (r.month, order.get(r.person, len(order)), r.person))
+
+
+TEAM_COLUMNS = ("month", "person", "name", "role", "billable_hours", "nonbillable_hours", "hours",
+                "utilisation", "billed")
+
+
+def _hours(minutes: Decimal) -> str:
+    return str((minutes / 60).quantize(Decimal("0.01")))
+
+
+def team_doc(r: TeamRow) -> dict:
+    """A row as JSON: hours to 2 decimals, utilisation a percent to 1 decimal (null without hours),
+    billed amounts as strings per currency."""
+    util = r.utilisation
+    return {
+        "month": r.month, "person": r.person or None, "name": r.name, "role": r.role or None,
+        "billable_hours": _hours(r.billable_minutes), "nonbillable_hours": _hours(r.nonbillable_minutes),
+        "hours": _hours(r.billable_minutes + r.nonbillable_minutes),
+        "utilisation": str(util.quantize(Decimal("0.1"))) if util is not None else None,
+        "billed": {c: fmt(v, c) for c, v in r.billed.items()},
+    }
+
+
+def team_flat(r: TeamRow, percent_sign: bool = True) -> dict:
+    """A row for a table or CSV: the billed amounts in one cell ("540.00 USD; 80.00 EUR")."""
+    doc = team_doc(r)
+    doc["person"] = doc["person"] or ""
+    doc["role"] = doc["role"] or ""
+    if doc["utilisation"] is None:
+        doc["utilisation"] = ""
+    elif percent_sign:
+        doc["utilisation"] += "%"
+    doc["billed"] = "; ".join(f"{v} {c}" for c, v in doc["billed"].items())
+    return doc

@@ -1,0 +1,1 @@
+import toggl toggl.csv --dry-run
