@@ -48,7 +48,7 @@ def test_build_writes_every_document(tmp_path):
     folder = make_ledger(tmp_path / "l", LEDGER + SECOND_INVOICE)
     out = tmp_path / "out"
     report = run(folder, out)
-    assert report.ok and report.documents == 5 and len(report.rendered) == 5
+    assert report.ok and report.documents == 6 and len(report.rendered) == 6
     names = set(files_of(out))
     for expected in ["invoices/FV-2026-0001.html", "invoices/FV-2026-0002.html", "credit-notes/KOR-2026-0001.html",
                      "statements/globex.html", "reports/overdue.html", "model.json", "index.html", MANIFEST]:
@@ -77,7 +77,7 @@ def test_two_builds_give_byte_identical_files(tmp_path):
     assert [{k: v for k, v in m.items() if k != "noop"} for m in manifests] == \
         [{k: v for k, v in manifests[0].items() if k != "noop"}] * 2
     assert sorted(one) == sorted(two)
-    assert sum(name.endswith(".pdf") for name in one) == 4
+    assert sum(name.endswith(".pdf") for name in one) == 5
     for name in one:
         assert one[name] == two[name], name
 
@@ -88,7 +88,7 @@ def test_a_noop_rebuild_renders_nothing(tmp_path):
     run(folder, out)
     before = {p: p.stat().st_mtime_ns for p in out.rglob("*.html")}
     report = run(folder, out)
-    assert report.rendered == [] and report.unchanged == 4 and report.written == [] and report.removed == []
+    assert report.rendered == [] and report.unchanged == 5 and report.written == [] and report.removed == []
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*.html")} == before
 
 
@@ -119,9 +119,9 @@ def test_the_theme_and_format_are_part_of_the_hash(tmp_path):
     out = tmp_path / "out"
     run(folder, out)
     (folder / "mine" / "style.css").write_text("body { color: #222; }")
-    assert len(run(folder, out).rendered) == 4
+    assert len(run(folder, out).rendered) == 5
     report = run(folder, out, formats=("html", "json"))
-    assert len(report.rendered) == 4 and (out / "invoices/FV-2026-0001.json").is_file()
+    assert len(report.rendered) == 5 and (out / "invoices/FV-2026-0001.json").is_file()
     assert not any(f.endswith(".html") for f in report.written if "/" in f)  # the HTML was up to date
     # an HTML-only build keeps the JSON that is still up to date ...
     report = run(folder, out)
@@ -137,7 +137,7 @@ def test_force_renders_everything(tmp_path):
     folder = make_ledger(tmp_path / "l")
     out = tmp_path / "out"
     run(folder, out)
-    assert len(run(folder, out, force=True).rendered) == 4
+    assert len(run(folder, out, force=True).rendered) == 5
 
 
 def test_a_deleted_output_is_rendered_again(tmp_path):
@@ -253,7 +253,7 @@ def test_a_crash_while_writing_leaves_no_half_written_file(tmp_path, monkeypatch
 def test_progress_is_reported(tmp_path):
     calls = []
     run(make_ledger(tmp_path / "l"), tmp_path / "out", progress=lambda done, total, key: calls.append((done, total)))
-    assert calls[0] == (0, 4) and calls[-1] == (4, 4)
+    assert calls[0] == (0, 5) and calls[-1] == (5, 5)
 
 
 def test_the_library_refuses_a_ledger_with_errors(tmp_path):
@@ -283,9 +283,9 @@ def test_cli_build_writes_into_the_configured_folder(tmp_path):
     r = cli("build", folder, "--as-of", "2026-04-30")
     assert r.code == 0, r
     assert (folder / "site/invoices/FV-2026-0001.html").is_file()
-    assert "built 4 documents, 4 rendered, 0 unchanged" in r.err
+    assert "built 5 documents, 5 rendered, 0 unchanged" in r.err
     r = cli("build", folder, "--as-of", "2026-04-30")
-    assert "0 rendered, 4 unchanged" in r.err
+    assert "0 rendered, 5 unchanged" in r.err
 
 
 def test_cli_build_options(tmp_path):

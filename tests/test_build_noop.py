@@ -46,12 +46,12 @@ def test_an_unchanged_ledger_is_not_even_computed(tmp_path):
     folder = make_ledger(tmp_path / "l")
     out = tmp_path / "out"
     first = run(folder, out)
-    assert first.ok and not first.noop and len(first.rendered) == 4
+    assert first.ok and not first.noop and len(first.rendered) == 5
     before = files_of(out)
     analysis = analyze(folder)
     assert isinstance(analysis, _Cached)  # from the check cache
     report = build(analysis, out, AS_OF, formats=("html",))
-    assert report.noop and report.documents == 4 and report.unchanged == 4 and report.rendered == []
+    assert report.noop and report.documents == 5 and report.unchanged == 5 and report.rendered == []
     assert analysis._full is None  # the books were never computed
     assert files_of(out) == before
 
@@ -103,7 +103,7 @@ def test_the_logo_is_an_input_and_its_warning_is_repeated(tmp_path):
     assert run(folder, out).noop
     (folder / "logo.png").write_bytes(PNG + b"\0")
     report = run(folder, out)
-    assert not report.noop and len(report.rendered) == 4  # the logo is in every document
+    assert not report.noop and len(report.rendered) == 5  # the logo is in every document
     (folder / "logo.png").unlink()
     report = run(folder, out)
     assert not report.noop and any("does not exist" in w for w in report.warnings)
@@ -134,14 +134,14 @@ def test_without_the_cache_there_is_no_fast_path(tmp_path):
     out = tmp_path / "out"
     build(analyze(folder, cache=False), out, AS_OF, formats=("html",))
     report = build(analyze(folder, cache=False), out, AS_OF, formats=("html",))
-    assert not report.noop and report.rendered == [] and report.unchanged == 4
+    assert not report.noop and report.rendered == [] and report.unchanged == 5
 
 
 def test_cli_noop_build(tmp_path):
     folder = make_ledger(tmp_path / "l", config="formats: [html]\n")
     assert cli("build", folder, "--as-of", "2026-04-30").code == 0
     r = cli("build", folder, "--as-of", "2026-04-30")
-    assert r.code == 0 and "0 rendered, 4 unchanged" in r.err
+    assert r.code == 0 and "0 rendered, 5 unchanged" in r.err
 
 
 # ---------------------------------------------------------------------------- outputs of other formats
@@ -149,9 +149,9 @@ def test_cli_noop_build(tmp_path):
 def test_an_html_build_keeps_the_pdfs_that_are_up_to_date(tmp_path, pdfs):
     folder = make_ledger(tmp_path / "l", LEDGER + SECOND_INVOICE)
     out = tmp_path / "out"
-    assert len(run(folder, out, formats=("html", "pdf")).rendered) == 5
+    assert len(run(folder, out, formats=("html", "pdf")).rendered) == 6
     pdf_files = {f for f in files_of(out) if f.endswith(".pdf")}
-    assert len(pdf_files) == 5
+    assert len(pdf_files) == 6
     # edit one invoice, preview it as HTML: the other PDFs stay, the out-of-date one goes
     (folder / "ledger.bill").write_text((LEDGER + SECOND_INVOICE).replace('"Support"', '"Support hours"'))
     report = run(folder, out, formats=("html",))
@@ -192,7 +192,7 @@ def test_a_version_1_manifest_without_digests_deletes_nothing(tmp_path):
     (out / MANIFEST).write_text(json.dumps({"version": 1, "documents": {
         "invoice:OLD": {"hash": "x", "files": ["invoices/OLD.pdf"]}}, "site": [], "model": ""}))
     report = run(folder, out)
-    assert report.removed == [] and len(report.rendered) == 4
+    assert report.removed == [] and len(report.rendered) == 5
     assert (out / "invoices" / "OLD.pdf").read_bytes() == b"%PDF"
 
 
@@ -256,11 +256,11 @@ def test_a_pool_of_another_start_method_makes_the_same_files(tmp_path):
     build(a, tmp_path / "fork", AS_OF, formats=("html", "pdf"), jobs=2)
     with new_pool(2) as pool:
         report = build(a, tmp_path / "pool", AS_OF, formats=("html", "pdf"), pool=pool)
-    assert report.ok and len(report.rendered) == 4
+    assert report.ok and len(report.rendered) == 5
     one, two = files_of(tmp_path / "fork"), files_of(tmp_path / "pool")
     for files in (one, two):
         files.pop(MANIFEST), files.pop(".textbill-build.lock", None)
-    assert one == two and sum(f.endswith(".pdf") for f in one) == 4
+    assert one == two and sum(f.endswith(".pdf") for f in one) == 5
 
 
 COMPILER = ("textbill.engine.invoices", "textbill.checks.ledger", "textbill.render.html", "textbill.building.run",

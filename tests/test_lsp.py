@@ -211,7 +211,7 @@ async def test_completion_in_a_buffer_that_does_not_parse(client: LanguageClient
 
     cases = [
         ("2025-03-01 ", ["time", "expense", "done", "invoice", "payment", "credit-note", "plan", "reminded",
-                         "writeoff", "collections", "fx"]),
+                         "writeoff", "collections", "fx", "sent", "accepted"]),
         ("2025-03-01 time ", ["globex/web"]),
         ("2025-03-01 done ", ["globex/web"]),
         ("2025-03-01 payment globex 10.00 for ", ["INV-2025-0001"]),  # open invoices only

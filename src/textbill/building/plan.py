@@ -185,7 +185,7 @@ def plan(analysis, rec, items, theme_digest: str, workspace: Workspace) -> Plan:
 def agreement_jobs(ledger, common: str, known_names) -> list[Job]:
     """One agreement document per SOW (docs/language.md, "person", "accepted"): its digest covers the SOW, its client,
     its sent and accepted entries, the people (the rate table names them) and the reminder policies.
-    Every SOW has one (LANGUAGE.md section 12), marked DRAFT until it is accepted."""
+    Every SOW has one (docs/language.md, "accepted"), marked DRAFT until it is accepted."""
     names = output_names("agreement", ledger.sows, known_names)
     people = tuple(ledger.people.values())
     policies = tuple(ledger.policies.values())

@@ -1,4 +1,4 @@
-"""`textbill import bank`: a statement in, `payment` entries out (LANGUAGE.md section 9).  [I/O]
+"""`textbill import bank`: a statement in, `payment` entries out (docs/commands.md, "textbill import bank").  [I/O]
 
 The statement is read whole (streamed, for camt.053) and matched before anything is written:
 a statement that cannot be read, or that is of another account than the company's, stops the

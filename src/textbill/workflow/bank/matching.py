@@ -1,4 +1,4 @@
-"""Matching statement transactions to clients and invoices (LANGUAGE.md section 9).
+"""Matching statement transactions to clients and invoices (docs/commands.md, "textbill import bank").
 
 First rule that applies:
 1. the remittance text names invoice numbers of one client (compared without case and
