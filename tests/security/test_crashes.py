@@ -141,6 +141,7 @@ def test_a_300_character_number_that_passes_check_builds(tmp_path):
     client = "c" + "x" * 299
     folder = write_ledger(tmp_path / "ledger", f"""
         client {client} "Acme"
+          country US
         sow {client}/web "Web"
           hourly 100
         2026-01-05 time {client}/web 1h

@@ -118,7 +118,7 @@ def job_outputs(context: Context, job: Job, pdf: PdfMaker) -> dict:
         if need_html:
             html = render_agreement(analysis, job.ref, theme=theme, memo=context.memo)
         data = agreement_doc(ledger, job.ref)
-        rows, columns = data["rates"], ("role", "rate", "currency", "people")
+        rows, columns = _agreement_rows(data), ("term", "name", "amount", "currency", "people")
     else:
         if need_html:
             html = render_html.render_overdue_report(analysis, rec, items, theme=theme,
@@ -234,3 +234,22 @@ def _line_row(ln, currency: str) -> dict:
 
 def _csv(columns, rows) -> bytes:
     return csv_text(columns, rows).encode("utf-8")
+
+
+def _agreement_rows(data: dict) -> list[dict]:
+    """An agreement's CSV: its price list, one row per priced term (the pricing, each role's rate, each
+    milestone, the cap), so a spreadsheet holds what the client accepts."""
+    cur = data["currency"]
+    rows = []
+    if (p := data["pricing"]) is not None:
+        kind = p["kind"] if not p["frequency"] else f'{p["kind"]} {p["frequency"]}'
+        rows.append({"term": kind, "name": "", "amount": data["fee"] or p["amount"], "currency": cur, "people": ""})
+    rows += [{"term": "rate", "name": r["role"], "amount": r["rate"], "currency": r["currency"],
+              "people": r["people"]} for r in data["rates"]]
+    rows += [{"term": "milestone", "name": m["name"], "amount": m["amount"], "currency": cur, "people": ""}
+             for m in data["milestones"]]
+    if (cap := data["cap"]) is not None:
+        rows.append({"term": "cap", "name": "hours" if "hours" in cap else "amount",
+                     "amount": cap.get("hours", cap.get("amount")), "currency": "" if "hours" in cap else cap["currency"],
+                     "people": ""})
+    return rows
