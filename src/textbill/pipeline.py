@@ -18,6 +18,7 @@ from textbill.engine.invoices import compute_books
 from textbill.engine.receivables import check_receivables, replay, seen_from
 from textbill.incremental.cache import check_key
 from textbill.incremental.checked import cached_check
+from textbill.incremental.persist import Persistence
 from textbill.incremental.workspace import Workspace
 from textbill.loading.loader import (
     CONFIG_NAME,
@@ -91,12 +92,15 @@ def analyze(path: Path, extra_checks=(), cache: bool = True, _check_cache: bool 
             return hit
     loaded = load(path, cache=workspace.parse_cache if cache else None, syntax=workspace.syntax)
     ledger = loaded.ledger
+    persistence = _persistence(workspace)
+    session = persistence.attach(loaded, cache)
     diags = run_checks(ledger)
     diags.extend(check_assets(ledger))
-    books = compute_books(ledger, workspace.books_memo)
+    memo = persistence.books if session is not None or workspace.books_memo is not None else None
+    books = compute_books(ledger, memo)
     computed = list(books.diagnostics)
     # issued documents keep the party details textbill.lock recorded for them (docs/language.md, "Issued documents are immutable")
-    lock = read_lock(loaded.root, workspace)
+    lock = _read_lock(loaded.root, workspace, persistence)
     books = with_recorded_parties(books, lock, workspace.recorded_parties, ledger.company)
     whole = replay(ledger, books, date.max)
     # what the engine finds in figures computed from a directive with an error (a total fallen to
@@ -106,10 +110,40 @@ def analyze(path: Path, extra_checks=(), cache: bool = True, _check_cache: bool 
     diags.extend(check_locks(loaded, books, workspace, lock))
     for check in extra_checks:
         diags.extend(check(loaded, books))
+    persistence.finish()
     analysis = Analysis(loaded, books, _in_order(loaded, diags), spare=whole)
     if cache and not extra_checks and loaded.cache is not None:
         _to_check_cache(path, analysis)
     return analysis
+
+
+def _persistence(workspace: Workspace) -> Persistence:
+    """The workspace's persistent memos, made on its first analysis."""
+    if workspace.persistence is None:
+        workspace.persistence = found = Persistence()
+        workspace.lock_digests, workspace.recorded_parties = found.digests, found.recorded
+    return workspace.persistence
+
+
+def _read_lock(root: Path, workspace: Workspace, persistence: Persistence):
+    """read_lock, with the parse of the same text stored by an earlier process."""
+    if persistence.session is None:
+        return read_lock(root, workspace)
+    path = root / LOCK_NAME
+    name = display_name(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        text = None
+    if text and (workspace.lock_parse is None or workspace.lock_parse[0] != (name, text)):
+        stored = persistence.lock_parse(root, name, text)
+        if stored is not None:
+            workspace.lock_parse = stored
+        lock = read_lock(root, workspace)
+        if stored is None and workspace.lock_parse is not None and workspace.lock_parse[0] == (name, text):
+            persistence.keep_lock_parse(workspace.lock_parse)
+        return lock
+    return read_lock(root, workspace)
 
 
 class _Cached(Analysis):

@@ -1,0 +1,412 @@
+"""What a new process finds again of the last analysis: the lock digests of the documents and
+the parse of textbill.lock, sealed like the parse cache.  [I/O]
+
+A CI job restores `.textbill/` and starts a new process.  Without this it hashes every document
+for textbill.lock (canonical JSON and sha256 of ~1,000 invoices: about a second at 100k entries)
+and parses the lock again (0.6 s).  Here both are kept in ROOT/.textbill/state/ under keys of
+their inputs, behind the parse cache's HMAC (incremental/cache.py: an entry whose tag does not
+verify is a miss and is never unpickled; the unpickler resolves only textbill's value classes):
+
+- digests-all: the lock digest of each document, keyed by the document's token and the
+  seller's.  A document's token hashes everything computing it read (PersistentBooks): the
+  context every invoice depends on (textbill's code, textbill.yaml, the company, the fx rates),
+  its directive, client and SOWs, the end of the client's previous period, its currency, the
+  entries of its SOWs in its period and the owner of every item it tried to take, and, for a
+  document drawn with the parties textbill.lock recorded, those details.  Ledger nodes are
+  named by a token: (their file's parse-cache key, their position in the file), the same
+  exactly when parsed from the same bytes at the same place.
+- lock-K: the parse of textbill.lock, keyed by its text.
+
+A one-entry edit changes the parse-cache key of one file: the documents that read a node of
+that file get new tokens and are hashed again; every other digest is read back.  The documents
+themselves are computed again in every process: reading them back costs more (PersistentBooks).
+Results are those of a fresh process (tests/test_incremental_persist.py).
+"""
+from __future__ import annotations
+
+import copyreg
+import hashlib
+import io
+import json
+import os
+import pickle
+from pathlib import Path
+
+from textbill.checks.locks import Entry, LineRecord
+from textbill.core import model as m
+from textbill.engine.invoices import InvoiceInputs, InvoiceOutcome, Reads, SharedState
+from textbill.incremental import cache
+from textbill.incremental.books_memo import BooksMemo
+from textbill.incremental.memo import IdentityMemo
+from textbill.loading.loader import CONFIG_NAME
+
+STATE_DIR = Path(".textbill") / "state"
+FORMAT = 1
+MAX_UNUSED = 256  # entries not used by the last run that are kept (other branches)
+_ID_KEYS = frozenset({"time", "expense", "done"})  # billable item keys made of (kind, id(entry))
+
+
+# ---------------------------------------------------------------------------- restricted pickles
+
+_BUILDERS: dict[type, tuple] = dict(cache._BUILDERS)
+_ALLOWED: dict[tuple, object] = dict(cache._ALLOWED)
+# frozen dataclasses without slots are pickled as pickle does (a new instance, then its __dict__
+# filled in C): the unpickler may name these classes, whose construction runs no code of the entry
+for _cls in (Entry, LineRecord):
+    _ALLOWED[(_cls.__module__, _cls.__qualname__)] = _cls
+_ALLOWED[("copyreg", "__newobj__")] = copyreg.__newobj__
+del _cls
+
+
+class _Pickler(pickle.Pickler):
+    def reducer_override(self, obj):
+        entry = _BUILDERS.get(type(obj))
+        if entry is None:
+            return NotImplemented
+        build, names = entry
+        return build, tuple(getattr(obj, n) for n in names)
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module, name):
+        try:
+            return _ALLOWED[(module, name)]
+        except KeyError:
+            raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the state cache") from None
+
+
+def dumps(obj) -> bytes:
+    buf = io.BytesIO()
+    _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+    return buf.getvalue()
+
+
+def loads(data: bytes):
+    return _Unpickler(io.BytesIO(data)).load()
+
+
+def _sha(*parts) -> str:
+    return hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# ---------------------------------------------------------------------------- the store
+
+class StateStore(cache.ParseCache):
+    """Sealed values in ROOT/.textbill/state/ (the parse cache's secret, checks and atomic writes)."""
+
+    def __init__(self, root: Path):
+        super().__init__(root, folder=STATE_DIR)
+        self.kept: set[str] = set()
+
+    def load(self, kind: str, key: str):
+        """The value stored for (kind, key), or None (missing, forged, foreign, damaged)."""
+        if not self.enabled:
+            return None
+        self.kept.add(f"{kind}-{key}")
+        try:
+            data = self._read(key, kind)
+            if data is None:
+                return None
+            fmt, stored, value = loads(data)
+            return value if fmt == FORMAT and stored == key else None
+        except Exception:  # noqa: BLE001 - a bad entry is a miss
+            return None
+
+    def save(self, kind: str, key: str, value) -> None:
+        if not self.enabled:
+            return
+        self.kept.add(f"{kind}-{key}")
+        try:
+            data = dumps((FORMAT, key, value))
+        except Exception:  # noqa: BLE001 - an unpicklable value is a reason not to keep it, not to fail
+            return
+        if self._store(key, kind, data):
+            self.written += 1
+
+    def prune(self) -> None:
+        """Forget entries this run did not use, beyond the most recent MAX_UNUSED."""
+        if not self.enabled or not self.written or not self._own_folder():
+            return
+        try:
+            unused = []
+            for entry in os.scandir(self.dir):
+                if entry.name.endswith(".pickle") and entry.name[:-7] not in self.kept:
+                    unused.append((entry.stat().st_mtime, entry.path))
+            unused.sort(reverse=True)
+            for _, path in unused[MAX_UNUSED:]:
+                os.unlink(path)
+        except OSError:
+            pass
+
+
+def node_tokens(loaded) -> dict[int, tuple] | None:
+    """id(node) -> (its file's parse-cache key, its position in the file), for every directive of
+    a ledger loaded through an enabled parse cache; None when some file has no key."""
+    store = loaded.cache
+    directives = loaded.ledger.directives
+    if store is None or not store.enabled or len(store.keys) != len(loaded.files):
+        return None
+    out: dict[int, tuple] = {}
+    at = 0
+    for key in store.keys:
+        if not key or ":" in key:
+            continue  # unreadable: no nodes
+        n = store.counts.get(key)
+        if n is None:
+            return None
+        short = key[:32]
+        for i, node in enumerate(directives[at:at + n]):
+            out[id(node)] = (short, i)
+        at += n
+    return out if at == len(directives) else None
+
+
+class DocTokens:
+    """id(document) -> (document, token): what a document was computed from, for its lock digest."""
+
+    def __init__(self) -> None:
+        self.table: dict[int, tuple] = {}
+
+    def clear(self) -> None:
+        self.table = {}
+
+    def add(self, doc, token: str) -> None:
+        self.table[id(doc)] = (doc, token)
+
+    def get(self, doc) -> str | None:
+        hit = self.table.get(id(doc))
+        return hit[1] if hit is not None and hit[0] is doc else None
+
+
+class Session:
+    """One analysis's link to the store: the node tokens, the context digest, the company's token."""
+
+    def __init__(self, state: StateStore, tokens: dict[int, tuple], ledger: m.Ledger, code: str):
+        self.state = state
+        self.tokens = tokens
+        config = Path(ledger.root) / CONFIG_NAME
+        try:
+            config_bytes = config.read_bytes()
+        except OSError:
+            config_bytes = b""
+        self.company = None if ledger.company is None else tokens.get(id(ledger.company))
+        self.company_node = ledger.company
+        fx = tuple(tokens.get(id(f)) for f in ledger.fxs)
+        ok = (ledger.company is None or self.company is not None) and None not in fx
+        self.context = _sha(FORMAT, code, hashlib.sha256(config_bytes).hexdigest(), self.company, fx) if ok else None
+
+    def seller(self, company) -> str | None:
+        """The token of the ledger's company (None for any other seller)."""
+        if company is None:
+            return "none"
+        return repr(self.company) if company is self.company_node and self.company is not None else None
+
+
+# ---------------------------------------------------------------------------- invoices
+
+class PersistentBooks(BooksMemo):
+    """BooksMemo (the same objects within one process), and each computed document's token: the
+    hash of everything its computation read, by node token, so that a new process finds the
+    document's lock digest again.
+
+    The documents themselves are not stored: reading one back (a hundred lines of Decimals and
+    spans) costs more than computing it again -- measured on the 100k bench ledger, unpickling
+    the 960 invoices took 2.3 s where computing them all takes 0.7 s (bench/README.md)."""
+
+    def __init__(self, docs: DocTokens) -> None:
+        super().__init__()
+        self.docs = docs
+        self.session: Session | None = None
+        self._last: dict[str, tuple] = {}  # number -> (doc, token) of the last run
+        self._round: dict[str, tuple] = {}
+
+    def attach(self, session: Session | None) -> None:
+        self.session = session
+
+    def begin(self, ledger: m.Ledger) -> None:
+        super().begin(ledger)
+        self._round = {}
+
+    def end(self) -> None:
+        super().end()
+        self._last, self._round = self._round, {}
+
+    def _register(self, number: str, doc, token: str | None) -> None:
+        if token is not None:
+            self.docs.add(doc, token)
+            self._round[number] = (doc, token)
+
+    def recall(self, inputs: InvoiceInputs, state: SharedState):
+        found = super().recall(inputs, state)
+        if found is not None and self.session is not None:
+            last = self._last.get(inputs.number)
+            if last is not None and last[0] is found[0].doc:
+                self._register(inputs.number, last[0], last[1])
+        return found
+
+    def keep(self, inputs: InvoiceInputs, reads: Reads, outcome: InvoiceOutcome) -> None:
+        super().keep(inputs, reads, outcome)
+        session = self.session
+        if session is None:
+            return
+        tokens = session.tokens
+        objects = []
+        for obj in inputs.objects:
+            tok = ("none",) if obj is None else tokens.get(id(obj))
+            if tok is None:
+                return
+            objects.append(tok)
+        slices, entries = [], []
+        for table, ref, period, found in reads.slices:
+            toks = tuple(map(tokens.get, map(id, found)))
+            if None in toks:
+                return
+            slices.append((table, ref, period, toks))
+            entries.extend(found)
+        where: dict[int, int] = {}
+        for i, e in enumerate(entries):
+            where.setdefault(id(e), i)
+        probes = []
+        for item, before in reads.probes:
+            if type(item) is tuple and len(item) == 2 and item[0] in _ID_KEYS:
+                pos = where.get(item[1])
+                if pos is None:
+                    return
+                probes.append((item[0], pos, before))
+            else:
+                probes.append((item, before))
+        token = _sha(session.context, inputs.number, objects, inputs.values, slices, probes)
+        self._register(inputs.number, outcome.doc, token)
+
+
+# ---------------------------------------------------------------------------- lock digests
+
+class RecordedParties(IdentityMemo):
+    """checks.locks.with_recorded_parties's memo: a document drawn with its recorded parties gets
+    the token of its document and of the details recorded."""
+
+    def __init__(self, docs: DocTokens) -> None:
+        super().__init__()
+        self.docs = docs
+        self.session: Session | None = None
+
+    def get(self, key, inputs, make):
+        value = super().get(key, inputs, make)
+        doc, entry, company = inputs
+        token = self.docs.get(doc)
+        if token is not None and value is not doc and self.session is not None:
+            seller = self.session.seller(company)
+            if seller is not None:
+                parties = json.dumps(entry.parties, sort_keys=True, default=str)
+                self.docs.add(value, _sha(token, parties, seller))
+        return value
+
+
+class LockDigests(IdentityMemo):
+    """checks.locks's memo of documents' digests, by identity in a process and by token across."""
+
+    def __init__(self, docs: DocTokens) -> None:
+        super().__init__()
+        self.docs = docs
+        self.session: Session | None = None
+        self.table: dict[str, str] | None = None
+        self.fresh: dict[str, str] = {}
+        self.computed = 0
+
+    def begin(self) -> None:
+        super().begin()
+        self.fresh, self.computed = {}, 0
+        if self.session is not None and self.table is None:
+            found = self.session.state.load("digests", "all")
+            self.table = found if type(found) is dict else {}
+
+    def get(self, key, inputs, make):
+        session = self.session
+        doc, seller = inputs
+        token = self.docs.get(doc) if session is not None else None
+        mark = session.seller(seller) if token is not None and seller is not doc.company else "doc"
+        if token is None or mark is None:
+            return super().get(key, inputs, make)
+        name = _sha(token, mark)
+
+        def stored():
+            value = self.table.get(name) if self.table is not None else None
+            if type(value) is not str:
+                value = make()
+                self.computed += 1
+            return value
+        value = super().get(key, inputs, stored)
+        self.fresh[name] = value
+        return value
+
+    def end(self) -> None:
+        super().end()
+        fresh, table = self.fresh, self.table or {}
+        if self.session is not None and any(table.get(k) != v for k, v in fresh.items()):
+            # this check's digests, then the latest others (a document edited back, another branch)
+            kept = dict(fresh)
+            for k, v in table.items():
+                if len(kept) >= 2 * len(fresh) + 64:
+                    break
+                kept.setdefault(k, v)
+            self.session.state.save("digests", "all", kept)
+            self.table = kept
+        self.fresh = {}
+
+
+def lock_key(name: str, text: str, code: str) -> str:
+    return _sha(FORMAT, code, name, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
+
+
+# ---------------------------------------------------------------------------- the parts together
+
+class Persistence:
+    """The persistent memos of a Workspace (made by pipeline.analyze on its first analysis, so that
+    a command answered from the check cache never imports the engine)."""
+
+    def __init__(self) -> None:
+        self.docs = DocTokens()
+        self.books = PersistentBooks(self.docs)
+        self.digests = LockDigests(self.docs)
+        self.recorded = RecordedParties(self.docs)
+        self.session: Session | None = None
+
+    def attach(self, loaded, enabled: bool) -> Session | None:
+        """Link the memos to the ledger just loaded (enabled: its caches may be read and written)."""
+        self.docs.clear()
+        session = None
+        if enabled:
+            tokens = node_tokens(loaded)
+            if tokens is not None:
+                session = Session(StateStore(loaded.root), tokens, loaded.ledger, cache.whole_code_digest())
+                if session.context is None:
+                    session = None
+        if session is None or self.session is None or session.state.root != self.session.state.root:
+            self.digests.table = None  # another ledger's (or no) digests
+        self.session = session
+        self.books.attach(session)
+        self.digests.session = self.recorded.session = session
+        return session
+
+    def lock_parse(self, root: Path, name: str, text: str | None):
+        """The stored parse of textbill.lock's text ((name, text), entries, problems), or None."""
+        if self.session is None or not text:
+            return None
+        found = self.session.state.load("lock", lock_key(name, text, cache.whole_code_digest()))
+        try:
+            entries, problems = found
+            if type(entries) is dict and all(type(e) is Entry for e in entries.values()) \
+                    and type(problems) is list:
+                return (name, text), entries, problems
+        except (TypeError, ValueError):
+            pass
+        return None
+
+    def keep_lock_parse(self, parsed) -> None:
+        if self.session is not None and parsed is not None and parsed[0][1]:
+            name, text = parsed[0]
+            self.session.state.save("lock", lock_key(name, text, cache.whole_code_digest()), (parsed[1], parsed[2]))
+
+    def finish(self) -> None:
+        if self.session is not None:
+            self.session.state.prune()
