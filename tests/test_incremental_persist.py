@@ -8,6 +8,8 @@ import base64
 import hashlib
 import hmac
 import json
+import shutil
+from pathlib import Path
 
 from conftest import cli, write_ledger
 from hypothesis import HealthCheck, given, settings
@@ -18,6 +20,7 @@ from textbill.incremental import cache, persist
 from textbill.incremental.workspace import Workspace
 from textbill.pipeline import analyze
 
+THEMES = Path(__file__).resolve().parents[1] / "themes"
 JANUARY = """
     client globex "Globex"
       address "1 Elm St"
@@ -148,7 +151,7 @@ def fresh(folder):
     return outcome(analyze(folder, cache=False))
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.sampled_from(EDITS), min_size=1, max_size=5))
 def test_a_new_process_reports_what_a_fresh_one_does(tmp_path_factory, edits):
     folder = make_ledger(tmp_path_factory.mktemp("persist") / "ledger")
@@ -227,3 +230,44 @@ def test_a_planted_or_tampered_entry_is_not_trusted(tmp_path):
     path.write_bytes(tag + forged)
     found, _ = new_process(folder)
     assert found != expected
+
+
+# ---------------------------------------------------------------------------- builds
+
+def edit_theme(folder):
+    """A theme of the ledger's own (a copy of the default one), its invoice page toggled."""
+    theme = folder / "theme"
+    config = folder / "textbill.yaml"
+    if not theme.exists():
+        shutil.copytree(THEMES / "default", theme)
+        config.write_text("theme: theme\n", encoding="utf-8")
+        return
+    page = next(p for p in sorted(theme.rglob("*.html")) if "invoice" in p.name)
+    toggle(page, "</body>", "<!-- edited --></body>")
+
+
+# the ledger starts unlocked (a build refuses a ledger with errors, and a locked document edited is
+# one): relock locks what there is, and later edits of locked documents are then compared as errors
+BUILD_EDITS = (edit_duration, edit_tag, edit_client, edit_company, add_march, relock, edit_theme)
+
+
+def built(folder, out, *flags):
+    r = cli("build", folder, "--out", out, "--format", "html", "--as-of", "2026-04-30", *flags)
+    files = {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+             if p.is_file() and p.name != "textbill-build.json" and not p.name.startswith(".")}
+    said = [ln for ln in r.err.splitlines() if not ln.startswith("textbill: built")]  # counts and seconds differ
+    return r.code, said, files if r.code == 0 else None  # a refused build leaves the last one's files
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(BUILD_EDITS), min_size=1, max_size=4))
+def test_a_build_in_a_new_process_writes_what_a_fresh_one_does(tmp_path_factory, edits):
+    root = tmp_path_factory.mktemp("persist-build")
+    folder = write_ledger(root / "ledger", JANUARY)
+    (folder / "entries.bill").write_text(ENTRIES, encoding="utf-8")
+    (folder / "february.bill").write_text(FEBRUARY, encoding="utf-8")
+    built(folder, root / "out")  # fills .textbill/state (the plan's digests, model.json's parts)
+    for i, change in enumerate(edits):
+        change(folder)
+        fresh_out = root / f"fresh{i}"
+        assert built(folder, root / "out") == built(folder, fresh_out, "--no-cache", "--force"), change.__name__

@@ -38,6 +38,9 @@ class Analysis:
     check_key: str | None = None  # the check cache's key of the inputs analyzed (None: not cached)
     # the replay over the whole ledger that the checks made, for the first receivables() it fits
     spare: Receivables | None = field(default=None, repr=False, compare=False)
+    # the persistent memos of the workspace analyzed in (incremental.persist): the documents'
+    # tokens, for the build's digests
+    persistence: Persistence | None = field(default=None, repr=False, compare=False)
 
     @property
     def books_key(self) -> str | None:
@@ -111,7 +114,7 @@ def analyze(path: Path, extra_checks=(), cache: bool = True, _check_cache: bool 
     for check in extra_checks:
         diags.extend(check(loaded, books))
     persistence.finish()
-    analysis = Analysis(loaded, books, _in_order(loaded, diags), spare=whole)
+    analysis = Analysis(loaded, books, _in_order(loaded, diags), spare=whole, persistence=persistence)
     if cache and not extra_checks and loaded.cache is not None:
         _to_check_cache(path, analysis)
     return analysis
@@ -161,6 +164,7 @@ class _Cached(Analysis):
         return self._full
 
     loaded = property(lambda self: self._analysis().loaded)
+    persistence = property(lambda self: self._analysis().persistence)
     books = property(lambda self: self._analysis().books)
     sources = property(lambda self: self._sources)
     root = property(lambda self: self._root)

@@ -139,14 +139,14 @@ class StateStore(cache.ParseCache):
             pass
 
 
-def node_tokens(loaded) -> dict[int, tuple] | None:
+def node_tokens(loaded) -> dict[int, str] | None:
     """id(node) -> (its file's parse-cache key, its position in the file), for every directive of
     a ledger loaded through an enabled parse cache; None when some file has no key."""
     store = loaded.cache
     directives = loaded.ledger.directives
     if store is None or not store.enabled or len(store.keys) != len(loaded.files):
         return None
-    out: dict[int, tuple] = {}
+    out: dict[int, str] = {}
     at = 0
     for key in store.keys:
         if not key or ":" in key:
@@ -156,7 +156,7 @@ def node_tokens(loaded) -> dict[int, tuple] | None:
             return None
         short = key[:32]
         for i, node in enumerate(directives[at:at + n]):
-            out[id(node)] = (short, i)
+            out[id(node)] = f"{short}:{i}"
         at += n
     return out if at == len(directives) else None
 
@@ -181,7 +181,7 @@ class DocTokens:
 class Session:
     """One analysis's link to the store: the node tokens, the context digest, the company's token."""
 
-    def __init__(self, state: StateStore, tokens: dict[int, tuple], ledger: m.Ledger, code: str):
+    def __init__(self, state: StateStore, tokens: dict[int, str], ledger: m.Ledger, code: str):
         self.state = state
         self.tokens = tokens
         config = Path(ledger.root) / CONFIG_NAME
@@ -252,16 +252,18 @@ class PersistentBooks(BooksMemo):
         tokens = session.tokens
         objects = []
         for obj in inputs.objects:
-            tok = ("none",) if obj is None else tokens.get(id(obj))
+            tok = "none" if obj is None else tokens.get(id(obj))
             if tok is None:
                 return
             objects.append(tok)
-        slices, entries = [], []
+        h = hashlib.sha256(repr((session.context, inputs.number, objects, inputs.values)).encode("utf-8", "surrogatepass"))
+        entries: list = []
         for table, ref, period, found in reads.slices:
-            toks = tuple(map(tokens.get, map(id, found)))
+            toks = list(map(tokens.get, map(id, found)))
             if None in toks:
                 return
-            slices.append((table, ref, period, toks))
+            h.update(f"\1{table}\0{ref}\0{period.start}\0{period.end}\0".encode("utf-8", "surrogatepass"))
+            h.update("\0".join(toks).encode())
             entries.extend(found)
         where: dict[int, int] = {}
         for i, e in enumerate(entries):
@@ -272,10 +274,11 @@ class PersistentBooks(BooksMemo):
                 pos = where.get(item[1])
                 if pos is None:
                     return
-                probes.append((item[0], pos, before))
+                probes.append(f"{item[0]}:{pos}:{before!r}")
             else:
-                probes.append((item, before))
-        token = _sha(session.context, inputs.number, objects, inputs.values, slices, probes)
+                probes.append(repr((item, before)))
+        h.update(("\1" + "\0".join(probes)).encode("utf-8", "surrogatepass"))
+        token = h.hexdigest()
         self._register(inputs.number, outcome.doc, token)
 
 
@@ -302,12 +305,17 @@ class RecordedParties(IdentityMemo):
         return value
 
 
-class LockDigests(IdentityMemo):
-    """checks.locks's memo of documents' digests, by identity in a process and by token across."""
+class TokenDigests(IdentityMemo):
+    """A memo of values derived from documents (digests), by identity within a process and by
+    the documents' tokens across processes: entry KIND-all of the store.
 
-    def __init__(self, docs: DocTokens) -> None:
+    get(key, inputs, make): inputs are a document, then ledger nodes (or None); the value is
+    stored under the key and the tokens of all of them, and used when all have a token."""
+
+    def __init__(self, docs: DocTokens, kind: str) -> None:
         super().__init__()
         self.docs = docs
+        self.kind = kind
         self.session: Session | None = None
         self.table: dict[str, str] | None = None
         self.fresh: dict[str, str] = {}
@@ -317,17 +325,29 @@ class LockDigests(IdentityMemo):
         super().begin()
         self.fresh, self.computed = {}, 0
         if self.session is not None and self.table is None:
-            found = self.session.state.load("digests", "all")
+            found = self.session.state.load(self.kind, "all")
             self.table = found if type(found) is dict else {}
 
+    def _name(self, key, inputs) -> str | None:
+        token = self.docs.get(inputs[0])
+        if token is None:
+            return None
+        tokens = self.session.tokens
+        rest = []
+        for obj in inputs[1:]:
+            tok = "none" if obj is None else tokens.get(id(obj))
+            if tok is None:
+                return None
+            rest.append(tok)
+        return _sha(key, token, rest)
+
     def get(self, key, inputs, make):
-        session = self.session
-        doc, seller = inputs
-        token = self.docs.get(doc) if session is not None else None
-        mark = session.seller(seller) if token is not None and seller is not doc.company else "doc"
-        if token is None or mark is None:
-            return super().get(key, inputs, make)
-        name = _sha(token, mark)
+        name = self._name(key, inputs) if self.session is not None else None
+        if name is None:
+            def counted():
+                self.computed += 1
+                return make()
+            return super().get(key, inputs, counted)
 
         def stored():
             value = self.table.get(name) if self.table is not None else None
@@ -343,15 +363,31 @@ class LockDigests(IdentityMemo):
         super().end()
         fresh, table = self.fresh, self.table or {}
         if self.session is not None and any(table.get(k) != v for k, v in fresh.items()):
-            # this check's digests, then the latest others (a document edited back, another branch)
+            # this run's values, then the latest others (a document edited back, another branch)
             kept = dict(fresh)
             for k, v in table.items():
                 if len(kept) >= 2 * len(fresh) + 64:
                     break
                 kept.setdefault(k, v)
-            self.session.state.save("digests", "all", kept)
+            self.session.state.save(self.kind, "all", kept)
             self.table = kept
         self.fresh = {}
+
+
+class LockDigests(TokenDigests):
+    """checks.locks's memo of documents' digests: inputs (document, seller)."""
+
+    def __init__(self, docs: DocTokens) -> None:
+        super().__init__(docs, "digests")
+
+    def _name(self, key, inputs) -> str | None:
+        doc, seller = inputs
+        token = self.docs.get(doc)
+        if token is None:
+            return None
+        # a seller recorded in textbill.lock is part of the document (and of its token)
+        mark = "doc" if seller is doc.company else self.session.seller(seller)
+        return None if mark is None else _sha(token, mark)
 
 
 def lock_key(name: str, text: str, code: str) -> str:
@@ -369,6 +405,8 @@ class Persistence:
         self.books = PersistentBooks(self.docs)
         self.digests = LockDigests(self.docs)
         self.recorded = RecordedParties(self.docs)
+        self.plan = TokenDigests(self.docs, "plan")  # building.plan's documents' digests
+        self.json = TokenDigests(self.docs, "json")  # building.site's model.json text of each invoice
         self.session: Session | None = None
 
     def attach(self, loaded, enabled: bool) -> Session | None:
@@ -382,10 +420,11 @@ class Persistence:
                 if session.context is None:
                     session = None
         if session is None or self.session is None or session.state.root != self.session.state.root:
-            self.digests.table = None  # another ledger's (or no) digests
+            self.digests.table = self.plan.table = self.json.table = None  # another ledger's (or none)
         self.session = session
         self.books.attach(session)
-        self.digests.session = self.recorded.session = session
+        for part in (self.digests, self.recorded, self.plan, self.json):
+            part.session = session
         return session
 
     def lock_parse(self, root: Path, name: str, text: str | None):
