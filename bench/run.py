@@ -227,8 +227,9 @@ def main(argv=None) -> None:
                           ("bean-check", ["bean-check", "--no-cache", str(data / "peer.beancount")])):
             # --no-cache: without it every run after the first reads bean-check's own pickle cache
             # (.peer.beancount.picklecache) and the peer is measured warm against a cold textbill
-            if shutil.which(cmd[0]):
-                cold, peers[name] = paired(cold_cmd, cmd, args.runs)
+            found = shutil.which(cmd[0]) or shutil.which(cmd[0], path=str(Path(sys.executable).parent))
+            if found:
+                cold, peers[name] = paired(cold_cmd, [found, *cmd[1:]], args.runs)
                 colds.append(cold)
         if "hledger" in peers:
             rows.append((f"hledger print, {args.entries} timeclock sessions", peers["hledger"], ""))
