@@ -105,7 +105,7 @@ def analyze(path: Path, extra_checks=(), cache: bool = True, _check_cache: bool 
     books = compute_books(ledger, memo)
     computed = list(books.diagnostics)
     # issued documents keep the party details textbill.lock recorded for them (docs/language.md, "Issued documents are immutable")
-    lock = _read_lock(loaded.root, workspace, persistence)
+    lock = read_lock(loaded.root, workspace)
     books = with_recorded_parties(books, lock, workspace.recorded_parties, ledger.company)
     whole = replay(ledger, books, date.max)
     # what the engine finds in figures computed from a directive with an error (a total fallen to
@@ -128,27 +128,6 @@ def _persistence(workspace: Workspace) -> Persistence:
         workspace.persistence = found = Persistence()
         workspace.lock_digests, workspace.recorded_parties = found.digests, found.recorded
     return workspace.persistence
-
-
-def _read_lock(root: Path, workspace: Workspace, persistence: Persistence):
-    """read_lock, with the parse of the same text stored by an earlier process."""
-    if persistence.session is None:
-        return read_lock(root, workspace)
-    path = root / LOCK_NAME
-    name = display_name(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        text = None
-    if text and (workspace.lock_parse is None or workspace.lock_parse[0] != (name, text)):
-        stored = persistence.lock_parse(root, name, text)
-        if stored is not None:
-            workspace.lock_parse = stored
-        lock = read_lock(root, workspace)
-        if stored is None and workspace.lock_parse is not None and workspace.lock_parse[0] == (name, text):
-            persistence.keep_lock_parse(workspace.lock_parse)
-        return lock
-    return read_lock(root, workspace)
 
 
 class _Cached(Analysis):

@@ -1,30 +1,34 @@
-"""What a new process finds again of the last analysis: the lock digests of the documents and
-the parse of textbill.lock, sealed like the parse cache.  [I/O]
+"""What a new process finds again of the last analysis and build: the documents' digests for
+textbill.lock and for the build, each invoice's part of model.json, and the grammar's tables,
+sealed like the parse cache.  [I/O]
 
 A CI job restores `.textbill/` and starts a new process.  Without this it hashes every document
 for textbill.lock (canonical JSON and sha256 of ~1,000 invoices: about a second at 100k entries)
-and parses the lock again (0.6 s).  Here both are kept in ROOT/.textbill/state/ under keys of
-their inputs, behind the parse cache's HMAC (incremental/cache.py: an entry whose tag does not
-verify is a miss and is never unpickled; the unpickler resolves only textbill's value classes):
+and for the build's plan, and encodes every invoice for model.json.  Here the results are kept in
+ROOT/.textbill/state/ under keys of their inputs, behind the parse cache's HMAC
+(incremental/cache.py: an entry whose tag does not verify is a miss and is never unpickled; the
+unpickler resolves only textbill's value classes):
 
-- digests-all: the lock digest of each document, keyed by the document's token and the
-  seller's.  A document's token hashes everything computing it read (PersistentBooks): the
-  context every invoice depends on (textbill's code, textbill.yaml, the company, the fx rates),
-  its directive, client and SOWs, the end of the client's previous period, its currency, the
-  entries of its SOWs in its period and the owner of every item it tried to take, and, for a
-  document drawn with the parties textbill.lock recorded, those details.  Ledger nodes are
-  named by a token: (their file's parse-cache key, their position in the file), the same
-  exactly when parsed from the same bytes at the same place.
-- lock-K: the parse of textbill.lock, keyed by its text.
+- digests-all, plan-all, json-all: one table each, keyed by a document's token and the other
+  inputs of the value.  A document's token hashes everything computing it read
+  (PersistentBooks): the context every invoice depends on (textbill's code, textbill.yaml, the
+  company, the fx rates), its directive, client and SOWs, the end of the client's previous
+  period, its currency, the entries of its SOWs in its period and the owner of every item it
+  tried to take, and, for a document drawn with the parties textbill.lock recorded, those
+  details.  Ledger nodes are named by a token: (their file's parse-cache key, their position in
+  the file), the same exactly when parsed from the same bytes at the same place.
+- grammar-K: the grammar's LALR tables (Lark's own plain-data serialization), keyed by the
+  grammar and the parsing code.
 
 A one-entry edit changes the parse-cache key of one file: the documents that read a node of
-that file get new tokens and are hashed again; every other digest is read back.  The documents
+that file get new tokens and are hashed again; every other value is read back.  The documents
 themselves are computed again in every process: reading them back costs more (PersistentBooks).
-Results are those of a fresh process (tests/test_incremental_persist.py).
+textbill.lock is parsed again too: reading its parse back (0.23 s at 100k) saved too little over
+parsing it (0.3 s) to keep.  Results are those of a fresh process
+(tests/test_incremental_persist.py).
 """
 from __future__ import annotations
 
-import copyreg
 import hashlib
 import io
 import json
@@ -37,7 +41,6 @@ import lark
 from lark.grammar import Rule
 from lark.lexer import TerminalDef
 
-from textbill.checks.locks import Entry, LineRecord
 from textbill.core import model as m
 from textbill.engine.invoices import InvoiceInputs, InvoiceOutcome, Reads, SharedState
 from textbill.incremental import cache
@@ -56,12 +59,6 @@ _ID_KEYS = frozenset({"time", "expense", "done"})  # billable item keys made of 
 
 _BUILDERS: dict[type, tuple] = dict(cache._BUILDERS)
 _ALLOWED: dict[tuple, object] = dict(cache._ALLOWED)
-# frozen dataclasses without slots are pickled as pickle does (a new instance, then its __dict__
-# filled in C): the unpickler may name these classes, whose construction runs no code of the entry
-for _cls in (Entry, LineRecord):
-    _ALLOWED[(_cls.__module__, _cls.__qualname__)] = _cls
-_ALLOWED[("copyreg", "__newobj__")] = copyreg.__newobj__
-del _cls
 
 
 class _Pickler(pickle.Pickler):
@@ -396,10 +393,6 @@ class LockDigests(TokenDigests):
         return None if mark is None else _sha(token, mark)
 
 
-def lock_key(name: str, text: str, code: str) -> str:
-    return _sha(FORMAT, code, name, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
-
-
 # ---------------------------------------------------------------------------- the parts together
 
 class Persistence:
@@ -432,25 +425,6 @@ class Persistence:
         for part in (self.digests, self.recorded, self.plan, self.json):
             part.session = session
         return session
-
-    def lock_parse(self, root: Path, name: str, text: str | None):
-        """The stored parse of textbill.lock's text ((name, text), entries, problems), or None."""
-        if self.session is None or not text:
-            return None
-        found = self.session.state.load("lock", lock_key(name, text, cache.whole_code_digest()))
-        try:
-            entries, problems = found
-            if type(entries) is dict and all(type(e) is Entry for e in entries.values()) \
-                    and type(problems) is list:
-                return (name, text), entries, problems
-        except (TypeError, ValueError):
-            pass
-        return None
-
-    def keep_lock_parse(self, parsed) -> None:
-        if self.session is not None and parsed is not None and parsed[0][1]:
-            name, text = parsed[0]
-            self.session.state.save("lock", lock_key(name, text, cache.whole_code_digest()), (parsed[1], parsed[2]))
 
     def finish(self) -> None:
         if self.session is not None:
