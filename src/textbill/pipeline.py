@@ -21,6 +21,7 @@ from textbill.engine.invoices import compute_books
 from textbill.engine.receivables import check_receivables, replay, seen_from
 from textbill.incremental.cache import check_key
 from textbill.incremental.checked import cached_check
+from textbill.incremental.persist import Persistence, stored_lark
 from textbill.incremental.workspace import Workspace
 from textbill.loading.loader import (
     CONFIG_NAME,
@@ -40,6 +41,9 @@ class Analysis:
     check_key: str | None = None  # the check cache's key of the inputs analyzed (None: not cached)
     # the replay over the whole ledger that the checks made, for the first receivables() it fits
     spare: Receivables | None = field(default=None, repr=False, compare=False)
+    # the persistent memos of the workspace analyzed in (incremental.persist): the documents'
+    # tokens, for the build's digests
+    persistence: Persistence | None = field(default=None, repr=False, compare=False)
 
     @property
     def books_key(self) -> str | None:
@@ -94,11 +98,16 @@ def analyze(path: Path, extra_checks=(), cache: bool = True, _check_cache: bool 
         hit = _from_check_cache(path, workspace)
         if hit is not None:
             return hit
+    if cache:  # the grammar's tables as the last process sealed them, when a file needs Lark
+        workspace.syntax.build = stored_lark(Path(path) if Path(path).is_dir() else Path(path).parent)
     loaded = load(path, cache=workspace.parse_cache if cache else None, syntax=workspace.syntax, overlay=overlay)
     ledger = loaded.ledger
+    persistence = _persistence(workspace)
+    session = persistence.attach(loaded, cache and not overlay)  # unsaved buffers are not sealed to disk
     diags = run_checks(ledger)
     diags.extend(check_assets(ledger))
-    books = compute_books(ledger, workspace.books_memo)
+    memo = persistence.books if session is not None or workspace.books_memo is not None else None
+    books = compute_books(ledger, memo)
     computed = list(books.diagnostics)
     # issued documents keep the party details textbill.lock recorded for them (docs/language.md, "Issued documents are immutable")
     lock = read_lock(loaded.root, workspace)
@@ -113,10 +122,19 @@ def analyze(path: Path, extra_checks=(), cache: bool = True, _check_cache: bool 
     diags.extend(check_locks(loaded, books, workspace, lock))
     for check in extra_checks:
         diags.extend(check(loaded, books))
-    analysis = Analysis(loaded, books, _in_order(loaded, diags), spare=whole)
+    persistence.finish()
+    analysis = Analysis(loaded, books, _in_order(loaded, diags), spare=whole, persistence=persistence)
     if cache and not extra_checks and not overlay and loaded.cache is not None:
         _to_check_cache(path, analysis)
     return analysis
+
+
+def _persistence(workspace: Workspace) -> Persistence:
+    """The workspace's persistent memos, made on its first analysis."""
+    if workspace.persistence is None:
+        workspace.persistence = found = Persistence()
+        workspace.lock_digests, workspace.recorded_parties = found.digests, found.recorded
+    return workspace.persistence
 
 
 class _Cached(Analysis):
@@ -134,6 +152,7 @@ class _Cached(Analysis):
         return self._full
 
     loaded = property(lambda self: self._analysis().loaded)
+    persistence = property(lambda self: self._analysis().persistence)
     books = property(lambda self: self._analysis().books)
     sources = property(lambda self: self._sources)
     root = property(lambda self: self._root)

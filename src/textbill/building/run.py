@@ -118,6 +118,9 @@ def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, form
     rec = analysis.receivables(as_of)
     open_amounts = dues(rec, ledger.company)  # once: the overdue report and the dashboard both need them
     items = overdue(rec, ledger.company, open_amounts)
+    persistence = getattr(analysis, "persistence", None)
+    if persistence is not None and workspace.doc_digests is not persistence.plan:
+        workspace.doc_digests = persistence.plan  # digests of documents found again by their tokens
     planned = plan(analysis, rec, items, theme_digest, workspace)
     report.documents = len(planned.jobs)
 

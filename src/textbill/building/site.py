@@ -100,6 +100,10 @@ def model_json(analysis, rec, items, as_of: date, files_of: dict[str, dict[str, 
     invoices = []
     kept = workspace.invoice_json  # number -> (doc, state values, files, text)
     used: dict[str, tuple] = {}
+    persistence = getattr(analysis, "persistence", None)
+    stored = persistence.json if persistence is not None else None  # by the documents' tokens
+    if stored is not None:
+        stored.begin()
     for number, doc in analysis.books.invoices.items():
         state = rec.invoices.get(number)
         values = None if state is None else (state.paid, state.credited, state.written_off, state.outstanding,
@@ -109,12 +113,15 @@ def model_json(analysis, rec, items, as_of: date, files_of: dict[str, dict[str, 
         # an equal document has the same JSON (invoice_doc reads only fields that == compares)
         if hit is not None and (hit[0] is doc or hit[0] == doc) and hit[1] == values and hit[2] == files:
             text = hit[3]
+        elif stored is not None:
+            text = stored.get((number, values, tuple(files.items())), (doc,),
+                              lambda doc=doc, state=state, files=files: _invoice_text(doc, state, files))
         else:
-            entry = invoice_doc(doc, state)
-            entry["files"] = files
-            text = dumps(entry)
+            text = _invoice_text(doc, state, files)
         used[number] = (doc, values, dict(files), text)
         invoices.append(text)
+    if stored is not None:
+        stored.end()
     kept.clear()
     kept.update(used)
     credits = []
@@ -149,6 +156,12 @@ def model_json(analysis, rec, items, as_of: date, files_of: dict[str, dict[str, 
             text = hit[1]
         parts.append(f"  {json.dumps(key)}: {text}")
     return ("{\n" + ",\n".join(parts) + "\n}\n").encode("utf-8")
+
+
+def _invoice_text(doc, state, files: dict[str, str]) -> str:
+    entry = invoice_doc(doc, state)
+    entry["files"] = files
+    return dumps(entry)
 
 
 def _encoded_row(row: dict, known: dict[tuple, str]) -> str:

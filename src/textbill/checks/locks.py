@@ -138,6 +138,22 @@ def _line(ln, currency: str) -> dict:
     }
 
 
+def _lines(lines, currency: str) -> list[dict]:
+    """[_line(ln, currency) for ln in lines], each quantity, price, tax and description formatted
+    once per document (an invoice's lines share most of them)."""
+    memo: dict = {}
+    out = []
+    for ln in lines:
+        key = (ln.quantity, ln.unit_price, ln.tax, ln.description)
+        parts = memo.get(key)
+        if parts is None:
+            parts = memo[key] = (_text(ln.description), _num(ln.quantity), _num(ln.unit_price), _tax(ln.tax))
+        out.append({"kind": ln.kind, "date": _day(ln.date), "sow": ln.sow, "description": parts[0],
+                    "quantity": parts[1], "unit": ln.unit, "unit_price": parts[2],
+                    "amount": fmt(ln.amount, currency), "tax": parts[3]})
+    return out
+
+
 def _group(g, currency: str) -> dict:
     return {"tax": _tax(g.tax), "net": fmt(g.net, currency), "allowances": fmt(g.allowances, currency),
             "charges": fmt(g.charges, currency), "basis": fmt(g.basis, currency),
@@ -160,7 +176,7 @@ def canonical_invoice(doc, company: m.Company | None) -> dict:
         "notes": [_text(n) for n in inv.notes],
         "seller": _party(company),
         "buyer": _party(doc.client),
-        "lines": [_line(ln, c) for ln in doc.lines],
+        "lines": _lines(doc.lines, c),
         "groups": [_group(g, c) for g in doc.groups],
         "net": fmt(doc.net, c),
         "tax": fmt(doc.tax, c),
@@ -484,6 +500,7 @@ class LockFile:
 _SHA256 = re.compile(r"sha256:[0-9a-f]{64}")
 _PART = re.compile(r"[0-9a-f]{8}")
 _LINE_RECORD = re.compile(r"(?:\d{4}-\d\d-\d\d|-):[0-9a-f]{6}\.[0-9a-f]{6}")
+_LINE_RECORDS = re.compile(rf"{_LINE_RECORD.pattern}(?:,{_LINE_RECORD.pattern})*")  # every record of an l:
 
 
 def parse_lock(text: str, name: str) -> tuple[dict[str, Entry], list[Diagnostic]]:
@@ -533,7 +550,7 @@ def _fields(toks: list[str]):
     for tok in toks[7:]:
         key, _, value = tok.partition(":")
         if key == "l":
-            if not all(_LINE_RECORD.fullmatch(rec) for rec in value.split(",")):
+            if not _LINE_RECORDS.fullmatch(value):
                 return {}, (), None, ("damaged line digests", tok)
             recs = []
             for rec in value.split(","):

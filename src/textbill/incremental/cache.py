@@ -310,9 +310,10 @@ class ParseCache:
     loads = staticmethod(loads)
     key = staticmethod(file_key)
 
-    def __init__(self, root: Path, enabled: bool = True, memory: dict | None = None):
+    def __init__(self, root: Path, enabled: bool = True, memory: dict | None = None, folder: Path = CACHE_DIR):
         self.root = Path(root)
-        self.dir = self.root / CACHE_DIR
+        self.folder = folder
+        self.dir = self.root / folder
         self.enabled = enabled
         self._secret: bytes | None = None
         self._folder_ok: bool | None = None
@@ -320,6 +321,7 @@ class ParseCache:
         self.memory = memory if enabled else None
         self.used: set[str] = set()
         self.keys: list[str] = []  # the key of every file read, in order (for the check cache)
+        self.counts: dict[str, int] = {}  # file key -> how many nodes it gave (incremental.persist)
         self.hits = 0
         self.misses = 0
         self.written = 0
@@ -340,7 +342,7 @@ class ParseCache:
         `.textbill -> /elsewhere` must not make the cache read, write or prune outside the ledger."""
         if self._folder_ok is None:
             try:
-                self._folder_ok = self.dir.resolve() == self.root.resolve() / CACHE_DIR
+                self._folder_ok = self.dir.resolve() == self.root.resolve() / self.folder
             except (OSError, RuntimeError):
                 self._folder_ok = False
         return self._folder_ok
@@ -370,6 +372,7 @@ class ParseCache:
         if self.memory is not None and key in self.memory:
             self.hits += 1
             nodes, diags, broken = self.memory[key]
+            self.counts[key] = len(nodes)
             return list(nodes), list(diags), set(broken)
         data = self._read(key, "parse")
         result = None if data is None else _verified_parse(data, key)
@@ -377,6 +380,7 @@ class ParseCache:
             self.misses += 1
         else:
             self.hits += 1
+            self.counts[key] = len(result[0])
             self._remember(key, *result)
         return result
 
@@ -388,6 +392,7 @@ class ParseCache:
         if not self.enabled:
             return
         self.used.add(key)
+        self.counts[key] = len(nodes)
         self._remember(key, nodes, diags, broken)
         try:
             data = dumps((FORMAT, key, list(nodes), list(diags), frozenset(broken)))

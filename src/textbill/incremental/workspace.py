@@ -52,6 +52,9 @@ class Workspace:
         self.manifests: dict[str, tuple] = {}
         self.file_digests: dict[str, tuple] = {}
         self.libraries: tuple | None = None
+        # incremental.persist.Persistence: what a new process finds again under .textbill/state/
+        # (made by pipeline.analyze, which imports the engine this needs)
+        self.persistence = None
         # a pool of PDF workers that lives as long as the workspace's owner (watch --pdf)
         self.pool = None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import contextlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -82,6 +82,9 @@ class Syntax:
 
     def __init__(self, fast_path: bool = True) -> None:
         self.fast_path = fast_path
+        # what makes the parser when this process has none yet (incremental.persist.stored_lark:
+        # the tables the last process sealed in .textbill/state/, else built and sealed there)
+        self.build: Callable[[], Lark] = _build_lark
         self.interner = fastpath.Interner()
         self._lark: Lark | None = None
         self._literals: Mapping[str, str] | None = None
@@ -94,7 +97,7 @@ class Syntax:
     def lark(self) -> Lark:
         if self._lark is None:
             # the same tables for every ledger: built once per process (incremental.shared)
-            self._lark = shared(("lark", grammar_path()), _build_lark)
+            self._lark = shared(("lark", grammar_path()), self.build)
         return self._lark
 
     def terminal_literals(self) -> Mapping[str, str]:

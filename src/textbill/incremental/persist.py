@@ -1,0 +1,455 @@
+"""What a new process finds again of the last analysis and build: the documents' digests for
+textbill.lock and for the build, each invoice's part of model.json, and the grammar's tables,
+sealed like the parse cache.  [I/O]
+
+A CI job restores `.textbill/` and starts a new process.  Without this it hashes every document
+for textbill.lock (canonical JSON and sha256 of ~1,000 invoices: about a second at 100k entries)
+and for the build's plan, and encodes every invoice for model.json.  Here the results are kept in
+ROOT/.textbill/state/ under keys of their inputs, behind the parse cache's HMAC
+(incremental/cache.py: an entry whose tag does not verify is a miss and is never unpickled; the
+unpickler resolves only textbill's value classes):
+
+- digests-all, plan-all, json-all: one table each, keyed by a document's token and the other
+  inputs of the value.  A document's token hashes everything computing it read
+  (PersistentBooks): the context every invoice depends on (textbill's code, textbill.yaml, the
+  company, the fx rates), its directive, client and SOWs, the end of the client's previous
+  period, its currency, the entries of its SOWs in its period and the owner of every item it
+  tried to take, and, for a document drawn with the parties textbill.lock recorded, those
+  details.  Ledger nodes are named by a token: (their file's parse-cache key, their position in
+  the file), the same exactly when parsed from the same bytes at the same place.
+- grammar-K: the grammar's LALR tables (Lark's own plain-data serialization), keyed by the
+  grammar and the parsing code.
+
+A one-entry edit changes the parse-cache key of one file: the documents that read a node of
+that file get new tokens and are hashed again; every other value is read back.  The documents
+themselves are computed again in every process: reading them back costs more (PersistentBooks).
+textbill.lock is parsed again too: reading its parse back (0.23 s at 100k) saved too little over
+parsing it (0.3 s) to keep.  Results are those of a fresh process
+(tests/test_incremental_persist.py).
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import pickle
+from contextlib import suppress
+from pathlib import Path
+
+import lark
+from lark.grammar import Rule
+from lark.lexer import TerminalDef
+
+from textbill.core import model as m
+from textbill.engine.invoices import InvoiceInputs, InvoiceOutcome, Reads, SharedState
+from textbill.incremental import cache
+from textbill.incremental.books_memo import BooksMemo
+from textbill.incremental.memo import IdentityMemo
+from textbill.loading.loader import CONFIG_NAME
+from textbill.syntax.parser import _build_lark
+
+STATE_DIR = Path(".textbill") / "state"
+FORMAT = 1
+MAX_UNUSED = 256  # entries not used by the last run that are kept (other branches)
+_ID_KEYS = frozenset({"time", "expense", "done"})  # billable item keys made of (kind, id(entry))
+
+
+# ---------------------------------------------------------------------------- restricted pickles
+
+_BUILDERS: dict[type, tuple] = dict(cache._BUILDERS)
+_ALLOWED: dict[tuple, object] = dict(cache._ALLOWED)
+
+
+class _Pickler(pickle.Pickler):
+    def reducer_override(self, obj):
+        entry = _BUILDERS.get(type(obj))
+        if entry is None:
+            return NotImplemented
+        build, names = entry
+        return build, tuple(getattr(obj, n) for n in names)
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module, name):
+        try:
+            return _ALLOWED[(module, name)]
+        except KeyError:
+            raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the state cache") from None
+
+
+def dumps(obj) -> bytes:
+    buf = io.BytesIO()
+    _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+    return buf.getvalue()
+
+
+def loads(data: bytes):
+    return _Unpickler(io.BytesIO(data)).load()
+
+
+def _sha(*parts) -> str:
+    return hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# ---------------------------------------------------------------------------- the store
+
+class StateStore(cache.ParseCache):
+    """Sealed values in ROOT/.textbill/state/ (the parse cache's secret, checks and atomic writes)."""
+
+    def __init__(self, root: Path):
+        super().__init__(root, folder=STATE_DIR)
+        self.kept: set[str] = set()
+
+    def load(self, kind: str, key: str):
+        """The value stored for (kind, key), or None (missing, forged, foreign, damaged)."""
+        if not self.enabled:
+            return None
+        self.kept.add(f"{kind}-{key}")
+        try:
+            data = self._read(key, kind)
+            if data is None:
+                return None
+            fmt, stored, value = loads(data)
+            return value if fmt == FORMAT and stored == key else None
+        except Exception:  # noqa: BLE001 - a bad entry is a miss
+            return None
+
+    def save(self, kind: str, key: str, value) -> None:
+        if not self.enabled:
+            return
+        self.kept.add(f"{kind}-{key}")
+        try:
+            data = dumps((FORMAT, key, value))
+        except Exception:  # noqa: BLE001 - an unpicklable value is a reason not to keep it, not to fail
+            return
+        if self._store(key, kind, data):
+            self.written += 1
+
+    def prune(self) -> None:
+        """Forget entries this run did not use, beyond the most recent MAX_UNUSED."""
+        if not self.enabled or not self.written or not self._own_folder():
+            return
+        try:
+            unused = []
+            for entry in os.scandir(self.dir):
+                if entry.name.endswith(".pickle") and entry.name[:-7] not in self.kept:
+                    unused.append((entry.stat().st_mtime, entry.path))
+            unused.sort(reverse=True)
+            for _, path in unused[MAX_UNUSED:]:
+                os.unlink(path)
+        except OSError:
+            pass
+
+
+def node_tokens(loaded) -> dict[int, str] | None:
+    """id(node) -> (its file's parse-cache key, its position in the file), for every directive of
+    a ledger loaded through an enabled parse cache; None when some file has no key."""
+    store = loaded.cache
+    directives = loaded.ledger.directives
+    if store is None or not store.enabled or len(store.keys) != len(loaded.files):
+        return None
+    out: dict[int, str] = {}
+    at = 0
+    for key in store.keys:
+        if not key or ":" in key:
+            continue  # unreadable: no nodes
+        n = store.counts.get(key)
+        if n is None:
+            return None
+        short = key[:32]
+        for i, node in enumerate(directives[at:at + n]):
+            out[id(node)] = f"{short}:{i}"
+        at += n
+    return out if at == len(directives) else None
+
+
+class DocTokens:
+    """id(document) -> (document, token): what a document was computed from, for its lock digest."""
+
+    def __init__(self) -> None:
+        self.table: dict[int, tuple] = {}
+
+    def clear(self) -> None:
+        self.table = {}
+
+    def add(self, doc, token: str) -> None:
+        self.table[id(doc)] = (doc, token)
+
+    def get(self, doc) -> str | None:
+        hit = self.table.get(id(doc))
+        return hit[1] if hit is not None and hit[0] is doc else None
+
+
+class Session:
+    """One analysis's link to the store: the node tokens, the context digest, the company's token."""
+
+    def __init__(self, state: StateStore, tokens: dict[int, str], ledger: m.Ledger, code: str):
+        self.state = state
+        self.tokens = tokens
+        config = Path(ledger.root) / CONFIG_NAME
+        try:
+            config_bytes = config.read_bytes()
+        except OSError:
+            config_bytes = b""
+        self.company = None if ledger.company is None else tokens.get(id(ledger.company))
+        self.company_node = ledger.company
+        fx = tuple(tokens.get(id(f)) for f in ledger.fxs)
+        ok = (ledger.company is None or self.company is not None) and None not in fx
+        self.context = _sha(FORMAT, code, hashlib.sha256(config_bytes).hexdigest(), self.company, fx) if ok else None
+
+    def seller(self, company) -> str | None:
+        """The token of the ledger's company (None for any other seller)."""
+        if company is None:
+            return "none"
+        return repr(self.company) if company is self.company_node and self.company is not None else None
+
+
+# ---------------------------------------------------------------------------- invoices
+
+class PersistentBooks(BooksMemo):
+    """BooksMemo (the same objects within one process), and each computed document's token: the
+    hash of everything its computation read, by node token, so that a new process finds the
+    document's lock digest again.
+
+    The documents themselves are not stored: reading one back (a hundred lines of Decimals and
+    spans) costs more than computing it again -- measured on the 100k bench ledger, unpickling
+    the 960 invoices took 2.3 s where computing them all takes 0.7 s (bench/README.md)."""
+
+    def __init__(self, docs: DocTokens) -> None:
+        super().__init__()
+        self.docs = docs
+        self.session: Session | None = None
+        self._last: dict[str, tuple] = {}  # number -> (doc, token) of the last run
+        self._round: dict[str, tuple] = {}
+
+    def attach(self, session: Session | None) -> None:
+        self.session = session
+
+    def begin(self, ledger: m.Ledger) -> None:
+        super().begin(ledger)
+        self._round = {}
+
+    def end(self) -> None:
+        super().end()
+        self._last, self._round = self._round, {}
+
+    def _register(self, number: str, doc, token: str | None) -> None:
+        if token is not None:
+            self.docs.add(doc, token)
+            self._round[number] = (doc, token)
+
+    def recall(self, inputs: InvoiceInputs, state: SharedState):
+        found = super().recall(inputs, state)
+        if found is not None and self.session is not None:
+            last = self._last.get(inputs.number)
+            if last is not None and last[0] is found[0].doc:
+                self._register(inputs.number, last[0], last[1])
+        return found
+
+    def keep(self, inputs: InvoiceInputs, reads: Reads, outcome: InvoiceOutcome) -> None:
+        super().keep(inputs, reads, outcome)
+        session = self.session
+        if session is None:
+            return
+        tokens = session.tokens
+        objects = []
+        for obj in inputs.objects:
+            tok = "none" if obj is None else tokens.get(id(obj))
+            if tok is None:
+                return
+            objects.append(tok)
+        h = hashlib.sha256(repr((session.context, inputs.number, objects, inputs.values)).encode("utf-8", "surrogatepass"))
+        entries: list = []
+        for table, ref, period, found in reads.slices:
+            toks = list(map(tokens.get, map(id, found)))
+            if None in toks:
+                return
+            h.update(f"\1{table}\0{ref}\0{period.start}\0{period.end}\0".encode("utf-8", "surrogatepass"))
+            h.update("\0".join(toks).encode())
+            entries.extend(found)
+        where: dict[int, int] = {}
+        for i, e in enumerate(entries):
+            where.setdefault(id(e), i)
+        probes = []
+        for item, before in reads.probes:
+            if type(item) is tuple and len(item) == 2 and item[0] in _ID_KEYS:
+                pos = where.get(item[1])
+                if pos is None:
+                    return
+                probes.append(f"{item[0]}:{pos}:{before!r}")
+            else:
+                probes.append(repr((item, before)))
+        h.update(("\1" + "\0".join(probes)).encode("utf-8", "surrogatepass"))
+        token = h.hexdigest()
+        self._register(inputs.number, outcome.doc, token)
+
+
+# ---------------------------------------------------------------------------- lock digests
+
+class RecordedParties(IdentityMemo):
+    """checks.locks.with_recorded_parties's memo: a document drawn with its recorded parties gets
+    the token of its document and of the details recorded."""
+
+    def __init__(self, docs: DocTokens) -> None:
+        super().__init__()
+        self.docs = docs
+        self.session: Session | None = None
+
+    def get(self, key, inputs, make):
+        value = super().get(key, inputs, make)
+        doc, entry, company = inputs
+        token = self.docs.get(doc)
+        if token is not None and value is not doc and self.session is not None:
+            seller = self.session.seller(company)
+            if seller is not None:
+                parties = json.dumps(entry.parties, sort_keys=True, default=str)
+                self.docs.add(value, _sha(token, parties, seller))
+        return value
+
+
+class TokenDigests(IdentityMemo):
+    """A memo of values derived from documents (digests), by identity within a process and by
+    the documents' tokens across processes: entry KIND-all of the store.
+
+    get(key, inputs, make): inputs are a document, then ledger nodes (or None); the value is
+    stored under the key and the tokens of all of them, and used when all have a token."""
+
+    def __init__(self, docs: DocTokens, kind: str) -> None:
+        super().__init__()
+        self.docs = docs
+        self.kind = kind
+        self.session: Session | None = None
+        self.table: dict[str, str] | None = None
+        self.fresh: dict[str, str] = {}
+        self.computed = 0
+
+    def begin(self) -> None:
+        super().begin()
+        self.fresh, self.computed = {}, 0
+        if self.session is not None and self.table is None:
+            found = self.session.state.load(self.kind, "all")
+            self.table = found if type(found) is dict else {}
+
+    def _name(self, key, inputs) -> str | None:
+        token = self.docs.get(inputs[0])
+        if token is None:
+            return None
+        tokens = self.session.tokens
+        rest = []
+        for obj in inputs[1:]:
+            tok = "none" if obj is None else tokens.get(id(obj))
+            if tok is None:
+                return None
+            rest.append(tok)
+        return _sha(key, token, rest)
+
+    def get(self, key, inputs, make):
+        name = self._name(key, inputs) if self.session is not None else None
+        if name is None:
+            def counted():
+                self.computed += 1
+                return make()
+            return super().get(key, inputs, counted)
+
+        def stored():
+            value = self.table.get(name) if self.table is not None else None
+            if type(value) is not str:
+                value = make()
+                self.computed += 1
+            return value
+        value = super().get(key, inputs, stored)
+        self.fresh[name] = value
+        return value
+
+    def end(self) -> None:
+        super().end()
+        fresh, table = self.fresh, self.table or {}
+        if self.session is not None and any(table.get(k) != v for k, v in fresh.items()):
+            # this run's values, then the latest others (a document edited back, another branch)
+            kept = dict(fresh)
+            for k, v in table.items():
+                if len(kept) >= 2 * len(fresh) + 64:
+                    break
+                kept.setdefault(k, v)
+            self.session.state.save(self.kind, "all", kept)
+            self.table = kept
+        self.fresh = {}
+
+
+class LockDigests(TokenDigests):
+    """checks.locks's memo of documents' digests: inputs (document, seller)."""
+
+    def __init__(self, docs: DocTokens) -> None:
+        super().__init__(docs, "digests")
+
+    def _name(self, key, inputs) -> str | None:
+        doc, seller = inputs
+        token = self.docs.get(doc)
+        if token is None:
+            return None
+        # a seller recorded in textbill.lock is part of the document (and of its token)
+        mark = "doc" if seller is doc.company else self.session.seller(seller)
+        return None if mark is None else _sha(token, mark)
+
+
+# ---------------------------------------------------------------------------- the parts together
+
+class Persistence:
+    """The persistent memos of a Workspace (made by pipeline.analyze on its first analysis, so that
+    a command answered from the check cache never imports the engine)."""
+
+    def __init__(self) -> None:
+        self.docs = DocTokens()
+        self.books = PersistentBooks(self.docs)
+        self.digests = LockDigests(self.docs)
+        self.recorded = RecordedParties(self.docs)
+        self.plan = TokenDigests(self.docs, "plan")  # building.plan's documents' digests
+        self.json = TokenDigests(self.docs, "json")  # building.site's model.json text of each invoice
+        self.session: Session | None = None
+
+    def attach(self, loaded, enabled: bool) -> Session | None:
+        """Link the memos to the ledger just loaded (enabled: its caches may be read and written)."""
+        self.docs.clear()
+        session = None
+        if enabled:
+            tokens = node_tokens(loaded)
+            if tokens is not None:
+                session = Session(StateStore(loaded.root), tokens, loaded.ledger, cache.whole_code_digest())
+                if session.context is None:
+                    session = None
+        if session is None or self.session is None or session.state.root != self.session.state.root:
+            self.digests.table = self.plan.table = self.json.table = None  # another ledger's (or none)
+        self.session = session
+        self.books.attach(session)
+        for part in (self.digests, self.recorded, self.plan, self.json):
+            part.session = session
+        return session
+
+    def finish(self) -> None:
+        if self.session is not None:
+            self.session.state.prune()
+
+
+# ---------------------------------------------------------------------------- the grammar's tables
+
+def stored_lark(root: Path):
+    """A function that makes the grammar's LALR parser from the tables sealed in ROOT/.textbill/state/
+    (0.02 s), else builds it (0.2 s) and seals its tables there: for syntax.parser.Syntax.build.
+    The tables are plain data (Lark's own serialization), read by the restricted unpickler."""
+    def make():
+        state = StateStore(root)
+        key = _sha(FORMAT, cache.parser_digest(), lark.__version__)
+        found = state.load("grammar", key)
+        loaded = None
+        if found is not None:
+            with suppress(Exception):  # tables that do not load are built again
+                loaded = lark.Lark.load(found)
+        if loaded is not None:
+            return loaded
+        built = _build_lark()
+        with suppress(Exception):  # a parser that cannot be kept is still a parser
+            data, memo = built.memo_serialize([TerminalDef, Rule])
+            state.save("grammar", key, {"data": data, "memo": memo})
+        return built
+    return make

@@ -1,0 +1,273 @@
+"""State kept between processes (incremental/persist.py): a new process that reads .textbill/state/
+reports what a fresh `--no-cache` process reports, after any sequence of edits -- of entries, of
+the client and the company (documents drawn with recorded parties), of textbill.yaml and of
+textbill.lock -- and a planted or tampered entry is never trusted."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import shutil
+from pathlib import Path
+
+from conftest import cli, write_ledger
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from textbill.checks import locks
+from textbill.incremental import cache, persist
+from textbill.incremental.workspace import Workspace
+from textbill.pipeline import analyze
+
+THEMES = Path(__file__).resolve().parents[1] / "themes"
+JANUARY = """
+    client globex "Globex"
+      address "1 Elm St"
+      currency USD
+      tax VAT 10%
+    sow globex/web "Web"
+      period 2026-01-01 .. 2026-12-31
+      hourly 100.00
+      increment 15m
+    2026-01-05 time globex/web 2h "Kickoff"
+    2026-01-06 time globex/web 09:00-12:30 "Wireframes"
+    2026-01-31 invoice INV-2026-0001 globex
+      period 2026-01-01 .. 2026-01-31
+"""
+# February's time in a file of its own: an edit there leaves every directive of the invoices the same
+ENTRIES = '2026-02-03 time globex/web 3h "Sprint"\n'
+FEBRUARY = (
+    "2026-02-28 invoice INV-2026-0002 globex\n"
+    "  period 2026-02-01 .. 2026-02-28\n"
+)
+MARCH = (
+    '2026-03-02 time globex/web 1h "Review"\n'
+    "2026-03-31 invoice INV-2026-0003 globex\n"
+    "  period 2026-03-01 .. 2026-03-31\n"
+)
+
+
+def toggle(path, a: str, b: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(a, b) if a in text else text.replace(b, a), encoding="utf-8")
+
+
+def edit_duration(folder):
+    toggle(folder / "entries.bill", '3h "Sprint"', '3h15m "Sprint"')  # INV-2026-0002 changes: E170
+
+
+def edit_tag(folder):
+    toggle(folder / "ledger.bill", '2h "Kickoff"', '2h "Kickoff" #meeting')
+
+
+def edit_client(folder):
+    toggle(folder / "ledger.bill", '"1 Elm St"', '"9 Oak Ave"')  # issued documents keep the recorded one
+
+
+def edit_company(folder):
+    toggle(folder / "ledger.bill", '"Acme Consulting"', '"Acme Consulting Ltd"')
+
+
+def edit_config(folder):
+    path = folder / "textbill.yaml"
+    if path.exists():
+        path.unlink()
+    else:
+        path.write_text("locale: pl\nformats: [html]\n", encoding="utf-8")
+
+
+def edit_lock_line(folder):
+    path = folder / "textbill.lock"
+    text = path.read_text(encoding="utf-8")
+    lines = text.rstrip("\n").split("\n")
+    i = max(i for i, ln in enumerate(lines) if ln.startswith("INV-"))
+    digest = lines[i].split(" sha256:")[1][:1]
+    lines[i] = lines[i].replace(" sha256:" + digest, " sha256:" + ("0" if digest != "0" else "1"), 1)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")  # a locked digest that no longer matches
+
+
+def drop_lock_line(folder):
+    path = folder / "textbill.lock"
+    lines = path.read_text(encoding="utf-8").rstrip("\n").split("\n")
+    path.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")  # the last document: W172
+
+
+def edit_lock_parties(folder):
+    """The client's address as textbill.lock recorded it for the last document, toggled."""
+    path = folder / "textbill.lock"
+    lines = path.read_text(encoding="utf-8").rstrip("\n").split("\n")
+    i = max(i for i, ln in enumerate(lines) if ln.startswith("INV-"))
+    head, _, token = lines[i].partition(" p:")
+    if not token:
+        return
+    parties = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    buyer = parties["b"]
+    cycle = ["1 Elm St", "2 Pine Rd", "3 Birch Ln"]
+    address = buyer.get("address")
+    buyer["address"] = cycle[(cycle.index(address) + 1) % 3] if address in cycle else cycle[0]
+    lines[i] = head + " " + locks.parties_token(parties)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def add_march(folder):
+    path = folder / "march.bill"
+    if path.exists():
+        path.unlink()
+    else:
+        path.write_text(MARCH, encoding="utf-8")
+
+
+def relock(folder):
+    cli("lock", "-f", folder)
+
+
+EDITS = (edit_duration, edit_tag, edit_client, edit_company, edit_config, edit_lock_line, drop_lock_line,
+         edit_lock_parties, add_march, relock)
+
+
+def make_ledger(root):
+    folder = write_ledger(root, JANUARY)
+    (folder / "entries.bill").write_text(ENTRIES, encoding="utf-8")
+    (folder / "february.bill").write_text(FEBRUARY, encoding="utf-8")
+    assert cli("lock", "-f", folder).code == 0
+    return folder
+
+
+def outcome(analysis):
+    diags = [(d.code, str(d.span), d.message) for d in analysis.diagnostics]
+    docs = {n: (d.total, d.lines, d.client, d.company) for n, d in analysis.books.invoices.items()}
+    return diags, docs
+
+
+def new_process(folder):
+    """What a new process finds: nothing in memory, .textbill/ as the last process left it."""
+    workspace = Workspace()
+    analysis = analyze(folder, workspace=workspace, _check_cache=False)
+    return outcome(analysis), workspace.persistence
+
+
+def fresh(folder):
+    return outcome(analyze(folder, cache=False))
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(EDITS), min_size=1, max_size=5))
+def test_a_new_process_reports_what_a_fresh_one_does(tmp_path_factory, edits):
+    folder = make_ledger(tmp_path_factory.mktemp("persist") / "ledger")
+    new_process(folder)  # fills .textbill/state
+    for change in edits:
+        change(folder)
+        found, _ = new_process(folder)
+        assert found == fresh(folder), change.__name__
+    found, persistence = new_process(folder)  # nothing changed: every digest read back
+    assert found == fresh(folder)
+    assert persistence.digests.computed == 0
+
+
+def test_only_the_edited_documents_are_hashed_again(tmp_path):
+    folder = make_ledger(tmp_path / "ledger")
+    _, persistence = new_process(folder)
+    assert persistence.digests.computed == 2  # nothing stored yet
+    _, persistence = new_process(folder)
+    assert persistence.digests.computed == 0
+    edit_duration(folder)
+    (diags, _), persistence = new_process(folder)
+    assert [(code, msg.split("'")[1]) for code, _, msg in diags] == [("E170", "INV-2026-0002")]
+    assert persistence.digests.computed == 1  # February's invoice; January's digest is read back
+    edit_duration(folder)
+    (diags, _), persistence = new_process(folder)
+    assert diags == []
+    assert persistence.digests.computed == 0  # the digest of February as it was is still stored
+
+
+def test_the_recorded_parties_are_part_of_a_documents_token(tmp_path):
+    folder = make_ledger(tmp_path / "ledger")
+    edit_client(folder)  # the client moved: documents are drawn with the address recorded at issue
+    new_process(folder)
+    for _ in range(4):  # recorded: 2 Pine Rd, 3 Birch Ln, 1 Elm St (as issued), 2 Pine Rd
+        edit_lock_parties(folder)
+        found, _ = new_process(folder)
+        assert found == fresh(folder)
+
+
+def _entry(folder):
+    path = next((folder / persist.STATE_DIR).glob("digests-*.pickle"))
+    return path, path.read_bytes()
+
+
+def test_a_planted_or_tampered_entry_is_not_trusted(tmp_path):
+    folder = make_ledger(tmp_path / "ledger")
+    new_process(folder)
+    edit_duration(folder)
+    new_process(folder)
+    path, data = _entry(folder)
+    secret = cache.cache_secret(folder, create=False)
+    name = path.name[:-len(".pickle")]
+    table = persist.loads(cache.unseal(secret, name, data))[2]
+    assert len(table) == 3  # January; February as locked and as edited
+    # the forger's table: every document hashes to what textbill.lock says (the edit would pass)
+    locked = {ln.split()[0]: ln.split()[6] for ln in (folder / "textbill.lock").read_text().splitlines()
+              if ln.startswith("INV-")}
+    forged = persist.dumps((persist.FORMAT, "all", {k: locked["INV-2026-0002"] for k in table}))
+    expected = fresh(folder)
+    assert [d[0] for d in expected[0]] == ["E170"]
+
+    def planted(payload_bytes, key):
+        path.write_bytes(cache.seal(key, name, payload_bytes))
+        found, persistence = new_process(folder)
+        return found, persistence.digests.computed
+
+    # sealed with another secret (a .textbill/ from a stranger's pull request): a miss
+    assert planted(forged, b"x" * cache.KEY_BYTES) == (expected, 2)
+    # the user's own seal over other bytes (tampered after sealing): a miss
+    sealed = cache.seal(secret, name, forged)
+    path.write_bytes(sealed[:cache.TAG_BYTES] + forged.replace(b"sha256:", b"sha256;", 1))
+    found, persistence = new_process(folder)
+    assert (found, persistence.digests.computed) == (expected, 2)
+    # the same forged table under this user's own secret would be believed: the tag is what protects
+    tag = hmac.new(secret, name.encode() + b"\0" + forged, hashlib.sha256).digest()
+    path.write_bytes(tag + forged)
+    found, _ = new_process(folder)
+    assert found != expected
+
+
+# ---------------------------------------------------------------------------- builds
+
+def edit_theme(folder):
+    """A theme of the ledger's own (a copy of the default one), its invoice page toggled."""
+    theme = folder / "theme"
+    config = folder / "textbill.yaml"
+    if not theme.exists():
+        shutil.copytree(THEMES / "default", theme)
+        config.write_text("theme: theme\n", encoding="utf-8")
+        return
+    page = next(p for p in sorted(theme.rglob("*.html")) if "invoice" in p.name)
+    toggle(page, "</body>", "<!-- edited --></body>")
+
+
+# the ledger starts unlocked (a build refuses a ledger with errors, and a locked document edited is
+# one): relock locks what there is, and later edits of locked documents are then compared as errors
+BUILD_EDITS = (edit_duration, edit_tag, edit_client, edit_company, add_march, relock, edit_theme)
+
+
+def built(folder, out, *flags):
+    r = cli("build", folder, "--out", out, "--format", "html", "--as-of", "2026-04-30", *flags)
+    files = {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+             if p.is_file() and p.name != "textbill-build.json" and not p.name.startswith(".")}
+    said = [ln for ln in r.err.splitlines() if not ln.startswith("textbill: built")]  # counts and seconds differ
+    return r.code, said, files if r.code == 0 else None  # a refused build leaves the last one's files
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(BUILD_EDITS), min_size=1, max_size=4))
+def test_a_build_in_a_new_process_writes_what_a_fresh_one_does(tmp_path_factory, edits):
+    root = tmp_path_factory.mktemp("persist-build")
+    folder = write_ledger(root / "ledger", JANUARY)
+    (folder / "entries.bill").write_text(ENTRIES, encoding="utf-8")
+    (folder / "february.bill").write_text(FEBRUARY, encoding="utf-8")
+    built(folder, root / "out")  # fills .textbill/state (the plan's digests, model.json's parts)
+    for i, change in enumerate(edits):
+        change(folder)
+        fresh_out = root / f"fresh{i}"
+        assert built(folder, root / "out") == built(folder, fresh_out, "--no-cache", "--force"), change.__name__
