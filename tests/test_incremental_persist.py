@@ -204,12 +204,12 @@ def test_a_planted_or_tampered_entry_is_not_trusted(tmp_path):
     path, data = _entry(folder)
     secret = cache.cache_secret(folder, create=False)
     name = path.name[:-len(".pickle")]
-    table = persist.loads(cache.unseal(secret, name, data))[2]
+    table = cache.loads(cache.unseal(secret, name, data))[2]
     assert len(table) == 3  # January; February as locked and as edited
     # the forger's table: every document hashes to what textbill.lock says (the edit would pass)
     locked = {ln.split()[0]: ln.split()[6] for ln in (folder / "textbill.lock").read_text().splitlines()
               if ln.startswith("INV-")}
-    forged = persist.dumps((persist.FORMAT, "all", {k: locked["INV-2026-0002"] for k in table}))
+    forged = cache.dumps((persist.FORMAT, "all", {k: locked["INV-2026-0002"] for k in table}))
     expected = fresh(folder)
     assert [d[0] for d in expected[0]] == ["E170"]
 

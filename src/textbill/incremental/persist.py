@@ -30,10 +30,8 @@ parsing it (0.3 s) to keep.  Results are those of a fresh process
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
-import pickle
 from contextlib import suppress
 from pathlib import Path
 
@@ -53,39 +51,6 @@ STATE_DIR = Path(".textbill") / "state"
 FORMAT = 1
 MAX_UNUSED = 256  # entries not used by the last run that are kept (other branches)
 _ID_KEYS = frozenset({"time", "expense", "done"})  # billable item keys made of (kind, id(entry))
-
-
-# ---------------------------------------------------------------------------- restricted pickles
-
-_BUILDERS: dict[type, tuple] = dict(cache._BUILDERS)
-_ALLOWED: dict[tuple, object] = dict(cache._ALLOWED)
-
-
-class _Pickler(pickle.Pickler):
-    def reducer_override(self, obj):
-        entry = _BUILDERS.get(type(obj))
-        if entry is None:
-            return NotImplemented
-        build, names = entry
-        return build, tuple(getattr(obj, n) for n in names)
-
-
-class _Unpickler(pickle.Unpickler):
-    def find_class(self, module, name):
-        try:
-            return _ALLOWED[(module, name)]
-        except KeyError:
-            raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the state cache") from None
-
-
-def dumps(obj) -> bytes:
-    buf = io.BytesIO()
-    _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
-    return buf.getvalue()
-
-
-def loads(data: bytes):
-    return _Unpickler(io.BytesIO(data)).load()
 
 
 def _sha(*parts) -> str:
@@ -110,7 +75,7 @@ class StateStore(cache.ParseCache):
             data = self._read(key, kind)
             if data is None:
                 return None
-            fmt, stored, value = loads(data)
+            fmt, stored, value = cache.loads(data)  # the parse cache's restricted unpickler
             return value if fmt == FORMAT and stored == key else None
         except Exception:  # noqa: BLE001 - a bad entry is a miss
             return None
@@ -120,7 +85,7 @@ class StateStore(cache.ParseCache):
             return
         self.kept.add(f"{kind}-{key}")
         try:
-            data = dumps((FORMAT, key, value))
+            data = cache.dumps((FORMAT, key, value))
         except Exception:  # noqa: BLE001 - an unpicklable value is a reason not to keep it, not to fail
             return
         if self._store(key, kind, data):
