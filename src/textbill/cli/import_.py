@@ -136,23 +136,30 @@ def import_bank(ctx: Ctx, source, fmt, out_file, dry_run):
             print_table(columns, rows, right=("amount",), title="not written", wrap=("text", "candidates"),
                         optional=("ref",))
         target_name = display_name(target)
-        if plan.text:
-            problems = appended_problems(analysis, target, plan.text)
-            if problems:
-                print_problems(problems, analysis.sources)
-                click.echo(f"textbill: nothing was imported: the payments above would be wrong in {target_name}",
-                           err=True)
-                sys.exit(1)
-        if dry_run:
-            click.echo(plan.text, nl=False)
-        elif plan.text:
-            append_text(target, plan.text)
+        _append_checked(analysis, target, plan.text, "payments", dry_run)
     n = len(plan.written)
     verb = "would import" if dry_run else "imported"
     click.echo(f"{verb} {n} payment{'s' if n != 1 else ''} from {src_name}"
                + (f" into {target_name}" if n else "")
                + f" ({plan.already} already imported, {len(plan.unmatched)} unmatched, "
                f"{len(plan.passed)} debits or pending)", err=True)
+
+
+def _append_checked(analysis, target: Path, text: str, what: str, dry_run: bool) -> None:
+    """Append TEXT to TARGET (atomically, under the ledger's lock) once the ledger with it has no new
+    problem, else list them and exit 1 with nothing written; with --dry-run, print TEXT instead."""
+    if not text:
+        return
+    problems = appended_problems(analysis, target, text)
+    if problems:
+        print_problems(problems, analysis.sources)
+        click.echo(f"textbill: nothing was imported: the {what} above would be wrong in {display_name(target)}",
+                   err=True)
+        sys.exit(1)
+    if dry_run:
+        click.echo(text, nl=False)
+    else:
+        append_text(target, text)
 
 
 def _run_import(ctx: Ctx, source: str, out_file: str | None, dry_run: bool, reader: Callable,
@@ -194,16 +201,9 @@ def _run_import(ctx: Ctx, source: str, out_file: str | None, dry_run: bool, read
             click.echo(f"nothing new in {src_name}{suffix}", err=True)
             return
         target_name = display_name(target)
-        problems = appended_problems(analysis, target, plan.text)
-        if problems:
-            print_problems(problems, analysis.sources)
-            click.echo(f"textbill: nothing was imported: the entries above would be wrong in {target_name}",
-                       err=True)
-            sys.exit(1)
+        _append_checked(analysis, target, plan.text, "entries", dry_run)
         if dry_run:
-            click.echo(plan.text, nl=False)
             return
-        append_text(target, plan.text)
     n = plan.text.count("\n")  # a session across midnight is an entry per day
     click.echo(f"imported {n} time entr{'ies' if n != 1 else 'y'} from {src_name} into {target_name}{suffix}",
                err=True)
