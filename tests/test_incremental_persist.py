@@ -81,7 +81,9 @@ def edit_lock_line(folder):
     path = folder / "textbill.lock"
     text = path.read_text(encoding="utf-8")
     lines = text.rstrip("\n").split("\n")
-    i = max(i for i, ln in enumerate(lines) if ln.startswith("INV-"))
+    i = max((i for i, ln in enumerate(lines) if ln.startswith("INV-")), default=None)
+    if i is None:  # earlier edits dropped every document's line
+        return
     digest = lines[i].split(" sha256:")[1][:1]
     lines[i] = lines[i].replace(" sha256:" + digest, " sha256:" + ("0" if digest != "0" else "1"), 1)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")  # a locked digest that no longer matches
@@ -97,7 +99,9 @@ def edit_lock_parties(folder):
     """The client's address as textbill.lock recorded it for the last document, toggled."""
     path = folder / "textbill.lock"
     lines = path.read_text(encoding="utf-8").rstrip("\n").split("\n")
-    i = max(i for i, ln in enumerate(lines) if ln.startswith("INV-"))
+    i = max((i for i, ln in enumerate(lines) if ln.startswith("INV-")), default=None)
+    if i is None:  # earlier edits dropped every document's line
+        return
     head, _, token = lines[i].partition(" p:")
     if not token:
         return

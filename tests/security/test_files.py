@@ -81,7 +81,7 @@ def test_a_symlink_inside_the_ledger_to_a_file_inside_it_is_read(tmp_path):
     assert r.code == 0, r
 
 
-def _run_check(root: Path, timeout: float = 30) -> subprocess.CompletedProcess:
+def _run_check(root: Path, timeout: float = 30, cache: bool = False) -> subprocess.CompletedProcess:
     """`textbill check` in a process of its own, with 1 GB of address space and a pipe on stdin
     that never closes (so a read of /dev/stdin would wait forever): a hang is a timeout."""
     def limit():
@@ -89,7 +89,7 @@ def _run_check(root: Path, timeout: float = 30) -> subprocess.CompletedProcess:
 
     env = {**os.environ, "NO_COLOR": "1"}
     env.pop("TEXTBILL_LEDGER", None)
-    return subprocess.run([sys.executable, "-m", "textbill", "check", "--no-cache", "-f", str(root)],
+    return subprocess.run([sys.executable, "-m", "textbill", "check", *([] if cache else ["--no-cache"]), "-f", str(root)],
                           stdin=subprocess.PIPE, capture_output=True, timeout=timeout, preexec_fn=limit,
                           env=env, text=True, check=False)
 
@@ -110,6 +110,27 @@ def test_a_fifo_named_bill_is_refused_without_hanging(tmp_path):
     done = _run_check(root)
     assert done.returncode == 1, done.stderr
     assert "pipe.bill:1:1: error[E030]" in done.stderr, done.stderr
+
+
+def test_a_fifo_named_textbill_yaml_is_refused_without_hanging_when_caches_are_on(tmp_path):
+    # the caches' own reads (the persisted state keys on textbill.yaml's bytes) go through the same guard
+    root = _ledger(tmp_path)
+    assert _run_check(root, cache=True).returncode == 0
+    (root / "textbill.yaml").unlink(missing_ok=True)
+    os.mkfifo(root / "textbill.yaml")
+    done = _run_check(root, cache=True)
+    assert done.returncode == 1, done.stderr
+    assert "textbill.yaml:1:1: error[E030]" in done.stderr, done.stderr
+
+
+def test_a_fifo_named_textbill_lock_ends_without_hanging_when_caches_are_on(tmp_path):
+    root = _ledger(tmp_path)
+    assert _run_check(root, cache=True).returncode == 0
+    os.mkfifo(root / "textbill.lock")
+    for cache in (True, False):  # check and check --no-cache agree
+        done = _run_check(root, cache=cache)
+        assert done.returncode == 1, done.stderr
+        assert "textbill.lock:1:1: error[E030]" in done.stderr, done.stderr
 
 
 def test_a_fifo_named_textbill_yaml_is_refused_without_hanging(tmp_path):

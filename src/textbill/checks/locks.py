@@ -58,6 +58,7 @@ import base64
 import binascii
 import hashlib
 import json
+import os
 import re
 import unicodedata
 from collections import Counter
@@ -76,7 +77,7 @@ from textbill.core.diagnostics import Diagnostic, error, warning
 from textbill.core.money import CONTEXT, fmt
 from textbill.core.source import Span, find_keyword_line
 from textbill.incremental.memo import IdentityMemo
-from textbill.loading.loader import display_name
+from textbill.loading.loader import display_name, read_bytes
 from textbill.loading.writer import locked, write_atomic
 
 LOCK_NAME = "textbill.lock"
@@ -577,13 +578,17 @@ def read_lock(root: Path, workspace=None) -> LockFile:
     entries costs more than comparing the text)."""
     path = Path(root) / LOCK_NAME
     name = display_name(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         return LockFile(path, name, "", {}, [])
-    except (OSError, UnicodeDecodeError) as exc:
-        return LockFile(path, name, "", {}, [error(Span(name, 1), "E173", f"cannot read textbill.lock: {exc}",
-                                                     "restore it from git")])
+    # read as ledger files are: never a FIFO's endless wait, never through a symlink out of the ledger
+    data, problem = read_bytes(path, name, Path(root))
+    try:
+        text = data.decode("utf-8") if data is not None else None
+    except UnicodeDecodeError as exc:
+        text, problem = None, error(Span(name, 1), "E173", f"cannot read textbill.lock: {exc}", "restore it from git")
+    if text is None:
+        assert problem is not None
+        return LockFile(path, name, "", {}, [problem])
     if "<<<<<<<" in text or ">>>>>>>" in text:
         line = next(i for i, ln in enumerate(text.split("\n"), 1) if ln.startswith(("<<<<<<<", ">>>>>>>")))
         return LockFile(path, name, text, {}, [error(

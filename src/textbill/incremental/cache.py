@@ -200,15 +200,16 @@ def current_check_key(path: Path):
         sources.add_lazy(name, lambda d=data, n=name: decode_source(d, n)[0])
     config_name = display_name(root / CONFIG_NAME)
     read_config(root, sources)
-    if config_name not in sources and (root / CONFIG_NAME).is_file():
-        return None  # there but unreadable: its error is not what a missing textbill.yaml gives
+    if config_name not in sources and os.path.lexists(root / CONFIG_NAME):
+        return None  # there but unreadable (a FIFO, a symlink out): its error is not what a missing one gives
     config_text = sources.text(config_name) if config_name in sources else None
     lock_path = root / LOCK_NAME
+    lock_bytes, _ = read_bytes(lock_path, LOCK_NAME, root)  # never a FIFO's endless wait, never outside
+    if lock_bytes is None and os.path.lexists(lock_path):
+        return None
     try:
-        lock_text = lock_path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        lock_text = None
-    except (OSError, UnicodeDecodeError):
+        lock_text = None if lock_bytes is None else lock_bytes.decode("utf-8")
+    except UnicodeDecodeError:
         return None
     if lock_text:
         sources.add(display_name(lock_path), lock_text)

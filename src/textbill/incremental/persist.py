@@ -44,7 +44,7 @@ from textbill.engine.invoices import InvoiceInputs, InvoiceOutcome, Reads, Share
 from textbill.incremental import cache
 from textbill.incremental.books_memo import BooksMemo
 from textbill.incremental.memo import IdentityMemo
-from textbill.loading.loader import CONFIG_NAME
+from textbill.loading.loader import CONFIG_NAME, read_bytes
 from textbill.syntax.parser import _build_lark
 
 STATE_DIR = Path(".textbill") / "state"
@@ -152,11 +152,8 @@ class Session:
     def __init__(self, state: StateStore, tokens: dict[int, str], ledger: m.Ledger, code: str):
         self.state = state
         self.tokens = tokens
-        config = Path(ledger.root) / CONFIG_NAME
-        try:
-            config_bytes = config.read_bytes()
-        except OSError:
-            config_bytes = b""
+        # read as the loader reads it: a FIFO or a symlink out of the ledger is never read (it would hang or leak)
+        config_bytes = read_bytes(Path(ledger.root) / CONFIG_NAME, CONFIG_NAME, Path(ledger.root))[0] or b""
         self.company = None if ledger.company is None else tokens.get(id(ledger.company))
         self.company_node = ledger.company
         fx = tuple(tokens.get(id(f)) for f in ledger.fxs)
