@@ -157,10 +157,9 @@ def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, form
         if first is not None:  # the long overdue report after the pages that are served first
             head, tail = [j for j in todo if j.kind != "report"], [j for j in todo if j.kind == "report"]
         results = _run(context, head, jobs, progress, len(planned.jobs) - len(todo), len(planned.jobs), pool)
-        figures = None
         if first is not None:
             results = list(results)
-            figures = _first(first, analysis, rec, open_amounts, planned, done, out_dir, results, formats, digests,
+            _first(first, analysis, rec, open_amounts, planned, done, out_dir, results, formats, digests,
                              report, workspace, durable)
             results += list(_run(context, tail, jobs, progress, len(planned.jobs) - len(tail), len(planned.jobs),
                                  pool))
@@ -179,7 +178,7 @@ def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, form
         site_error = None
         try:
             site_files = write_site(analysis, rec, items, open_amounts, planned, done, out_dir, as_of,
-                                    report.written, standing, workspace, durable, figures)
+                                    report.written, standing, workspace, durable)
         except ThemeError as exc:  # a user's dashboard template: the documents are built all the same
             site_error = exc
             site_files = list(old.get("site", ()))
@@ -219,9 +218,8 @@ def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, form
 
 
 def _first(first, analysis, rec, open_amounts, planned, done: dict, out_dir: Path, results: list, formats,
-           digests: dict, report: BuildReport, workspace: Workspace, durable: bool):
-    """The documents rendered so far, then their clients' dashboard pages; first(their files).
-    Returns the dashboard's figures (None when no page was written), for write_site."""
+           digests: dict, report: BuildReport, workspace: Workspace, durable: bool) -> None:
+    """The documents rendered so far, then their clients' dashboard pages; first(their files)."""
     files = [f for _, written, _, error in results if not error for fs in written.values() for f in fs]
     rendered = {key for key, _, _, error in results if not error}
     staged = {key: dict(done[key]) for key in rendered}  # the manifest's entries as they will be
@@ -231,11 +229,10 @@ def _first(first, analysis, rec, open_amounts, planned, done: dict, out_dir: Pat
             for name, fs in written.items():
                 staged[key][name] = {"hash": output_hash(digests[key], wanted[name]), "files": fs}
     clients = frozenset(c for job in planned.jobs if job.key in rendered if (c := client_of(analysis, job)))
-    figures = None
     if clients:
         now: list[str] = []
         try:
-            figures = write_client_pages(analysis, rec, open_amounts, planned, {**done, **staged}, out_dir, clients,
+            write_client_pages(analysis, rec, open_amounts, planned, {**done, **staged}, out_dir, clients,
                                          now, workspace, durable)
         except ThemeError:
             now = []  # the whole site reports it, next
@@ -243,7 +240,6 @@ def _first(first, analysis, rec, open_amounts, planned, done: dict, out_dir: Pat
         report.written.extend(now)
     if files:
         first(files)
-    return figures
 
 
 def _noop_report(analysis, out_dir: Path, as_of: date, formats, workspace: Workspace) -> BuildReport | None:

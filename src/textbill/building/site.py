@@ -27,17 +27,14 @@ ROWS_KEPT = 100_000  # overdue rows' JSON kept by a workspace, at most
 
 
 def write_site(analysis, rec, items, open_amounts, planned: Plan, done: dict, out_dir: Path, as_of: date,
-               written_now: list[str], standing: list[str], workspace: Workspace, durable: bool,
-               figures=None) -> list[str]:
+               written_now: list[str], standing: list[str], workspace: Workspace, durable: bool) -> list[str]:
     """Write model.json and the dashboard, each when its content changed; returns the site's files.
 
-    written_now: the files whose content changed are added to it; standing: warnings of the build;
-    figures: the dashboard's figures when the caller has them (write_client_pages made them)."""
+    written_now: the files whose content changed are added to it; standing: warnings of the build."""
     refs, files_of = _refs(analysis, planned, done)
     outputs: dict[str, bytes] = {}
     try:
-        if figures is None:
-            figures = dashboard_figures(analysis.ledger, analysis.books, rec, open_amounts)
+        figures = dashboard_figures(analysis.ledger, analysis.books, rec, open_amounts)
         # first: a theme error writes nothing
         site = render_site(analysis, rec, refs, figures=figures, memo=workspace.render_memo)
     except NotImplementedError:
@@ -54,19 +51,18 @@ def write_site(analysis, rec, items, open_amounts, planned: Plan, done: dict, ou
 
 
 def write_client_pages(analysis, rec, open_amounts, planned: Plan, done: dict, out_dir: Path, clients: frozenset[str],
-                       written_now: list[str], workspace: Workspace, durable: bool):
-    """Only the dashboard pages of these clients (watch serves them before the rest of the site);
-    returns the dashboard's figures, for the write_site that follows.  The pages are kept in the
-    workspace, so that write_site finds them again when nothing else changed."""
+                       written_now: list[str], workspace: Workspace, durable: bool) -> None:
+    """Only the dashboard pages of these clients, from their own figures (watch serves them before
+    the rest of the site).  The pages are kept in the workspace: write_site, which follows, finds
+    them again when nothing else changed."""
     refs, _ = _refs(analysis, planned, done)
-    figures = dashboard_figures(analysis.ledger, analysis.books, rec, open_amounts)
+    figures = dashboard_figures(analysis.ledger, analysis.books, rec, open_amounts, clients)
     try:
         site = render_site(analysis, rec, refs, figures=figures, memo=workspace.render_memo, only=clients)
     except NotImplementedError:
-        return figures
+        return
     outputs = {safe: data for rel, data in site.items() if (safe := safe_rel(rel)) is not None}
     _write(outputs, out_dir, written_now, workspace, durable)
-    return figures
 
 
 def _refs(analysis, planned: Plan, done: dict) -> tuple[list[DocRef], dict[str, dict[str, str]]]:
