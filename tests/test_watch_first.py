@@ -130,17 +130,21 @@ def test_after_edits_the_preview_is_what_a_build_writes(tmp_path, seed):
     files = split(generate(seed), "by-client")
     write(ledger, files)
     w = watcher(ledger, tmp_path / "out")
+    seen = publications(w)
     try:
         done = []
         for i in range(6):
             if i:
                 done.append(edit(files, rng))
                 write(ledger, files)
+            seen.clear()
             w.rebuild({str(ledger)})
             expected = fresh(ledger, tmp_path / f"fresh{i}")
             if expected is not None:
                 assert w.preview.snapshot().ok, done
                 assert outputs(tmp_path / "out") == expected, done
+            if len(seen) == 2:  # what was served first is what the build ends with: not written again
+                assert not set(seen[0][2] or ()) & set(seen[1][2] or ()), (done, seen)
     finally:
         w.workspace.close()
         w.server.server_close()

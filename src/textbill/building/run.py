@@ -159,8 +159,10 @@ def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, form
         results = _run(context, head, jobs, progress, len(planned.jobs) - len(todo), len(planned.jobs), pool)
         if first is not None:
             results = list(results)
-            _first(first, analysis, rec, open_amounts, planned, done, out_dir, results, formats, digests,
-                             report, workspace, durable)
+            # the report's links as the last build wrote them (its file's name does not change)
+            later = {job.key: old_docs[job.key] for job in tail if old_docs.get(job.key)}
+            _first(first, analysis, rec, open_amounts, planned, {**done, **later}, out_dir, results, formats,
+                   digests, report, workspace, durable)
             results += list(_run(context, tail, jobs, progress, len(planned.jobs) - len(tail), len(planned.jobs),
                                  pool))
         for key, files, warnings, error in results:

@@ -7,7 +7,10 @@ Three parts, as in MkDocs' livereload:
 * one worker thread debounces (waits until the folder is quiet for ~25 ms),
   re-analyzes the ledger, and rebuilds HTML first (PDFs may follow), then
   publishes the build's number; a failed build publishes its diagnostics and
-  the watch goes on;
+  the watch goes on.  A build that re-renders documents publishes twice: once
+  the changed documents and their clients' dashboard pages are written
+  (build's `first` hook), then at the end; each publication names the files it
+  changed, and an open page reloads only when its own file is among them;
 * between saves the worker keeps what the next build can reuse, in one
   Workspace (incremental/workspace.py) that lives as long as the watch: the
   parsed nodes of unchanged files (Workspace.remember), the computed invoices
