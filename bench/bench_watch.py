@@ -173,6 +173,15 @@ class Session:
             self.proc.wait()
 
 
+def cpu_ms(pid: int) -> float:
+    """The process's CPU time so far (user + system, all threads), ms; from /proc (10 ms ticks)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 def fetch(url: str) -> bytes:
     with urllib.request.urlopen(url, timeout=30) as resp:
         return resp.read()
@@ -206,6 +215,7 @@ def measure(name: str, ledger: Path, bill: Path, line: str, page: str, runs: int
             line = new_line
             dom_before = _dom_text(browser) if browser is not None else None
             time.sleep(0.3)  # settle: the previous page load and its event stream
+            c0 = cpu_ms(session.proc.pid)
             t0 = time.monotonic()
             bill.write_text(text)
             t_event, current = session.wait_build(current)
@@ -218,6 +228,12 @@ def measure(name: str, ledger: Path, bill: Path, line: str, page: str, runs: int
             if browser is not None:
                 _wait_dom(browser, dom_before)
                 row["dom"] = (time.monotonic() - t0) * 1000
+            s = session.status()  # the whole build's CPU: wait until it is done (the page may come first)
+            while s["building"]:
+                time.sleep(0.02)
+                s = session.status()
+            row.update(s["timings"], cpu=cpu_ms(session.proc.pid) - c0)
+            current = max(current, s["build"])  # a build may publish twice (first pages, then the rest)
             rows.append(row)
             duration = new_line.split()[3]
         return {"name": name, "first_build_s": first, "first": first_status["timings"], "rows": rows,
@@ -269,7 +285,7 @@ def pct(values, q):
 def summarize(result: dict) -> dict:
     rows = result["rows"]
     out = {}
-    for key in ("event", "page", "dom", "analyze_ms", "render_ms", "total_ms"):
+    for key in ("event", "page", "dom", "analyze_ms", "render_ms", "total_ms", "cpu"):
         vals = [r[key] for r in rows if key in r]
         if vals:
             out[key] = (statistics.median(vals), pct(vals, 0.9))
@@ -384,6 +400,9 @@ def main() -> None:
                   f"{s['render_ms'][0]:7.0f} /{s['render_ms'][1]:6.0f}"]
         print(f"{r['name']:<26}" + "".join(f"{c:>16}" for c in cells))
     small_s, large_s = sums
+    for r, s in zip(results, sums):
+        print(f"{r['name']}: watch process CPU per edit {s['cpu'][0]:.0f} / {s['cpu'][1]:.0f} ms, whole build "
+              f"(to the last page) {s['total_ms'][0]:.0f} / {s['total_ms'][1]:.0f} ms (median / p90)")
     print(f"\nlarge / small (median page): {large_s['page'][0] / small_s['page'][0]:.1f}x")
     share = large_s["analyze_ms"][0] / large_s["total_ms"][0]
     from textbill.watch.loop import DEBOUNCE

@@ -74,20 +74,24 @@ def output_problem(root: Path, out_dir: Path) -> str | None:
     if not _under(out_r, root_r):
         return None
     for entry in entries_below(out_r):
-        path = Path(entry.path)
-        rel = os.path.join(shown, path.relative_to(out_r).as_posix())
+        # the cheap tests first: a preview folder holds a thousand pages, and this runs on every save
         if entry.is_symlink():
-            if not _under(path.resolve(), out_r):
-                return (f"'{rel}' in the output folder is a symlink that leads out of it; a build "
-                        "never writes through it: remove the link")
+            if not _under(Path(entry.path).resolve(), out_r):
+                return (f"'{_rel(shown, entry, out_r)}' in the output folder is a symlink that leads out of it; "
+                        "a build never writes through it: remove the link")
         elif entry.is_dir(follow_symlinks=False):
             continue
         elif entry.name.endswith(".bill") or entry.name in LEDGER_NAMES:
-            return (f"the output folder '{shown}' holds ledger files ('{rel}'); a build may write and "
-                    "prune only its own files: choose another output folder")
+            return (f"the output folder '{shown}' holds ledger files ('{_rel(shown, entry, out_r)}'); a build may "
+                    "write and prune only its own files: choose another output folder")
         elif not entry.is_file(follow_symlinks=False):
-            return f"'{rel}' in the output folder is not a regular file (a device, a FIFO); remove it"
+            return (f"'{_rel(shown, entry, out_r)}' in the output folder is not a regular file (a device, a FIFO); "
+                    "remove it")
     return None
+
+
+def _rel(shown: str, entry: os.DirEntry, out_r: Path) -> str:
+    return os.path.join(shown, Path(entry.path).relative_to(out_r).as_posix())
 
 
 def check_output(ledger: m.Ledger):

@@ -56,7 +56,7 @@ from textbill.building.outputs import (
     write_outputs,
 )
 from textbill.building.plan import plan
-from textbill.building.site import write_site
+from textbill.building.site import client_of, write_client_pages, write_site
 from textbill.building.spec import (
     MANIFEST_VERSION,
     BuildError,
@@ -79,7 +79,8 @@ Progress = Callable[[int, int, str], None]  # (done, total, what was just finish
 
 def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, formats: Iterable[str] | None = None,
           force: bool = False, progress: Progress | None = None, pool=None, noop: bool = True,
-          durable: bool = True, workspace: Workspace | None = None) -> BuildReport:
+          durable: bool = True, workspace: Workspace | None = None,
+          first: Callable[[list[str]], None] | None = None) -> BuildReport:
     """Write every document of an error-free analysis into out_dir; only what changed is rendered.
 
     formats: default textbill.yaml's; ("html",) makes a fast preview (outputs of other formats
@@ -89,7 +90,10 @@ def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, form
     one a pool is forked for the build when that is safe.  noop=False: look at everything even
     when no input changed (a long-lived workspace fills what it keeps for its next builds).
     durable=False: files are not fsynced (watch's preview folder, made again on every start).
-    workspace: what is kept between builds (default: a fresh one, as a new process has)."""
+    workspace: what is kept between builds (default: a fresh one, as a new process has).
+    first(files): called once the documents that changed (all but the overdue report) and their
+    clients' dashboard pages are written, before the rest (watch serves them first); the files
+    in the end are the same as without it."""
     start = time.perf_counter()
     if workspace is None:
         workspace = Workspace()
@@ -148,8 +152,19 @@ def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, form
         context = Context(analysis=analysis, rec=rec, items=items, theme=theme, formats=formats,
                           out_dir=str(out_dir), statements=planned.statements, overdue_rows=planned.overdue_rows,
                           durable=durable, memo=workspace.render_memo)
-        results = _run(context, todo, jobs, progress, len(planned.jobs) - len(todo), len(planned.jobs), pool)
         digests = {job.key: job.digest for job in todo}
+        head, tail = todo, []
+        if first is not None:  # the long overdue report after the pages that are served first
+            head, tail = [j for j in todo if j.kind != "report"], [j for j in todo if j.kind == "report"]
+        results = _run(context, head, jobs, progress, len(planned.jobs) - len(todo), len(planned.jobs), pool)
+        if first is not None:
+            results = list(results)
+            # the report's links as the last build wrote them (its file's name does not change)
+            later = {job.key: old_docs[job.key] for job in tail if old_docs.get(job.key)}
+            _first(first, analysis, rec, open_amounts, planned, {**done, **later}, out_dir, results, formats,
+                   digests, report, workspace, durable)
+            results += list(_run(context, tail, jobs, progress, len(planned.jobs) - len(tail), len(planned.jobs),
+                                 pool))
         for key, files, warnings, error in results:
             if error:
                 report.failures.append(f"{key}: {error}")
@@ -196,10 +211,37 @@ def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, form
                                 "logo": ledger.company.logo if ledger.company else None,
                                 "stamps": stamps(out_dir, sorted(keep - {MANIFEST}), there.kept)}
         write_manifest(manifest_path, manifest, workspace, durable)
+    if first is not None:  # a client page written first and then again is one file written
+        report.written[:] = dict.fromkeys(report.written)
     if site_error is not None:
         raise BuildError(_located(site_error, theme)) from site_error
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _first(first, analysis, rec, open_amounts, planned, done: dict, out_dir: Path, results: list, formats,
+           digests: dict, report: BuildReport, workspace: Workspace, durable: bool) -> None:
+    """The documents rendered so far, then their clients' dashboard pages; first(their files)."""
+    files = [f for _, written, _, error in results if not error for fs in written.values() for f in fs]
+    rendered = {key for key, _, _, error in results if not error}
+    staged = {key: dict(done[key]) for key in rendered}  # the manifest's entries as they will be
+    for key, written, _, _ in results:
+        if key in rendered:
+            wanted = outputs_of(formats, key.split(":", 1)[0])
+            for name, fs in written.items():
+                staged[key][name] = {"hash": output_hash(digests[key], wanted[name]), "files": fs}
+    clients = frozenset(c for job in planned.jobs if job.key in rendered if (c := client_of(analysis, job)))
+    if clients:
+        now: list[str] = []
+        try:
+            write_client_pages(analysis, rec, open_amounts, planned, {**done, **staged}, out_dir, clients,
+                                         now, workspace, durable)
+        except ThemeError:
+            now = []  # the whole site reports it, next
+        files += now
+        report.written.extend(now)
+    if files:
+        first(files)
 
 
 def _noop_report(analysis, out_dir: Path, as_of: date, formats, workspace: Workspace) -> BuildReport | None:

@@ -31,25 +31,7 @@ def write_site(analysis, rec, items, open_amounts, planned: Plan, done: dict, ou
     """Write model.json and the dashboard, each when its content changed; returns the site's files.
 
     written_now: the files whose content changed are added to it; standing: warnings of the build."""
-    refs: list[DocRef] = []
-    files_of: dict[str, dict[str, str]] = {}
-    for job in planned.jobs:
-        entry = done.get(job.key, {})
-        files = {name: entry[name]["files"][0] for name in OUTPUTS if entry.get(name, {}).get("files")}
-        files_of[job.key] = files
-        client = None
-        if job.kind == "invoice":
-            client = analysis.books.invoices[job.ref].invoice.client
-        elif job.kind == "credit-note":
-            inv = analysis.books.credits[job.ref].invoice
-            client = inv.invoice.client if inv else None
-        elif job.kind == "statement":
-            client = job.ref
-        elif job.kind == "agreement":
-            client = job.ref.split("/", 1)[0]
-        refs.append(DocRef(job.kind, job.ref, client, files.get("html"), files.get("pdf")))
-
-    written: list[str] = []
+    refs, files_of = _refs(analysis, planned, done)
     outputs: dict[str, bytes] = {}
     try:
         figures = dashboard_figures(analysis.ledger, analysis.books, rec, open_amounts)
@@ -65,6 +47,54 @@ def write_site(analysis, rec, items, open_amounts, planned: Plan, done: dict, ou
             standing.append(f"dashboard file '{rel}' would be outside the output folder; not written")
             continue
         outputs[safe] = data
+    return _write(outputs, out_dir, written_now, workspace, durable)
+
+
+def write_client_pages(analysis, rec, open_amounts, planned: Plan, done: dict, out_dir: Path, clients: frozenset[str],
+                       written_now: list[str], workspace: Workspace, durable: bool) -> None:
+    """Only the dashboard pages of these clients, from their own figures (watch serves them before
+    the rest of the site).  The pages are kept in the workspace: write_site, which follows, finds
+    them again when nothing else changed."""
+    refs, _ = _refs(analysis, planned, done)
+    figures = dashboard_figures(analysis.ledger, analysis.books, rec, open_amounts, clients)
+    try:
+        site = render_site(analysis, rec, refs, figures=figures, memo=workspace.render_memo, only=clients)
+    except NotImplementedError:
+        return
+    outputs = {safe: data for rel, data in site.items() if (safe := safe_rel(rel)) is not None}
+    _write(outputs, out_dir, written_now, workspace, durable)
+
+
+def _refs(analysis, planned: Plan, done: dict) -> tuple[list[DocRef], dict[str, dict[str, str]]]:
+    """Every document as the dashboard links it, and each document's files by format."""
+    refs: list[DocRef] = []
+    files_of: dict[str, dict[str, str]] = {}
+    for job in planned.jobs:
+        entry = done.get(job.key, {})
+        files = {name: entry[name]["files"][0] for name in OUTPUTS if entry.get(name, {}).get("files")}
+        files_of[job.key] = files
+        refs.append(DocRef(job.kind, job.ref, client_of(analysis, job), files.get("html"), files.get("pdf")))
+    return refs, files_of
+
+
+def client_of(analysis, job) -> str | None:
+    """The client a document is for (None: the overdue report, or a credit note without invoice)."""
+    if job.kind == "invoice":
+        return analysis.books.invoices[job.ref].invoice.client
+    if job.kind == "credit-note":
+        inv = analysis.books.credits[job.ref].invoice
+        return inv.invoice.client if inv else None
+    if job.kind == "statement":
+        return job.ref
+    if job.kind == "agreement":
+        return job.ref.split("/", 1)[0]
+    return None
+
+
+def _write(outputs: dict[str, bytes], out_dir: Path, written_now: list[str], workspace: Workspace,
+           durable: bool) -> list[str]:
+    """Write each file whose content changed (added to written_now); returns every file's name."""
+    written: list[str] = []
     base = str(out_dir)
     site_written = workspace.site_written  # path -> (stamp, bytes) of the site files written last
     for rel, data in outputs.items():

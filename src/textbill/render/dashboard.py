@@ -756,10 +756,13 @@ def table_data(sums: tuple[TableSums, ...], count: int, fm: Formats) -> dict:
 
 
 def render_site(analysis, rec, docs: list[DocRef], open_amounts: list | None = None, *,
-                figures: DashboardFigures | None = None, memo: RenderTables | None = None) -> dict[str, bytes]:
+                figures: DashboardFigures | None = None, memo: RenderTables | None = None,
+                only: frozenset[str] | None = None) -> dict[str, bytes]:
     """Relative path -> content of every dashboard file.  figures: reports.dashboard.dashboard_figures
     (made here from open_amounts, aging.dues(rec, company), when the caller has no figures);
-    memo: what a session keeps of pages and rows from one build to the next."""
+    memo: what a session keeps of pages and rows from one build to the next.  only: the pages of
+    these clients and nothing else (the watch serves them first; the memo keeps them, and the
+    other pages are kept as they were for the whole site that follows)."""
     ledger = analysis.ledger
     if figures is None:
         figures = dashboard_figures(ledger, analysis.books, rec, open_amounts)
@@ -773,7 +776,7 @@ def render_site(analysis, rec, docs: list[DocRef], open_amounts: list | None = N
 
     shared = site.shared_inputs(theme, stamp)
     pages: dict[tuple, tuple] = {}
-    for cid in sorted(ledger.clients):
+    for cid in sorted(ledger.clients if only is None else only & ledger.clients.keys()):
         prefix = "../"
         client = ledger.clients[cid]
         path = f"clients/{site.client_slugs[cid]}.html"
@@ -804,6 +807,9 @@ def render_site(analysis, rec, docs: list[DocRef], open_amounts: list | None = N
         out[path] = _page(memo, theme, stamp, (root, path), "client.html", ctx, held=("invoices",))
         pages[(root, path)] = (key, frozenset(site.linked), out[path])
         site.linked |= linked
+    if only is not None:
+        memo.client_pages.update(pages)
+        return out
     for k in [k for k in memo.client_pages if k[0] == root]:
         del memo.client_pages[k]
     memo.client_pages.update(pages)

@@ -9,7 +9,7 @@ whole ledger (key None) and for each client (key: the client id).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -131,9 +131,11 @@ class DashboardFigures:
 
 
 def dashboard_figures(ledger: m.Ledger, books: Books, rec: Receivables,
-                      open_amounts: Sequence[Due] | None = None) -> DashboardFigures:
+                      open_amounts: Sequence[Due] | None = None,
+                      clients: Collection[str] | None = None) -> DashboardFigures:
     """The dashboard's figures at rec.as_of.  open_amounts: aging.dues(rec, company), when the caller
-    has them already."""
+    has them already.  clients: only these clients' own figures (their pages; the whole ledger's,
+    keyed None, are then left empty)."""
     items = dues(rec, ledger.company) if open_amounts is None else open_amounts
     states_of: dict[str, list[InvoiceState]] = defaultdict(list)
     for state in rec.invoices.values():
@@ -144,12 +146,12 @@ def dashboard_figures(ledger: m.Ledger, books: Books, rec: Receivables,
     events_of: dict[str, list[Event]] = defaultdict(list)
     for e in rec.events:
         events_of[e.client].append(e)
-    every_state = list(rec.invoices.values())
-    totals: dict[str | None, tuple[Totals, ...]] = {None: _totals(every_state, items)}
-    aging: dict[str | None, tuple[Aging, ...]] = {None: _aging(items)}
-    monthly: dict[str | None, tuple[Monthly, ...]] = {None: _monthly(rec.events, rec.as_of)}
+    every_state = list(rec.invoices.values()) if clients is None else []
+    totals: dict[str | None, tuple[Totals, ...]] = {None: _totals(every_state, items if clients is None else ())}
+    aging: dict[str | None, tuple[Aging, ...]] = {None: _aging(items if clients is None else ())}
+    monthly: dict[str | None, tuple[Monthly, ...]] = {None: _monthly(rec.events if clients is None else (), rec.as_of)}
     table: dict[str | None, tuple[TableSums, ...]] = {None: _table(every_state)}
-    for cid in ledger.clients:
+    for cid in ledger.clients if clients is None else [c for c in ledger.clients if c in clients]:
         states, its_dues = states_of.get(cid, []), dues_of.get(cid, [])
         totals[cid] = _totals(states, its_dues)
         aging[cid] = _aging(its_dues)

@@ -7,7 +7,10 @@ Three parts, as in MkDocs' livereload:
 * one worker thread debounces (waits until the folder is quiet for ~25 ms),
   re-analyzes the ledger, and rebuilds HTML first (PDFs may follow), then
   publishes the build's number; a failed build publishes its diagnostics and
-  the watch goes on;
+  the watch goes on.  A build that re-renders documents publishes twice: once
+  the changed documents and their clients' dashboard pages are written
+  (build's `first` hook), then at the end; each publication names the files it
+  changed, and an open page reloads only when its own file is among them;
 * between saves the worker keeps what the next build can reuse, in one
   Workspace (incremental/workspace.py) that lives as long as the watch: the
   parsed nodes of unchanged files (Workspace.remember), the computed invoices
@@ -77,6 +80,7 @@ class Published:
     message: str = "building…"
     timings: dict = field(default_factory=dict)
     version: int = 0  # bumps on every change, for the event stream
+    pages: tuple[str, ...] | None = None  # the files this build number changed (None: any page may have)
 
 
 class Preview:
@@ -98,7 +102,7 @@ class Preview:
     def snapshot(self) -> Published:
         s = self.state
         return Published(s.build, s.building, s.ok, s.error_page, s.errors, s.warnings, s.message,
-                         dict(s.timings), s.version)
+                         dict(s.timings), s.version, s.pages)
 
     def wait_change(self, version: int, timeout: float) -> Published:
         with self.cond:
@@ -116,6 +120,13 @@ class Preview:
 RELOAD_SCRIPT = """<script data-textbill-watch>
 (function () {
   var build = %(build)d, key = "textbill-scroll:" + location.pathname;
+  var here = decodeURIComponent(location.pathname).slice(1);
+  if (here === "" || here.charAt(here.length - 1) === "/") here += "index.html";
+  function mine(data) {  // "N" (any page may have changed) or "N [changed files]"
+    var at = data.indexOf(" ");
+    if (at < 0) return true;
+    try { return JSON.parse(data.slice(at + 1)).indexOf(here) >= 0; } catch (e) { return true; }
+  }
   try {
     var y = sessionStorage.getItem(key);
     if (y !== null) { sessionStorage.removeItem(key); window.addEventListener("load", function () { window.scrollTo(0, +y); }); }
@@ -140,7 +151,11 @@ RELOAD_SCRIPT = """<script data-textbill-watch>
   }
   if (!window.EventSource) return poll();
   var es = new EventSource("%(events)s");
-  es.addEventListener("build", function (e) { if (+e.data !== build) { es.close(); reload(); } });
+  es.addEventListener("build", function (e) {
+    var n = parseInt(e.data, 10);
+    if (n === build) return;
+    if (mine(e.data)) { es.close(); reload(); } else build = n;
+  });
   es.addEventListener("state", function (e) { pill.textContent = e.data; });
 })();
 </script>
@@ -375,7 +390,11 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             self.wfile.write(b"retry: 500\n\n")
             while not preview.stopping:
                 if state.build != sent_build:
-                    self.wfile.write(f"event: build\ndata: {state.build}\n\n".encode())
+                    # a build that changed only some pages names them: other pages need not reload
+                    # (a client missed a build in between: every page may have changed)
+                    pages = state.pages if sent_build is not None and state.build == sent_build + 1 else None
+                    data = f"{state.build}" if pages is None else f"{state.build} {json.dumps(list(pages))}"
+                    self.wfile.write(f"event: build\ndata: {data}\n\n".encode())
                     sent_build = state.build
                 label = "● live · " + ("building…" if state.building else state.message)
                 self.wfile.write(f"event: state\ndata: {label}\n\n".encode())
@@ -443,6 +462,7 @@ class Watcher:
         # power cut, so they are not fsynced (the output folder of --pdf or --out is)
         self._scratch = out_dir is None and not pdf
         self._tidied = 0
+        self._early: dict[str, tuple] | None = None  # files served before the build ended, and their stamps
         self.builds: list[dict] = []  # timings of every build, for the benchmark
         self.themes = self.theme_dirs()
 
@@ -557,7 +577,7 @@ class Watcher:
             except Exception as exc:  # noqa: BLE001 - a bug in a build must not end the watch
                 detail = traceback.format_exc()
                 state = self.preview.snapshot()
-                self.preview.update(build=state.build + 1, building=False, ok=False,
+                self.preview.update(build=state.build + 1, building=False, ok=False, pages=None,
                                     error_page=error_page([], None, f"textbill failed: {type(exc).__name__}: {exc}",
                                                           detail),
                                     errors=1, message="internal error")
@@ -591,7 +611,7 @@ class Watcher:
 
     def rebuild(self, changed: set[str]) -> dict:
         """Analyze (unless only theme files changed), then write the preview; publish the outcome."""
-        started = time.perf_counter()
+        started = self._started = time.perf_counter()
         self.preview.update(building=True)
         if any(Path(p).name == "textbill.yaml" for p in changed):
             self._reload_config()
@@ -628,13 +648,15 @@ class Watcher:
             self.log(f"build {state.build + 1}: {exc}")
             return timings
         built = time.perf_counter()
+        first_ms = self.preview.snapshot().timings.get("first_ms") if self._early is not None else None
         timings.update(render_ms=round((built - analyzed) * 1000, 1), total_ms=round((built - started) * 1000, 1),
-                       written=written)
+                       written=written, **({"first_ms": first_ms} if first_ms is not None else {}))
         notes = warnings + len(problems)
         message = f"built {time.strftime('%H:%M:%S')}" + (f" · {notes} warning{'s' if notes != 1 else ''}"
                                                          if notes else "")
+        state = self.preview.snapshot()  # a first publication may have moved it
         self.preview.update(build=state.build + 1, building=False, ok=True, error_page=None, errors=0,
-                            warnings=notes, message=message, timings=timings)
+                            warnings=notes, message=message, timings=timings, pages=self._later_pages())
         self.log(f"build {state.build + 1}: {written} file{'s' if written != 1 else ''} written in "
                  f"{timings['total_ms']:.0f} ms (analysis {timings['analyze_ms']:.0f} ms)"
                  + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""))
@@ -669,7 +691,7 @@ class Watcher:
             self.log(f"        error: {failure}")
         if report.written or report.removed:
             state = self.preview.snapshot()
-            self.preview.update(build=state.build + 1, message=f"{state.message} · PDFs")
+            self.preview.update(build=state.build + 1, message=f"{state.message} · PDFs", pages=None)
             self.log(f"build {state.build + 1}: {len(report.rendered)} document{'s' if len(report.rendered) != 1 else ''}"
                      f" as PDF and the other formats in {seconds * 1000:.0f} ms")
 
@@ -685,7 +707,7 @@ class Watcher:
 
     def _publish_error(self, page: bytes, errors: int, warnings: int, message: str, timings: dict) -> None:
         state = self.preview.snapshot()
-        self.preview.update(build=state.build + 1, building=False, ok=False, error_page=page, errors=errors,
+        self.preview.update(build=state.build + 1, building=False, ok=False, error_page=page, errors=errors, pages=None,
                             warnings=warnings, message=message, timings=timings)
         self.builds.append(timings)
 
@@ -694,16 +716,44 @@ class Watcher:
         whose PDFs then follow: _write_pdfs).  In this process: HTML is quick to render."""
         # the first build looks at everything even when the preview is up to date: what it keeps
         # (digests, statements, pages) is what makes the next builds quick
+        self._early = None
         report = build(analysis, self.out_dir, day, jobs=1, formats=("html",), progress=self._abort_if_superseded,
-                       noop=self._primed, durable=not self._scratch, workspace=self.workspace)
+                       noop=self._primed, durable=not self._scratch, workspace=self.workspace,
+                       first=self._serve_first if self._primed else None)
         self._primed = True
+        self._written = report.written
         problems = [f"error: {f}" for f in report.failures] + [f"warning: {w}" for w in report.warnings]
         return len(report.written), problems
+
+    def _serve_first(self, files: list[str]) -> None:
+        """build()'s first hook: the documents the edit changed and their clients' pages are
+        written; publish them (their open pages reload) while the rest of the build goes on."""
+        self._early = {f: _stamp(self.out_dir / f) for f in files}
+        state = self.preview.snapshot()
+        whole = state.error_page is not None or not state.ok  # pages that showed errors reload too
+        self.preview.update(build=state.build + 1, ok=True, error_page=None, errors=0,
+                            pages=None if whole else tuple(files),
+                            timings={"first_ms": round((time.perf_counter() - self._started) * 1000, 1)})
+
+    def _later_pages(self) -> tuple[str, ...] | None:
+        """What the end of a build changed that its first publication did not show (None: no first)."""
+        if self._early is None:
+            return None
+        early = self._early
+        return tuple(f for f in self._written if f not in early or _stamp(self.out_dir / f) != early[f])
 
     def _print_diagnostics(self, analysis) -> None:
         for d in analysis.diagnostics:
             if d.is_error:
                 self.log(format_text(d, analysis.sources) + "\n")
+
+
+def _stamp(path: Path) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 class _Events:
