@@ -82,6 +82,38 @@ def test_two_builds_give_byte_identical_files(tmp_path):
         assert one[name] == two[name], name
 
 
+def test_html_pages_in_forked_workers_are_the_same_as_on_one_job(tmp_path, monkeypatch):
+    """--jobs 2 renders HTML pages in forked workers (from HTML_FORK_MIN of them): the same bytes as one job."""
+    forked = []
+    real = build_mod._run_forked
+
+    def spy(context, todo, workers, *args, **kwargs):
+        forked.append((len(todo), workers, kwargs.get("need_pdf")))
+        return real(context, todo, workers, *args, **kwargs)
+
+    monkeypatch.setattr(build_mod, "_run_forked", spy)
+    folder = make_ledger(tmp_path / "l", LEDGER + SECOND_INVOICE)
+    formats = ("html", "json", "csv")
+    monkeypatch.setattr(build_mod, "HTML_FORK_MIN", 7)  # 6 documents: not worth a fork
+    assert run(folder, tmp_path / "few", formats=formats, jobs=2).ok and forked == []
+    monkeypatch.setattr(build_mod, "HTML_FORK_MIN", 2)
+    two = run(folder, tmp_path / "two", formats=formats, jobs=2)
+    assert forked == [(6, 2, False)]
+    one = run(folder, tmp_path / "one", formats=formats, jobs=1)
+    assert forked == [(6, 2, False)] and two.ok and one.ok
+    assert sorted(two.rendered) == sorted(one.rendered) and len(one.rendered) == 6
+    files = [files_of(tmp_path / name) for name in ("one", "two", "few")]
+    manifests = [json.loads(f.pop(MANIFEST)) for f in files]
+    for f in files:
+        f.pop(".textbill-build.lock", None)
+    assert [{k: v for k, v in m.items() if k != "noop"} for m in manifests] == \
+        [{k: v for k, v in manifests[0].items() if k != "noop"}] * 3
+    assert sorted(files[0]) == sorted(files[1]) == sorted(files[2])
+    assert sum(name.endswith(".html") for name in files[0]) >= 6
+    for name in files[0]:
+        assert files[0][name] == files[1][name] == files[2][name], name
+
+
 def test_a_noop_rebuild_renders_nothing(tmp_path):
     folder = make_ledger(tmp_path / "l")
     out = tmp_path / "out"

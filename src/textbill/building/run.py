@@ -84,7 +84,8 @@ def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, form
     """Write every document of an error-free analysis into out_dir; only what changed is rendered.
 
     formats: default textbill.yaml's; ("html",) makes a fast preview (outputs of other formats
-    that are still up to date stay).  jobs: worker processes for PDFs (default: the CPU count).
+    that are still up to date stay).  jobs: worker processes for PDFs, and for HTML pages from
+    HTML_FORK_MIN of them (default: the CPU count).
     progress(done, total, key) is called as documents finish.  pool: a multiprocessing pool of
     any start method to render PDFs in (default: the workspace's, which watch mode keeps); without
     one a pool is forked for the build when that is safe.  noop=False: look at everything even
@@ -295,21 +296,38 @@ def _costliest_first(todo: list[Job], analysis) -> list[Job]:
     return sorted(todo, key=cost)
 
 
+# HTML-only builds fork workers from this many documents to render: a forked worker costs ~0.1 s
+# (the fork, its first templates, its exit), a page 5-20 ms
+HTML_FORK_MIN = 64
+
+
+def _forkable() -> bool:
+    """Forking is safe: the start method exists and this process runs no other thread."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
 def _run(context: Context, todo: list[Job], jobs: int | None, progress: Progress | None, done: int, total: int,
          pool=None) -> Iterator[Result]:
-    """Render the jobs: in the pool given, in forked workers when PDFs are made and there is more
-    than one, else here."""
+    """Render the jobs: in the pool given (PDFs), in forked workers when there is more than one and
+    PDFs are made or at least HTML_FORK_MIN pages, else here."""
     need_pdf = any("pdf" in job.outputs for job in todo)
     workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
-    if (pool is None and workers == 1) or not need_pdf:
+    if not need_pdf:
+        # pages: forked workers (a pool of another start method would be sent the whole analysis)
+        if pool is None and workers > 1 and len(todo) >= HTML_FORK_MIN and _forkable():
+            yield from _run_forked(context, _costliest_first(todo, context.analysis), workers, progress, done,
+                                   total, need_pdf=False)
+        else:
+            yield from _run_here(context, todo, need_pdf, progress, done, total)
+        return
+    if pool is None and workers == 1:
         yield from _run_here(context, todo, need_pdf, progress, done, total)
         return
     todo = _costliest_first(todo, context.analysis)
     if pool is not None:
         yield from _run_in(pool, context, todo, progress, done, total)
         return
-    forkable = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
-    if not forkable:
+    if not _forkable():
         # forking a process with threads is not safe: a fresh pool whose workers get the pages
         with new_pool(workers) as fresh:
             yield from _run_in(fresh, context, todo, progress, done, total)
@@ -324,13 +342,13 @@ def _serve(context: Context, tasks, results) -> None:
 
 
 def _run_forked(context: Context, todo: list[Job], workers: int, progress: Progress | None, done: int,
-                total: int) -> Iterator[Result]:
+                total: int, need_pdf: bool = True) -> Iterator[Result]:
     """Forked workers that inherit the build's context (the analysis) and an imported WeasyPrint
     as the arguments of their process instead of unpickling and importing them; frozen objects
     are not scanned by the workers' collector, which would otherwise touch (and copy) every page
     of the inherited heap.  Jobs go out one at a time as results come back (a few ahead of the
     workers), so that neither pipe fills while the other waits."""
-    warm_up_pdf(True, context.memo)
+    warm_up_pdf(need_pdf, context.memo)
     gc.freeze()
     ctx = multiprocessing.get_context("fork")
     tasks, results = ctx.SimpleQueue(), ctx.SimpleQueue()
