@@ -153,6 +153,7 @@ TERMINAL_DESCRIPTIONS = MappingProxyType({
     "BARE": "a word",
     "DOCNO": "a document number like INV-2026-0001",
     "STRING": 'a quoted string like "Kickoff meeting"',
+    "PEPPOL_ID": "a Peppol participant id like 0088:5790000435975",
     "_NL": "the end of the line",
     "_NLI": "the end of the line",
     "$END": "the end of the file",
@@ -1113,6 +1114,8 @@ def _or(items: list[str]) -> str:
 def _example_hint(header: str, word: str, expected: list[str]) -> str | None:
     """Typical mistakes, recognised by example, with the fix spelled out."""
     exp = " ".join(expected)
+    if "Peppol participant id" in exp:
+        return "write SCHEME:ID with a Peppol scheme code: peppol 0088:5790000435975 (GLN) or peppol 9930:DE123456789"
     if "duration" in exp and re.fullmatch(r"\d+(\.\d+)?", word):
         return f"a duration needs a unit: {word}h or {word}m"
     if "currency code" in exp and re.fullmatch(r"[a-z]{3}", word):
@@ -1125,6 +1128,6 @@ def _example_hint(header: str, word: str, expected: list[str]) -> str | None:
         return "dates are written YYYY-MM-DD, like 2026-01-31"
     if "percentage" in exp and re.fullmatch(r"-?\d+(\.\d+)?", word):
         return f"write a percentage with a % sign: {word}%"
-    if "an id" in exp and re.search(r"[A-Z]", word):
+    if "an id" in exp and re.fullmatch(r"[\w-]+", word) and re.search(r"[A-Z]", word):
         return f"ids are lowercase: {word.lower()}"
     return None
