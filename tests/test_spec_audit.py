@@ -25,3 +25,35 @@ def test_half_typed_peppol_and_by_get_a_fix_that_fits(tmp_path):
     assert "double quotes" not in out
     assert "ledger.bill:10:43: error[E001]: this line ends too early: expected an id" in out
     assert "ids are lowercase" not in out
+
+
+SECTION_12 = """\
+    client globex "Globex Corporation"
+      tax VAT 23%
+    person alice "Alice Kowalska"
+      role senior
+      email alice@acme.example
+    sow globex/web-2026 "Website redesign"
+      period 2026-01-01 .. 2026-06-30
+      hourly 150.00 USD
+      rate senior 180.00
+      rate junior 90.00{extra}
+    2026-01-02 sent globex/web-2026
+    2026-01-04 accepted globex/web-2026 "Hank Scorpio" ref "contracts/globex-web.pdf"
+    2026-01-05 time globex/web-2026 3h "Kickoff" by alice
+    2026-01-31 invoice INV-2026-0001 globex
+    """
+
+
+def test_locked_invoice_changed_by_a_sow_tax_does_not_blame_the_rate(tmp_path):
+    # alice: 3h x 180.00 = 540.00; VAT 23% = 124.20; total 664.20.
+    # Adding `tax VAT 8%` to the SOW (tax is not among the SOW's locked terms): 540.00 + 43.20 = 583.20.
+    # The error used to say "the rate of alice ... changed the line", which is not what changed.
+    folder = write_ledger(tmp_path / "l", SECTION_12.format(extra=""))
+    assert cli("lock", "-f", folder).code == 0
+    write_ledger(tmp_path / "l", SECTION_12.format(extra="\n      tax VAT 8%"))
+    r = cli("check", folder)
+    assert r.code == 1, r
+    out = r.out + r.err
+    assert "its total was 664.20 USD and is now 583.20 USD" in out
+    assert "the SOW's increment or tax, or the client's tax, changed the line 'Kickoff' of 2026-01-05" in out
