@@ -57,3 +57,23 @@ def test_locked_invoice_changed_by_a_sow_tax_does_not_blame_the_rate(tmp_path):
     out = r.out + r.err
     assert "its total was 664.20 USD and is now 583.20 USD" in out
     assert "the SOW's increment or tax, or the client's tax, changed the line 'Kickoff' of 2026-01-05" in out
+
+
+def test_ksef_without_a_seller_tax_id_says_so_plainly(tmp_path):
+    # section 8: a ledger that cannot make a valid e-invoice is a located error of check. With no tax-id
+    # at all the message used to read "company 'acme': no tax-id is not a Polish NIP".
+    folder = write_ledger(tmp_path / "l", """\
+        client initech "Initech"
+          country PL
+          tax-id "PL5260001246"
+        2026-01-31 invoice INV-2026-0001 initech
+          item "Consulting" 1 x 1000.00
+        """, company=False, config="formats: [ksef]\n")
+    (folder / "ledger.bill").write_text('company acme "Acme"\n  country PL\n  currency PLN\n\n'
+                                        + (folder / "ledger.bill").read_text(), encoding="utf-8")
+    r = cli("check", folder)
+    assert r.code == 1, r
+    out = r.out + r.err
+    assert ("ledger.bill:1:9: error[E230]: company 'acme' has no tax-id: a KSeF invoice needs the seller's "
+            "Polish NIP (FA(3) Podmiot1/NIP)") in out
+    assert "no tax-id is not" not in out

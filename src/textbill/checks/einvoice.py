@@ -201,9 +201,9 @@ def check_ksef(ledger: m.Ledger) -> Iterable[Diagnostic]:
     if company is None:
         return
     if nip(company.tax_id) is None:
-        has = f"tax-id '{company.tax_id}' is" if company.tax_id else "no tax-id is"
-        yield error(company.span, "E230", f"company '{company.id}': {has} not a Polish NIP, which a KSeF "
-                    "invoice (FA(3) Podmiot1/NIP) needs", 'give the 10-digit NIP, e.g.: tax-id "PL5260001246"',
+        has = f": tax-id '{company.tax_id}' is not a Polish NIP" if company.tax_id else " has no tax-id"
+        yield error(company.span, "E230", f"company '{company.id}'{has}: a KSeF invoice needs the seller's "
+                    "Polish NIP (FA(3) Podmiot1/NIP)", 'give the 10-digit NIP, e.g.: tax-id "PL5260001246"',
                     focus=company.id)
     if company.currency != "PLN":
         yield error(company.span, "E233", f"company '{company.id}' keeps its books in {company.currency}: a KSeF "
