@@ -77,3 +77,42 @@ def test_ksef_without_a_seller_tax_id_says_so_plainly(tmp_path):
     assert ("ledger.bill:1:9: error[E230]: company 'acme' has no tax-id: a KSeF invoice needs the seller's "
             "Polish NIP (FA(3) Podmiot1/NIP)") in out
     assert "no tax-id is not" not in out
+
+
+def test_a_peppol_id_with_a_bad_check_digit_is_a_located_error(tmp_path):
+    # section 8: with peppol ids and a buyer reference the UBL must pass Peppol BIS Billing 3.0 with no
+    # fatal assert, and a ledger that cannot make a valid e-invoice is an error of check. A GLN (0088)
+    # with a wrong GS1 check digit passed check and build wrote a UBL failing PEPPOL-COMMON-R040 (fatal).
+    # 5790000435975 is valid: digits 579000043597 weighted 1,3,1,3,... sum 95, check (10 - 5) % 10 = 5.
+    folder = write_ledger(tmp_path / "l", """\
+        client globex "Globex GmbH"
+          peppol 0088:5790000435976
+        client initech "Initech"
+          peppol 0208:0123456749
+        client hooli "Hooli"
+          peppol 0208:0123456748
+        """)
+    r = cli("check", folder)
+    assert r.code == 1, r
+    out = r.out + r.err
+    # ledger.bill: 4 lines of company + blank, so the first peppol line is line 7
+    assert ("ledger.bill:7:10: error[E220]: '0088:5790000435976' is not a valid Peppol participant id: scheme 0088 "
+            "takes a GLN") in out
+    # Belgian enterprise number: 97 - 01234567 % 97 = 49 (valid) ; 48 is not
+    assert "ledger.bill:9:10" not in out
+    assert "ledger.bill:11:10: error[E220]: '0208:0123456748' is not a valid Peppol participant id" in out
+
+
+def test_the_peppol_id_checks_agree_with_the_official_rules():
+    # each scheme's test is the one of the Peppol schematron (PEPPOL-COMMON-R040..R050): known-good ids
+    # from the Peppol directory and examples pass, a changed last digit fails.
+    from textbill.core.einvoicing import peppol_id_problem
+    good = {"0088": "5790000435975", "0192": "974760673", "0208": "0123456749", "0007": "5560360793",
+            "0151": "51824753556", "0184": "DK12345678"}
+    for scheme, ident in good.items():
+        assert peppol_id_problem(scheme, ident) is None, scheme
+        bad = ident[:-1] + str((int(ident[-1]) + 1) % 10)
+        if scheme != "0184":  # a Danish CVR is checked for its form only
+            assert peppol_id_problem(scheme, bad) is not None, scheme
+    assert peppol_id_problem("0184", "1234567") is not None
+    assert peppol_id_problem("9930", "anything") is None  # schemes no fatal rule checks

@@ -28,7 +28,7 @@ from lark.exceptions import (
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, closest, error, warning
 from textbill.core.einvoicing import EAS_CODES as PEPPOL_EAS
-from textbill.core.einvoicing import KSEF_NUMBER
+from textbill.core.einvoicing import KSEF_NUMBER, peppol_id_problem
 from textbill.core.money import CONTEXT, Amount, is_known_currency
 from textbill.core.source import Span
 from textbill.incremental.shared import shared
@@ -393,6 +393,10 @@ class _ToModel(Transformer):
             self.p.err(tok, "E220", f"'{text}' is not a Peppol participant id of a known scheme",
                        "write SCHEME:ID with a code of Peppol's Electronic Address Scheme list, "
                        "e.g. peppol 0088:5790000435975 (GLN) or peppol 9930:DE123456789 (German VAT)")
+        elif (problem := peppol_id_problem(scheme, ident)) is not None:
+            self.p.err(tok, "E220", f"'{text}' is not a valid Peppol participant id: scheme {scheme} takes {problem}",
+                       "copy the id from the Peppol directory (directory.peppol.eu); a mistyped digit breaks the "
+                       "check digit")
         return ("peppol", text, tok)
 
     def split_payment(self, *_):
