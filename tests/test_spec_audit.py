@@ -116,3 +116,26 @@ def test_the_peppol_id_checks_agree_with_the_official_rules():
             assert peppol_id_problem(scheme, bad) is not None, scheme
     assert peppol_id_problem("0184", "1234567") is not None
     assert peppol_id_problem("9930", "anything") is None  # schemes no fatal rule checks
+
+
+def test_every_bad_attribute_line_of_a_block_is_reported(tmp_path):
+    # section 4: "All errors of a run are reported, not only the first". A block with two half-typed
+    # lines used to report the first only: `email` hid the bad `role`, `iban` hid the bad `peppol`.
+    folder = write_ledger(tmp_path / "l", """\
+        client globex "Globex"
+          iban
+          peppol
+          buyer-reference "A"
+        person bob "Bob"
+          email notanemail
+          role Senior
+          email bob@acme.example
+        """)
+    r = cli("check", folder)
+    assert r.code == 1, r
+    out = r.out + r.err
+    assert "ledger.bill:7:7: error[E001]: this line ends too early" in out            # iban
+    assert "ledger.bill:8:9: error[E001]: this line ends too early: expected a Peppol participant id" in out
+    assert "ledger.bill:11:9: error[E001]: unexpected 'notanemail'" in out
+    assert "ledger.bill:12:8: error[E001]: unexpected 'Senior' in a person: expected an id" in out
+    assert out.count("error[") == 4  # the good lines (buyer-reference, the second email) stay quiet

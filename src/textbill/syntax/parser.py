@@ -845,7 +845,9 @@ class _ChunkParser:
             tree = self.syntax.lark.parse(text)
             return self.transformer.transform(tree)
         except UnexpectedInput as exc:
-            self.diags.append(explain_syntax_error(self.syntax, exc, text, self.file, self.offset))
+            first_error = explain_syntax_error(self.syntax, exc, text, self.file, self.offset)
+            self.diags.append(first_error)
+            self._later_line_errors(lines, first_error.span.line - self.offset)
             return None
         except VisitError as exc:
             if isinstance(exc.orig_exc, _Fail):
@@ -854,6 +856,25 @@ class _ChunkParser:
         except RecursionError:  # pragma: no cover - absurdly long lines
             self.diags.append(error(self.header_span(), "E001", "this directive is too long to read"))
             return None
+
+
+    def _later_line_errors(self, lines: list[str], failed: int) -> None:
+        """After a syntax error in attribute line `failed` (1 = the header), the attribute lines
+        below it, each read with the header alone: every error of a block is reported, not only
+        its first (a bad `email` does not hide a bad `role` under it)."""
+        if failed < 2:
+            return
+        for j in range(failed + 1, len(lines) + 1):
+            line = lines[j - 1]
+            if not line.strip() or line.lstrip().startswith(";"):
+                continue
+            text = lines[0] + "\n" + line + "\n"
+            try:
+                self.syntax.lark.parse(text)
+            except UnexpectedInput as exc:
+                diag = explain_syntax_error(self.syntax, exc, text, self.file, self.offset + j - 2)
+                if diag.span.line == self.offset + j:  # an error of this line, not of the header
+                    self.diags.append(diag)
 
 
 def parse_text(text: str, filename: str, syntax: Syntax | None = None):
