@@ -139,3 +139,35 @@ def test_every_bad_attribute_line_of_a_block_is_reported(tmp_path):
     assert "ledger.bill:11:9: error[E001]: unexpected 'notanemail'" in out
     assert "ledger.bill:12:8: error[E001]: unexpected 'Senior' in a person: expected an id" in out
     assert out.count("error[") == 4  # the good lines (buyer-reference, the second email) stay quiet
+
+
+def test_a_foreign_ksef_invoice_without_an_fx_rate_is_an_error_and_no_ksef_file(tmp_path):
+    # section 8: ksef gives foreign-currency invoices "with the tax in PLN at the fx rate". With no rate,
+    # check only warned (W152) and build wrote P_14_1W = 23.00, the USD tax labelled as PLN.
+    # 100.00 USD x VAT 23% = 23.00 USD; with `fx USD PLN 4.0000` the VAT in PLN is 92.00.
+    text = """\
+        company acme "Acme Sp. z o.o."
+          address "ul. Prosta 1\\n00-001 Warszawa"
+          country PL
+          tax-id "PL5260001246"
+          currency PLN
+        client globex "Globex Inc."
+          address "1 Globex Way"
+          country US
+          currency USD
+          tax VAT 23%
+        2026-01-31 invoice INV-2026-0001 globex
+          item "Consulting" 1 x 100.00
+        """
+    folder = write_ledger(tmp_path / "l", text, company=False, config="formats: [html, ksef]\n")
+    r = cli("check", folder)
+    assert r.code == 1, r
+    assert "ledger.bill:11:20: error[E234]: invoice 'INV-2026-0001' is in USD with VAT" in r.err
+    out = tmp_path / "out"
+    cli("build", folder, "--out", out)
+    assert not (out / "invoices" / "INV-2026-0001.ksef.xml").exists()
+    write_ledger(tmp_path / "l", text + "2026-01-31 fx USD PLN 4.0000\n", company=False)
+    r = cli("build", folder, "--out", out)
+    assert r.code == 0, r
+    xml = (out / "invoices" / "INV-2026-0001.ksef.xml").read_text(encoding="utf-8")
+    assert "<P_14_1>23.00</P_14_1>" in xml and "<P_14_1W>92.00</P_14_1W>" in xml
