@@ -171,3 +171,15 @@ def test_a_foreign_ksef_invoice_without_an_fx_rate_is_an_error_and_no_ksef_file(
     assert r.code == 0, r
     xml = (out / "invoices" / "INV-2026-0001.ksef.xml").read_text(encoding="utf-8")
     assert "<P_14_1>23.00</P_14_1>" in xml and "<P_14_1W>92.00</P_14_1W>" in xml
+
+
+def test_the_invoice_csv_names_the_person_of_each_line(tmp_path):
+    # section 12: "Invoice lines name the person". The HTML/PDF and JSON did; the invoice CSV (formats: csv)
+    # had no person column. alice: 3h x 180.00 = 540.00 (her senior rate).
+    folder = write_ledger(tmp_path / "l", SECTION_12.format(extra=""), config="formats: [csv]\n")
+    out = tmp_path / "out"
+    r = cli("build", folder, "--out", out)
+    assert r.code == 0, r
+    rows = (out / "invoices" / "INV-2026-0001.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[0] == "date,kind,description,sow,quantity,unit,unit_price,amount,tax,person,person_name"
+    assert rows[1] == "2026-01-05,time,Kickoff,globex/web-2026,3,h,180,540.00,VAT 23%,alice,Alice Kowalska"
