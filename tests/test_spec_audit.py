@@ -183,3 +183,12 @@ def test_the_invoice_csv_names_the_person_of_each_line(tmp_path):
     rows = (out / "invoices" / "INV-2026-0001.csv").read_text(encoding="utf-8").splitlines()
     assert rows[0] == "date,kind,description,sow,quantity,unit,unit_price,amount,tax,person,person_name"
     assert rows[1] == "2026-01-05,time,Kickoff,globex/web-2026,3,h,180,540.00,VAT 23%,alice,Alice Kowalska"
+
+
+def test_an_accepted_sow_with_an_empty_signer_is_an_error(tmp_path):
+    # section 12: `DATE accepted SOW "Signer"`; an empty "" passed check and the agreement read
+    # "Accepted by  on Jan 4, 2026".
+    folder = write_ledger(tmp_path / "l", SECTION_12.format(extra="").replace('"Hank Scorpio"', '""'))
+    r = cli("check", folder)
+    assert r.code == 1, r
+    assert "ledger.bill:17:37: error[E001]: 'accepted' names who signed the SOW, and this name is empty" in r.err

@@ -527,6 +527,9 @@ class _ToModel(Transformer):
         return m.Sent(self._date(day), str(ref), span=self.p.header_span())
 
     def accepted(self, day, ref, signer, ref_opt=None):
+        if not _unquote(signer).strip():
+            self.p.err(signer, "E001", "'accepted' names who signed the SOW, and this name is empty",
+                       f'write the signer\'s name: {day} accepted {ref} "Hank Scorpio"')
         return m.Accepted(self._date(day), str(ref), _unquote(signer),
                           ref_opt[1] if ref_opt is not None else None, span=self.p.header_span())
 
