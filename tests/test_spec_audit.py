@@ -192,3 +192,26 @@ def test_an_accepted_sow_with_an_empty_signer_is_an_error(tmp_path):
     r = cli("check", folder)
     assert r.code == 1, r
     assert "ledger.bill:17:37: error[E001]: 'accepted' names who signed the SOW, and this name is empty" in r.err
+
+
+def test_a_credit_naming_invoices_of_two_clients_lists_them_as_candidates(tmp_path):
+    # section 9: credits it cannot match "are listed with the likeliest candidates". A remittance text
+    # naming invoices of two clients (rule 1 does not apply, no account or name matches) listed none.
+    folder = write_ledger(tmp_path / "l", """\
+        client globex "Globex Corporation"
+        client initech "Initech"
+        2026-01-31 invoice INV-2026-0001 globex
+          item "A" 1 x 300.00
+        2026-01-31 invoice INV-2026-0002 initech
+          item "B" 1 x 200.00
+        """, config="bank-csv: {date: Date, amount: Amount, currency: Currency, payer: Name, iban: IBAN, "
+                    "text: Reference, id: Id}\n")
+    (folder / "s.csv").write_text("Date,Amount,Currency,Name,IBAN,Reference,Id\n"
+                                  '2026-03-01,100.00,USD,Z,,"INV-2026-0001 INV-2026-0002",C2\n', encoding="utf-8")
+    before = (folder / "ledger.bill").read_text(encoding="utf-8")
+    r = cli("import", "bank", folder / "s.csv", "-f", folder, "--dry-run")
+    assert r.code == 0, r
+    text = " ".join((r.out + r.err).split())
+    assert "names invoices of several clients" in text
+    assert "INV-2026-0001 (globex, 300.00 USD open); INV-2026-0002 (initech, 200.00 USD open)" in text
+    assert (folder / "ledger.bill").read_text(encoding="utf-8") == before
