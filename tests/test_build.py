@@ -226,7 +226,7 @@ def test_json_and_csv_formats(tmp_path):
     doc = json.loads((out / "invoices/FV-2026-0001.json").read_text())
     assert doc["total"] == "481.91"
     csv = (out / "invoices/FV-2026-0001.csv").read_text().splitlines()
-    assert csv[0] == "date,kind,description,sow,quantity,unit,unit_price,amount,tax"
+    assert csv[0] == "date,kind,description,sow,quantity,unit,unit_price,amount,tax,person,person_name"
     assert csv[1].startswith("2026-01-05,time,Design,globex/web,2.5,h,100,250.00,VAT 23%")
     assert (out / "statements/globex.csv").read_text().startswith("date,kind,ref,amount,balance")
     assert not (out / "invoices/FV-2026-0001.html").exists()

@@ -102,7 +102,8 @@ def job_outputs(context: Context, job: Job, pdf: PdfMaker) -> dict:
             html = render_html.render_invoice(analysis, doc, theme=theme, memo=context.memo, paid=paid)
         data = invoice_doc(doc)
         rows = [_line_row(ln, doc.currency) for ln in doc.lines]
-        columns = ("date", "kind", "description", "sow", "quantity", "unit", "unit_price", "amount", "tax")
+        columns = ("date", "kind", "description", "sow", "quantity", "unit", "unit_price", "amount", "tax",
+                   "person", "person_name")  # section 12: invoice lines name the person
     elif job.kind == "credit-note":
         doc = analysis.books.credits[job.ref]
         if need_html:

@@ -3,7 +3,7 @@
 Bank details are checked always (an invalid IBAN on an invoice or in a payment
 QR code sends money nowhere).  What a valid e-invoice needs is checked only for
 the e-invoice formats textbill.yaml asks for (`facturx`, `ubl`, `ksef`), and
-there it is an error (E221-E225, E230-E233): `build` would otherwise write a document
+there it is an error (E221-E225, E230-E234): `build` would otherwise write a document
 the receiving network rejects (docs/einvoicing.md).  What a UBL file still lacks
 to be Peppol BIS Billing 3.0 is a warning (W226-W229): without it the file is
 plain EN 16931 UBL, valid but not declared as Peppol.
@@ -21,6 +21,7 @@ from textbill.core.einvoicing import (
     nip,
     order_reference,
 )
+from textbill.engine.fx import Rates
 
 EINVOICE_FORMATS = ("facturx", "ubl", "ksef")
 POLISH_RATES = frozenset(Decimal(r) for r in (23, 22, 8, 7, 5, 4, 3, 0))
@@ -201,14 +202,15 @@ def check_ksef(ledger: m.Ledger) -> Iterable[Diagnostic]:
     if company is None:
         return
     if nip(company.tax_id) is None:
-        has = f"tax-id '{company.tax_id}' is" if company.tax_id else "no tax-id is"
-        yield error(company.span, "E230", f"company '{company.id}': {has} not a Polish NIP, which a KSeF "
-                    "invoice (FA(3) Podmiot1/NIP) needs", 'give the 10-digit NIP, e.g.: tax-id "PL5260001246"',
+        has = f": tax-id '{company.tax_id}' is not a Polish NIP" if company.tax_id else " has no tax-id"
+        yield error(company.span, "E230", f"company '{company.id}'{has}: a KSeF invoice needs the seller's "
+                    "Polish NIP (FA(3) Podmiot1/NIP)", 'give the 10-digit NIP, e.g.: tax-id "PL5260001246"',
                     focus=company.id)
     if company.currency != "PLN":
         yield error(company.span, "E233", f"company '{company.id}' keeps its books in {company.currency}: a KSeF "
                     "invoice in another currency gives its VAT in PLN (P_14_xW), from the company currency",
                     "keep the books in PLN: currency PLN", focus=company.id)
+    yield from _ksef_rates_to_pln(ledger)
     owners = [*ledger.clients.values(), *ledger.sows.values()]
     owners += [part for inv in ledger.invoices for part in (*inv.items, *inv.adjustments)]
     for owner in owners:
@@ -218,3 +220,21 @@ def check_ksef(ledger: m.Ledger) -> Iterable[Diagnostic]:
             yield error(owner.span, "E231", f"VAT rate {rate} is not a Polish rate: a KSeF invoice has 23, 8, 5 "
                         "or 0% (or the reduced 22, 7, 4, 3%)", "use a Polish rate, or leave ksef out of formats",
                         focus=rate)
+
+
+def _ksef_rates_to_pln(ledger: m.Ledger) -> Iterable[Diagnostic]:
+    """A foreign-currency KSeF invoice with VAT gives it in PLN too (P_14_xW): it needs an fx rate to
+    PLN on or before its date (E234; without one the VAT in PLN cannot be written)."""
+    rates = Rates(ledger.fxs)
+    for inv in ledger.invoices:
+        currency = ledger.client_currency(inv.client)
+        if currency == "PLN" or rates.lookup(currency, "PLN", inv.date) is not None:
+            continue
+        client = ledger.clients.get(inv.client)
+        taxes = [client.tax if client else None]
+        taxes += [sow.tax for sow in ledger.sows.values() if sow.client == inv.client]
+        taxes += [part.tax for part in (*inv.items, *inv.adjustments)]
+        if any(t is not None and t.kind == "rate" and t.percent > 0 for t in taxes):
+            yield error(inv.span, "E234", f"invoice '{inv.number}' is in {currency} with VAT, and there is no fx "
+                        f"rate {currency}/PLN on or before {inv.date}: a KSeF invoice gives its VAT in PLN too "
+                        "(P_14_xW)", f"add: {inv.date} fx {currency} PLN RATE", focus=inv.number)

@@ -833,8 +833,10 @@ def _line_culprits(ledger, doc, old: Entry, new: Entry, index: NodeIndex, doc_sp
             rate = sow.rate_of(role) if role else None
             who = ledger.people.get(person)
             span = rate.span if rate is not None else (who.span if who is not None else sow.span)
-            out.append(Culprit(span, f"the rate of {person} (role {role or 'none'}) on SOW '{sow.ref}' changed the "
-                                     f"line '{ln.description}' of {day}"))
+            # the lock keeps digests only: the rate, the increment or a tax may be what moved
+            out.append(Culprit(span, f"the rate of {person} (role {role or 'none'}) on SOW '{sow.ref}', the "
+                                     f"SOW's increment or tax, or the client's tax, changed the line "
+                                     f"'{ln.description}' of {day}"))
         elif sow is not None and not person and ("sow", sow.ref) not in seen:
             seen.add(("sow", sow.ref))
             span = sow.span

@@ -160,6 +160,7 @@ CODES: tuple[Code, ...] = (
     _e("E231", "VAT rate that is not Polish, for KSeF"),
     _e("E232", "not a KSeF number"),
     _e("E233", "company currency is not PLN, for KSeF"),
+    _e("E234", "foreign-currency invoice without an fx rate to PLN, for KSeF"),
     # reminder e-mails
     _e("E250", "no e-mail address for a reminder"),
     _e("E251", "unusable e-mail address", "write one plain address, like: email ap@example.com"),

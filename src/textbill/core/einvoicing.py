@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from types import MappingProxyType
 
 from textbill.core import model as m
 from textbill.core.books import InvoiceDoc, InvoiceState, Receivables
@@ -24,6 +25,57 @@ EAS_CODES = frozenset({
     "9936", "9937", "9938", "9939", "9940", "9941", "9942", "9943", "9944", "9945", "9946", "9947",
     "9948", "9949", "9950", "9951", "9952", "9953", "9957", "9959",
 })
+
+
+def _gln(v: str) -> bool:
+    digits = [int(c) for c in reversed(v[:-1])]
+    total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(digits))
+    return (10 - total % 10) % 10 == int(v[-1])
+
+
+def _mod11(v: str) -> bool:
+    digits = [int(c) for c in reversed(v[:-1])]
+    total = sum(d * (i % 6 + 2) for i, d in enumerate(digits))
+    return int(v) > 0 and (11 - total % 11) % 11 == int(v[-1])
+
+
+def _luhn9(v: str) -> bool:
+    total = 0
+    for pos, c in enumerate(reversed(v[:9]), start=1):
+        d = int(c) * 2 if pos % 2 == 1 else int(c)
+        total += d % 10 + d // 10
+    return (10 - total % 10) % 10 == int(v[9])
+
+
+def _abn(v: str) -> bool:
+    weights = (10, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19)
+    return sum((int(c) - (1 if i == 0 else 0)) * w for i, (c, w) in enumerate(zip(v, weights))) % 89 == 0
+
+
+# the schemes whose identifiers a fatal Peppol rule checks (PEPPOL-COMMON-R040..R050, BIS Billing 3.0):
+# scheme -> (rule, what the identifier is, its test)
+PEPPOL_ID_RULES = MappingProxyType({
+    "0088": ("PEPPOL-COMMON-R040", "a GLN (digits, GS1 check digit last)",
+             lambda v: re.fullmatch(r"[0-9]+", v) is not None and _gln(v)),
+    "0192": ("PEPPOL-COMMON-R041", "a Norwegian organisation number (9 digits, mod 11)",
+             lambda v: re.fullmatch(r"[0-9]{9}", v) is not None and _mod11(v)),
+    "0184": ("PEPPOL-COMMON-R042", "a Danish CVR number (8 digits, or DK and 8 digits)",
+             lambda v: re.fullmatch(r"(DK)?[0-9]{8}", v) is not None),
+    "0208": ("PEPPOL-COMMON-R043", "a Belgian enterprise number (10 digits, mod 97)",
+             lambda v: re.fullmatch(r"[0-9]{10}", v) is not None and 97 - int(v[:8]) % 97 == int(v[8:])),
+    "0007": ("PEPPOL-COMMON-R049", "a Swedish organisation number (10 digits, Luhn)",
+             lambda v: re.fullmatch(r"[0-9]{10}", v) is not None and _luhn9(v)),
+    "0151": ("PEPPOL-COMMON-R050", "an Australian Business Number (11 digits)",
+             lambda v: re.fullmatch(r"[0-9]{11}", v) is not None and _abn(v)),
+})
+
+
+def peppol_id_problem(scheme: str, ident: str) -> str | None:
+    """Why a fatal Peppol rule rejects this identifier of its scheme, or None."""
+    rule = PEPPOL_ID_RULES.get(scheme)
+    if rule is None or rule[2](ident.strip()):
+        return None
+    return f"{rule[1]}, as rule {rule[0]} requires"
 
 
 def split_id(text: str) -> tuple[str, str]:

@@ -28,7 +28,7 @@ from lark.exceptions import (
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic, closest, error, warning
 from textbill.core.einvoicing import EAS_CODES as PEPPOL_EAS
-from textbill.core.einvoicing import KSEF_NUMBER
+from textbill.core.einvoicing import KSEF_NUMBER, peppol_id_problem
 from textbill.core.money import CONTEXT, Amount, is_known_currency
 from textbill.core.source import Span
 from textbill.incremental.shared import shared
@@ -153,6 +153,7 @@ TERMINAL_DESCRIPTIONS = MappingProxyType({
     "BARE": "a word",
     "DOCNO": "a document number like INV-2026-0001",
     "STRING": 'a quoted string like "Kickoff meeting"',
+    "PEPPOL_ID": "a Peppol participant id like 0088:5790000435975",
     "_NL": "the end of the line",
     "_NLI": "the end of the line",
     "$END": "the end of the file",
@@ -392,6 +393,10 @@ class _ToModel(Transformer):
             self.p.err(tok, "E220", f"'{text}' is not a Peppol participant id of a known scheme",
                        "write SCHEME:ID with a code of Peppol's Electronic Address Scheme list, "
                        "e.g. peppol 0088:5790000435975 (GLN) or peppol 9930:DE123456789 (German VAT)")
+        elif (problem := peppol_id_problem(scheme, ident)) is not None:
+            self.p.err(tok, "E220", f"'{text}' is not a valid Peppol participant id: scheme {scheme} takes {problem}",
+                       "copy the id from the Peppol directory (directory.peppol.eu); a mistyped digit breaks the "
+                       "check digit")
         return ("peppol", text, tok)
 
     def split_payment(self, *_):
@@ -522,6 +527,9 @@ class _ToModel(Transformer):
         return m.Sent(self._date(day), str(ref), span=self.p.header_span())
 
     def accepted(self, day, ref, signer, ref_opt=None):
+        if not _unquote(signer).strip():
+            self.p.err(signer, "E001", "'accepted' names who signed the SOW, and this name is empty",
+                       f'write the signer\'s name: {day} accepted {ref} "Hank Scorpio"')
         return m.Accepted(self._date(day), str(ref), _unquote(signer),
                           ref_opt[1] if ref_opt is not None else None, span=self.p.header_span())
 
@@ -840,7 +848,9 @@ class _ChunkParser:
             tree = self.syntax.lark.parse(text)
             return self.transformer.transform(tree)
         except UnexpectedInput as exc:
-            self.diags.append(explain_syntax_error(self.syntax, exc, text, self.file, self.offset))
+            first_error = explain_syntax_error(self.syntax, exc, text, self.file, self.offset)
+            self.diags.append(first_error)
+            self._later_line_errors(lines, first_error.span.line - self.offset)
             return None
         except VisitError as exc:
             if isinstance(exc.orig_exc, _Fail):
@@ -849,6 +859,25 @@ class _ChunkParser:
         except RecursionError:  # pragma: no cover - absurdly long lines
             self.diags.append(error(self.header_span(), "E001", "this directive is too long to read"))
             return None
+
+
+    def _later_line_errors(self, lines: list[str], failed: int) -> None:
+        """After a syntax error in attribute line `failed` (1 = the header), the attribute lines
+        below it, each read with the header alone: every error of a block is reported, not only
+        its first (a bad `email` does not hide a bad `role` under it)."""
+        if failed < 2:
+            return
+        for j in range(failed + 1, len(lines) + 1):
+            line = lines[j - 1]
+            if not line.strip() or line.lstrip().startswith(";"):
+                continue
+            text = lines[0] + "\n" + line + "\n"
+            try:
+                self.syntax.lark.parse(text)
+            except UnexpectedInput as exc:
+                diag = explain_syntax_error(self.syntax, exc, text, self.file, self.offset + j - 2)
+                if diag.span.line == self.offset + j:  # an error of this line, not of the header
+                    self.diags.append(diag)
 
 
 def parse_text(text: str, filename: str, syntax: Syntax | None = None):
@@ -1113,6 +1142,8 @@ def _or(items: list[str]) -> str:
 def _example_hint(header: str, word: str, expected: list[str]) -> str | None:
     """Typical mistakes, recognised by example, with the fix spelled out."""
     exp = " ".join(expected)
+    if "Peppol participant id" in exp:
+        return "write SCHEME:ID with a Peppol scheme code: peppol 0088:5790000435975 (GLN) or peppol 9930:DE123456789"
     if "duration" in exp and re.fullmatch(r"\d+(\.\d+)?", word):
         return f"a duration needs a unit: {word}h or {word}m"
     if "currency code" in exp and re.fullmatch(r"[a-z]{3}", word):
@@ -1125,6 +1156,6 @@ def _example_hint(header: str, word: str, expected: list[str]) -> str | None:
         return "dates are written YYYY-MM-DD, like 2026-01-31"
     if "percentage" in exp and re.fullmatch(r"-?\d+(\.\d+)?", word):
         return f"write a percentage with a % sign: {word}%"
-    if "an id" in exp and re.search(r"[A-Z]", word):
+    if "an id" in exp and re.fullmatch(r"[\w-]+", word) and re.search(r"[A-Z]", word):
         return f"ids are lowercase: {word.lower()}"
     return None

@@ -155,6 +155,8 @@ def ksef(e: EInvoice, doc: InvoiceDoc | CreditDoc) -> bytes:
         if field in ("1", "2", "3", "4"):
             _sub(fa, f"P_14_{field}", _amount(tax))
             if foreign:
+                if doc.company_tax is None and tax:
+                    raise KsefError(f"its VAT cannot be given in PLN (P_14_{field}W): no fx rate {e.currency}/PLN")
                 _sub(fa, f"P_14_{field}W", _amount(tax_pln))
     _sub(fa, "P_15", _amount(sign * e.totals.grand))
 

@@ -104,8 +104,12 @@ class Matcher:
             owners = self.by_name.get(compact_name(tx.payer), [])
             if len(owners) == 1:
                 return self._in_currency(Match(tx, owners[0], (), "name"))
-        why = "names invoices of several clients" if len(clients) > 1 else "no invoice, account or name matches"
-        return Match(tx, None, (), why, self.candidates(tx))
+        if len(clients) > 1:  # the invoices it names are the likeliest candidates
+            states = [self.states[n] for n, _ in named]
+            return Match(tx, None, (), "names invoices of several clients",
+                         tuple(f"{s.number} ({s.client}, " + (f"{s.outstanding} {s.currency} open)" if s.outstanding > 0
+                                                               else "settled)") for s in states[:3]))
+        return Match(tx, None, (), "no invoice, account or name matches", self.candidates(tx))
 
     def _in_currency(self, found: Match) -> Match:
         assert found.client is not None
