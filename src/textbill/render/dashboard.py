@@ -708,7 +708,11 @@ class _Site:
 
     def team(self) -> list[dict]:
         """Hours, amount billed and utilisation per person and month (reports.team), newest month first."""
-        rows = [team_flat(r) for r in team_rows(self.ledger, self.books, self.as_of)]
+        rows = []
+        for r in team_rows(self.ledger, self.books, self.as_of):
+            row = team_flat(r)
+            row["billed"] = "; ".join(self.fm.money(v, c) for c, v in r.billed.items())  # as every amount on the page
+            rows.append(row)
         return sorted(rows, key=lambda r: r["month"], reverse=True)[:24]
 
     def clients(self, prefix: str) -> list[dict]:
