@@ -101,9 +101,7 @@ class Session:
         if index is None:
             return None
         if index.invoices is None:
-            index.invoices = {}
-            for inv in index.analysis.ledger.invoices:
-                index.invoices.setdefault(inv.number, inv)
+            index.invoices = _first_by_number(index.analysis.ledger.invoices)
         return index.invoices.get(number)
 
     def credit_note(self, number: str) -> m.CreditNote | None:
@@ -111,9 +109,7 @@ class Session:
         if index is None:
             return None
         if index.credits is None:
-            index.credits = {}
-            for cn in index.analysis.ledger.credit_notes:
-                index.credits.setdefault(cn.number, cn)
+            index.credits = _first_by_number(index.analysis.ledger.credit_notes)
         return index.credits.get(number)
 
     def times_of(self, sow_ref: str) -> list[m.TimeEntry]:
@@ -170,3 +166,11 @@ class Session:
         found = all_roles(text)
         self._roles[path] = (text, found)
         return found
+
+
+def _first_by_number(docs) -> dict:
+    """Documents by number; where a number repeats (an error check reports), the first one."""
+    out: dict = {}
+    for doc in docs:
+        out.setdefault(doc.number, doc)
+    return out
