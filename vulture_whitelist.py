@@ -81,3 +81,6 @@ _.close_connection  # BaseHTTPRequestHandler, ends the event stream's keep-alive
 
 # watchdog callback (watch/loop.py)
 _.on_any_event  # watchdog.events.FileSystemEventHandler
+
+# read by tests/test_incremental_persist.py: whether a recalled document's lines were computed
+_.lines_computed  # incremental/persist.py PersistentBooks

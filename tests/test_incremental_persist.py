@@ -126,8 +126,17 @@ def relock(folder):
     cli("lock", "-f", folder)
 
 
+def move_entry(folder):
+    toggle(folder / "entries.bill", "2026-02-03", "2026-01-20")  # February's entry moves into January's invoice
+
+
+def drop_period(folder):
+    # February's invoice then starts the day after January's ends: what it reads follows the other invoice
+    toggle(folder / "february.bill", "  period 2026-02-01 .. 2026-02-28\n", "")
+
+
 EDITS = (edit_duration, edit_tag, edit_client, edit_company, edit_config, edit_lock_line, drop_lock_line,
-         edit_lock_parties, add_march, relock)
+         edit_lock_parties, add_march, relock, move_entry, drop_period)
 
 
 def make_ledger(root):
@@ -140,7 +149,8 @@ def make_ledger(root):
 
 def outcome(analysis):
     diags = [(d.code, str(d.span), d.message) for d in analysis.diagnostics]
-    docs = {n: (d.total, d.lines, d.client, d.company) for n, d in analysis.books.invoices.items()}
+    docs = {n: (d.total, d.groups, d.due, d.period, d.seq, d.lines, d.usage, d.billed_time, d.client, d.company)
+            for n, d in analysis.books.invoices.items()}
     return diags, docs
 
 
@@ -183,6 +193,30 @@ def test_only_the_edited_documents_are_hashed_again(tmp_path):
     (diags, _), persistence = new_process(folder)
     assert diags == []
     assert persistence.digests.computed == 0  # the digest of February as it was is still stored
+
+
+def test_unchanged_invoices_are_read_back_without_their_lines(tmp_path):
+    folder = make_ledger(tmp_path / "ledger")
+    new_process(folder)
+    edit_duration(folder)  # February's invoice changes; January's reads nothing of entries.bill
+    workspace = Workspace()
+    analysis = analyze(folder, workspace=workspace, _check_cache=False)
+    books = workspace.persistence.books
+    assert books.revived == 1
+    assert not books.lines_computed  # check needs January's figures, not its lines
+    assert [d.code for d in analysis.diagnostics] == ["E170"]
+    january = analysis.books.invoices["INV-2026-0001"]
+    fresh_books = analyze(folder, cache=False).books
+    assert january.lines == fresh_books.invoices["INV-2026-0001"].lines  # asked for: computed then
+    assert books.lines_computed
+    assert [ln.description for ln in january.lines] == ["Kickoff", "Wireframes"]
+    # a read of the invoice's entries that gives another answer is a miss, not a stale document
+    move_entry(folder)
+    workspace = Workspace()
+    analysis = analyze(folder, workspace=workspace, _check_cache=False)
+    assert workspace.persistence.books.revived == 0
+    assert [ln.description for ln in analysis.books.invoices["INV-2026-0001"].lines] == [
+        "Kickoff", "Wireframes", "Sprint"]
 
 
 def test_the_recorded_parties_are_part_of_a_documents_token(tmp_path):

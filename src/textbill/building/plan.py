@@ -115,6 +115,7 @@ def plan(analysis, rec, items, theme_digest: str, workspace: Workspace) -> Plan:
 
     books = analysis.books
     names = output_names("invoice", books.invoices, known_names)
+    invoice_digests: dict[str, str] = {}
     for number, doc in books.invoices.items():
         client = ledger.clients.get(doc.invoice.client)
         sows = tuple(ledger.sows[r] for r in doc.sows if r in ledger.sows)
@@ -124,6 +125,7 @@ def plan(analysis, rec, items, theme_digest: str, workspace: Workspace) -> Plan:
                              lambda doc=doc, client=client, sows=sows, paid=paid:
                              _digest(common, "invoice", _invoice_fingerprint(doc), client, list(sows), paid))
         jobs.append(Job("invoice", number, names[number], digest))
+        invoice_digests[number] = digest
 
     names = output_names("credit-note", books.credits, known_names)
     for number, credit in books.credits.items():
@@ -131,9 +133,10 @@ def plan(analysis, rec, items, theme_digest: str, workspace: Workspace) -> Plan:
         client = ledger.clients.get(inv.invoice.client) if inv else None
         key = ("credit-note", number, common)
         digest = digests.get(key, (credit, client),
+                             # the invoice it corrects as the invoice's own page's digest (everything it shows)
                              lambda credit=credit, client=client, inv=inv:
                              _digest(common, "credit-note", credit.note, credit.currency, credit.amount,
-                                     credit.groups, client, _invoice_fingerprint(inv) if inv else None))
+                                     credit.groups, client, invoice_digests.get(inv.number) if inv else None))
         jobs.append(Job("credit-note", number, names[number], digest))
     digests.end()
 

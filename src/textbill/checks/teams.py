@@ -113,7 +113,7 @@ def check_billing(ledger: m.Ledger, books: Books) -> list[Diagnostic]:
         return []
     out = []
     for doc in books.invoices.values():
-        billed = sorted({ln.sow for ln in doc.lines if ln.sow})
+        billed = sorted(u.sow for u in doc.usage)
         for ref in billed:
             acc = ledger.acceptance(ref)
             if acc is not None and acc.date <= doc.invoice.date:

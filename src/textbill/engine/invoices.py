@@ -19,6 +19,8 @@ from textbill.core.books import (
     InvoiceDoc,
     Line,
     TaxGroup,
+    sow_usage,
+    time_billed,
 )
 from textbill.core.diagnostics import Diagnostic, error, warning
 from textbill.core.frozen import builder, gc_paused
@@ -370,7 +372,8 @@ class _Computer:
                     f"shown in {self.company_currency} without an fx rate on or before {inv.date}",
                     f"add: {inv.date} fx {currency} {self.company_currency} RATE", focus=inv.number))
         return InvoiceDoc(inv, client, currency, period, refs, due, tuple(lines), tuple(groups),
-                          net, tax, net + tax, company_tax)
+                          net, tax, net + tax, company_tax,
+                          usage=sow_usage(lines), billed_time=time_billed(lines))
 
     def _take(self, key: tuple, inv: m.Invoice, entry_span, conflicts: dict) -> bool:
         """Claim a billable item for this invoice; False when an earlier invoice has it."""

@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
 
@@ -40,7 +41,21 @@ from lark.grammar import Rule
 from lark.lexer import TerminalDef
 
 from textbill.core import model as m
-from textbill.engine.invoices import InvoiceInputs, InvoiceOutcome, Reads, SharedState
+from textbill.core.books import (
+    AdjustmentPart,
+    AdjustmentReason,
+    CompanyTax,
+    InvoiceDoc,
+    SowUsage,
+    TaxGroup,
+)
+from textbill.engine.invoices import (
+    InvoiceInputs,
+    InvoiceOutcome,
+    Reads,
+    SharedState,
+    compute_books,
+)
 from textbill.incremental import cache
 from textbill.incremental.books_memo import BooksMemo
 from textbill.incremental.memo import IdentityMemo
@@ -172,11 +187,15 @@ class Session:
 class PersistentBooks(BooksMemo):
     """BooksMemo (the same objects within one process), and each computed document's token: the
     hash of everything its computation read, by node token, so that a new process finds the
-    document's lock digest again.
+    document again (entry books-all of the store) and its lock digest (LockDigests).
 
-    The documents themselves are not stored: reading one back (a hundred lines of Decimals and
-    spans) costs more than computing it again -- measured on the 100k bench ledger, unpickling
-    the 960 invoices took 2.3 s where computing them all takes 0.7 s (bench/README.md)."""
+    What is stored of a document is its outcome without its lines (figures, tax groups, what it
+    bills of each SOW, its diagnostics) and what its computation read: the index slices it asked
+    for and the billable items it tried to take.  A new process recalls it when the same reads,
+    made again on its ledger, give the same token; the document's lines are then computed when
+    something first asks for them (LazyLines).  Reading the lines back is not worth it: unpickling
+    the 960 invoices of the 100k bench ledger with their 92,773 lines takes 2.2 s, computing them
+    all 0.7-1.0 s (bench/README.md)."""
 
     def __init__(self, docs: DocTokens) -> None:
         super().__init__()
@@ -184,17 +203,41 @@ class PersistentBooks(BooksMemo):
         self.session: Session | None = None
         self._last: dict[str, tuple] = {}  # number -> (doc, token) of the last run
         self._round: dict[str, tuple] = {}
+        self._stored: dict | None = None  # number -> record (_record), as the store holds them
+        self._records: dict[str, tuple] = {}  # this run's records
+        self._lines: _Recompute | None = None
+        self._ledger: m.Ledger | None = None
+        self.revived = 0
 
     def attach(self, session: Session | None) -> None:
+        if session is None or self.session is None or session.state.root != self.session.state.root:
+            self._stored = None
         self.session = session
 
     def begin(self, ledger: m.Ledger) -> None:
         super().begin(ledger)
-        self._round = {}
+        self._round, self._records, self.revived = {}, {}, 0
+        self._lines = None
+        if self.session is not None and self._stored is None:
+            found = self.session.state.load("books", "all")
+            self._stored = found if type(found) is dict else {}
+        self._ledger = ledger
 
     def end(self) -> None:
         super().end()
         self._last, self._round = self._round, {}
+        records, stored = self._records, self._stored
+        self._records, self._ledger = {}, None
+        if self.session is None:
+            return
+        if stored is None or len(records) != len(stored) or any(stored.get(k) is not v for k, v in records.items()):
+            self.session.state.save("books", "all", records)
+            self._stored = records
+
+    @property
+    def lines_computed(self) -> bool:
+        """Whether the lines of the documents recalled by the last run were asked for (and computed)."""
+        return self._lines is not None and self._lines.invoices is not None
 
     def _register(self, number: str, doc, token: str | None) -> None:
         if token is not None:
@@ -203,48 +246,204 @@ class PersistentBooks(BooksMemo):
 
     def recall(self, inputs: InvoiceInputs, state: SharedState):
         found = super().recall(inputs, state)
-        if found is not None and self.session is not None:
+        if self.session is None:
+            return found
+        if found is not None:
             last = self._last.get(inputs.number)
             if last is not None and last[0] is found[0].doc:
                 self._register(inputs.number, last[0], last[1])
-        return found
+                record = (self._stored or {}).get(inputs.number)
+                if record is not None and record[0] == last[1]:
+                    self._records[inputs.number] = record
+            return found
+        record = (self._stored or {}).get(inputs.number)
+        if record is None:
+            return None
+        revived = self._revive(record, inputs, state)
+        if revived is not None:
+            self.revived += 1
+            self._records[inputs.number] = record
+            self._register(inputs.number, revived[0].doc, record[0])
+        return revived
 
-    def keep(self, inputs: InvoiceInputs, reads: Reads, outcome: InvoiceOutcome) -> None:
-        super().keep(inputs, reads, outcome)
+    def _token(self, inputs: InvoiceInputs):
+        """The hash of the invoice's own inputs by node token (None: a node without one)."""
         session = self.session
-        if session is None:
-            return
         tokens = session.tokens
         objects = []
         for obj in inputs.objects:
             tok = "none" if obj is None else tokens.get(id(obj))
             if tok is None:
-                return
+                return None
             objects.append(tok)
-        h = hashlib.sha256(repr((session.context, inputs.number, objects, inputs.values)).encode("utf-8", "surrogatepass"))
+        return hashlib.sha256(repr((session.context, inputs.number, objects, inputs.values))
+                              .encode("utf-8", "surrogatepass"))
+
+    def _revive(self, record: tuple, inputs: InvoiceInputs, state: SharedState):
+        """The stored outcome and the items it claims, when the reads it records, made again
+        now, give its token; else None (as BooksMemo's _still, by token rather than identity)."""
+        token, slices, probes, summary = record
+        h = self._token(inputs)
+        if h is None:
+            return None
+        tokens = self.session.tokens
         entries: list = []
+        for table, ref, period in slices:
+            found = state.entries_between(table, ref, period)
+            toks = list(map(tokens.get, map(id, found)))
+            if None in toks:
+                return None
+            _hash_slice(h, table, ref, period, toks)
+            entries.extend(found)
+        claimed: dict = {}
+        billed = state.billed
+        number = inputs.number
+        said = []
+        for kind, item in probes:
+            if kind is None:
+                key = item
+            else:
+                if item >= len(entries):
+                    return None
+                key = (kind, id(entries[item]))
+            owner = claimed[key] if claimed and key in claimed else billed.get(key)
+            said.append(repr((key, owner)) if kind is None else f"{kind}:{item}:{owner!r}")
+            if owner is None:
+                claimed[key] = number
+        h.update(("\1" + "\0".join(said)).encode("utf-8", "surrogatepass"))
+        if h.hexdigest() != token:
+            return None
+        if self._lines is None:
+            assert self._ledger is not None  # recall() comes between begin() and end()
+            self._lines = _Recompute(self._ledger)
+        doc = _doc(summary, inputs.objects[0], inputs.objects[1], LazyLines(self._lines, number))
+        return InvoiceOutcome(doc, summary["diags"], summary["missing_fx"]), list(claimed)
+
+    def keep(self, inputs: InvoiceInputs, reads: Reads, outcome: InvoiceOutcome) -> None:
+        super().keep(inputs, reads, outcome)
+        if self.session is None:
+            return
+        h = self._token(inputs)
+        if h is None:
+            return
+        tokens = self.session.tokens
+        entries: list = []
+        slices = []
         for table, ref, period, found in reads.slices:
             toks = list(map(tokens.get, map(id, found)))
             if None in toks:
                 return
-            h.update(f"\1{table}\0{ref}\0{period.start}\0{period.end}\0".encode("utf-8", "surrogatepass"))
-            h.update("\0".join(toks).encode())
+            _hash_slice(h, table, ref, period, toks)
             entries.extend(found)
+            slices.append((table, ref, period))
         where: dict[int, int] = {}
         for i, e in enumerate(entries):
             where.setdefault(id(e), i)
-        probes = []
+        said, probes = [], []
         for item, before in reads.probes:
             if type(item) is tuple and len(item) == 2 and item[0] in _ID_KEYS:
                 pos = where.get(item[1])
                 if pos is None:
                     return
-                probes.append(f"{item[0]}:{pos}:{before!r}")
+                said.append(f"{item[0]}:{pos}:{before!r}")
+                probes.append((item[0], pos))
             else:
-                probes.append(repr((item, before)))
-        h.update(("\1" + "\0".join(probes)).encode("utf-8", "surrogatepass"))
+                said.append(repr((item, before)))
+                probes.append((None, item))
+        h.update(("\1" + "\0".join(said)).encode("utf-8", "surrogatepass"))
         token = h.hexdigest()
         self._register(inputs.number, outcome.doc, token)
+        self._records[inputs.number] = (token, tuple(slices), tuple(probes), _summary(outcome))
+
+
+def _hash_slice(h, table: str, ref: str, period: m.Period, toks: list) -> None:
+    h.update(f"\1{table}\0{ref}\0{period.start}\0{period.end}\0".encode("utf-8", "surrogatepass"))
+    h.update("\0".join(toks).encode())
+
+
+class _Recompute:
+    """The whole ledger's invoices computed again, once, when the first recalled document's lines
+    are asked for: the same inputs give the same documents (their tokens say so)."""
+
+    def __init__(self, ledger: m.Ledger) -> None:
+        self.ledger: m.Ledger | None = ledger
+        self.invoices: dict | None = None
+
+    def lines(self, number: str) -> tuple:
+        if self.invoices is None:
+            self.invoices = compute_books(self.ledger).invoices
+            self.ledger = None
+        return self.invoices[number].lines
+
+
+class LazyLines(Sequence):
+    """An invoice's lines, computed when first read (a document recalled from the persisted
+    state); then a tuple like any other document's.  Pickles as that tuple."""
+
+    __slots__ = ("_lines", "_number", "_source")
+
+    def __init__(self, source: _Recompute, number: str) -> None:
+        self._source, self._number, self._lines = source, number, None
+
+    def _get(self) -> tuple:
+        if self._lines is None:
+            self._lines = self._source.lines(self._number)
+            self._source = None
+        return self._lines
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __getitem__(self, i):
+        return self._get()[i]
+
+    def __iter__(self):
+        return iter(self._get())
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, (tuple, LazyLines)):
+            return self._get() == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._get())
+
+    def __repr__(self) -> str:
+        return repr(self._get())
+
+    def __reduce__(self):
+        return tuple, (self._get(),)
+
+
+# what is stored of a document: plain values and the model's own classes (the store's unpickler
+# knows no others), rebuilt as core.books values when recalled
+
+def _summary(outcome: InvoiceOutcome) -> dict:
+    d = outcome.doc
+    ct = d.company_tax
+    return {
+        "currency": d.currency, "period": d.period, "sows": d.sows, "due": d.due, "net": d.net, "tax": d.tax,
+        "total": d.total, "seq": d.seq,
+        "groups": tuple((g.tax, g.net, g.allowances, g.charges, g.basis, g.tax_amount,
+                         tuple((p.kind, p.label, p.amount, p.how,
+                                tuple((r.standing, r.reason, r.percent) for r in p.reasons)) for p in g.parts))
+                        for g in d.groups),
+        "company_tax": None if ct is None else (ct.currency, ct.rate, ct.rate_date, ct.amount, ct.groups),
+        "usage": tuple((u.sow, u.hours, u.amount, u.milestone_amount, u.milestones, u.retainers) for u in d.usage),
+        "billed_time": d.billed_time, "diags": outcome.diags, "missing_fx": outcome.missing_fx,
+    }
+
+
+def _doc(s: dict, invoice, client, lines) -> InvoiceDoc:
+    groups = tuple(TaxGroup(tax, net, allowances, charges, basis, amount,
+                            tuple(AdjustmentPart(kind, label, value, how,
+                                                 tuple(AdjustmentReason(*r) for r in reasons))
+                                  for kind, label, value, how, reasons in parts))
+                   for tax, net, allowances, charges, basis, amount, parts in s["groups"])
+    ct = s["company_tax"]
+    return InvoiceDoc(invoice, client, s["currency"], s["period"], s["sows"], s["due"], lines, groups, s["net"],
+                      s["tax"], s["total"], None if ct is None else CompanyTax(*ct), s["seq"],
+                      usage=tuple(SowUsage(*u) for u in s["usage"]), billed_time=s["billed_time"])
 
 
 # ---------------------------------------------------------------------------- lock digests

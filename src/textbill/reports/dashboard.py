@@ -267,14 +267,14 @@ def _table(states: Iterable[InvoiceState]) -> tuple[TableSums, ...]:
 def _budgets(ledger: m.Ledger, books: Books, rec: Receivables) -> tuple[Budget, ...]:
     """SOW budget burn: hours or money used against the cap, or billed against a fixed fee.
 
-    Billed usage is read from the invoice lines the engine computed; unbilled hours are the
-    billable time entries not on an invoice yet, rounded up to the SOW increment."""
-    lines: dict[str, list] = defaultdict(list)
+    Billed usage is read from what each invoice bills of each SOW (the sums of its lines the
+    engine computed: InvoiceDoc.usage); unbilled hours are the billable time entries not on an
+    invoice yet, rounded up to the SOW increment."""
+    usage: dict[str, list] = defaultdict(list)
     for number in rec.invoices:
         doc = books.invoices[number]
-        for ln in doc.lines:
-            if ln.sow:
-                lines[ln.sow].append((doc, ln))
+        for u in doc.usage:
+            usage[u.sow].append((doc, u))
     unbilled_min: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for t in ledger.times:
         if t.billable and t.date <= rec.as_of and ("time", id(t)) not in books.billed:
@@ -283,14 +283,14 @@ def _budgets(ledger: m.Ledger, books: Books, rec: Receivables) -> tuple[Budget, 
                 unbilled_min[t.sow] += round_up(t.minutes, sow.increment)
     out = []
     for ref, sow in ledger.sows.items():
-        budget = _budget(ledger, ref, sow, lines.get(ref, []), unbilled_min.get(ref, ZERO))
+        budget = _budget(ledger, ref, sow, usage.get(ref, []), unbilled_min.get(ref, ZERO))
         if budget is not None:
             out.append(budget)
     out.sort(key=lambda b: (-b.pct, b.ref))
     return tuple(out)
 
 
-def _budget(ledger: m.Ledger, ref: str, sow: m.Sow, sow_lines: list, unbilled_minutes: Decimal) -> Budget | None:
+def _budget(ledger: m.Ledger, ref: str, sow: m.Sow, billed_by: list, unbilled_minutes: Decimal) -> Budget | None:
     if sow.pricing is None:
         return None
     base: dict[str, Any] = {
@@ -299,13 +299,13 @@ def _budget(ledger: m.Ledger, ref: str, sow: m.Sow, sow_lines: list, unbilled_mi
         "unbilled_hours": ZERO, "milestones_done": 0, "milestones": 0, "frequency": "", "retainer": ZERO,
         "currency": None}
     if sow.cap is not None and sow.cap.minutes is not None:
-        billed = sum((ln.quantity for _, ln in sow_lines if ln.kind == "time"), ZERO)
+        billed = sum((u.hours for _, u in billed_by), ZERO)
         unbilled = unbilled_minutes / 60
         limit = sow.cap.minutes / 60
         base.update(unit="hours", unbilled=unbilled, **_burn(billed, unbilled, limit))
     elif sow.cap is not None and sow.cap.amount is not None:
         currency = sow.cap.amount.currency or sow.pricing.amount.currency or ledger.client_currency(sow.client)
-        billed = sum((ln.amount for doc, ln in sow_lines if doc.currency == currency), ZERO)
+        billed = sum((u.amount for doc, u in billed_by if doc.currency == currency), ZERO)
         base.update(unit="money", currency=currency, unbilled_hours=unbilled_minutes / 60,
                     **_burn(billed, ZERO, sow.cap.amount.value))
     elif sow.pricing.kind in ("fixed", "value"):
@@ -313,15 +313,15 @@ def _budget(ledger: m.Ledger, ref: str, sow: m.Sow, sow_lines: list, unbilled_mi
         currency = sow.pricing.amount.currency or ledger.client_currency(sow.client)
         if fee is None or fee <= 0:
             return None
-        billed = sum((ln.amount for doc, ln in sow_lines if ln.kind == "milestone" and doc.currency == currency), ZERO)
-        base.update(unit="fee", currency=currency, milestones_done=sum(1 for _, ln in sow_lines if ln.kind == "milestone"),
+        billed = sum((u.milestone_amount for doc, u in billed_by if doc.currency == currency), ZERO)
+        base.update(unit="fee", currency=currency, milestones_done=sum(u.milestones for _, u in billed_by),
                     milestones=len(sow.milestones) or 1, **_burn(billed, ZERO, fee))
         if base["level"] == "warn":
             base["level"] = "ok"  # invoicing a fixed fee in full is completion, not a warning
     elif sow.pricing.kind == "retainer" and sow.period is not None:
         unit = sow.pricing.frequency or "monthly"
         total = sum(1 for _ in period_starts(sow.period.start, unit, sow.period.start, sow.period.end))
-        billed_periods = sum(1 for _, ln in sow_lines if ln.kind == "retainer")
+        billed_periods = sum(u.retainers for _, u in billed_by)
         if total <= 0:
             return None
         base.update(unit="periods", frequency=unit, retainer=sow.pricing.amount.value,

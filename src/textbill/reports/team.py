@@ -76,11 +76,11 @@ def team_rows(ledger: m.Ledger, books: Books, as_of: date, start: date | None = 
     for doc in books.invoices.values():
         if doc.invoice.date > as_of:
             continue
-        for ln in doc.lines:
-            if ln.kind != "time" or ln.date is None or not inside(ln.date):
+        for day, person, amount in doc.billed_time:  # the time lines' amounts per day and person
+            if not inside(day):
                 continue
-            r = row(ln.date, ln.detail.get("person"))
-            billed[(r.month, r.person)][doc.currency] += ln.amount
+            r = row(day, person)
+            billed[(r.month, r.person)][doc.currency] += amount
     for key, per in billed.items():
         rows[key].billed = dict(sorted(per.items()))
     order = {pid: i for i, pid in enumerate(ledger.people)}
