@@ -197,8 +197,17 @@ class Formatter:
         self.date_format = DATE_PATTERNS.get(self.lang, "medium")
         # where the currency sits in this locale's standard currency pattern: before or after
         self.code_first = self.locale.currency_formats["standard"].pattern.lstrip("\u200e\u200f").startswith("¤")
+        self._shown: dict[tuple, str] = {}  # (value, digits, max_digits) -> text: a document repeats its figures
+        self._days: dict[date, str] = {}  # and its dates
 
     def number(self, value: Decimal, digits: int = 2, max_digits: int | None = None) -> str:
+        key = (value, digits, max_digits)
+        shown = self._shown.get(key)
+        if shown is None:
+            shown = self._shown[key] = self._number(value, digits, max_digits)
+        return shown
+
+    def _number(self, value: Decimal, digits: int, max_digits: int | None) -> str:
         shown = max(digits, max_digits or digits)
         # babel rounds half to even; a figure shown shorter than it is rounds half up, as the engine does
         value = Decimal(value).quantize(Decimal(1).scaleb(-shown), rounding=ROUND_HALF_UP)
@@ -240,7 +249,10 @@ class Formatter:
     def date(self, day: date | None) -> str:
         if day is None or day == date.min:
             return ""
-        return format_date(day, format=self.date_format, locale=self.locale)
+        shown = self._days.get(day)
+        if shown is None:
+            shown = self._days[day] = format_date(day, format=self.date_format, locale=self.locale)
+        return shown
 
     def long_date(self, day: date | None) -> str:
         if day is None or day == date.min:
