@@ -203,15 +203,18 @@ class PersistentBooks(BooksMemo):
         self.session: Session | None = None
         self._last: dict[str, tuple] = {}  # number -> (doc, token) of the last run
         self._round: dict[str, tuple] = {}
-        self._stored: dict | None = None  # number -> record (_record), as the store holds them
-        self._records: dict[str, tuple] = {}  # this run's records
+        # number -> a record, sealed on its own (cache.dumps of (token, slices, probes, summary)): an
+        # edit re-encodes one record, and the table is written as so many byte strings
+        self._stored: dict | None = None
+        self._decoded: dict[str, tuple] = {}  # number -> (its bytes, the record)
+        self._records: dict[str, bytes] = {}  # this run's records
         self._lines: _Recompute | None = None
         self._ledger: m.Ledger | None = None
         self.revived = 0
 
     def attach(self, session: Session | None) -> None:
         if session is None or self.session is None or session.state.root != self.session.state.root:
-            self._stored = None
+            self._stored, self._decoded = None, {}
         self.session = session
 
     def begin(self, ledger: m.Ledger) -> None:
@@ -233,6 +236,7 @@ class PersistentBooks(BooksMemo):
         if stored is None or len(records) != len(stored) or any(stored.get(k) is not v for k, v in records.items()):
             self.session.state.save("books", "all", records)
             self._stored = records
+            self._decoded = {k: v for k, v in self._decoded.items() if records.get(k) is v[0]}
 
     @property
     def lines_computed(self) -> bool:
@@ -252,19 +256,36 @@ class PersistentBooks(BooksMemo):
             last = self._last.get(inputs.number)
             if last is not None and last[0] is found[0].doc:
                 self._register(inputs.number, last[0], last[1])
-                record = (self._stored or {}).get(inputs.number)
+                blob, record = self._record(inputs.number)
                 if record is not None and record[0] == last[1]:
-                    self._records[inputs.number] = record
+                    self._records[inputs.number] = blob
             return found
-        record = (self._stored or {}).get(inputs.number)
+        blob, record = self._record(inputs.number)
         if record is None:
             return None
         revived = self._revive(record, inputs, state)
         if revived is not None:
             self.revived += 1
-            self._records[inputs.number] = record
+            self._records[inputs.number] = blob
             self._register(inputs.number, revived[0].doc, record[0])
         return revived
+
+    def _record(self, number: str) -> tuple:
+        """(bytes, record) of an invoice stored by the last run, else (None, None)."""
+        blob = (self._stored or {}).get(number)
+        if type(blob) is not bytes:
+            return None, None
+        hit = self._decoded.get(number)
+        if hit is not None and hit[0] is blob:
+            return hit
+        try:  # inside a sealed table; read by the same restricted unpickler
+            record = cache.loads(blob)
+        except Exception:  # noqa: BLE001 - a record that does not read is a miss
+            return None, None
+        if type(record) is not tuple or len(record) != 4:
+            return None, None
+        self._decoded[number] = (blob, record)
+        return blob, record
 
     def _token(self, inputs: InvoiceInputs):
         """The hash of the invoice's own inputs by node token (None: a node without one)."""
@@ -298,7 +319,7 @@ class PersistentBooks(BooksMemo):
         claimed: dict = {}
         billed = state.billed
         number = inputs.number
-        said = []
+        owners = []
         for kind, item in probes:
             if kind is None:
                 key = item
@@ -307,10 +328,10 @@ class PersistentBooks(BooksMemo):
                     return None
                 key = (kind, id(entries[item]))
             owner = claimed[key] if claimed and key in claimed else billed.get(key)
-            said.append(repr((key, owner)) if kind is None else f"{kind}:{item}:{owner!r}")
+            owners.append(owner)
             if owner is None:
                 claimed[key] = number
-        h.update(("\1" + "\0".join(said)).encode("utf-8", "surrogatepass"))
+        _hash_probes(h, probes, owners)
         if h.hexdigest() != token:
             return None
         if self._lines is None:
@@ -339,21 +360,30 @@ class PersistentBooks(BooksMemo):
         where: dict[int, int] = {}
         for i, e in enumerate(entries):
             where.setdefault(id(e), i)
-        said, probes = [], []
+        probes, owners = [], []
         for item, before in reads.probes:
             if type(item) is tuple and len(item) == 2 and item[0] in _ID_KEYS:
                 pos = where.get(item[1])
                 if pos is None:
                     return
-                said.append(f"{item[0]}:{pos}:{before!r}")
-                probes.append((item[0], pos))
+                probes.append((item[0], pos))  # an entry's item by its place among the entries read
             else:
-                said.append(repr((item, before)))
                 probes.append((None, item))
-        h.update(("\1" + "\0".join(said)).encode("utf-8", "surrogatepass"))
+            owners.append(before)
+        probes_t = tuple(probes)
+        _hash_probes(h, probes_t, owners)
         token = h.hexdigest()
         self._register(inputs.number, outcome.doc, token)
-        self._records[inputs.number] = (token, tuple(slices), tuple(probes), _summary(outcome))
+        record = (token, tuple(slices), probes_t, _summary(outcome))
+        blob = cache.dumps(record)
+        self._records[inputs.number] = blob
+        self._decoded[inputs.number] = (blob, record)
+
+
+def _hash_probes(h, probes: tuple, owners: list) -> None:
+    """The items an invoice tried to take and who had each before it (None: nobody)."""
+    h.update(b"\1")
+    h.update(repr((probes, tuple(owners))).encode("utf-8", "surrogatepass"))
 
 
 def _hash_slice(h, table: str, ref: str, period: m.Period, toks: list) -> None:
