@@ -320,7 +320,30 @@ class LineRecord:
     entry: str  # digest of the ledger entry it came from
 
 
-_LINE = builder(LineRecord)  # a lock of 1,000 invoices holds about 100,000 line records
+_LINE = builder(LineRecord)
+
+
+class _Records:
+    """Entry.lines, the line records: given as records, or as the text of a lock line's `l:`
+    (checked against its pattern) that is read into records when first asked for.  A lock of a
+    thousand invoices holds a hundred thousand records, and a check reads those of a changed
+    document only."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = "_" + name
+
+    def __get__(self, obj, owner=None) -> tuple[LineRecord, ...]:
+        if obj is None:
+            return ()  # the field's default
+        value = obj.__dict__[self.slot]
+        if type(value) is str:
+            # each record is DAY:LINE.ENTRY (_LINE_RECORD): day, line and entry in turn
+            fields_ = iter(value.replace(":", ",").replace(".", ",").split(","))
+            value = obj.__dict__[self.slot] = tuple(map(_LINE, fields_, fields_, fields_))
+        return value
+
+    def __set__(self, obj, value: tuple[LineRecord, ...] | str) -> None:
+        obj.__dict__[self.slot] = value
 
 
 @dataclass(frozen=True)
@@ -335,7 +358,7 @@ class Entry:
     currency: str
     sha256: str
     parts: dict  # s, b, h, t -> short digests
-    lines: tuple[LineRecord, ...] = ()
+    lines: tuple[LineRecord, ...] = _Records()  # type: ignore[assignment]  # or an l:'s text
     lineno: int = 0  # where it is in textbill.lock (0: not yet written)
     parties: dict | None = None  # {"s": company details, "b": client details} at issue (None: not recorded)
     damaged: bool = False  # its line is damaged (an E173 says where): it is neither compared nor locked again
@@ -630,16 +653,14 @@ def _fields(toks: list[str], parties_memo: dict[str, dict | None]):
     if not _SHA256.fullmatch(toks[6]):
         return {}, (), None, ("a sha256 that is not a full digest (64 hex digits)", toks[6])
     parts: dict = {}
-    lines: tuple[LineRecord, ...] = ()
+    lines: tuple[LineRecord, ...] | str = ()  # the records' text, read when first asked for (Entry.lines)
     parties = None
     for tok in toks[7:]:
         key, _, value = tok.partition(":")
         if key == "l":
             if not _LINE_RECORDS.fullmatch(value):
                 return {}, (), None, ("damaged line digests", tok)
-            # each record is DAY:LINE.ENTRY (the pattern above): day, line and entry in turn
-            fields_ = iter(value.replace(":", ",").replace(".", ",").split(","))
-            lines = tuple(map(_LINE, fields_, fields_, fields_))
+            lines = value
         elif key in ("s", "b", "h", "t"):
             if not _PART.fullmatch(value):
                 return {}, (), None, (f"a damaged '{key}:' digest", tok)
