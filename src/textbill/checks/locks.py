@@ -74,7 +74,7 @@ from textbill.checks.terms import new_agreements
 from textbill.core import model as m
 from textbill.core.books import Books
 from textbill.core.diagnostics import Diagnostic, error, warning
-from textbill.core.frozen import builder, gc_paused
+from textbill.core.frozen import builder
 from textbill.core.money import CONTEXT, fmt
 from textbill.core.source import Span, find_keyword_line
 from textbill.incremental.memo import IdentityMemo
@@ -601,13 +601,6 @@ _LINE_RECORDS = re.compile(rf"{_LINE_RECORD.pattern}(?:,{_LINE_RECORD.pattern})*
 
 
 def parse_lock(text: str, name: str) -> tuple[dict[str, Entry], list[Diagnostic]]:
-    # a thousand entries make a hundred thousand line records, which the cyclic collector would
-    # scan again and again in a process that holds a whole ledger (half of the time it takes)
-    with gc_paused():
-        return _parse_lock(text, name)
-
-
-def _parse_lock(text: str, name: str) -> tuple[dict[str, Entry], list[Diagnostic]]:
     entries: dict[str, Entry] = {}
     problems: list[Diagnostic] = []
     parties_memo: dict[str, dict | None] = {}  # a client's documents record the same details
