@@ -361,3 +361,39 @@ def test_damaged_short_digests_and_party_details_are_a_damaged_lock(ledger):
         assert code == 1 and [d["code"] for d in diags] == ["E173"], (pattern, diags)
         text = lock.read_text().split("\n")[diags[0]["line"] - 1]
         assert diags[0]["col"] == text.index(token) + 1
+
+
+def test_the_lock_checks_digest_is_that_of_the_canonical_content(ledger):
+    """check_locks hashes invoices through invoice_digest, which writes the lines' JSON itself:
+    it must give digest(canonical_invoice(...)) byte for byte, whatever the lines hold."""
+    from dataclasses import replace
+    from datetime import date
+    from decimal import Decimal
+
+    from textbill.checks.locks import canonical_invoice, digest, invoice_digest
+    from textbill.core import model as m
+    from textbill.pipeline import analyze
+
+    folder = ledger(BASE + """
+    sow globex/fix "Fixed"
+      fixed 1000.00
+    2026-01-07 time globex/web 1h15m "Cafe\u0301 \\"quoted\\" back\\\\slash"
+    2026-01-08 expense globex/web 33.33 "fonts \u2014 \u00e9t\u00e9" markup 12.5%
+    2026-01-31 invoice INV-2026-0002 globex
+      item "Licence \\"Pro\\"\ttab" 2 x 12.345
+      item "\u00c5ngstr\u00f6m" -5.00
+    """)
+    analysis = analyze(folder)
+    docs = list(analysis.books.invoices.values())
+    assert [d.code for d in analysis.diagnostics if d.is_error] == []
+    assert len(docs) == 2 and all(doc.lines for doc in docs)
+    odd = docs[0].lines[0]
+    docs.append(replace(docs[0], lines=(
+        *docs[0].lines,
+        replace(odd, date=None, sow=None, unit="", description="\u212b \u0000 \ud7ff \U0001f600 </script>"),
+        replace(odd, date=date.min, amount=Decimal("-0.00"), quantity=Decimal("-0"), unit_price=Decimal("1E+3")),
+        replace(odd, tax=m.Tax("exempt", "", Decimal(0), "Art. 132 \"x\""), quantity=Decimal("0.0000005")),
+    )))
+    for doc in docs:
+        for company in (analysis.ledger.company, None):
+            assert invoice_digest(doc, company) == digest(canonical_invoice(doc, company))

@@ -27,13 +27,13 @@ def session(ledger, monkeypatch):
     (folder / "february.bill").write_text(FEBRUARY, encoding="utf-8")
     assert cli("lock", "-f", folder).code == 0
     hashed: list[str] = []
-    real = lockfile.canonical_invoice
+    real = lockfile.invoice_digest
 
     def counting(doc, company):
         hashed.append(doc.number)
         return real(doc, company)
 
-    monkeypatch.setattr(lockfile, "canonical_invoice", counting)
+    monkeypatch.setattr(lockfile, "invoice_digest", counting)
     workspace = Workspace()
     workspace.remember(folder)
     workspace.books_memo = BooksMemo()

@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from itertools import pairwise
+from types import MappingProxyType
 
 from textbill.checks.accounts import check_if_configured
 from textbill.checks.bank import check_client_ibans, check_rf_references
@@ -35,7 +36,8 @@ def _is_broken(ledger: m.Ledger, kind: str, ident: str) -> bool:
 # ---------------------------------------------------------------------------- company
 
 def check_company(ledger: m.Ledger):
-    companies = [d for d in ledger.directives if isinstance(d, m.Company)]
+    company = m.Company
+    companies = [d for d in ledger.directives if type(d) is company]  # the node classes are final
     if not companies and not _is_broken_kind(ledger, "company") and not _is_broken_kind(ledger, "unreadable"):
         yield error(Span(ledger.files[0], 1) if ledger.files else None, "E020", "the ledger has no company",
                     'add one, e.g.: company acme "Acme Consulting" (with its currency and address below)')
@@ -51,28 +53,36 @@ def _is_broken_kind(ledger: m.Ledger, kind: str) -> bool:
 
 # ---------------------------------------------------------------------------- duplicates
 
+# the kinds of directive with an identity of their own (documents are told apart by number);
+# looked up by type, not isinstance: the model's node classes are final
+_IDENTIFIED = MappingProxyType({m.Client: "client", m.Sow: "sow", m.ReminderPolicy: "reminders",
+                                m.Invoice: "document", m.CreditNote: "document"})
+
+
 def check_duplicates(ledger: m.Ledger):
     seen: dict[tuple, object] = {}
     documents: dict[str, object] = {}
+    identified = _IDENTIFIED
     for d in ledger.directives:
-        if isinstance(d, m.Client):
-            key, what, code, word = ("client", d.id), f"client '{d.id}'", "E110", d.id
-        elif isinstance(d, m.Sow):
-            key, what, code, word = ("sow", d.ref), f"SOW '{d.ref}'", "E111", d.ref
-        elif isinstance(d, m.ReminderPolicy):
-            key, what, code, word = ("reminders", d.id), f"reminder policy '{d.id}'", "E113", d.id
-        elif isinstance(d, (m.Invoice, m.CreditNote)):
+        kind = identified.get(type(d))
+        if kind is None:
+            continue  # entries: time, expenses, payments... (almost every directive)
+        if kind == "document":
             first = documents.get(d.number)
             if first is not None:
-                kind = "invoice" if isinstance(first, m.Invoice) else "credit note"
+                what = "invoice" if isinstance(first, m.Invoice) else "credit note"
                 yield error(d.span, "E112", f"document number '{d.number}' is used twice "
-                            f"(first by the {kind} at {first.span.short})",
+                            f"(first by the {what} at {first.span.short})",
                             "give this document the next free number", focus=d.number)
             else:
                 documents[d.number] = d
             continue
+        if kind == "client":
+            key, what, code, word = ("client", d.id), f"client '{d.id}'", "E110", d.id
+        elif kind == "sow":
+            key, what, code, word = ("sow", d.ref), f"SOW '{d.ref}'", "E111", d.ref
         else:
-            continue
+            key, what, code, word = ("reminders", d.id), f"reminder policy '{d.id}'", "E113", d.id
         if key in seen:
             yield error(d.span, code, f"{what} is defined twice (first at {seen[key].span.short})",
                         "remove one of the two, or give this one another id", focus=word)
@@ -134,10 +144,14 @@ def check_references(ledger: m.Ledger):
                         _dym(client.reminders, ledger.policies)
                         or f"define it with: reminders {client.reminders}, or write: reminders off",
                         focus=client.reminders)
-    for e in (*ledger.times, *ledger.expenses, *ledger.dones):
-        d = _sow_ref(ledger, e.sow, e.span)
-        if d:
-            yield d
+    sows = ledger.sows
+    for entries in (ledger.times, ledger.expenses, ledger.dones):
+        for e in entries:
+            if e.sow in sows:
+                continue  # _sow_ref's first test, once per entry of a hundred thousand
+            d = _sow_ref(ledger, e.sow, e.span)
+            if d:
+                yield d
     for inv in ledger.invoices:
         d = _client_ref(ledger, inv.client, inv.span)
         if d:
@@ -237,17 +251,26 @@ def _sow_period_check(ledger, entry, what: str):
 
 
 def check_entries(ledger: m.Ledger):
+    sows = ledger.sows
+    # per SOW: (the SOW, whether it is priced other than hourly, its period or None)
+    rules: dict[str, tuple] = {}
     for t in ledger.times:
-        sow = ledger.sows.get(t.sow)
+        rule = rules.get(t.sow)
+        if rule is None:
+            sow = sows.get(t.sow)
+            rule = rules[t.sow] = (sow, sow is not None and bool(sow.pricing) and sow.pricing.kind != "hourly",
+                                   sow.period if sow is not None else None)
+        sow, wrong, period = rule
         if sow is None:
             continue
-        if sow.pricing and sow.pricing.kind != "hourly":
+        if wrong:
             yield error(t.span, "E121", f"time entry on SOW '{sow.ref}', which is priced {sow.pricing.kind}",
                         "time is billed only on hourly SOWs; mark it nonbillable or log it on an hourly SOW"
                         if t.billable else "log it on an hourly SOW", focus=t.sow)
-        d = _sow_period_check(ledger, t, "time entry")
-        if d:
-            yield d
+        if period is not None and not period.start <= t.date <= period.end:
+            d = _sow_period_check(ledger, t, "time entry")
+            if d:
+                yield d
     for e in ledger.expenses:
         d = _sow_period_check(ledger, e, "expense")
         if d:

@@ -74,6 +74,7 @@ from textbill.checks.terms import new_agreements
 from textbill.core import model as m
 from textbill.core.books import Books
 from textbill.core.diagnostics import Diagnostic, error, warning
+from textbill.core.frozen import builder
 from textbill.core.money import CONTEXT, fmt
 from textbill.core.source import Span, find_keyword_line
 from textbill.incremental.memo import IdentityMemo
@@ -163,6 +164,13 @@ def _group(g, currency: str) -> dict:
 
 def canonical_invoice(doc, company: m.Company | None) -> dict:
     """The canonical content of an invoice (see the module docstring)."""
+    content = _invoice_head(doc, company)
+    content["lines"] = _lines(doc.lines, doc.currency)
+    return content
+
+
+def _invoice_head(doc, company: m.Company | None) -> dict:
+    """The canonical content of an invoice but its lines."""
     inv, c = doc.invoice, doc.currency
     return {
         "v": FORMAT_VERSION,
@@ -177,12 +185,69 @@ def canonical_invoice(doc, company: m.Company | None) -> dict:
         "notes": [_text(n) for n in inv.notes],
         "seller": _party(company),
         "buyer": _party(doc.client),
-        "lines": _lines(doc.lines, c),
         "groups": [_group(g, c) for g in doc.groups],
         "net": fmt(doc.net, c),
         "tax": fmt(doc.tax, c),
         "total": fmt(doc.total, c),
     }
+
+
+def invoice_digest(doc, company: m.Company | None) -> str:
+    """digest(canonical_invoice(doc, company)), its lines written as JSON text directly: the
+    lock check hashes every invoice of a new process, and a hundred thousand lines made into
+    dictionaries, then sorted and encoded, cost most of that."""
+    text = _json_text({**_invoice_head(doc, company), "lines": []})
+    # the only '"lines":[]' of the text is the key: inside a JSON string every quote is escaped,
+    # and no part of an invoice's content has a key of that name
+    text = text.replace('"lines":[]', '"lines":' + _lines_json(doc.lines, doc.currency), 1)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_ENCODE = json.encoder.encode_basestring  # how json.dumps(ensure_ascii=False) writes a string
+
+
+def _value_json(value) -> str:
+    """A plain value as _json writes it."""
+    if type(value) is str:
+        return _ENCODE(value)
+    return _json_text(value)
+
+
+def _lines_json(lines, currency: str) -> str:
+    """_json_text(_lines(lines, currency)), without the dictionaries: each line's keys in sorted
+    order, and what an invoice's lines share (days, descriptions, quantities, prices, taxes, SOWs)
+    encoded once."""
+    texts: dict = {}  # description -> its JSON
+    nums: dict = {}  # quantity or unit price -> its JSON
+    taxes: dict = {}  # id(tax) -> its JSON (every line holds its tax for the whole loop)
+    days: dict = {}  # date -> its JSON
+    plain: dict = {}  # kind, SOW or unit -> its JSON
+    out = []
+    for ln in lines:
+        desc = texts.get(ln.description)
+        if desc is None:
+            desc = texts[ln.description] = _ENCODE(_text(ln.description))
+        qty = nums.get(ln.quantity)
+        if qty is None:
+            qty = nums[ln.quantity] = _ENCODE(_num(ln.quantity))
+        price = nums.get(ln.unit_price)
+        if price is None:
+            price = nums[ln.unit_price] = _ENCODE(_num(ln.unit_price))
+        tax = taxes.get(id(ln.tax))
+        if tax is None:
+            tax = taxes[id(ln.tax)] = _ENCODE(_tax(ln.tax))
+        day = days.get(ln.date)
+        if day is None:
+            day = days[ln.date] = _value_json(_day(ln.date))
+        kind, sow, unit = ln.kind, ln.sow, ln.unit
+        kind = plain[kind] if kind in plain else plain.setdefault(kind, _value_json(kind))
+        sow = plain[sow] if sow in plain else plain.setdefault(sow, _value_json(sow))
+        unit = plain[unit] if unit in plain else plain.setdefault(unit, _value_json(unit))
+        # an amount is written with digits, a sign and a point only: nothing to escape
+        out.append(f'{{"amount":"{fmt(ln.amount, currency)}","date":{day},"description":{desc},'
+                   f'"kind":{kind},"quantity":{qty},"sow":{sow},"tax":{tax},"unit":{unit},'
+                   f'"unit_price":{price}}}')
+    return "[" + ",".join(out) + "]"
 
 
 def canonical_credit(credit, company: m.Company | None) -> dict:
@@ -209,7 +274,11 @@ def canonical_credit(credit, company: m.Company | None) -> dict:
 
 
 def _json(obj) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return _json_text(obj).encode("utf-8")
+
+
+def _json_text(obj) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _short(obj, n: int = 8) -> str:
@@ -244,11 +313,37 @@ def _plain(obj):
 
 # ---------------------------------------------------------------------------- lock entries
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LineRecord:
     date: str  # ISO date or "-"
     line: str  # digest of the line's canonical content
     entry: str  # digest of the ledger entry it came from
+
+
+_LINE = builder(LineRecord)
+
+
+class _Records:
+    """Entry.lines, the line records: given as records, or as the text of a lock line's `l:`
+    (checked against its pattern) that is read into records when first asked for.  A lock of a
+    thousand invoices holds a hundred thousand records, and a check reads those of a changed
+    document only."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = "_" + name
+
+    def __get__(self, obj, owner=None) -> tuple[LineRecord, ...]:
+        if obj is None:
+            return ()  # the field's default
+        value = obj.__dict__[self.slot]
+        if type(value) is str:
+            # each record is DAY:LINE.ENTRY (_LINE_RECORD): day, line and entry in turn
+            fields_ = iter(value.replace(":", ",").replace(".", ",").split(","))
+            value = obj.__dict__[self.slot] = tuple(map(_LINE, fields_, fields_, fields_))
+        return value
+
+    def __set__(self, obj, value: tuple[LineRecord, ...] | str) -> None:
+        obj.__dict__[self.slot] = value
 
 
 @dataclass(frozen=True)
@@ -263,7 +358,7 @@ class Entry:
     currency: str
     sha256: str
     parts: dict  # s, b, h, t -> short digests
-    lines: tuple[LineRecord, ...] = ()
+    lines: tuple[LineRecord, ...] = _Records()  # type: ignore[assignment]  # or an l:'s text
     lineno: int = 0  # where it is in textbill.lock (0: not yet written)
     parties: dict | None = None  # {"s": company details, "b": client details} at issue (None: not recorded)
     damaged: bool = False  # its line is damaged (an E173 says where): it is neither compared nor locked again
@@ -501,36 +596,40 @@ class LockFile:
 _SHA256 = re.compile(r"sha256:[0-9a-f]{64}")
 _PART = re.compile(r"[0-9a-f]{8}")
 _LINE_RECORD = re.compile(r"(?:\d{4}-\d\d-\d\d|-):[0-9a-f]{6}\.[0-9a-f]{6}")
+_DAY = re.compile(r"\d{4}-\d\d-\d\d")
 _LINE_RECORDS = re.compile(rf"{_LINE_RECORD.pattern}(?:,{_LINE_RECORD.pattern})*")  # every record of an l:
 
 
 def parse_lock(text: str, name: str) -> tuple[dict[str, Entry], list[Diagnostic]]:
     entries: dict[str, Entry] = {}
     problems: list[Diagnostic] = []
+    parties_memo: dict[str, dict | None] = {}  # a client's documents record the same details
     for lineno, raw in enumerate(text.split("\n"), 1):
         line = raw.strip()
         if not line or line.startswith(("#", AGREEMENT_PREFIX)):
             continue  # an accepted SOW's terms (checks.terms reads those lines)
         toks = _TOKEN.findall(line)
-        span = Span(name, lineno, 1, lineno, len(raw) + 1)
         if len(toks) < 7 or toks[1] not in ("invoice", "credit-note") or not toks[6].startswith("sha256:") \
-                or not re.fullmatch(r"\d{4}-\d\d-\d\d", toks[2]):
-            problems.append(error(span, "E173", "this line of textbill.lock cannot be read",
+                or not _DAY.fullmatch(toks[2]):
+            problems.append(error(Span(name, lineno, 1, lineno, len(raw) + 1), "E173",
+                                  "this line of textbill.lock cannot be read",
                                   "textbill.lock is written by 'textbill lock'; restore it from git "
                                   "(git checkout -- textbill.lock) instead of editing it"))
             continue
         number = _unquote(toks[0])
-        parts, lines, parties, damage = _fields(toks)
         if number in entries:
-            problems.append(error(span, "E173", f"'{number}' is locked twice in textbill.lock "
+            problems.append(error(Span(name, lineno, 1, lineno, len(raw) + 1), "E173",
+                                  f"'{number}' is locked twice in textbill.lock "
                                   f"(first on line {entries[number].lineno})",
                                   "two branches issued the same number: keep one document and renumber "
                                   "the other, then run 'textbill lock'"))
             continue
+        parts, lines, parties, damage = _fields(toks, parties_memo)
         if damage is not None:
             what, token = damage
             col = raw.find(token) + 1  # the caret under the damaged digest
-            where = Span(name, lineno, col, lineno, col + len(token)) if col else span
+            where = Span(name, lineno, col, lineno, col + len(token)) if col else \
+                Span(name, lineno, 1, lineno, len(raw) + 1)
             problems.append(error(
                 where, "E173", f"textbill.lock is damaged: the line of '{number}' has {what}",
                 "the lock no longer says what was issued; restore textbill.lock from git (git checkout -- "
@@ -541,30 +640,29 @@ def parse_lock(text: str, name: str) -> tuple[dict[str, Entry], list[Diagnostic]
     return entries, problems
 
 
-def _fields(toks: list[str]):
-    """(parts, line records, party details, damage) of a lock line's digests; damage: (what, token) or None."""
+def _fields(toks: list[str], parties_memo: dict[str, dict | None]):
+    """(parts, line records, party details, damage) of a lock line's digests; damage: (what, token) or None.
+    parties_memo: the details of the `p:` values read so far (shared: nothing changes them)."""
     if not _SHA256.fullmatch(toks[6]):
         return {}, (), None, ("a sha256 that is not a full digest (64 hex digits)", toks[6])
     parts: dict = {}
-    lines: tuple[LineRecord, ...] = ()
+    lines: tuple[LineRecord, ...] | str = ()  # the records' text, read when first asked for (Entry.lines)
     parties = None
     for tok in toks[7:]:
         key, _, value = tok.partition(":")
         if key == "l":
             if not _LINE_RECORDS.fullmatch(value):
                 return {}, (), None, ("damaged line digests", tok)
-            recs = []
-            for rec in value.split(","):
-                day, _, digests = rec.rpartition(":")
-                line_d, _, entry_d = digests.partition(".")
-                recs.append(LineRecord(day, line_d, entry_d))
-            lines = tuple(recs)
+            lines = value
         elif key in ("s", "b", "h", "t"):
             if not _PART.fullmatch(value):
                 return {}, (), None, (f"a damaged '{key}:' digest", tok)
             parts[key] = value
         elif key == "p":
-            parties = _read_parties(value)
+            if value in parties_memo:
+                parties = parties_memo[value]
+            else:
+                parties = parties_memo[value] = _read_parties(value)
             if parties is None:
                 return {}, (), None, ("damaged party details", tok)
     return parts, lines, parties, None
@@ -668,7 +766,7 @@ class LockError(Exception):
 
 def _document_digest(memo: IdentityMemo, kind: str, doc, company) -> str:
     def make() -> str:
-        return digest(canonical_invoice(doc, company) if kind == "invoice" else canonical_credit(doc, company))
+        return invoice_digest(doc, company) if kind == "invoice" else digest(canonical_credit(doc, company))
     return memo.get((kind, doc.number), (doc, company), make)
 
 

@@ -20,8 +20,9 @@ def _dym(word: str, candidates: Iterable[str]) -> str | None:
 def check_people(ledger: m.Ledger):
     """Duplicate people (E301) and `by` an unknown person (E300)."""
     seen: dict[str, m.Person] = {}
+    person = m.Person
     for d in ledger.directives:
-        if isinstance(d, m.Person):
+        if type(d) is person:  # the node classes are final
             if d.id in seen:
                 yield error(d.span, "E301", f"person '{d.id}' is defined twice (first at {seen[d.id].span.short})",
                             "remove one of the two, or give this one another id", focus=d.id)
