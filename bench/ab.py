@@ -5,7 +5,9 @@
 A shared 2-core machine drifts by ±20% between runs minutes apart, so a figure from one run of
 bench/run.py against a figure from another says little.  Here every command runs for A and for B
 back to back, in alternating order each round, and the ratio of the medians is reported.  Each
-snapshot gets its own cache folder (XDG_CACHE_HOME) and output folder.  An "edit" appends a
+snapshot gets its own copy of the ledger (so its own .textbill/ state: the persisted tables are one
+entry each, which two snapshots would overwrite for each other), cache folder (XDG_CACHE_HOME)
+and output folder.  An "edit" appends a
 comment to one monthly file: the bytes change (caches miss, the file is parsed again) while the
 books stay the same.  Compile the snapshots first (python -m compileall SNAPSHOT/src) so that
 neither pays for compiling its modules.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -46,16 +49,18 @@ def main(argv=None) -> None:
     ap.add_argument("--edit", default="2025/05.bill", help="the file an edit appends a comment to")
     ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args(argv)
-    ledger, target = args.ledger, args.ledger / args.edit
-    original = target.read_bytes()
+    original = (args.ledger / args.edit).read_bytes()
     work = Path(tempfile.mkdtemp(prefix="textbill-ab-"))
     snapshots = {"base": args.base.resolve(), "new": args.new.resolve()}
-    out = {name: ledger / f"build-ab-{name}" for name in snapshots}
+    ledgers = {name: work / f"ledger-{name}" for name in snapshots}
+    for name in snapshots:
+        shutil.copytree(args.ledger, ledgers[name], ignore=shutil.ignore_patterns("build*", ".textbill"))
+    out = {name: ledgers[name] / "build" for name in snapshots}
     cache = {name: work / f"cache-{name}" for name in snapshots}
 
     def command(name: str, words: tuple[str, ...]) -> list[str]:
         extra = ["-o", str(out[name])] if words[0] == "build" else []
-        return [*words, str(ledger), *extra]
+        return [*words, str(ledgers[name]), *extra]
 
     for name, src in snapshots.items():  # fill the caches and the output folders once
         cpu_seconds(src, command(name, ("check",)), cache[name])
@@ -68,11 +73,11 @@ def main(argv=None) -> None:
                 for name in (("base", "new") if r % 2 == 0 else ("new", "base")):
                     if edit:
                         edits += 1
-                        target.write_bytes(original + f"; edit {edits}\n".encode())
+                        (ledgers[name] / args.edit).write_bytes(original + f"; edit {edits}\n".encode())
                     seconds.setdefault((label, name), []).append(
                         cpu_seconds(snapshots[name], command(name, words), cache[name]))
     finally:
-        target.write_bytes(original)
+        shutil.rmtree(work, ignore_errors=True)
     print(f"{args.rounds} rounds, CPU seconds (user + system), medians; load average "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print("| what | base | new | new / base |\n|---|---:|---:|---:|")
