@@ -229,9 +229,14 @@ def test_the_recorded_parties_are_part_of_a_documents_token(tmp_path):
         assert found == fresh(folder)
 
 
-def _entry(folder):
-    path = next((folder / persist.STATE_DIR).glob("digests-*.pickle"))
-    return path, path.read_bytes()
+def _entries(folder):
+    """The lock digests' table: its shards' files and what each holds."""
+    secret = cache.cache_secret(folder, create=False)
+    out = {}
+    for path in sorted((folder / persist.STATE_DIR).glob("digests-all-*.pickle")):
+        name = path.name[:-len(".pickle")]
+        out[path] = (name, cache.loads(cache.unseal(secret, name, path.read_bytes()))[2])
+    return out
 
 
 def test_a_planted_or_tampered_entry_is_not_trusted(tmp_path):
@@ -239,34 +244,30 @@ def test_a_planted_or_tampered_entry_is_not_trusted(tmp_path):
     new_process(folder)
     edit_duration(folder)
     new_process(folder)
-    path, data = _entry(folder)
+    entries = _entries(folder)
     secret = cache.cache_secret(folder, create=False)
-    name = path.name[:-len(".pickle")]
-    table = cache.loads(cache.unseal(secret, name, data))[2]
-    assert len(table) == 3  # January; February as locked and as edited
-    # the forger's table: every document hashes to what textbill.lock says (the edit would pass)
+    assert sum(len(table) for _, table in entries.values()) == 3  # January; February as locked and as edited
+    # the forger's tables: every document hashes to what textbill.lock says (the edit would pass)
     locked = {ln.split()[0]: ln.split()[6] for ln in (folder / "textbill.lock").read_text().splitlines()
               if ln.startswith("INV-")}
-    forged = cache.dumps((persist.FORMAT, "all", {k: locked["INV-2026-0002"] for k in table}))
+    forged = {path: cache.dumps((persist.FORMAT, name.split("-", 1)[1], {k: locked["INV-2026-0002"] for k in table}))
+              for path, (name, table) in entries.items()}
     expected = fresh(folder)
     assert [d[0] for d in expected[0]] == ["E170"]
 
-    def planted(payload_bytes, key):
-        path.write_bytes(cache.seal(key, name, payload_bytes))
+    def plant(seal):
+        for path, (name, _) in entries.items():
+            path.write_bytes(seal(name, forged[path]))
         found, persistence = new_process(folder)
         return found, persistence.digests.computed
 
     # sealed with another secret (a .textbill/ from a stranger's pull request): a miss
-    assert planted(forged, b"x" * cache.KEY_BYTES) == (expected, 2)
+    assert plant(lambda name, data: cache.seal(b"x" * cache.KEY_BYTES, name, data)) == (expected, 2)
     # the user's own seal over other bytes (tampered after sealing): a miss
-    sealed = cache.seal(secret, name, forged)
-    path.write_bytes(sealed[:cache.TAG_BYTES] + forged.replace(b"sha256:", b"sha256;", 1))
-    found, persistence = new_process(folder)
-    assert (found, persistence.digests.computed) == (expected, 2)
-    # the same forged table under this user's own secret would be believed: the tag is what protects
-    tag = hmac.new(secret, name.encode() + b"\0" + forged, hashlib.sha256).digest()
-    path.write_bytes(tag + forged)
-    found, _ = new_process(folder)
+    assert plant(lambda name, data: cache.seal(secret, name, data)[:cache.TAG_BYTES]
+                 + data.replace(b"sha256:", b"sha256;", 1)) == (expected, 2)
+    # the same forged tables under this user's own secret would be believed: the tag is what protects
+    found, _ = plant(lambda name, data: hmac.new(secret, name.encode() + b"\0" + data, hashlib.sha256).digest() + data)
     assert found != expected
 
 

@@ -176,7 +176,7 @@ def model_json(analysis, rec, items, as_of: date, files_of: dict[str, dict[str, 
     model_parts = workspace.model_parts  # key -> (value, its JSON)
     for key, value in model.items():
         if key == "invoices":
-            text = _encoded_list(invoices)
+            text = _encoded_list(invoices, indented=True)
         elif key == "overdue":
             text = _encoded_list([_encoded_row(row, workspace.rows_json) for row in value])
         else:
@@ -189,9 +189,11 @@ def model_json(analysis, rec, items, as_of: date, files_of: dict[str, dict[str, 
 
 
 def _invoice_text(doc, state, files: dict[str, str]) -> str:
+    """An invoice's JSON as model.json's list holds it (one level down: kept that way, so that
+    a build does not indent again the megabytes of invoices it did not change)."""
     entry = invoice_doc(doc, state)
     entry["files"] = files
-    return dumps(entry)
+    return "    " + dumps(entry).replace("\n", "\n    ")
 
 
 def _encoded_row(row: dict, known: dict[tuple, str]) -> str:
@@ -205,8 +207,11 @@ def _encoded_row(row: dict, known: dict[tuple, str]) -> str:
     return text
 
 
-def _encoded_list(items: list[str]) -> str:
-    """A list of JSON texts (each as dumps wrote it) as dumps writes it one level down."""
+def _encoded_list(items: list[str], indented: bool = False) -> str:
+    """A list of JSON texts (each as dumps wrote it, or already one level down: indented) as
+    dumps writes it one level down."""
     if not items:
         return "[]"
-    return "[\n" + ",\n".join("    " + text.replace("\n", "\n    ") for text in items) + "\n  ]"
+    if not indented:
+        items = ["    " + text.replace("\n", "\n    ") for text in items]
+    return "[\n" + ",\n".join(items) + "\n  ]"

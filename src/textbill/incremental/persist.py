@@ -501,10 +501,14 @@ class RecordedParties(IdentityMemo):
 
 class TokenDigests(IdentityMemo):
     """A memo of values derived from documents (digests), by identity within a process and by
-    the documents' tokens across processes: entry KIND-all of the store.
+    the documents' tokens across processes: entries KIND-all-0 .. KIND-all-f of the store, the
+    values split by the first hex digit of their name, so that an edit rewrites the sixteenth of
+    the table its documents fall in (model.json's parts are ~55 MB at 100k entries).
 
     get(key, inputs, make): inputs are a document, then ledger nodes (or None); the value is
     stored under the key and the tokens of all of them, and used when all have a token."""
+
+    SHARDS = "0123456789abcdef"
 
     def __init__(self, docs: DocTokens, kind: str) -> None:
         super().__init__()
@@ -519,8 +523,11 @@ class TokenDigests(IdentityMemo):
         super().begin()
         self.fresh, self.computed = {}, 0
         if self.session is not None and self.table is None:
-            found = self.session.state.load(self.kind, "all")
-            self.table = found if type(found) is dict else {}
+            self.table = {}
+            for shard in self.SHARDS:
+                found = self.session.state.load(self.kind, f"all-{shard}")
+                if type(found) is dict:
+                    self.table.update((k, v) for k, v in found.items() if type(k) is str and k[:1] == shard)
 
     def _name(self, key, inputs) -> str | None:
         token = self.docs.get(inputs[0])
@@ -556,16 +563,25 @@ class TokenDigests(IdentityMemo):
     def end(self) -> None:
         super().end()
         fresh, table = self.fresh, self.table or {}
-        if self.session is not None and any(table.get(k) != v for k, v in fresh.items()):
-            # this run's values, then the latest others (a document edited back, another branch)
-            kept = dict(fresh)
-            for k, v in table.items():
-                if len(kept) >= 2 * len(fresh) + 64:
-                    break
-                kept.setdefault(k, v)
-            self.session.state.save(self.kind, "all", kept)
-            self.table = kept
         self.fresh = {}
+        if self.session is None:
+            return
+        changed = {k[:1] for k, v in fresh.items() if table.get(k) != v}
+        if not changed:
+            return
+        table = dict(table)
+        for shard in sorted(changed):
+            # this run's values, then the latest others (a document edited back, another branch)
+            kept = {k: v for k, v in fresh.items() if k[:1] == shard}
+            limit = 2 * len(kept) + 4
+            for k, v in [(k, v) for k, v in table.items() if k[:1] == shard]:
+                if len(kept) < limit:
+                    kept.setdefault(k, v)
+                else:
+                    table.pop(k, None)
+            table.update(kept)
+            self.session.state.save(self.kind, f"all-{shard}", kept)
+        self.table = table
 
 
 class LockDigests(TokenDigests):
