@@ -310,3 +310,33 @@ def test_a_build_in_a_new_process_writes_what_a_fresh_one_does(tmp_path_factory,
         change(folder)
         fresh_out = root / f"fresh{i}"
         assert built(folder, root / "out") == built(folder, fresh_out, "--no-cache", "--force"), change.__name__
+
+
+def test_the_dashboards_invoice_rows_are_read_back_sealed(tmp_path):
+    """A new process takes the dashboard's invoice rows from .textbill/state (a row it did not
+    render shows there), and only from entries sealed with the user's own secret."""
+    folder = make_ledger(tmp_path / "ledger")
+    out = tmp_path / "out"
+    code, _, files = built(folder, out)
+    assert code == 0
+    index = files["index.html"].decode()
+    assert "INV-2026-0001" in index
+    secret = cache.cache_secret(folder, create=False)
+    shards = sorted((folder / persist.STATE_DIR).glob("rows-all-*.pickle"))
+    assert shards
+
+    def rewrite(seal_with):
+        for path in shards:
+            name = path.name[:-len(".pickle")]
+            fmt, key, table = cache.loads(cache.unseal(secret, name, path.read_bytes()))
+            table = {k: v.replace("INV-2026-0001", "INV-PLANTED") for k, v in table.items()}
+            path.write_bytes(cache.seal(seal_with, name, cache.dumps((fmt, key, table))))
+
+    rewrite(b"x" * cache.KEY_BYTES)  # another secret: not believed, the rows are rendered again
+    code, _, files = built(folder, out, "--force")
+    assert code == 0 and "INV-PLANTED" not in files["index.html"].decode()
+    assert files["index.html"].decode() == index
+    shards = sorted((folder / persist.STATE_DIR).glob("rows-all-*.pickle"))
+    rewrite(secret)  # the user's own seal: the stored rows are what the page shows
+    code, _, files = built(folder, out, "--force")
+    assert code == 0 and "INV-PLANTED" in files["index.html"].decode()

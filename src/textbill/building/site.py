@@ -33,12 +33,22 @@ def write_site(analysis, rec, items, open_amounts, planned: Plan, done: dict, ou
     written_now: the files whose content changed are added to it; standing: warnings of the build."""
     refs, files_of = _refs(analysis, planned, done)
     outputs: dict[str, bytes] = {}
+    memo = workspace.render_memo
+    persistence = getattr(analysis, "persistence", None)
+    stored = persistence.rows if persistence is not None else None
+    if stored is not None:  # the invoice rows an earlier process rendered (sealed in .textbill/state)
+        stored.open(persistence.session.state if persistence.session is not None else None)
+        memo.stored = stored
     try:
         figures = dashboard_figures(analysis.ledger, analysis.books, rec, open_amounts)
         # first: a theme error writes nothing
-        site = render_site(analysis, rec, refs, figures=figures, memo=workspace.render_memo)
+        site = render_site(analysis, rec, refs, figures=figures, memo=memo)
     except NotImplementedError:
         site = {}
+    finally:
+        if stored is not None:
+            memo.stored = None
+            stored.close()
     # made every time (its parts are kept in the workspace: see model_json)
     outputs["model.json"] = model_json(analysis, rec, items, as_of, files_of, planned.overdue_rows, workspace)
     for rel, data in site.items():

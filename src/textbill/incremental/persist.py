@@ -499,35 +499,75 @@ class RecordedParties(IdentityMemo):
         return value
 
 
+class ShardedTable:
+    """name -> text, kept in entries KIND-all-0 .. KIND-all-f of the store: the values split by the
+    first hex digit of their name (a sha256), so that a run that changes a few values rewrites
+    the sixteenths they fall in, not the whole table (model.json's parts are ~55 MB at 100k)."""
+
+    SHARDS = "0123456789abcdef"
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.values: dict[str, str] | None = None  # None: not read yet (or another ledger's)
+        self.fresh: dict[str, str] = {}  # the values this run used
+
+    def open(self, state: StateStore) -> None:
+        self.fresh = {}
+        if self.values is None:
+            self.values = {}
+            for shard in self.SHARDS:
+                found = state.load(self.kind, f"all-{shard}")
+                if type(found) is dict:
+                    self.values.update((k, v) for k, v in found.items()
+                                       if type(k) is str and k[:1] == shard and type(v) is str)
+
+    def get(self, name: str) -> str | None:
+        return self.values.get(name) if self.values is not None else None
+
+    def use(self, name: str, value: str) -> None:
+        self.fresh[name] = value
+
+    def close(self, state: StateStore) -> None:
+        """Write the shards whose values this run changed: its values, then the latest others (a
+        document edited back, another branch), up to twice as many."""
+        fresh, values = self.fresh, self.values or {}
+        self.fresh = {}
+        changed = {k[:1] for k, v in fresh.items() if values.get(k) != v}
+        if not changed:
+            return
+        values = dict(values)
+        for shard in sorted(changed):
+            kept = {k: v for k, v in fresh.items() if k[:1] == shard}
+            limit = 2 * len(kept) + 4
+            for k, v in [(k, v) for k, v in values.items() if k[:1] == shard]:
+                if len(kept) < limit:
+                    kept.setdefault(k, v)
+                else:
+                    values.pop(k, None)
+            values.update(kept)
+            state.save(self.kind, f"all-{shard}", kept)
+        self.values = values
+
+
 class TokenDigests(IdentityMemo):
     """A memo of values derived from documents (digests), by identity within a process and by
-    the documents' tokens across processes: entries KIND-all-0 .. KIND-all-f of the store, the
-    values split by the first hex digit of their name, so that an edit rewrites the sixteenth of
-    the table its documents fall in (model.json's parts are ~55 MB at 100k entries).
+    the documents' tokens across processes (a ShardedTable of the store).
 
     get(key, inputs, make): inputs are a document, then ledger nodes (or None); the value is
     stored under the key and the tokens of all of them, and used when all have a token."""
 
-    SHARDS = "0123456789abcdef"
-
     def __init__(self, docs: DocTokens, kind: str) -> None:
         super().__init__()
         self.docs = docs
-        self.kind = kind
+        self.table = ShardedTable(kind)
         self.session: Session | None = None
-        self.table: dict[str, str] | None = None
-        self.fresh: dict[str, str] = {}
         self.computed = 0
 
     def begin(self) -> None:
         super().begin()
-        self.fresh, self.computed = {}, 0
-        if self.session is not None and self.table is None:
-            self.table = {}
-            for shard in self.SHARDS:
-                found = self.session.state.load(self.kind, f"all-{shard}")
-                if type(found) is dict:
-                    self.table.update((k, v) for k, v in found.items() if type(k) is str and k[:1] == shard)
+        self.computed = 0
+        if self.session is not None:
+            self.table.open(self.session.state)
 
     def _name(self, key, inputs) -> str | None:
         token = self.docs.get(inputs[0])
@@ -551,37 +591,52 @@ class TokenDigests(IdentityMemo):
             return super().get(key, inputs, counted)
 
         def stored():
-            value = self.table.get(name) if self.table is not None else None
-            if type(value) is not str:
+            value = self.table.get(name)
+            if value is None:
                 value = make()
                 self.computed += 1
             return value
         value = super().get(key, inputs, stored)
-        self.fresh[name] = value
+        self.table.use(name, value)
         return value
 
     def end(self) -> None:
         super().end()
-        fresh, table = self.fresh, self.table or {}
-        self.fresh = {}
-        if self.session is None:
-            return
-        changed = {k[:1] for k, v in fresh.items() if table.get(k) != v}
-        if not changed:
-            return
-        table = dict(table)
-        for shard in sorted(changed):
-            # this run's values, then the latest others (a document edited back, another branch)
-            kept = {k: v for k, v in fresh.items() if k[:1] == shard}
-            limit = 2 * len(kept) + 4
-            for k, v in [(k, v) for k, v in table.items() if k[:1] == shard]:
-                if len(kept) < limit:
-                    kept.setdefault(k, v)
-                else:
-                    table.pop(k, None)
-            table.update(kept)
-            self.session.state.save(self.kind, f"all-{shard}", kept)
-        self.table = table
+        if self.session is not None:
+            self.table.close(self.session.state)
+
+
+class StoredTexts:
+    """Texts rendered from values (the dashboard's invoice rows), by the hash of what they were
+    rendered from: render.memo.RenderTables.stored.  Between open() and close() of a build."""
+
+    def __init__(self) -> None:
+        self.table = ShardedTable("rows")
+        self.state: StateStore | None = None
+
+    def open(self, state: StateStore | None) -> None:
+        if state is None or self.state is None or state.root != self.state.root:
+            self.table.values = None
+        self.state = state
+        if state is not None:
+            self.table.open(state)
+
+    def get(self, key) -> str | None:
+        if self.state is None:
+            return None
+        name = _sha(FORMAT, key)
+        value = self.table.get(name)
+        if value is not None:
+            self.table.use(name, value)
+        return value
+
+    def put(self, key, text: str) -> None:
+        if self.state is not None:
+            self.table.use(_sha(FORMAT, key), text)
+
+    def close(self) -> None:
+        if self.state is not None:
+            self.table.close(self.state)
 
 
 class LockDigests(TokenDigests):
@@ -613,6 +668,7 @@ class Persistence:
         self.recorded = RecordedParties(self.docs)
         self.plan = TokenDigests(self.docs, "plan")  # building.plan's documents' digests
         self.json = TokenDigests(self.docs, "json")  # building.site's model.json text of each invoice
+        self.rows = StoredTexts()  # the dashboard's invoice rows (render.dashboard._with_markup)
         self.session: Session | None = None
 
     def attach(self, loaded, enabled: bool) -> Session | None:
@@ -626,7 +682,8 @@ class Persistence:
                 if session.context is None:
                     session = None
         if session is None or self.session is None or session.state.root != self.session.state.root:
-            self.digests.table = self.plan.table = self.json.table = None  # another ledger's (or none)
+            for part in (self.digests, self.plan, self.json):
+                part.table.values = None  # another ledger's (or none)
         self.session = session
         self.books.attach(session)
         for part in (self.digests, self.recorded, self.plan, self.json):

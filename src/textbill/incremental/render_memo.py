@@ -23,6 +23,7 @@ class RenderMemo:
         self.client_pages: dict[tuple, tuple] = {}
         self.stylesheets: dict[tuple, Any] = {}
         self.fonts: Any = None
+        self.stored: Any = None  # incremental.persist.StoredTexts during a build's dashboard
         # forgotten at exit while the interpreter is whole: WeasyPrint's FontConfiguration
         # removes its temporary folder when it goes, which fails once modules are torn down
         atexit.register(_clear_at_exit, weakref.ref(self))

@@ -120,9 +120,16 @@ def _with_markup(memo: RenderTables, theme: Theme, stamp: tuple, rows: list[dict
     (memo.rows: (theme, stamp, show_client, row) -> its <tr>)."""
     macro = None
     out = []
+    stored = memo.stored  # the rows an earlier process rendered (None: none kept)
     for r in rows:
         key = (theme.dirs, stamp, show_client, repr(r))
         markup = memo.rows.get(key)
+        if markup is None and stored is not None:
+            text = stored.get(key)
+            if text is not None:
+                markup = memo.rows[key] = _Row(text)
+        elif markup is not None and stored is not None:
+            stored.put(key, markup.text)  # still in use: kept for the next process
         if markup is None:
             if macro is None:
                 env = environment(theme, SITE, memo)
@@ -137,6 +144,8 @@ def _with_markup(memo: RenderTables, theme: Theme, stamp: tuple, rows: list[dict
             if len(memo.rows) >= _PAGES_MAX:
                 memo.rows.clear()
             memo.rows[key] = markup
+            if stored is not None:
+                stored.put(key, markup.text)
         out.append({**r, "markup": markup})
     return out
 

@@ -20,6 +20,9 @@ class RenderTables(Protocol):
     client_pages: dict[tuple, tuple]  # (root, path) -> (inputs, linked documents, page)
     stylesheets: dict[tuple, Any]  # a print stylesheet's key -> weasyprint.CSS
     fonts: Any  # weasyprint's FontConfiguration, made on first use
+    # rows' texts kept across processes: get(key) -> str | None, put(key, text)
+    # (incremental.persist.StoredTexts, set by the build around the dashboard), or None
+    stored: Any
 
 
 class _Scratch:
@@ -34,6 +37,7 @@ class _Scratch:
         self.client_pages: dict[tuple, tuple] = {}
         self.stylesheets: dict[tuple, Any] = {}
         self.fonts: Any = None
+        self.stored: Any = None
 
 
 def scratch() -> RenderTables:
