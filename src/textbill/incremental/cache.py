@@ -202,8 +202,26 @@ def _column_writer(cls: type):
     return write
 
 
-_READERS = {cls.__name__: _column_reader(cls) for cls in NODE_TYPES}
-_WRITERS = {cls: _column_writer(cls) for cls in NODE_TYPES}
+_NODE_NAMES = {cls.__name__: cls for cls in NODE_TYPES}
+_READERS: dict[str, tuple] = {}  # made on first use: a process reads a few classes, and each costs a compile
+_WRITERS: dict[type, object] = {}
+
+
+def _reader_of(name: str):
+    """(read, number of columns) for the node class of that name; None for any other name."""
+    found = _READERS.get(name)
+    if found is None and name in _NODE_NAMES:
+        found = _READERS[name] = _column_reader(_NODE_NAMES[name])
+    return found
+
+
+def _writer_of(cls: type):
+    found = _WRITERS.get(cls)
+    if found is None:
+        if cls not in NODE_TYPES:
+            raise TypeError(f"{cls.__name__} is not a node")
+        found = _WRITERS[cls] = _column_writer(cls)
+    return found
 
 
 def to_columns(nodes) -> tuple[bytes, tuple]:
@@ -217,13 +235,12 @@ def to_columns(nodes) -> tuple[bytes, tuple]:
         cls = type(node)
         k = index.get(cls)
         if k is None:
-            if cls not in _WRITERS:
-                raise TypeError(f"{cls.__name__} is not a node")
+            _writer_of(cls)
             k = index[cls] = len(members)
             members.append([])
         members[k].append(node)
         kinds.append(k)
-    return bytes(kinds), tuple((cls.__name__, tuple(_WRITERS[cls](group))) for cls, group in zip(index, members))
+    return bytes(kinds), tuple((cls.__name__, tuple(_writer_of(cls)(group))) for cls, group in zip(index, members))
 
 
 def from_columns(kinds: bytes, groups: tuple) -> list | None:
@@ -235,7 +252,7 @@ def from_columns(kinds: bytes, groups: tuple) -> list | None:
         if type(group) is not tuple or len(group) != 2:
             return None
         name, columns = group
-        found = _READERS.get(name) if type(name) is str else None
+        found = _reader_of(name) if type(name) is str else None
         if found is None or type(columns) is not tuple or len(columns) != found[1] \
                 or not all(type(c) is list for c in columns):
             return None
