@@ -60,7 +60,7 @@ from pathlib import Path
 
 from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic
-from textbill.core.frozen import make_builder
+from textbill.core.frozen import make_builder, mutable_twin
 from textbill.core.money import Amount, Money
 from textbill.core.source import Sources, Span
 from textbill.incremental.fingerprint import code_digest
@@ -148,23 +148,18 @@ def loads(data: bytes):
 # per field, for the node and again for its span.  So a file's nodes are stored by class as
 # columns (one list per field, a span's fields as columns of their own, shared values shared by
 # the pickle's memo) with the order of their classes, and made again by one generated loop per
-# class that fills a mutable twin of the class (same slots, so plain attribute stores) and then
-# gives it the model's class: the same frozen node, equal with the same span, at 0.6 of the time
+# class that fills a mutable twin of the class (core.frozen.mutable_twin) and then gives it the
+# model's class: the same frozen node, equal with the same span, at 0.6 of the time
 # (bench/README.md, 100k entries: 0.17 s -> 0.09 s to read 30 cached files).
 
 _SPAN_FIELDS = tuple(f.name for f in dataclasses.fields(Span))
 
 
-def _twin(cls: type) -> type:
-    """A class with cls's slots and no frozen __setattr__: an instance of it may become a cls."""
-    return type(f"_{cls.__name__}Fields", (), {"__slots__": vars(cls)["__slots__"], "__module__": __name__})
-
-
 def _column_reader(cls: type):
     """A function that makes the nodes of cls from their columns (see _column_writer), in order."""
     names = [f.name for f in dataclasses.fields(cls)]
-    env = {"_new": object.__new__, "_zip": zip, "_cls": cls, "_twin": _twin(cls), "_Span": Span,
-           "_span_twin": _twin(Span)}
+    env = {"_new": object.__new__, "_zip": zip, "_cls": cls, "_twin": mutable_twin(cls), "_Span": Span,
+           "_span_twin": mutable_twin(Span)}
     values, body = [], []
     for i, name in enumerate(names):
         if name == "span":
