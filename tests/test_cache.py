@@ -254,6 +254,11 @@ def test_parallel_parse_builds_the_same_nodes(tmp_path, monkeypatch):
     serial = load(tmp_path, cache=False, workers=1)
     _same(parallel, serial)
     assert any(d.code == "E010" for d in parallel.diagnostics)
+    # with a parse cache, the workers send the nodes back by columns (cache.dump_parse)
+    by_columns = load(tmp_path, cache=ParseCache, workers=2)
+    assert by_columns.cache.written == 4
+    _same(by_columns, serial)
+    _same(load(tmp_path, cache=ParseCache), serial)
 
 
 def test_a_parsed_file_is_quoted_from_disk_only_while_unchanged(ledger):

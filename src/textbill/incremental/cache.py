@@ -258,6 +258,21 @@ def from_columns(kinds: bytes, groups: tuple) -> list | None:
     return nodes
 
 
+def dump_parse(parsed: tuple) -> bytes:
+    """One file's parse, (nodes, diagnostics, broken names), as bytes: its nodes by columns."""
+    nodes, diags, broken = parsed
+    return dumps((to_columns(nodes), list(diags), frozenset(broken)))
+
+
+def load_parse(data: bytes) -> tuple[list, list, set]:
+    """(nodes, diagnostics, broken names) from dump_parse's bytes."""
+    columns, diags, broken = loads(data)
+    nodes = from_columns(*columns)
+    if nodes is None:
+        raise pickle.UnpicklingError("the nodes' columns are damaged")
+    return nodes, diags, set(broken)
+
+
 # ---------------------------------------------------------------------------- keys
 
 # the parse of a file depends on the grammar and on the code that parses and stores it
@@ -422,9 +437,10 @@ class ParseCache:
     read from nothing, and the engine can tell an unchanged directive by its identity
     (BooksMemo).  Nodes are frozen: sharing them is safe."""
 
-    # how the loader's parse workers send nodes back: the same fast, restricted pickles
-    dumps = staticmethod(dumps)
-    loads = staticmethod(loads)
+    # how the loader's parse workers send a file's (nodes, diagnostics, broken) back: its nodes by
+    # columns, as the entries hold them, in the same restricted pickles
+    dumps = staticmethod(dump_parse)  # module functions: a worker's job pickles them by name
+    loads = staticmethod(load_parse)
     key = staticmethod(file_key)
 
     def __init__(self, root: Path, enabled: bool = True, memory: dict | None = None, folder: Path = CACHE_DIR):
