@@ -81,3 +81,6 @@ _.close_connection  # BaseHTTPRequestHandler, ends the event stream's keep-alive
 
 # watchdog callback (watch/loop.py)
 _.on_any_event  # watchdog.events.FileSystemEventHandler
+
+# assigning __class__ turns a filled mutable twin into the frozen class's instance (core/frozen.py)
+_.__class__  # core/frozen.py, mutable_twin's layout check
