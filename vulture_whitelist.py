@@ -10,6 +10,9 @@ for an attribute or method of any class.
 __getattr__  # textbill/__init__.py
 __dir__  # textbill/__init__.py
 
+# assigning __class__ turns a filled mutable twin into the frozen class's instance (core/frozen.py)
+_.__class__  # core/frozen.py, mutable_twin's layout check
+
 # click commands: registered by their decorators, imported by name through cli/main.py's COMMANDS
 build_command  # cli/build.py
 clock_status  # cli/clock.py, @clock.command("status")

@@ -295,6 +295,15 @@ def test_an_unchanged_ledger_is_answered_without_importing_the_compiler(tmp_path
         assert "0 rendered" in again.stderr
 
 
+def test_a_check_that_computes_does_not_import_the_builder(tmp_path):
+    """`check` needs the engine and the checks, never the renderers or the build (0.3 s to import)."""
+    folder = make_ledger(tmp_path / "l", LEDGER)
+    probe = PROBE.format(modules=COMPILER)
+    run = subprocess.run([sys.executable, "-c", probe, "check", "--no-cache", str(folder)], capture_output=True,
+                         text=True, check=True)
+    assert run.stdout.strip() == "0 ['textbill.checks.ledger', 'textbill.engine.invoices']", run.stdout + run.stderr
+
+
 def test_a_build_with_nothing_to_do_but_warnings_takes_the_full_path(tmp_path):
     """The fast answer is only for a ledger without diagnostics: warnings are printed as before."""
     folder = make_ledger(tmp_path / "l", LEDGER)

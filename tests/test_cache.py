@@ -1,6 +1,7 @@
 """The parse cache and the check cache: used when valid, ignored when not, never trusted blindly."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 import stat
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from textbill import pipeline
+from textbill.core.source import Span
 from textbill.incremental import cache as cache_mod
 from textbill.incremental.cache import CACHE_DIR, ParseCache, dumps, loads
 from textbill.loading.loader import load
@@ -85,7 +87,8 @@ def test_a_one_file_edit_parses_only_that_file(ledger):
     assert [t.minutes for t in again.ledger.times][-1] == 120
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "other-key", "foreign-class", "wrong-type"])
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "other-key", "foreign-class", "wrong-type",
+                                    "foreign-node-class", "short-column", "kind-without-group", "node-unplaced"])
 def test_a_corrupt_or_tampered_entry_is_ignored(ledger, damage):
     load(ledger, cache=ParseCache)
     entry = _entries(ledger)[0]
@@ -106,9 +109,22 @@ def test_a_corrupt_or_tampered_entry_is_ignored(ledger, damage):
         # a pickle that would run a command if it were unpickled without restrictions
         entry.write_bytes(cache_mod.seal(secret, entry.stem, pickle.dumps(_Evil())))
     elif damage == "wrong-type":
-        fmt, key, nodes, diags, broken = loads(data)
-        entry.write_bytes(cache_mod.seal(secret, entry.stem, dumps((fmt, key, nodes + ["not a node"], diags,
-                                                                    broken))))
+        fmt, key, (kinds, groups), diags, broken = loads(data)
+        name, columns = groups[0]
+        groups = ((name, (*columns[:-1], "not a column")), *groups[1:])
+        entry.write_bytes(cache_mod.seal(secret, entry.stem, dumps((fmt, key, (kinds, groups), diags, broken))))
+    else:  # the nodes' columns (cache.to_columns) changed so that they no longer describe nodes
+        fmt, key, (kinds, groups), diags, broken = loads(data)
+        name, columns = groups[0]
+        if damage == "foreign-node-class":
+            groups = (("Path", columns), *groups[1:])
+        elif damage == "short-column":
+            groups = ((name, (columns[0][:-1], *columns[1:])), *groups[1:])
+        elif damage == "kind-without-group":
+            kinds += bytes([len(groups)])
+        else:
+            kinds = kinds[:-1]
+        entry.write_bytes(cache_mod.seal(secret, entry.stem, dumps((fmt, key, (kinds, groups), diags, broken))))
     again = load(ledger, cache=ParseCache)
     assert again.cache.misses == 1
     assert not (ledger / "pwned").exists()
@@ -238,6 +254,11 @@ def test_parallel_parse_builds_the_same_nodes(tmp_path, monkeypatch):
     serial = load(tmp_path, cache=False, workers=1)
     _same(parallel, serial)
     assert any(d.code == "E010" for d in parallel.diagnostics)
+    # with a parse cache, the workers send the nodes back by columns (cache.dump_parse)
+    by_columns = load(tmp_path, cache=ParseCache, workers=2)
+    assert by_columns.cache.written == 4
+    _same(by_columns, serial)
+    _same(load(tmp_path, cache=ParseCache), serial)
 
 
 def test_a_parsed_file_is_quoted_from_disk_only_while_unchanged(ledger):
@@ -247,3 +268,24 @@ def test_a_parsed_file_is_quoted_from_disk_only_while_unchanged(ledger):
     again = load(ledger, cache=False)
     (ledger / "c.bill").write_text("2026-01-09 time acme/other 1h\n", encoding="utf-8")
     assert again.sources.line("c.bill", 1) is None  # never a line the diagnostics were not made from
+
+
+def test_nodes_of_every_class_come_back_from_their_columns_equal_with_their_spans():
+    nodes = []
+    for i, cls in enumerate(sorted(cache_mod.NODE_TYPES, key=lambda c: c.__name__)):
+        for line in (1, 2):
+            values = {f.name: Span(f"{cls.__name__}.bill", line + i, 3, line + i + 1, 7) if f.name == "span"
+                      else f"{f.name}-{line}" for f in dataclasses.fields(cls)}
+            nodes.append(cls(**values))
+    nodes.append(nodes[0])  # a class seen again after others
+    again = cache_mod.from_columns(*loads(dumps(cache_mod.to_columns(nodes))))
+    assert again == nodes
+    assert [type(n) for n in again] == [type(n) for n in nodes]
+    assert [n.span for n in again] == [n.span for n in nodes] and all(type(n.span) is Span for n in again)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        again[0].span = None
+
+
+def test_something_else_than_a_node_is_not_cached():
+    with pytest.raises(TypeError):
+        cache_mod.to_columns(["not a node"])

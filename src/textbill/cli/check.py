@@ -32,7 +32,7 @@ def check(ctx: Ctx, ledger_pos, fmt, strict):
     """
     # an unchanged ledger's check is answered from the check cache without importing the compiler
     hit = None if ctx.no_cache else cached_check(ctx.ledger_path(ledger_pos))
-    analysis = hit or analyze_ledger(ctx, ledger_pos)
+    analysis = hit or analyze_ledger(ctx, ledger_pos, looked_up=not ctx.no_cache)
     diags = analysis.diagnostics
     if fmt == "json":
         click.echo(format_json(diags))

@@ -7,6 +7,7 @@ textbill.render.table and JSON by textbill.render.json, imported only by the com
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -18,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-import textbill
 from textbill.core.diagnostics import (
     Diagnostic,
     closest,
@@ -37,7 +37,7 @@ from textbill.render.diagnostics_formats import (
 )
 from textbill.version import __version__
 
-if TYPE_CHECKING:  # the compiler is reached through the library API, textbill.analyze(), when used
+if TYPE_CHECKING:  # the compiler is imported when a command first analyzes (analyze_ledger)
     from textbill.pipeline import Analysis
 
 FORMATS = ("table", "json", "csv")
@@ -156,9 +156,16 @@ def print_diagnostics(analysis: Analysis, quiet_warnings: bool = False) -> None:
     print_problems(diags, analysis.sources)
 
 
-def analyze_ledger(ctx: Ctx, positional: str | None = None) -> Analysis:
-    """The analysis of the ledger the options name (the parse and check caches unless --no-cache)."""
-    return textbill.analyze(ctx.ledger_path(positional), cache=not ctx.no_cache)
+def analyze_ledger(ctx: Ctx, positional: str | None = None, looked_up: bool = False) -> Analysis:
+    """The analysis of the ledger the options name (the parse and check caches unless --no-cache).
+
+    looked_up: the command asked the check cache already (incremental.checked) and missed, so
+    the pipeline does not read and hash every file once more to ask it again.
+    textbill.analyze() is this very call, but the library API it lives in also imports the builder
+    (renderers, Jinja, Babel: 0.3 s) that check never uses; the pipeline is imported on first use,
+    as the package imports the library API."""
+    pipeline = importlib.import_module("textbill.pipeline")
+    return pipeline.analyze(ctx.ledger_path(positional), cache=not ctx.no_cache, _check_cache=not looked_up)
 
 
 def load_clean(ctx: Ctx, positional: str | None = None) -> Analysis:

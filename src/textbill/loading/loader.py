@@ -360,7 +360,10 @@ def build_ledger(root: Path, nodes: list, config: m.Config, files: list[str], br
     groups: dict[type, list] = {}
     for node in nodes:
         t = type(node)
-        if t is m.Company:
+        group = groups.get(t)  # the dated entries, nearly every node: one lookup
+        if group is not None:
+            group.append(node)
+        elif t is m.Company:
             company = company or node
         elif t is m.Client:
             clients.setdefault(node.id, node)
@@ -371,7 +374,7 @@ def build_ledger(root: Path, nodes: list, config: m.Config, files: list[str], br
         elif t is m.Person:
             people.setdefault(node.id, node)
         else:
-            groups.setdefault(t, []).append(node)
+            groups[t] = [node]
 
     def g(t):
         return tuple(groups.get(t, ()))

@@ -18,7 +18,7 @@ def write_atomic(path: Path, data: bytes, mode: int | None = None, durable: bool
 
     durable=False skips the fsync: still atomic (a reader sees the old file or the new one), but
     a power cut may lose the new content.  Only for scratch output that is made again anyway
-    (watch's preview folder)."""
+    (watch's preview folder) and for the caches' sealed entries (a torn one is a miss)."""
     path = Path(path)
     try:
         if path.read_bytes() == data:
