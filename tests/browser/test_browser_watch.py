@@ -54,16 +54,25 @@ def body_text(browser) -> str:
 
 
 def wait_text(browser, text: str, timeout: float) -> None:
-    """Until the page shows text; a page being reloaded meanwhile is no failure."""
+    """Until the page shows text; a page being reloaded meanwhile is no failure (Chrome may
+    also answer a read during the navigation with "unhandled inspector error": asked again)."""
     from selenium.common.exceptions import (
         NoSuchElementException,
         StaleElementReferenceException,
+        WebDriverException,
     )
     from selenium.webdriver.support.ui import WebDriverWait
 
+    def shown(b) -> bool:
+        try:
+            return text in body_text(b)
+        except WebDriverException as exc:
+            if "inspector" not in str(exc):
+                raise
+            return False
+
     WebDriverWait(browser, timeout, poll_frequency=0.05,
-                  ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)).until(
-        lambda b: text in body_text(b))
+                  ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)).until(shown)
 
 
 def test_edit_break_fix(browser, watching):
