@@ -1,31 +1,34 @@
-"""What a new process finds again of the last analysis and build: the documents' digests for
-textbill.lock and for the build, each invoice's part of model.json, and the grammar's tables,
-sealed like the parse cache.  [I/O]
+"""What a new process finds again of the last analysis and build: each invoice's outcome
+without its lines, the documents' digests for textbill.lock and for the build, each invoice's
+part of model.json, the dashboard's invoice rows and the grammar's tables, sealed like the parse
+cache.  [I/O]
 
-A CI job restores `.textbill/` and starts a new process.  Without this it hashes every document
-for textbill.lock (canonical JSON and sha256 of ~1,000 invoices: about a second at 100k entries)
-and for the build's plan, and encodes every invoice for model.json.  Here the results are kept in
-ROOT/.textbill/state/ under keys of their inputs, behind the parse cache's HMAC
-(incremental/cache.py: an entry whose tag does not verify is a miss and is never unpickled; the
-unpickler resolves only textbill's value classes):
+A CI job restores `.textbill/` and starts a new process.  Without this it computes every
+invoice, hashes every document for textbill.lock (canonical JSON and sha256 of ~1,000 invoices:
+about a second at 100k entries) and for the build's plan, encodes every invoice for model.json
+and renders every dashboard row.  Here the results are kept in ROOT/.textbill/state/ under keys
+of their inputs, behind the parse cache's HMAC (incremental/cache.py: an entry whose tag does
+not verify is a miss and is never unpickled; the unpickler resolves only textbill's value
+classes):
 
-- digests-all, plan-all, json-all: one table each, keyed by a document's token and the other
-  inputs of the value.  A document's token hashes everything computing it read
-  (PersistentBooks): the context every invoice depends on (textbill's code, textbill.yaml, the
-  company, the fx rates), its directive, client and SOWs, the end of the client's previous
-  period, its currency, the entries of its SOWs in its period and the owner of every item it
-  tried to take, and, for a document drawn with the parties textbill.lock recorded, those
-  details.  Ledger nodes are named by a token: (their file's parse-cache key, their position in
-  the file), the same exactly when parsed from the same bytes at the same place.
+- books-all: per invoice, its outcome without lines (figures, tax groups, SOW usage,
+  diagnostics), what its computation read (index slices, items it tried to take) and its token
+  (PersistentBooks).  A document's token hashes everything computing it read: the context every
+  invoice depends on (textbill's code, textbill.yaml, the company, the fx rates), its directive,
+  client and SOWs, the end of the client's previous period, its currency, the entries of its
+  SOWs in its period and the owner of every item it tried to take, and, for a document drawn
+  with the parties textbill.lock recorded, those details.  Ledger nodes are named by a token:
+  (their file's parse-cache key, their position in the file), the same exactly when parsed from
+  the same bytes at the same place.  A new process makes the recorded reads again and recalls
+  the outcome when they give the same token; the lines are computed when first asked for.
+- digests-all-X, plan-all-X, json-all-X, rows-all-X (X a hex digit: ShardedTable): values keyed
+  by a document's token and the other inputs of the value (the rows: by what they show).
 - grammar-K: the grammar's LALR tables (Lark's own plain-data serialization), keyed by the
   grammar and the parsing code.
 
 A one-entry edit changes the parse-cache key of one file: the documents that read a node of
-that file get new tokens and are hashed again; every other value is read back.  The documents
-themselves are computed again in every process: reading them back costs more (PersistentBooks).
-textbill.lock is parsed again too: reading its parse back (0.23 s at 100k) saved too little over
-parsing it (0.3 s) to keep.  Results are those of a fresh process
-(tests/test_incremental_persist.py).
+that file get new tokens and are computed and hashed again; every other value is read back.
+Results are those of a fresh process (tests/test_incremental_persist.py).
 """
 from __future__ import annotations
 
