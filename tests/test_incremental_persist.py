@@ -200,6 +200,7 @@ def test_unchanged_invoices_are_read_back_without_their_lines(tmp_path):
     new_process(folder)
     edit_duration(folder)  # February's invoice changes; January's reads nothing of entries.bill
     workspace = Workspace()
+    workspace.remember(folder)  # as watch does: unchanged files give back the same nodes
     analysis = analyze(folder, workspace=workspace, _check_cache=False)
     books = workspace.persistence.books
     assert books.revived == 1
@@ -210,6 +211,10 @@ def test_unchanged_invoices_are_read_back_without_their_lines(tmp_path):
     assert january.lines == fresh_books.invoices["INV-2026-0001"].lines  # asked for: computed then
     assert books.lines_computed
     assert [ln.description for ln in january.lines] == ["Kickoff", "Wireframes"]
+    # the same workspace's next analysis (watch) finds the read-back invoice by identity
+    again = analyze(folder, workspace=workspace, _check_cache=False)
+    assert (books.hits, books.revived) == (2, 0)
+    assert again.books.invoices["INV-2026-0001"] is analysis.books.invoices["INV-2026-0001"]
     # a read of the invoice's entries that gives another answer is a miss, not a stale document
     move_entry(folder)
     workspace = Workspace()

@@ -69,10 +69,14 @@ class BooksMemo:
         return None
 
     def keep(self, inputs: InvoiceInputs, reads: Reads, outcome: InvoiceOutcome) -> None:
-        slices = tuple((table, ref, period, tuple(found), tuple(map(id, found)))
-                       for table, ref, period, found in reads.slices)
+        self.remember(inputs, reads.slices, reads.probes, outcome)
+
+    def remember(self, inputs: InvoiceInputs, slices, probes, outcome: InvoiceOutcome) -> None:
+        """Keep an invoice's outcome for the next run, with what it read: slices (index table,
+        SOW ref, period, the entries found) and probes (item key, its owner before)."""
+        kept = tuple((table, ref, period, tuple(found), tuple(map(id, found))) for table, ref, period, found in slices)
         self.seen[inputs.number] = _Remembered(inputs.objects, tuple(map(id, inputs.objects)), inputs.values,
-                                               slices, tuple(reads.probes), outcome)
+                                               kept, tuple(probes), outcome)
 
 
 def _still(entry: _Remembered, number: str, state: SharedState) -> list | None:

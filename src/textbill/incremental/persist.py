@@ -312,6 +312,7 @@ class PersistentBooks(BooksMemo):
             return None
         tokens = self.session.tokens
         entries: list = []
+        read = []
         for table, ref, period in slices:
             found = state.entries_between(table, ref, period)
             toks = list(map(tokens.get, map(id, found)))
@@ -319,10 +320,11 @@ class PersistentBooks(BooksMemo):
                 return None
             _hash_slice(h, table, ref, period, toks)
             entries.extend(found)
+            read.append((table, ref, period, found))
         claimed: dict = {}
         billed = state.billed
         number = inputs.number
-        owners = []
+        owners, keys = [], []
         for kind, item in probes:
             if kind is None:
                 key = item
@@ -332,6 +334,7 @@ class PersistentBooks(BooksMemo):
                 key = (kind, id(entries[item]))
             owner = claimed[key] if claimed and key in claimed else billed.get(key)
             owners.append(owner)
+            keys.append(key)
             if owner is None:
                 claimed[key] = number
         _hash_probes(h, probes, owners)
@@ -341,7 +344,10 @@ class PersistentBooks(BooksMemo):
             assert self._ledger is not None  # recall() comes between begin() and end()
             self._lines = _Recompute(self._ledger)
         doc = _doc(summary, inputs.objects[0], inputs.objects[1], LazyLines(self._lines, number))
-        return InvoiceOutcome(doc, summary["diags"], summary["missing_fx"]), list(claimed)
+        outcome = InvoiceOutcome(doc, summary["diags"], summary["missing_fx"])
+        # the next run of this process recalls it by identity, as one it computed (watch mode)
+        self.remember(inputs, read, zip(keys, owners), outcome)
+        return outcome, list(claimed)
 
     def keep(self, inputs: InvoiceInputs, reads: Reads, outcome: InvoiceOutcome) -> None:
         super().keep(inputs, reads, outcome)
