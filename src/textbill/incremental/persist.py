@@ -225,8 +225,11 @@ class PersistentBooks(BooksMemo):
         self._round, self._records, self.revived = {}, {}, 0
         self._lines = None
         if self.session is not None and self._stored is None:
+            # the records of the same context only (textbill's code, textbill.yaml, company, fx):
+            # every token hashes it, and a record written by other code may have another shape
             found = self.session.state.load("books", "all")
-            self._stored = found if type(found) is dict else {}
+            ok = type(found) is tuple and len(found) == 2 and found[0] == self.session.context
+            self._stored = found[1] if ok and type(found[1]) is dict else {}
         self._ledger = ledger
 
     def end(self) -> None:
@@ -237,7 +240,7 @@ class PersistentBooks(BooksMemo):
         if self.session is None:
             return
         if stored is None or len(records) != len(stored) or any(stored.get(k) is not v for k, v in records.items()):
-            self.session.state.save("books", "all", records)
+            self.session.state.save("books", "all", (self.session.context, records))
             self._stored = records
             self._decoded = {k: v for k, v in self._decoded.items() if records.get(k) is v[0]}
 
@@ -325,18 +328,19 @@ class PersistentBooks(BooksMemo):
         billed = state.billed
         number = inputs.number
         owners, keys = [], []
-        for kind, item in probes:
+        for kind, first, count in probes:
             if kind is None:
-                key = item
+                items = [first]
+            elif first + count > len(entries):
+                return None
             else:
-                if item >= len(entries):
-                    return None
-                key = (kind, id(entries[item]))
-            owner = claimed[key] if claimed and key in claimed else billed.get(key)
-            owners.append(owner)
-            keys.append(key)
-            if owner is None:
-                claimed[key] = number
+                items = [(kind, id(e)) for e in entries[first:first + count]]
+            for key in items:
+                owner = claimed[key] if claimed and key in claimed else billed.get(key)
+                owners.append(owner)
+                keys.append(key)
+                if owner is None:
+                    claimed[key] = number
         _hash_probes(h, probes, owners)
         if h.hexdigest() != token:
             return None
@@ -369,15 +373,22 @@ class PersistentBooks(BooksMemo):
         where: dict[int, int] = {}
         for i, e in enumerate(entries):
             where.setdefault(id(e), i)
-        probes, owners = [], []
+        # the items it tried to take: an entry's item by its place among the entries read, in runs
+        # (kind, first place, count) -- an hourly invoice tries its entries in order: one run
+        probes: list = []
+        owners = []
         for item, before in reads.probes:
             if type(item) is tuple and len(item) == 2 and item[0] in _ID_KEYS:
                 pos = where.get(item[1])
                 if pos is None:
                     return
-                probes.append((item[0], pos))  # an entry's item by its place among the entries read
+                last = probes[-1] if probes else None
+                if last is not None and last[0] == item[0] and last[1] + last[2] == pos:
+                    probes[-1] = (item[0], last[1], last[2] + 1)
+                else:
+                    probes.append((item[0], pos, 1))
             else:
-                probes.append((None, item))
+                probes.append((None, item, 1))
             owners.append(before)
         probes_t = tuple(probes)
         _hash_probes(h, probes_t, owners)
