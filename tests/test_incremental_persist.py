@@ -345,3 +345,21 @@ def test_the_dashboards_invoice_rows_are_read_back_sealed(tmp_path):
     rewrite(secret)  # the user's own seal: the stored rows are what the page shows
     code, _, files = built(folder, out, "--force")
     assert code == 0 and "INV-PLANTED" in files["index.html"].decode()
+
+
+def test_an_earlier_versions_tables_are_removed(tmp_path):
+    """Entries of names this version never writes (the whole tables before they were split) go
+    at the next write; an unused entry of a current name stays (another branch may use it)."""
+    folder = make_ledger(tmp_path / "ledger")
+    new_process(folder)
+    state = folder / persist.STATE_DIR
+    old = [state / "json-all.pickle", state / "digests-all.pickle"]
+    kept = state / f"plan-all-{'0' if not (state / 'plan-all-0.pickle').exists() else 'f'}.pickle"
+    for path in [*old, kept]:
+        path.write_bytes(b"x" * 100)
+    new_process(folder)  # nothing written: nothing pruned either
+    assert all(p.exists() for p in old)
+    edit_duration(folder)
+    new_process(folder)
+    assert [p.exists() for p in old] == [False, False]
+    assert kept.exists()
