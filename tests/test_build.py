@@ -97,8 +97,13 @@ def test_html_pages_in_forked_workers_are_the_same_as_on_one_job(tmp_path, monke
     monkeypatch.setattr(build_mod, "HTML_FORK_MIN", 7)  # 6 documents: not worth a fork
     assert run(folder, tmp_path / "few", formats=formats, jobs=2).ok and forked == []
     monkeypatch.setattr(build_mod, "HTML_FORK_MIN", 2)
+    ahead = []
+    real_result = build_mod._SiteAhead.result
+    monkeypatch.setattr(build_mod._SiteAhead, "result",
+                        lambda self, done: ahead.append(real_result(self, done)) or ahead[-1])
     two = run(folder, tmp_path / "two", formats=formats, jobs=2)
     assert forked == [(6, 2, False)]
+    assert len(ahead) == 1 and ahead[0] is not None  # the site was made beside the pages, and taken
     one = run(folder, tmp_path / "one", formats=formats, jobs=1)
     assert forked == [(6, 2, False)] and two.ok and one.ok
     assert sorted(two.rendered) == sorted(one.rendered) and len(one.rendered) == 6
@@ -387,3 +392,26 @@ def test_cli_build_out_on_a_file_or_an_unwritable_path_is_a_usage_error(tmp_path
     if Path("/sys").is_dir():  # not writable even by root
         r = cli("build", folder, "-o", "/sys/textbill-out", "--format", "html", "--as-of", "2026-04-30")
         assert r.code == 2 and "cannot create the output folder /sys/textbill-out" in r.err, r
+
+
+def test_a_site_made_ahead_from_other_files_is_made_again(tmp_path, monkeypatch):
+    """The dashboard and model.json made beside the forked pages name the files the pages will
+    have; when the pages wrote others, the site is made again after them: the same bytes as one job."""
+    folder = make_ledger(tmp_path / "l", LEDGER + SECOND_INVOICE)
+    formats = ("html", "json", "csv")
+    monkeypatch.setattr(build_mod, "HTML_FORK_MIN", 2)
+    one = run(folder, tmp_path / "one", formats=formats, jobs=1)
+    ahead = []
+    real_result = build_mod._SiteAhead.result
+    monkeypatch.setattr(build_mod._SiteAhead, "result",
+                        lambda self, done: ahead.append(real_result(self, done)) or ahead[-1])
+    monkeypatch.setattr(build_mod, "SUFFIXES", {**build_mod.SUFFIXES, "html": ".htm"})  # a wrong guess
+    two = run(folder, tmp_path / "two", formats=formats, jobs=2)
+    assert one.ok and two.ok and ahead == [None]
+    files = [files_of(tmp_path / name) for name in ("one", "two")]
+    for f in files:
+        f.pop(MANIFEST)
+        f.pop(".textbill-build.lock", None)
+    assert sorted(files[0]) == sorted(files[1])
+    for name in files[0]:
+        assert files[0][name] == files[1][name], name

@@ -59,6 +59,7 @@ from textbill.building.plan import plan
 from textbill.building.site import client_of, write_client_pages, write_site
 from textbill.building.spec import (
     MANIFEST_VERSION,
+    SUFFIXES,
     BuildError,
     BuildReport,
     Job,
@@ -157,6 +158,10 @@ def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, form
         head, tail = todo, []
         if first is not None:  # the long overdue report after the pages that are served first
             head, tail = [j for j in todo if j.kind != "report"], [j for j in todo if j.kind == "report"]
+        # the pages in forked workers: the dashboard and model.json at the same time, in a process of
+        # their own, from the files the pages will have (checked against what they wrote, below)
+        ahead = _site_ahead(analysis, rec, items, open_amounts, planned, done, todo, formats, digests, out_dir,
+                            as_of, workspace, durable, pool, jobs) if first is None else None
         results = _run(context, head, jobs, progress, len(planned.jobs) - len(todo), len(planned.jobs), pool)
         if first is not None:
             results = list(results)
@@ -179,12 +184,18 @@ def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, form
             report.warnings.extend(w for w in warnings if w not in report.warnings)
 
         site_error = None
-        try:
-            site_files = write_site(analysis, rec, items, open_amounts, planned, done, out_dir, as_of,
-                                    report.written, standing, workspace, durable)
-        except ThemeError as exc:  # a user's dashboard template: the documents are built all the same
-            site_error = exc
-            site_files = list(old.get("site", ()))
+        made = ahead.result(done) if ahead is not None else None
+        if made is not None:  # the pages wrote the files the site was made from
+            site_files, written, said = made
+            report.written.extend(written)
+            standing.extend(said)
+        else:
+            try:
+                site_files = write_site(analysis, rec, items, open_amounts, planned, done, out_dir, as_of,
+                                        report.written, standing, workspace, durable)
+            except ThemeError as exc:  # a user's dashboard template: the documents are built all the same
+                site_error = exc
+                site_files = list(old.get("site", ()))
 
         # a failed document keeps its old files (and is retried next time)
         failed = {f.split(": ", 1)[0] for f in report.failures}
@@ -333,6 +344,66 @@ def _run(context: Context, todo: list[Job], jobs: int | None, progress: Progress
             yield from _run_in(fresh, context, todo, progress, done, total)
         return
     yield from _run_forked(context, todo, workers, progress, done, total)
+
+
+class _SiteAhead:
+    """The dashboard and model.json made in a forked process while the pages render (on 2 cores
+    the site's second or so would otherwise follow the pages).  They are made from the files
+    each page will have; result(done) gives (site files, files written, warnings) when the pages
+    wrote exactly those, else None: the caller then makes the site itself, as without this."""
+
+    def __init__(self, predicted: dict, proc, conn) -> None:
+        self.predicted, self.proc, self.conn = predicted, proc, conn
+
+    def result(self, done: dict) -> tuple | None:
+        try:
+            made = self.conn.recv()  # the child's answer (EOFError: it died)
+        except (EOFError, OSError):
+            made = None
+        finally:
+            self.conn.close()
+            self.proc.join()
+        if made is None or self.proc.exitcode != 0 or done != self.predicted:
+            return None
+        return made
+
+
+def _site_ahead(analysis, rec, items, open_amounts, planned, done: dict, todo: list[Job], formats, digests: dict,
+                out_dir: Path, as_of: date, workspace: Workspace, durable: bool, pool, jobs) -> _SiteAhead | None:
+    """Start making the site in a forked process, when the pages go to forked workers too (the
+    same conditions as _run's) and each output's file is known before it is written: HTML, JSON
+    and CSV (an e-invoice may not be made; a PDF is made in a pool).  A one-off build only
+    (durable): a long-lived workspace keeps what the site makes, which a child would lose."""
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+    if (not durable or pool is not None or workers < 2 or len(todo) < HTML_FORK_MIN or not _forkable()
+            or any(not set(job.outputs) <= {"html", "json", "csv"} for job in todo)):
+        return None
+    predicted = {key: dict(entry) for key, entry in done.items()}
+    for job in todo:
+        wanted = outputs_of(formats, job.kind)
+        for name in job.outputs:
+            predicted[job.key][name] = {"hash": output_hash(digests[job.key], wanted[name]),
+                                        "files": [job.base + SUFFIXES[name]]}
+    ctx = multiprocessing.get_context("fork")
+    conn, child = ctx.Pipe(duplex=False)
+
+    def make() -> None:
+        conn.close()
+        try:
+            written: list[str] = []
+            said: list[str] = []
+            files = write_site(analysis, rec, items, open_amounts, planned, predicted, out_dir, as_of, written,
+                               said, workspace, durable)
+            child.send((files, written, said))
+        except Exception:  # noqa: BLE001 - the parent makes the site itself, and reports what fails
+            child.send(None)
+        finally:
+            child.close()
+
+    proc = ctx.Process(target=make, daemon=True)
+    proc.start()
+    child.close()
+    return _SiteAhead(predicted, proc, conn)
 
 
 def _serve(context: Context, tasks, results) -> None:
