@@ -117,37 +117,6 @@ class SowUsage:
     retainers: int  # retainer lines
 
 
-def sow_usage(lines) -> tuple[SowUsage, ...]:
-    """Per SOW billed by the lines (in order of the SOW's first line): the sums budgets read."""
-    per: dict[str, list] = {}
-    for ln in lines:
-        if not ln.sow:
-            continue
-        u = per.get(ln.sow)
-        if u is None:
-            u = per[ln.sow] = [ZERO, ZERO, ZERO, 0, 0]
-        u[1] += ln.amount
-        if ln.kind == "time":
-            u[0] += ln.quantity
-        elif ln.kind == "milestone":
-            u[2] += ln.amount
-            u[3] += 1
-        elif ln.kind == "retainer":
-            u[4] += 1
-    return tuple(SowUsage(ref, *u) for ref, u in per.items())
-
-
-def time_billed(lines) -> tuple[tuple[date, str | None, Decimal], ...]:
-    """The amounts of the time lines per day and person (in order of first line): what the team
-    report reads of an invoice."""
-    per: dict[tuple, Decimal] = {}
-    for ln in lines:
-        if ln.kind == "time" and ln.date is not None:
-            key = (ln.date, ln.detail.get("person"))
-            per[key] = per.get(key, ZERO) + ln.amount
-    return tuple((day, person, amount) for (day, person), amount in per.items())
-
-
 @dataclass(frozen=True)
 class InvoiceDoc:
     invoice: m.Invoice
@@ -165,8 +134,9 @@ class InvoiceDoc:
     seq: int | None = None
     # the seller as textbill.lock recorded it at issue (None: the ledger's company, as it is now)
     company: m.Company | None = None
-    usage: tuple[SowUsage, ...] = field(default=(), compare=False)  # sow_usage(lines)
-    billed_time: tuple = field(default=(), compare=False)  # time_billed(lines)
+    # sums of the lines (engine.invoices): per SOW, and the time lines' amounts per (day, person, amount)
+    usage: tuple[SowUsage, ...] = field(default=(), compare=False)
+    billed_time: tuple = field(default=(), compare=False)
 
     @property
     def number(self) -> str:

@@ -18,9 +18,8 @@ from textbill.core.books import (
     CreditDoc,
     InvoiceDoc,
     Line,
+    SowUsage,
     TaxGroup,
-    sow_usage,
-    time_billed,
 )
 from textbill.core.diagnostics import Diagnostic, error, warning
 from textbill.core.frozen import builder, gc_paused
@@ -373,7 +372,7 @@ class _Computer:
                     f"add: {inv.date} fx {currency} {self.company_currency} RATE", focus=inv.number))
         return InvoiceDoc(inv, client, currency, period, refs, due, tuple(lines), tuple(groups),
                           net, tax, net + tax, company_tax,
-                          usage=sow_usage(lines), billed_time=time_billed(lines))
+                          usage=_sow_usage(lines), billed_time=_time_billed(lines))
 
     def _take(self, key: tuple, inv: m.Invoice, entry_span, conflicts: dict) -> bool:
         """Claim a billable item for this invoice; False when an earlier invoice has it."""
@@ -643,6 +642,37 @@ def milestone_shares(sow: m.Sow, client_currency: str | None = None) -> dict[str
         running += share
         out.setdefault(ms.name, (share, how))
     return out
+
+
+def _sow_usage(lines) -> tuple[SowUsage, ...]:
+    """Per SOW billed by the lines (in order of the SOW's first line): the sums budgets read."""
+    per: dict[str, list] = {}
+    for ln in lines:
+        if not ln.sow:
+            continue
+        u = per.get(ln.sow)
+        if u is None:
+            u = per[ln.sow] = [ZERO, ZERO, ZERO, 0, 0]
+        u[1] += ln.amount
+        if ln.kind == "time":
+            u[0] += ln.quantity
+        elif ln.kind == "milestone":
+            u[2] += ln.amount
+            u[3] += 1
+        elif ln.kind == "retainer":
+            u[4] += 1
+    return tuple(SowUsage(ref, *u) for ref, u in per.items())
+
+
+def _time_billed(lines) -> tuple[tuple[date, str | None, Decimal], ...]:
+    """The amounts of the time lines per day and person (in order of first line): what the team
+    report reads of an invoice."""
+    per: dict[tuple, Decimal] = {}
+    for ln in lines:
+        if ln.kind == "time" and ln.date is not None:
+            key = (ln.date, ln.detail.get("person"))
+            per[key] = per.get(key, ZERO) + ln.amount
+    return tuple((day, person, amount) for (day, person), amount in per.items())
 
 
 def compute_books(ledger: m.Ledger, memo: InvoiceMemo | None = None) -> Books:
