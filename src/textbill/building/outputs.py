@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from textbill.building.spec import EINVOICES, Job
+from textbill.building.spec import EINVOICES, SUFFIXES, Job
 from textbill.core.einvoicing import paid_in_advance
 from textbill.core.money import ZERO, fmt
 from textbill.incremental.render_memo import process_memo
@@ -130,21 +130,21 @@ def job_outputs(context: Context, job: Job, pdf: PdfMaker) -> dict:
                    "bucket", "late_interest", "status")
 
     if "html" in wanted:
-        outputs["html"] = (job.base + ".html", html.encode("utf-8"))
+        outputs["html"] = (job.base + SUFFIXES["html"], html.encode("utf-8"))
     if "pdf" in wanted:
-        outputs["pdf"] = (job.base + ".pdf", pdf(context, job, html, doc, warnings))
+        outputs["pdf"] = (job.base + SUFFIXES["pdf"], pdf(context, job, html, doc, warnings))
     if "ubl" in wanted:
         xml = _einvoice(warnings, "ubl", lambda: einvoice.ubl_xml(ledger, doc, paid))
         if xml is not None:
-            outputs["ubl"] = (job.base + ".ubl.xml", xml)
+            outputs["ubl"] = (job.base + SUFFIXES["ubl"], xml)
     if "ksef" in wanted:
         xml = _einvoice(warnings, "ksef", lambda: einvoice.ksef_xml(ledger, doc, paid))
         if xml is not None:
-            outputs["ksef"] = (job.base + ".ksef.xml", xml)
+            outputs["ksef"] = (job.base + SUFFIXES["ksef"], xml)
     if "json" in wanted:
-        outputs["json"] = (job.base + ".json", (dumps(data) + "\n").encode("utf-8"))
+        outputs["json"] = (job.base + SUFFIXES["json"], (dumps(data) + "\n").encode("utf-8"))
     if "csv" in wanted:
-        outputs["csv"] = (job.base + ".csv", _csv(columns, rows))
+        outputs["csv"] = (job.base + SUFFIXES["csv"], _csv(columns, rows))
     return outputs
 
 
