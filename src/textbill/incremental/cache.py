@@ -51,6 +51,7 @@ import pickle
 import secrets
 import stat
 import tempfile
+from collections.abc import Callable
 from contextlib import suppress
 from datetime import date
 from decimal import Decimal
@@ -588,20 +589,29 @@ class ParseCache:
         if self.memory is not None:
             for key in [k for k in self.memory if k not in self.used]:
                 del self.memory[key]
+        def in_use(name: str) -> bool:
+            kind, _, rest = name.partition("-")
+            return (rest if kind == "parse" else name) in self.used
+
+        self._prune_folder(in_use, MAX_UNUSED)
+
+    def _prune_folder(self, in_use: Callable[[str], bool], keep: int,
+                      stale: Callable[[str], bool] = lambda name: False) -> None:
+        """Delete the entries (NAME.pickle) not in_use beyond the `keep` most recent; stale ones
+        at once.  Only after a run that wrote something, and only in the folder's own cache."""
         if not self.enabled or not self.written or not self._own_folder():
             return
         try:
             unused = []
             for entry in os.scandir(self.dir):
-                name = entry.name
-                if not name.endswith(".pickle"):
+                if not entry.name.endswith(".pickle") or in_use(entry.name[:-7]):
                     continue
-                kind, _, rest = name[:-7].partition("-")
-                if (rest if kind == "parse" else name[:-7]) in self.used:
-                    continue
-                unused.append((entry.stat().st_mtime, entry.path))
+                if stale(entry.name[:-7]):
+                    os.unlink(entry.path)
+                else:
+                    unused.append((entry.stat().st_mtime, entry.path))
             unused.sort(reverse=True)
-            for _, path in unused[MAX_UNUSED:]:
+            for _, path in unused[keep:]:
                 os.unlink(path)
         except OSError:
             pass

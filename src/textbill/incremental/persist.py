@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Sequence
 from contextlib import suppress
@@ -114,22 +113,7 @@ class StateStore(cache.ParseCache):
         """Forget entries this run did not use, beyond the most recent MAX_UNUSED, and at once
         those of a name this version never writes (an earlier version's whole tables: 55 MB of
         model.json's parts at 100k entries)."""
-        if not self.enabled or not self.written or not self._own_folder():
-            return
-        try:
-            unused = []
-            for entry in os.scandir(self.dir):
-                name = entry.name[:-7]
-                if entry.name.endswith(".pickle") and name not in self.kept:
-                    if _CURRENT.fullmatch(name) is None:
-                        os.unlink(entry.path)
-                    else:
-                        unused.append((entry.stat().st_mtime, entry.path))
-            unused.sort(reverse=True)
-            for _, path in unused[MAX_UNUSED:]:
-                os.unlink(path)
-        except OSError:
-            pass
+        self._prune_folder(self.kept.__contains__, MAX_UNUSED, lambda name: _CURRENT.fullmatch(name) is None)
 
 
 # the names of the entries this version writes (StateStore.save: KIND-KEY)
