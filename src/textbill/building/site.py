@@ -203,7 +203,7 @@ def _invoice_text(doc, state, files: dict[str, str]) -> str:
     a build does not indent again the megabytes of invoices it did not change)."""
     entry = invoice_doc(doc, state)
     entry["files"] = files
-    return "    " + dumps(entry).replace("\n", "\n    ")
+    return _one_level_down(dumps(entry))
 
 
 def _encoded_row(row: dict, known: dict[tuple, str]) -> str:
@@ -217,11 +217,16 @@ def _encoded_row(row: dict, known: dict[tuple, str]) -> str:
     return text
 
 
+def _one_level_down(text: str) -> str:
+    """A JSON text as dumps writes it as an item of a list one level down."""
+    return "    " + text.replace("\n", "\n    ")
+
+
 def _encoded_list(items: list[str], indented: bool = False) -> str:
     """A list of JSON texts (each as dumps wrote it, or already one level down: indented) as
     dumps writes it one level down."""
     if not items:
         return "[]"
     if not indented:
-        items = ["    " + text.replace("\n", "\n    ") for text in items]
+        items = [_one_level_down(text) for text in items]
     return "[\n" + ",\n".join(items) + "\n  ]"
