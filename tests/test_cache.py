@@ -14,7 +14,9 @@ import pytest
 from textbill import pipeline
 from textbill.core.source import Span
 from textbill.incremental import cache as cache_mod
-from textbill.incremental.cache import CACHE_DIR, ParseCache, dumps, loads
+from textbill.incremental import codec
+from textbill.incremental.cache import CACHE_DIR, ParseCache
+from textbill.incremental.codec import dumps, loads
 from textbill.loading.loader import load
 
 LEDGER = '''company me "Me Ltd"
@@ -272,13 +274,13 @@ def test_a_parsed_file_is_quoted_from_disk_only_while_unchanged(ledger):
 
 def test_nodes_of_every_class_come_back_from_their_columns_equal_with_their_spans():
     nodes = []
-    for i, cls in enumerate(sorted(cache_mod.NODE_TYPES, key=lambda c: c.__name__)):
+    for i, cls in enumerate(sorted(codec.NODE_TYPES, key=lambda c: c.__name__)):
         for line in (1, 2):
             values = {f.name: Span(f"{cls.__name__}.bill", line + i, 3, line + i + 1, 7) if f.name == "span"
                       else f"{f.name}-{line}" for f in dataclasses.fields(cls)}
             nodes.append(cls(**values))
     nodes.append(nodes[0])  # a class seen again after others
-    again = cache_mod.from_columns(*loads(dumps(cache_mod.to_columns(nodes))))
+    again = codec.from_columns(*loads(dumps(codec.to_columns(nodes))))
     assert again == nodes
     assert [type(n) for n in again] == [type(n) for n in nodes]
     assert [n.span for n in again] == [n.span for n in nodes] and all(type(n.span) is Span for n in again)
@@ -288,4 +290,4 @@ def test_nodes_of_every_class_come_back_from_their_columns_equal_with_their_span
 
 def test_something_else_than_a_node_is_not_cached():
     with pytest.raises(TypeError):
-        cache_mod.to_columns(["not a node"])
+        codec.to_columns(["not a node"])

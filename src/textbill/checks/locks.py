@@ -78,6 +78,7 @@ from textbill.core.frozen import builder
 from textbill.core.money import CONTEXT, fmt
 from textbill.core.source import Span, find_keyword_line
 from textbill.incremental.memo import IdentityMemo
+from textbill.loading.forked import available_cpus, fork_map
 from textbill.loading.loader import display_name, read_bytes
 from textbill.loading.writer import locked, write_atomic
 
@@ -764,10 +765,43 @@ class LockError(Exception):
 
 # ---------------------------------------------------------------------------- the check
 
-def _document_digest(memo: IdentityMemo, kind: str, doc, company) -> str:
+def _document_digest(memo: IdentityMemo, kind: str, doc, company, ready: dict[str, str] | None = None) -> str:
+    """The memo's digest of a document as sealed by company; ready: digests computed ahead."""
     def make() -> str:
-        return invoice_digest(doc, company) if kind == "invoice" else digest(canonical_credit(doc, company))
+        if ready and doc.number in ready:
+            return ready[doc.number]
+        return _make_digest((kind, doc, company))
     return memo.get((kind, doc.number), (doc, company), make)
+
+
+def _make_digest(job: tuple) -> str:
+    kind, doc, company = job
+    return invoice_digest(doc, company) if kind == "invoice" else digest(canonical_credit(doc, company))
+
+
+# Digesting a document is a pure function of it and its seller: with this many to digest, a
+# new process shares them with a forked child (loading.forked; 960 invoices: 0.3 s -> 0.17 s)
+PARALLEL_MIN_DIGESTS = 200
+
+
+def _digests_ahead(memo: IdentityMemo, lock: LockFile, docs: dict, company) -> dict[str, str]:
+    """{number: digest} of the locked documents the memo does not have, computed on every CPU
+    when there are many (else nothing: they are digested one by one as they are compared)."""
+    jobs = []
+    for number, old in lock.entries.items():
+        found = docs.get(number)
+        if found is None or old.damaged:
+            continue
+        kind, doc = found
+        seller = doc.company or company
+        if memo.needs((kind, number), (doc, seller)):
+            jobs.append((kind, doc, seller))
+    cpus = available_cpus()
+    if len(jobs) < PARALLEL_MIN_DIGESTS or cpus < 2:
+        return {}
+    values = fork_map(_make_digest, jobs, cpus, str.encode, bytes.decode,
+                      [len(doc.lines) + 10 if kind == "invoice" else 10 for kind, doc, _ in jobs])
+    return {doc.number: value for (_, doc, _), value in zip(jobs, values, strict=True)}
 
 
 def check_locks(loaded, books, workspace=None, lock: LockFile | None = None) -> list:
@@ -790,6 +824,7 @@ def check_locks(loaded, books, workspace=None, lock: LockFile | None = None) -> 
     company = ledger.company
     memo = workspace.lock_digests if workspace is not None else IdentityMemo()
     memo.begin()
+    ready = _digests_ahead(memo, lock, docs, company)
     index = None  # built when a document changed: only then are its lines traced to their entries
     # with syntax errors, entries that fail to parse are missing: a locked document that only lost
     # lines is then reported once the file reads again, not as a cascade of the syntax error
@@ -817,7 +852,7 @@ def check_locks(loaded, books, workspace=None, lock: LockFile | None = None) -> 
         if fallout and fallout.document(number, kind, doc.note.invoice if kind == "credit-note" else None):
             continue  # computed from a directive with an error: compared once that error is fixed
         seller = doc.company or company  # as recorded at issue, else the ledger's
-        if _document_digest(memo, kind, doc, seller) == old.sha256:
+        if _document_digest(memo, kind, doc, seller, ready) == old.sha256:
             continue  # unchanged: the per-line digests that explain a change are not needed
         if index is None:
             index = NodeIndex(ledger)

@@ -28,11 +28,11 @@ key) that wrote it, and `rm -rf .textbill` still forgets everything.
 Entries are pickles, because unpickling C-built tuples is the
 fastest way back to a million frozen dataclasses.  A pickle can call any
 function it names, so entries are read with a restricted unpickler that
-resolves exactly these names and nothing else: the builders below (one per
-model class: they set the fields of a new instance and call nothing),
+resolves exactly these names and nothing else: the builders of incremental/codec.py
+(one per model class: they set the fields of a new instance and call nothing),
 `decimal.Decimal` and `datetime.date`.  A file's directives are not pickled one
-by one but as columns (see "nodes by columns"): plain lists of field values, made
-into nodes again by this module's own code from a class name it looks up among
+by one but as columns (codec.py, "nodes by columns"): plain lists of field values, made
+into nodes again by that module's own code from a class name it looks up among
 the model's node classes.  A tampered or corrupt entry can thus
 produce at worst a wrong parse, never run code; it is also checked after
 loading (its key, the shape of its columns, the type of every diagnostic), and any
@@ -42,28 +42,25 @@ missing folder only turn it off; `--no-cache` bypasses it entirely.
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import hmac
-import io
 import os
-import pickle
 import secrets
 import stat
 import tempfile
 from collections.abc import Callable
 from contextlib import suppress
-from datetime import date
-from decimal import Decimal
 from functools import lru_cache
-from operator import attrgetter
 from pathlib import Path
 
-from textbill.core import model as m
 from textbill.core.diagnostics import Diagnostic
-from textbill.core.frozen import make_builder, mutable_twin
-from textbill.core.money import Amount, Money
-from textbill.core.source import Sources, Span
+from textbill.core.source import Sources
+from textbill.incremental.codec import (
+    dumps,
+    from_columns,
+    loads,
+    to_columns,
+)
 from textbill.incremental.fingerprint import code_digest
 from textbill.loading.loader import (
     CONFIG_NAME,
@@ -83,201 +80,10 @@ KEY_BYTES = 32
 TAG_BYTES = 32  # HMAC-SHA256
 MAX_UNUSED = 64  # entries not used by the last run that are kept (other branches, other folders)
 
-# ---------------------------------------------------------------------------- fast builders
-# A frozen dataclass's __init__ sets each field through object.__setattr__; a new
-# instance whose slots are set through their descriptors is the same object at
-# half the cost.  Each builder takes the fields in declaration order.
-
-_CLASSES = [Span, Amount, Money, Diagnostic] + [
-    obj for obj in vars(m).values()
-    if isinstance(obj, type) and dataclasses.is_dataclass(obj) and "__slots__" in vars(obj)
-    and obj.__module__ == m.__name__
-]
-NODE_TYPES = frozenset(c for c in _CLASSES if "span" in {f.name for f in dataclasses.fields(c)}
-                       and c is not Diagnostic)
-_BUILDERS: dict[type, object] = {}
-_NAMES: dict[str, object] = {}
-
-
-for _cls in _CLASSES:
-    _b, _fields = make_builder(_cls), tuple(f.name for f in dataclasses.fields(_cls))
-    _b.__module__ = __name__
-    _BUILDERS[_cls] = (_b, tuple(_fields))
-    _NAMES[_b.__name__] = _b
-    globals()[_b.__name__] = _b
-del _cls, _b, _fields
-
-
-
-
-class _Pickler(pickle.Pickler):
-    def reducer_override(self, obj):
-        entry = _BUILDERS.get(type(obj))
-        if entry is None:
-            return NotImplemented
-        build, names = entry
-        return build, tuple(getattr(obj, n) for n in names)
-
-
-_ALLOWED = {(__name__, name): func for name, func in _NAMES.items()}
-_ALLOWED[("decimal", "Decimal")] = Decimal
-_ALLOWED[("datetime", "date")] = date
-
-
-class _Unpickler(pickle.Unpickler):
-    """Resolves only the builders, Decimal and date: a tampered entry cannot run code."""
-
-    def find_class(self, module, name):
-        try:
-            return _ALLOWED[(module, name)]
-        except KeyError:
-            raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the parse cache") from None
-
-
-def dumps(obj) -> bytes:
-    buf = io.BytesIO()
-    _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
-    return buf.getvalue()
-
-
-def loads(data: bytes):
-    return _Unpickler(io.BytesIO(data)).load()
-
-
-# ---------------------------------------------------------------------------- nodes by columns
-# Building a node costs most of reading a cached file: a builder call, then one descriptor call
-# per field, for the node and again for its span.  So a file's nodes are stored by class as
-# columns (one list per field, a span's fields as columns of their own, shared values shared by
-# the pickle's memo) with the order of their classes, and made again by one generated loop per
-# class that fills a mutable twin of the class (core.frozen.mutable_twin) and then gives it the
-# model's class: the same frozen node, equal with the same span, at 0.6 of the time
-# (bench/README.md, 100k entries: 0.17 s -> 0.09 s to read 30 cached files).
-
-_SPAN_FIELDS = tuple(f.name for f in dataclasses.fields(Span))
-
-
-def _column_reader(cls: type):
-    """A function that makes the nodes of cls from their columns (see _column_writer), in order."""
-    names = [f.name for f in dataclasses.fields(cls)]
-    env = {"_new": object.__new__, "_zip": zip, "_cls": cls, "_twin": mutable_twin(cls), "_Span": Span,
-           "_span_twin": mutable_twin(Span)}
-    values, body = [], []
-    for i, name in enumerate(names):
-        if name == "span":
-            parts = [f"v{i}_{j}" for j in range(len(_SPAN_FIELDS))]
-            values += parts
-            body += ["s = _new(_span_twin)", *(f"s.{f} = {v}" for f, v in zip(_SPAN_FIELDS, parts)),
-                     "s.__class__ = _Span", f"o.{name} = s"]
-        else:
-            values.append(f"v{i}")
-            body.append(f"o.{name} = v{i}")
-    columns = [f"c{i}" for i in range(len(values))]
-    lines = [f"def read({', '.join(columns)}):", "    out = []", "    add = out.append",
-             f"    for {', '.join(values)} in _zip({', '.join(columns)}, strict=True):",
-             "        o = _new(_twin)", *(f"        {line}" for line in body),
-             "        o.__class__ = _cls", "        add(o)", "    return out"]
-    exec("\n".join(lines), env)  # noqa: S102 - generated from the dataclass's own field names
-    return env["read"], len(values)
-
-
-def _column_writer(cls: type):
-    """A function from nodes of cls to their columns: each field's values, a span's five fields
-    each a column."""
-    getters = []
-    for f in dataclasses.fields(cls):
-        if f.name == "span":
-            getters += [attrgetter(f"span.{name}") for name in _SPAN_FIELDS]
-        else:
-            getters.append(attrgetter(f.name))
-
-    def write(nodes: list) -> list[list]:
-        for node in nodes:
-            if type(node.span) is not Span:
-                raise TypeError(f"a span of type {type(node.span).__name__}")
-        return [list(map(get, nodes)) for get in getters]
-    return write
-
-
-_NODE_NAMES = {cls.__name__: cls for cls in NODE_TYPES}
-_READERS: dict[str, tuple] = {}  # made on first use: a process reads a few classes, and each costs a compile
-_WRITERS: dict[type, object] = {}
-
-
-def _reader_of(name: str):
-    """(read, number of columns) for the node class of that name; None for any other name."""
-    found = _READERS.get(name)
-    if found is None and name in _NODE_NAMES:
-        found = _READERS[name] = _column_reader(_NODE_NAMES[name])
-    return found
-
-
-def _writer_of(cls: type):
-    found = _WRITERS.get(cls)
-    if found is None:
-        if cls not in NODE_TYPES:
-            raise TypeError(f"{cls.__name__} is not a node")
-        found = _WRITERS[cls] = _column_writer(cls)
-    return found
-
-
-def to_columns(nodes) -> tuple[bytes, tuple]:
-    """(kinds, groups): groups is ((class name, columns), ...), one per class in order of first
-    appearance; kinds, the group of each node in order.  Raises TypeError for a node that is not
-    a model node (the file is then not cached)."""
-    index: dict[type, int] = {}
-    members: list[list] = []
-    kinds = bytearray()
-    for node in nodes:
-        cls = type(node)
-        k = index.get(cls)
-        if k is None:
-            _writer_of(cls)
-            k = index[cls] = len(members)
-            members.append([])
-        members[k].append(node)
-        kinds.append(k)
-    return bytes(kinds), tuple((cls.__name__, tuple(_writer_of(cls)(group))) for cls, group in zip(index, members))
-
-
-def from_columns(kinds: bytes, groups: tuple) -> list | None:
-    """The nodes that to_columns stored, in order; None when the columns are not what it makes."""
-    if type(kinds) is not bytes or type(groups) is not tuple:
-        return None
-    made = []
-    for group in groups:
-        if type(group) is not tuple or len(group) != 2:
-            return None
-        name, columns = group
-        found = _reader_of(name) if type(name) is str else None
-        if found is None or type(columns) is not tuple or len(columns) != found[1] \
-                or not all(type(c) is list for c in columns):
-            return None
-        made.append(iter(found[0](*columns)))  # columns of unequal length raise: a miss
-    nodes = [next(made[k]) for k in kinds]  # a kind without its group, or one too many, raises
-    if any(next(rest, None) is not None for rest in made):
-        return None  # nodes that no kind places
-    return nodes
-
-
-def dump_parse(parsed: tuple) -> bytes:
-    """One file's parse, (nodes, diagnostics, broken names), as bytes: its nodes by columns."""
-    nodes, diags, broken = parsed
-    return dumps((to_columns(nodes), list(diags), frozenset(broken)))
-
-
-def load_parse(data: bytes) -> tuple[list, list, set]:
-    """(nodes, diagnostics, broken names) from dump_parse's bytes."""
-    columns, diags, broken = loads(data)
-    nodes = from_columns(*columns)
-    if nodes is None:
-        raise pickle.UnpicklingError("the nodes' columns are damaged")
-    return nodes, diags, set(broken)
-
-
 # ---------------------------------------------------------------------------- keys
 
 # the parse of a file depends on the grammar and on the code that parses and stores it
-PARSING_CODE = ("core", "syntax", "loading/loader.py", "incremental/cache.py")
+PARSING_CODE = ("core", "syntax", "loading/loader.py", "incremental/codec.py", "incremental/cache.py")
 
 
 @lru_cache(maxsize=1)
@@ -438,10 +244,6 @@ class ParseCache:
     read from nothing, and the engine can tell an unchanged directive by its identity
     (BooksMemo).  Nodes are frozen: sharing them is safe."""
 
-    # how the loader's parse workers send a file's (nodes, diagnostics, broken) back: its nodes by
-    # columns, as the entries hold them, in the same restricted pickles
-    dumps = staticmethod(dump_parse)  # module functions: a worker's job pickles them by name
-    loads = staticmethod(load_parse)
     key = staticmethod(file_key)
 
     def __init__(self, root: Path, enabled: bool = True, memory: dict | None = None, folder: Path = CACHE_DIR):
@@ -498,8 +300,8 @@ class ParseCache:
             return False
         return self._write(self._path(key, kind), seal(secret, f"{kind}-{key}", payload))
 
-    def get(self, key: str):
-        """(nodes, diagnostics, broken) for a file key, or None."""
+    def get(self, key: str, numbers: dict | None = None):
+        """(nodes, diagnostics, broken) for a file key, or None; numbers: codec.from_columns's."""
         if not self.enabled:
             return None
         self.used.add(key)
@@ -509,7 +311,7 @@ class ParseCache:
             self.counts[key] = len(nodes)
             return list(nodes), list(diags), set(broken)
         data = self._read(key, "parse")
-        result = None if data is None else _verified_parse(data, key)
+        result = None if data is None else _verified_parse(data, key, numbers)
         if result is None:
             self.misses += 1
         else:
@@ -635,13 +437,13 @@ def _read_regular(path: Path) -> bytes | None:
         os.close(fd)
 
 
-def _verified_parse(data: bytes, key: str):
+def _verified_parse(data: bytes, key: str, numbers: dict | None = None):
     try:
         fmt, stored, columns, diags, broken = loads(data)
         if fmt != FORMAT or stored != key or type(columns) is not tuple or len(columns) != 2 \
                 or type(diags) is not list or type(broken) is not frozenset:
             return None
-        nodes = from_columns(*columns)
+        nodes = from_columns(*columns, numbers)
         if nodes is None:
             return None
         for d in diags:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 
+_MISSING = object()
+
 
 class IdentityMemo:
     """Rounds of lookups: what a round asked for is what the next round can reuse.
@@ -26,13 +28,21 @@ class IdentityMemo:
         self._round = {}
 
     def get(self, key: Hashable, inputs: tuple, make: Callable[[], object]):
-        hit = self._last.get(key)
-        if hit is not None and len(hit[0]) == len(inputs) and all(a is b for a, b in zip(hit[0], inputs)):
-            value = hit[1]
-        else:
+        value = self._found(key, inputs)
+        if value is _MISSING:
             value = make()
         self._round[key] = (inputs, value)
         return value
+
+    def _found(self, key: Hashable, inputs: tuple):
+        hit = self._last.get(key)
+        if hit is not None and len(hit[0]) == len(inputs) and all(a is b for a, b in zip(hit[0], inputs)):
+            return hit[1]
+        return _MISSING
+
+    def needs(self, key: Hashable, inputs: tuple) -> bool:
+        """get(key, inputs, make) would call make (nothing is recorded)."""
+        return self._found(key, inputs) is _MISSING
 
     def end(self) -> None:
         """The round is complete: its lookups are what the next round may reuse."""

@@ -615,6 +615,12 @@ class TokenDigests(IdentityMemo):
         self.table.use(name, value)
         return value
 
+    def needs(self, key, inputs) -> bool:
+        if not super().needs(key, inputs):
+            return False
+        name = self._name(key, inputs) if self.session is not None else None
+        return name is None or self.table.get(name) is None
+
     def end(self) -> None:
         super().end()
         if self.session is not None:

@@ -1,9 +1,7 @@
 """Find a ledger's files, read them, parse them: (Ledger, diagnostics).  [I/O]"""
 from __future__ import annotations
 
-import multiprocessing
 import os
-import pickle
 import stat
 import zlib
 from collections.abc import Callable, Mapping
@@ -16,7 +14,9 @@ from textbill.core.diagnostics import Diagnostic, error
 from textbill.core.frozen import gc_paused
 from textbill.core.paths import resolves_outside
 from textbill.core.source import Sources, Span
+from textbill.incremental import codec
 from textbill.loading.config import parse_config
+from textbill.loading.forked import available_cpus, fork_map
 from textbill.syntax.parser import Syntax, parse_text
 
 CONFIG_NAME = "textbill.yaml"
@@ -214,65 +214,30 @@ def parse_source(name: str, data: bytes, syntax: Syntax):
     return text, nodes, diags, broken
 
 
-# Parsing in a process pool pays for the pool's start and for sending the nodes back
-# (pickling them costs a worker about a third of parsing them, loading them the parent
-# half) only with more than two idle cores and much text: on 2 cores it was slower at
-# every size measured (bench/README.md), so it is used from 4 cores and 8 MB up.
-PARALLEL_MIN_BYTES = 8 * 1024 * 1024
-PARALLEL_MIN_CPUS = 4
+# Parsing in forked processes (forked.fork_map): each child parses a share of the files, this
+# process its own meanwhile, and the children's nodes come back by columns (codec.dump_parse).
+# On 2 cores this takes a cold parse of 100k entries from 1.2 s to 0.8 s and of 1M from 11 s
+# to 8 s (bench/README.md); a pool whose workers sent back plain pickles while this process
+# waited was slower.  Below PARALLEL_MIN_BYTES of text the fork does not pay for itself.
+PARALLEL_MIN_BYTES = 512 * 1024
 
 
-def _parse_in_worker(job: tuple[Syntax, list[tuple[str, bytes]], Callable[[object], bytes]]) -> list[bytes]:
-    syntax, files, dumps = job
-    out = []
-    for name, data in files:
-        _, nodes, diags, broken = parse_source(name, data, syntax)
-        out.append(dumps((nodes, diags, broken)))
-    return out
+def _parse_job(job: tuple[str, bytes], syntax: Syntax) -> tuple:
+    return parse_source(*job, syntax)[1:]
 
 
-def _parse_all(jobs: list[tuple[str, bytes]], workers: int | None, syntax: Syntax, codec=pickle):
-    """Parse files, in parallel when it pays; yields (text, nodes, diags, broken) in order.
+def _parse_all(jobs: list[tuple[str, bytes]], workers: int | None, syntax: Syntax) -> list[tuple]:
+    """(text, nodes, diags, broken) per job, in order: in forked processes when it pays.
 
-    codec: dumps/loads for the nodes the workers send back (the parse cache's fast pickles when
-    there is one, else pickle's)."""
-    size = sum(len(data) for _, data in jobs)
+    workers: processes to parse in (None: the CPUs available, from PARALLEL_MIN_BYTES of text)."""
+    sizes = [len(data) for _, data in jobs]
     if workers is None:
-        cpus = os.cpu_count() or 1
-        workers = cpus if cpus >= PARALLEL_MIN_CPUS else 1
-    workers = min(workers, len(jobs))
-    if workers > 1 and size >= PARALLEL_MIN_BYTES:
-        try:
-            ctx = multiprocessing.get_context("fork")
-            pool = ctx.Pool(workers)
-        except (OSError, ValueError):
-            pool = None
-        if pool is not None:
-            # one batch of files per worker, so that each builds its parser (a Syntax arrives
-            # fresh: a Lark parser does not pickle) and shares values across its files once;
-            # biggest files first, each to the least loaded batch, so that the batches even out
-            order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][1]))
-            batches: list[list[int]] = [[] for _ in range(workers)]
-            sizes = [0] * workers
-            for i in order:
-                k = sizes.index(min(sizes))
-                batches[k].append(i)
-                sizes[k] += len(jobs[i][1])
-            results: dict[int, tuple] = {}
-            try:
-                work = [(syntax, [jobs[i] for i in batch], codec.dumps) for batch in batches]
-                for batch, payloads in zip(batches, pool.imap(_parse_in_worker, work)):
-                    for i, payload in zip(batch, payloads):
-                        results[i] = codec.loads(payload)
-            finally:
-                pool.terminate()
-            for i, (name, data) in enumerate(jobs):
-                nodes, diags, broken = results[i]
-                text, _ = decode_source(data, name)
-                yield text, nodes, diags, broken
-            return
-    for name, data in jobs:
-        yield parse_source(name, data, syntax)
+        workers = available_cpus() if sum(sizes) >= PARALLEL_MIN_BYTES else 1
+    if workers < 2:
+        return [parse_source(name, data, syntax) for name, data in jobs]
+    parsed = fork_map(lambda job: _parse_job(job, syntax), jobs, workers, codec.dump_parse,
+                      lambda data: codec.load_parse(data, syntax.interner.numbers), sizes)
+    return [(decode_source(data, name)[0], *rest) for (name, data), rest in zip(jobs, parsed, strict=True)]
 
 
 def parse_files(root: Path, files: list[Path], sources: Sources, cache=None, workers: int | None = None,
@@ -305,14 +270,14 @@ def parse_files(root: Path, files: list[Path], sources: Sources, cache=None, wor
         key = cache.key(name, data) if cache is not None and cache.enabled else None
         if cache is not None:
             cache.keys.append(key or "")
-        hit = cache.get(key) if key is not None else None
+        hit = cache.get(key, syntax.interner.numbers) if key is not None else None
         if hit is not None:
             sources.add_lazy(name, _decoder(data, name))
             per_file.append(("cached", name, hit))
         else:
             per_file.append(("parse", name, (len(jobs), key)))
             jobs.append((name, data))
-    parsed = list(_parse_all(jobs, workers, syntax, cache if cache is not None else pickle)) if jobs else []
+    parsed = _parse_all(jobs, workers, syntax) if jobs else []
     for kind, name, value in per_file:
         if kind == "unreadable":
             diags.append(value)
@@ -425,8 +390,8 @@ def load(path: Path, cache: Callable[[Path], object] | None = None, workers: int
 
     cache: a factory of the parse cache for the ledger's root (incremental.cache.ParseCache, or a
     Workspace's parse_cache): unchanged files are served from it (None or False: parse
-    everything, read and write nothing).  workers: processes for a cold parse (default: the
-    CPUs, from PARALLEL_MIN_CPUS up; else 1).  syntax: the parser and the values shared by the
+    everything, read and write nothing).  workers: processes to parse in (default: the CPUs
+    available, from PARALLEL_MIN_BYTES of text to parse; never while threads run).  syntax: the parser and the values shared by the
     nodes of all files (a Workspace's, kept between loads; None: a fresh one for this load).
     overlay: {absolute path: text} of files as an editor holds them, unsaved (`textbill lsp`):
     read instead of the disk; a `.bill` file below a ledger folder that is only in the overlay

@@ -336,7 +336,7 @@ class Interner:
     or one watch session; each table stops growing at MAX_SHARED entries.
     """
 
-    __slots__ = ("_whole", "days", "durations", "minutes", "strings", "tuples")
+    __slots__ = ("_whole", "days", "durations", "minutes", "numbers", "strings", "tuples")
 
     def __init__(self) -> None:
         self.days: dict[str, date] = {}
@@ -344,6 +344,8 @@ class Interner:
         self.minutes: dict[int, Decimal] = {}  # clock ranges: at most a day of distinct lengths
         self.durations: dict[tuple, Decimal] = {}
         self.tuples: dict[tuple, tuple] = {}
+        # numbers of nodes read back by columns (a parse cache entry, a forked parse), by their text
+        self.numbers: dict[str, Decimal] = {}
         # bound once here: the dispatch of whole_line(), the hot loop of a cold parse
         self._whole = {"time": self.time_node, "expense": self.expense_node, "payment": self.payment_node}
 
