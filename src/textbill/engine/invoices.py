@@ -7,6 +7,7 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, Decimal, localcontext
+from operator import itemgetter
 from typing import Protocol
 
 from textbill.core import model as m
@@ -52,6 +53,10 @@ class BilledItems(MutableMapping):
     def __init__(self) -> None:
         self._kinds: dict[str, dict] = {"time": {}, "expense": {}, "done": {}}
         self._other: dict = {}
+
+    def table(self, kind: str) -> dict:
+        """The table of a kind's claims: by id for "time", "expense" and "done", else by whole key."""
+        return self._kinds.get(kind, self._other)
 
     def _table(self, key):
         if type(key) is tuple and len(key) == 2:
@@ -374,15 +379,18 @@ class _Computer:
                           net, tax, net + tax, company_tax,
                           usage=_sow_usage(lines), billed_time=_time_billed(lines))
 
-    def _take(self, key: tuple, inv: m.Invoice, entry_span, conflicts: dict) -> bool:
-        """Claim a billable item for this invoice; False when an earlier invoice has it."""
-        owner = self.billed.get(key)
+    def _take(self, table: dict, kind: str, k, number: str, entry_span, conflicts: dict) -> bool:
+        """Claim a billable item for invoice `number`; False when an earlier invoice has it.
+
+        table: BilledItems.table(kind); k: the item's key there (an entry's id, or a retainer
+        period's whole key, which then starts with its kind)."""
+        owner = table.get(k)
         if self._probes is not None:
-            self._probes.append((key, owner))
+            self._probes.append(((kind, k) if type(k) is int else k, owner))
         if owner is None:
-            self.billed[key] = inv.number
+            table[k] = number
             return True
-        if owner != inv.number:
+        if owner != number:
             conflicts.setdefault(owner, []).append(entry_span)
         return False
 
@@ -410,7 +418,8 @@ class _Computer:
             first = max(period.start, sow.period.start) if sow.period else period.start
             last = min(period.end, sow.period.end) if sow.period else period.end
             for start in period_starts(anchor, unit, first, last):
-                if not self._take(("retainer", ref, start), inv, sow.span, conflicts):
+                if not self._take(self.billed.table("retainer"), "retainer", ("retainer", ref, start), inv.number,
+                                  sow.span, conflicts):
                     continue
                 value, conv = self.convert(pricing.amount.value, price_ccy, currency, inv.date, inv,
                                            f"the retainer of SOW '{ref}'")
@@ -423,10 +432,11 @@ class _Computer:
 
         if pricing.kind in ("fixed", "value"):
             shares = milestone_shares(sow, currency)
+            claims = self.billed.table("done")
             for dn in self._between("dones", ref, period):
                 if dn.milestone not in shares:
                     continue
-                if not self._take(("done", id(dn)), inv, dn.span, conflicts):
+                if not self._take(claims, "done", id(dn), inv.number, dn.span, conflicts):
                     continue
                 share, how = shares[dn.milestone]
                 value, conv = self.convert(share, price_ccy, currency, inv.date, inv,
@@ -439,8 +449,9 @@ class _Computer:
 
         if pricing.kind == "hourly":
             ledger = self.ledger
+            claims, number = self.billed.table("time"), inv.number
             for t in self._between("times", ref, period):
-                if not self._take(("time", id(t)), inv, t.span, conflicts):
+                if not self._take(claims, "time", id(t), number, t.span, conflicts):
                     continue
                 choice = entry_rate(ledger, sow, t) if t.person is not None else None
                 rate = choice.rate if choice is not None else pricing.amount.value
@@ -475,8 +486,9 @@ class _Computer:
                 out.append(_LINE("time", t.description or sow.title, hours, unit_price, amount, tax,
                                  t.date, ref, "h", t.tags, (t.span,), detail))
 
+        claims = self.billed.table("expense")
         for e in self._between("expenses", ref, period):
-            if not self._take(("expense", id(e)), inv, e.span, conflicts):
+            if not self._take(claims, "expense", id(e), inv.number, e.span, conflicts):
                 continue
             base = e.amount.value * (1 + (e.markup or ZERO) / 100)
             source_ccy = e.amount.currency or currency
@@ -516,11 +528,16 @@ class _Computer:
         order: list[tuple] = []
         taxes: dict[tuple, m.Tax] = {}
         nets: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
+        key_of: dict[int, tuple] = {}  # a tax object's key: the lines of an invoice share a few taxes
         for ln in lines:
-            if ln.tax.key not in taxes:
-                order.append(ln.tax.key)
-                taxes[ln.tax.key] = ln.tax
-            nets[ln.tax.key] += ln.amount
+            tax = ln.tax
+            k = key_of.get(id(tax))
+            if k is None:
+                k = key_of[id(tax)] = tax.key
+                if k not in taxes:
+                    order.append(k)
+                    taxes[k] = tax
+            nets[k] += ln.amount
         for adj in inv.adjustments:
             if adj.tax is not None and adj.tax.key not in taxes:
                 order.append(adj.tax.key)
@@ -825,15 +842,18 @@ def _unbilled(ledger: m.Ledger, comp: _Computer):
                 if start < latest and ("retainer", ref, start) not in billed:
                     yield _unbilled_warning(sow.span, f"retainer {period_label(start, unit)}", start, ref, latest, ref)
         if kind == "hourly":
+            claims = billed.table("time")
             for t in index.before(index.times, ref, latest):
-                if ("time", id(t)) not in billed:
+                if id(t) not in claims:
                     yield _unbilled_warning(t.span, "time entry", t.date, ref, latest)
+        claims = billed.table("expense")
         for e in index.before(index.expenses, ref, latest):
-            if ("expense", id(e)) not in billed:
+            if id(e) not in claims:
                 yield _unbilled_warning(e.span, "expense", e.date, ref, latest)
         if kind in ("fixed", "value"):
+            claims = billed.table("done")
             for d in index.before(index.dones, ref, latest):
-                if ("done", id(d)) not in billed:
+                if id(d) not in claims:
                     yield _unbilled_warning(d.span, f"milestone '{d.milestone}'", d.date, ref, latest)
 
 
@@ -874,7 +894,8 @@ def _caps(ledger: m.Ledger, comp: _Computer):
         if sow.cap.minutes is None:
             for e in index.expenses.get(sow.ref, ()):
                 entries.append((e.date, 1, e, e.amount.value * (1 + (e.markup or ZERO) / 100)))
-        entries.sort(key=lambda x: (x[0], x[1]))
+        if sow.cap.minutes is None:  # time entries, then expenses: both by date (the index's order)
+            entries.sort(key=itemgetter(0, 1))
         total = sum((v for *_, v in entries), ZERO)
         over = total > limit
         if not over and total * 100 < limit * 80:
