@@ -1,6 +1,11 @@
-"""Two snapshots of textbill's source, measured in alternation on the same ledger: CPU-second medians.
+"""Two snapshots of textbill's source, measured in alternation on the same ledger: medians of wall
+and CPU seconds.
 
-    python bench/ab.py --base SNAPSHOT_A/src --new SNAPSHOT_B/src [--ledger DIR] [--rounds 5]
+    python bench/ab.py --base SNAPSHOT_A/src --new SNAPSHOT_B/src [--ledger DIR] [--rounds 5] [--full]
+
+--full adds the full HTML builds (`build --force --jobs 1` and `--jobs 2`, about 15 s each).
+Wall time is what a user waits for (both cores count); CPU time, what the machine's load disturbs
+least.
 
 A shared 2-core machine drifts by ±20% between runs minutes apart, so a figure from one run of
 bench/run.py against a figure from another says little.  Here every command runs for A and for B
@@ -21,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 # in this order, so that the build with nothing to do follows the previous round's edit + build
@@ -31,14 +37,20 @@ CASES = (
     ("edit + check", ("check",), True),
     ("edit + build (html)", ("build", "--format", "html"), True),
 )
+FULL = (
+    ("build --force --jobs 1 (html)", ("build", "--format", "html", "--force", "--jobs", "1"), False),
+    ("build --force --jobs 2 (html)", ("build", "--format", "html", "--force", "--jobs", "2"), False),
+)
 
 
-def cpu_seconds(src: Path, args: list[str], cache: Path) -> float:
+def seconds_of(src: Path, args: list[str], cache: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds of one textbill command, its children's CPU included."""
     env = dict(os.environ, PYTHONPATH=str(src), XDG_CACHE_HOME=str(cache))
+    start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "textbill", *args], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, _, usage = os.wait4(proc.pid, 0)
-    return usage.ru_utime + usage.ru_stime
+    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime
 
 
 def main(argv=None) -> None:
@@ -48,7 +60,9 @@ def main(argv=None) -> None:
     ap.add_argument("--ledger", type=Path, default=Path(tempfile.gettempdir()) / "textbill-bench/100000/ledger")
     ap.add_argument("--edit", default="2025/05.bill", help="the file an edit appends a comment to")
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--full", action="store_true", help="also the full HTML builds on 1 and 2 jobs")
     args = ap.parse_args(argv)
+    cases = CASES + (FULL if args.full else ())
     original = (args.ledger / args.edit).read_bytes()
     work = Path(tempfile.mkdtemp(prefix="textbill-ab-"))
     snapshots = {"base": args.base.resolve(), "new": args.new.resolve()}
@@ -63,28 +77,29 @@ def main(argv=None) -> None:
         return [*words, str(ledgers[name]), *extra]
 
     for name, src in snapshots.items():  # fill the caches and the output folders once
-        cpu_seconds(src, command(name, ("check",)), cache[name])
-        cpu_seconds(src, command(name, ("build", "--format", "html")), cache[name])
-    seconds: dict[tuple[str, str], list[float]] = {}
+        seconds_of(src, command(name, ("check",)), cache[name])
+        seconds_of(src, command(name, ("build", "--format", "html")), cache[name])
+    seconds: dict[tuple[str, str], list[tuple[float, float]]] = {}
     edits = 0
     try:
         for r in range(args.rounds):
-            for label, words, edit in CASES:
+            for label, words, edit in cases:
                 for name in (("base", "new") if r % 2 == 0 else ("new", "base")):
                     if edit:
                         edits += 1
                         (ledgers[name] / args.edit).write_bytes(original + f"; edit {edits}\n".encode())
                     seconds.setdefault((label, name), []).append(
-                        cpu_seconds(snapshots[name], command(name, words), cache[name]))
+                        seconds_of(snapshots[name], command(name, words), cache[name]))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"{args.rounds} rounds, CPU seconds (user + system), medians; load average "
+    print(f"{args.rounds} rounds, medians of wall and CPU (user + system) seconds; load average "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    print("| what | base | new | new / base |\n|---|---:|---:|---:|")
-    for label, _, _ in CASES:
-        b = statistics.median(seconds[(label, "base")])
-        n = statistics.median(seconds[(label, "new")])
-        print(f"| {label} | {b:.2f} | {n:.2f} | {n / b:.2f} |")
+    print("| what | base wall | new wall | new / base | base CPU | new CPU | new / base |\n"
+          "|---|---:|---:|---:|---:|---:|---:|")
+    for label, _, _ in cases:
+        bw, bc = (statistics.median(x[i] for x in seconds[(label, "base")]) for i in (0, 1))
+        nw, nc = (statistics.median(x[i] for x in seconds[(label, "new")]) for i in (0, 1))
+        print(f"| {label} | {bw:.2f} | {nw:.2f} | {nw / bw:.2f} | {bc:.2f} | {nc:.2f} | {nc / bc:.2f} |")
 
 
 if __name__ == "__main__":

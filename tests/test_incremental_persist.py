@@ -224,6 +224,23 @@ def test_unchanged_invoices_are_read_back_without_their_lines(tmp_path):
         "Kickoff", "Wireframes", "Sprint"]
 
 
+def test_an_analysis_for_every_page_computes_the_invoices_with_their_lines(tmp_path):
+    folder = make_ledger(tmp_path / "ledger")
+    new_process(folder)
+    workspace = Workspace()
+    analysis = analyze(folder, workspace=workspace, _check_cache=False, lines=True)  # build --force
+    books = workspace.persistence.books
+    assert books.revived == 0 and not books.lines_computed  # computed, not read back then recomputed
+    fresh = analyze(folder, cache=False)
+    assert [d.code for d in analysis.diagnostics] == [d.code for d in fresh.diagnostics]
+    for number, doc in fresh.books.invoices.items():
+        assert analysis.books.invoices[number].lines == doc.lines
+    # and what it stored is what the next new process reads back
+    workspace = Workspace()
+    analyze(folder, workspace=workspace, _check_cache=False)
+    assert workspace.persistence.books.revived == len(fresh.books.invoices)
+
+
 def test_the_recorded_parties_are_part_of_a_documents_token(tmp_path):
     folder = make_ledger(tmp_path / "ledger")
     edit_client(folder)  # the client moved: documents are drawn with the address recorded at issue

@@ -83,7 +83,8 @@ class Analysis:
 
 
 def analyze(path: Path, extra_checks=(), cache: bool = True, _check_cache: bool = True,
-            workspace: Workspace | None = None, overlay: Mapping[str, str] | None = None) -> Analysis:
+            workspace: Workspace | None = None, overlay: Mapping[str, str] | None = None,
+            lines: bool = False, one_shot: bool = False) -> Analysis:
     """Everything `textbill check` reports, and the computed documents.
 
     cache: unchanged files come from the parse cache, and an unchanged ledger's diagnostics
@@ -91,10 +92,17 @@ def analyze(path: Path, extra_checks=(), cache: bool = True, _check_cache: bool 
     next (watch mode: parsed nodes of remembered ledgers, computed invoices in its books_memo,
     the lock's digests); by default a fresh one, as a new process has.  overlay: {absolute path:
     text} of files as an editor holds them (`textbill lsp`), read instead of the disk; the check
-    cache, keyed by the files on disk, is then neither read nor written.
+    cache, keyed by the files on disk, is then neither read nor written.  lines: every invoice's
+    lines will be needed (a build that renders every document): invoices are computed with them
+    rather than read back from .textbill/state/ without them, which would compute them twice.
+    one_shot: the caller is a command whose process ends after using the analysis: what the
+    analysis made is left out of the garbage collector's scans for the rest of the process
+    (core.frozen.gc_paused's freeze; a long-lived process must not, its old analyses would never
+    be collected).
     """
     if workspace is None:
         workspace = Workspace()
+    workspace.every_line, workspace.one_shot = lines, one_shot
     if cache and _check_cache and not extra_checks and not overlay:
         hit = _from_check_cache(path, workspace)
         if hit is not None:
@@ -102,7 +110,7 @@ def analyze(path: Path, extra_checks=(), cache: bool = True, _check_cache: bool 
     # the ledger's nodes and the books are hundreds of thousands of long-lived objects without
     # cycles: a collection in the middle of the analysis would scan them all again, for nothing
     # (at 100k entries three full collections cost ~0.25 s); reference counting frees as usual
-    with gc_paused():
+    with gc_paused(freeze=one_shot):
         return _analyze(path, extra_checks, cache, workspace, overlay)
 
 
@@ -113,6 +121,7 @@ def _analyze(path: Path, extra_checks, cache: bool, workspace: Workspace,
     loaded = load(path, cache=workspace.parse_cache if cache else None, syntax=workspace.syntax, overlay=overlay)
     ledger = loaded.ledger
     persistence = _persistence(workspace)
+    persistence.books.read_back = not workspace.every_line
     session = persistence.attach(loaded, cache and not overlay)  # unsaved buffers are not sealed to disk
     diags = run_checks(ledger)
     diags.extend(check_assets(ledger))
@@ -158,7 +167,8 @@ class _Cached(Analysis):
 
     def _analysis(self) -> Analysis:
         if self._full is None:
-            self._full = analyze(self.path, cache=True, _check_cache=False, workspace=self._workspace)
+            self._full = analyze(self.path, cache=True, _check_cache=False, workspace=self._workspace,
+                                 lines=self._workspace.every_line, one_shot=self._workspace.one_shot)
         return self._full
 
     loaded = property(lambda self: self._analysis().loaded)

@@ -67,6 +67,7 @@ from textbill.building.spec import (
     outputs_of,
     resolve_formats,
 )
+from textbill.core.frozen import heap_frozen
 from textbill.engine.aging import dues, overdue
 from textbill.incremental.workspace import Workspace
 from textbill.loading.loader import display_name
@@ -113,7 +114,16 @@ def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, form
             found.seconds = time.perf_counter() - start
             return found
 
-    ledger = analysis.ledger
+    ledger = analysis.ledger  # the analysis, when it was answered from the check cache
+    # what the analysis made (a million objects at 100k entries) is out of the collector's way
+    # while the build runs: a full collection of it cost 0.5 s of a build's 2 s before the pages
+    with heap_frozen():
+        return _build(analysis, ledger, out_dir, as_of, jobs, formats, force, progress, pool, durable,
+                      workspace, first, start)
+
+
+def _build(analysis, ledger, out_dir: Path, as_of: date, jobs, formats, force: bool, progress, pool,
+           durable: bool, workspace: Workspace, first, start: float) -> BuildReport:
     formats = resolve_formats(formats, ledger)
     theme, theme_digest = _theme(ledger)
     inputs = inputs_key(analysis.books_key, Path(analysis.root), formats, as_of, out_dir,
@@ -420,7 +430,7 @@ def _run_forked(context: Context, todo: list[Job], workers: int, progress: Progr
     of the inherited heap.  Jobs go out one at a time as results come back (a few ahead of the
     workers), so that neither pipe fills while the other waits."""
     warm_up_pdf(need_pdf, context.memo)
-    gc.freeze()
+    gc.freeze()  # and what was made since the build froze the analysis (heap_frozen)
     ctx = multiprocessing.get_context("fork")
     tasks, results = ctx.SimpleQueue(), ctx.SimpleQueue()
     procs = [ctx.Process(target=_serve, args=(context, tasks, results), daemon=True) for _ in range(workers)]
@@ -449,7 +459,6 @@ def _run_forked(context: Context, todo: list[Job], workers: int, progress: Progr
                 proc.terminate()
         for proc in procs:
             proc.join()
-        gc.unfreeze()
 
 
 def _run_here(context: Context, todo: list[Job], need_pdf: bool, progress: Progress | None, done: int,

@@ -85,10 +85,11 @@ def build_command(ctx: Ctx, ledger_pos, out, as_of, jobs, force, formats, diag_f
             click.echo(ci_report(diag_format, [], path), nl=False)
         click.echo(f"textbill: {report.summary()}", err=True)
         sys.exit(0)
+    # --force renders every document: its invoices are computed with their lines at once
     if diag_format == "text":
-        analysis = load_clean(ctx, ledger_pos)
+        analysis = load_clean(ctx, ledger_pos, lines=force)
     else:
-        analysis = analyze_ledger(ctx, ledger_pos)
+        analysis = analyze_ledger(ctx, ledger_pos, lines=force)
         click.echo(ci_report(diag_format, analysis.diagnostics, path), nl=False)
         if has_errors(analysis.diagnostics):
             click.echo(f"textbill: {summary(analysis.diagnostics)}; nothing was produced", err=True)

@@ -156,21 +156,25 @@ def print_diagnostics(analysis: Analysis, quiet_warnings: bool = False) -> None:
     print_problems(diags, analysis.sources)
 
 
-def analyze_ledger(ctx: Ctx, positional: str | None = None, looked_up: bool = False) -> Analysis:
+def analyze_ledger(ctx: Ctx, positional: str | None = None, looked_up: bool = False,
+                   lines: bool = False) -> Analysis:
     """The analysis of the ledger the options name (the parse and check caches unless --no-cache).
 
     looked_up: the command asked the check cache already (incremental.checked) and missed, so
-    the pipeline does not read and hash every file once more to ask it again.
+    the pipeline does not read and hash every file once more to ask it again.  lines: as
+    pipeline.analyze's (every document will be rendered).
     textbill.analyze() is this very call, but the library API it lives in also imports the builder
     (renderers, Jinja, Babel: 0.3 s) that check never uses; the pipeline is imported on first use,
     as the package imports the library API."""
     pipeline = importlib.import_module("textbill.pipeline")
-    return pipeline.analyze(ctx.ledger_path(positional), cache=not ctx.no_cache, _check_cache=not looked_up)
+    return pipeline.analyze(ctx.ledger_path(positional), cache=not ctx.no_cache, _check_cache=not looked_up,
+                            lines=lines, one_shot=True)  # a command: its process ends after it
 
 
-def load_clean(ctx: Ctx, positional: str | None = None) -> Analysis:
-    """Analyze the ledger; on errors, print them and exit 1 (commands need a valid ledger)."""
-    analysis = analyze_ledger(ctx, positional)
+def load_clean(ctx: Ctx, positional: str | None = None, lines: bool = False) -> Analysis:
+    """Analyze the ledger; on errors, print them and exit 1 (commands need a valid ledger).
+    lines: as analyze_ledger's."""
+    analysis = analyze_ledger(ctx, positional, lines=lines)
     print_diagnostics(analysis, quiet_warnings=True)
     if has_errors(analysis.diagnostics):
         sys.exit(1)

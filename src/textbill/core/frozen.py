@@ -43,15 +43,36 @@ builder = make_builder
 
 
 @contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
+def gc_paused(freeze: bool = False) -> Iterator[None]:
     """No cyclic garbage collection inside: for stages that allocate millions of long-lived,
     acyclic objects (nodes, invoice lines), which the collector would otherwise scan again and
-    again for nothing.  Reference counting still frees everything as usual."""
+    again for nothing.  Reference counting still frees everything as usual.
+
+    freeze: on the way out, what is alive then is left out of every later collection (gc.freeze)
+    before collecting is enabled again: for a command that keeps it to its end.  Otherwise the
+    first collection after the stage scans all of it (0.1-0.2 s at 100k entries)."""
     if not gc.isenabled():
         yield
+        if freeze:
+            gc.freeze()
         return
     gc.disable()
     try:
         yield
     finally:
+        if freeze:
+            gc.freeze()
         gc.enable()
+
+
+@contextlib.contextmanager
+def heap_frozen() -> Iterator[None]:
+    """The objects alive on entry are left out of every cyclic collection inside (gc.freeze): a
+    stage that runs over a large analysis (a build) then pays only for collecting what it makes
+    itself.  On exit they are collectable again (gc.unfreeze), so a long-lived process frees what
+    dies later.  Reference counting frees everything as usual."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

@@ -209,6 +209,9 @@ class PersistentBooks(BooksMemo):
         self._lines: _Recompute | None = None
         self._ledger: m.Ledger | None = None
         self.revived = 0
+        # False: compute every invoice, its lines with it, and store it as usual (a build about to
+        # render every document needs all lines; reading back first would compute them twice)
+        self.read_back = True
 
     def attach(self, session: Session | None) -> None:
         if session is None or self.session is None or session.state.root != self.session.state.root:
@@ -261,7 +264,7 @@ class PersistentBooks(BooksMemo):
                 if record is not None and record[0] == last[1]:
                     self._records[inputs.number] = blob
             return found
-        blob, record = self._record(inputs.number)
+        blob, record = self._record(inputs.number) if self.read_back else (None, None)
         if record is None:
             return None
         revived = self._revive(record, inputs, state)
