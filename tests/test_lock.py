@@ -318,6 +318,28 @@ def test_lock_lines_round_trip_numbers_with_spaces_and_quotes():
     assert got.parties == entry.parties
 
 
+def test_lock_line_records_are_read_from_their_place_in_the_text():
+    import pickle
+
+    from textbill.checks.locks import Entry, LineRecord, parse_lock
+
+    records = tuple(LineRecord(f"2026-01-{d:02d}", f"{d:06x}", f"{d + 1:06x}") for d in range(1, 29))
+    entries = [Entry(f"INV-{i}", "invoice", "2026-01-31", "c", "10.00", "USD", "sha256:" + f"{i:02x}" * 32,
+                     {"s": "11111111", "t": "44444444"}, records[i:]) for i in range(3)]
+    lines = [e.format() for e in entries]
+    for text in ("# header\n" + "\n".join(lines) + "\n",  # as written
+                 "# header\r\n" + "\r\n".join(lines) + "\r\n",  # CRLF
+                 "# header\n" + "\n".join("  " + ln.replace(" l:", "\tl:") for ln in lines) + "\n"):  # a tab
+        parsed, problems = parse_lock(text, "textbill.lock")
+        assert problems == []
+        for i, e in enumerate(entries):
+            got = parsed[e.number]
+            # an entry sent elsewhere takes its records, not the whole lock text, with it
+            sent = pickle.dumps(got)
+            assert len(sent) < 2 * len(e.format()) and pickle.loads(sent).lines == e.lines
+            assert got.lines == e.lines and got.format() == e.format() and got.lineno == i + 2
+
+
 def _damage(lock, pattern: str, cut) -> str:
     import re
 

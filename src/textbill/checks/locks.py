@@ -324,6 +324,22 @@ class LineRecord:
 _LINE = builder(LineRecord)
 
 
+class _InText:
+    """A part of a text kept anyway (textbill.lock's), by position: an entry's `l:` records are
+    its longest part (30 MB of a million-entry ledger's lock), and a check reads few of them."""
+
+    __slots__ = ("start", "stop", "text")
+
+    def __init__(self, text: str, start: int, stop: int) -> None:
+        self.text, self.start, self.stop = text, start, stop
+
+    def __str__(self) -> str:
+        return self.text[self.start:self.stop]
+
+    def __reduce__(self):
+        return str, (str(self),)  # never the whole text
+
+
 class _Records:
     """Entry.lines, the line records: given as records, or as the text of a lock line's `l:`
     (checked against its pattern) that is read into records when first asked for.  A lock of a
@@ -337,6 +353,8 @@ class _Records:
         if obj is None:
             return ()  # the field's default
         value = obj.__dict__[self.slot]
+        if type(value) is _InText:
+            value = str(value)
         if type(value) is str:
             # each record is DAY:LINE.ENTRY (_LINE_RECORD): day, line and entry in turn
             fields_ = iter(value.replace(":", ",").replace(".", ",").split(","))
@@ -359,7 +377,7 @@ class Entry:
     currency: str
     sha256: str
     parts: dict  # s, b, h, t -> short digests
-    lines: tuple[LineRecord, ...] = _Records()  # type: ignore[assignment]  # or an l:'s text
+    lines: tuple[LineRecord, ...] = _Records()  # type: ignore[assignment]  # or an l:'s text (or its place)
     lineno: int = 0  # where it is in textbill.lock (0: not yet written)
     parties: dict | None = None  # {"s": company details, "b": client details} at issue (None: not recorded)
     damaged: bool = False  # its line is damaged (an E173 says where): it is neither compared nor locked again
@@ -605,7 +623,9 @@ def parse_lock(text: str, name: str) -> tuple[dict[str, Entry], list[Diagnostic]
     entries: dict[str, Entry] = {}
     problems: list[Diagnostic] = []
     parties_memo: dict[str, dict | None] = {}  # a client's documents record the same details
+    offset = 0  # of the line in text
     for lineno, raw in enumerate(text.split("\n"), 1):
+        at, offset = offset, offset + len(raw) + 1
         line = raw.strip()
         if not line or line.startswith(("#", AGREEMENT_PREFIX)):
             continue  # an accepted SOW's terms (checks.terms reads those lines)
@@ -626,6 +646,10 @@ def parse_lock(text: str, name: str) -> tuple[dict[str, Entry], list[Diagnostic]
                                   "the other, then run 'textbill lock'"))
             continue
         parts, lines, parties, damage = _fields(toks, parties_memo)
+        if lines:  # the records as a place in the text, not a copy of it
+            start = raw.rfind(" l:" + lines) + 3
+            if start > 2:
+                lines = _InText(text, at + start, at + start + len(lines))
         if damage is not None:
             what, token = damage
             col = raw.find(token) + 1  # the caret under the damaged digest
