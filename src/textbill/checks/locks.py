@@ -62,6 +62,7 @@ import os
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, fields, is_dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -619,12 +620,24 @@ _DAY = re.compile(r"\d{4}-\d\d-\d\d")
 _LINE_RECORDS = re.compile(rf"{_LINE_RECORD.pattern}(?:,{_LINE_RECORD.pattern})*")  # every record of an l:
 
 
+def _lines_of(text: str) -> Iterator[str]:
+    """text.split("\n"), one line at a time: a large lock's lines are not all copied at once."""
+    start = 0
+    while True:
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start:end]
+        start = end + 1
+
+
 def parse_lock(text: str, name: str) -> tuple[dict[str, Entry], list[Diagnostic]]:
     entries: dict[str, Entry] = {}
     problems: list[Diagnostic] = []
     parties_memo: dict[str, dict | None] = {}  # a client's documents record the same details
     offset = 0  # of the line in text
-    for lineno, raw in enumerate(text.split("\n"), 1):
+    for lineno, raw in enumerate(_lines_of(text), 1):
         at, offset = offset, offset + len(raw) + 1
         line = raw.strip()
         if not line or line.startswith(("#", AGREEMENT_PREFIX)):
@@ -709,6 +722,7 @@ def read_lock(root: Path, workspace=None) -> LockFile:
         text = data.decode("utf-8") if data is not None else None
     except UnicodeDecodeError as exc:
         text, problem = None, error(Span(name, 1), "E173", f"cannot read textbill.lock: {exc}", "restore it from git")
+    data = None  # the bytes are not kept while the text is parsed (a large ledger's lock is 30 MB)
     if text is None:
         assert problem is not None
         return LockFile(path, name, "", {}, [problem])
