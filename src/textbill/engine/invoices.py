@@ -49,14 +49,26 @@ class BilledItems(MutableMapping):
     alone in a table per kind, which saves a tuple per billed entry (a million, in a large ledger)."""
 
     __slots__ = ("_kinds", "_other")
+    BY_ID = ("time", "expense", "done")  # the kinds whose table is by the item's id alone
 
     def __init__(self) -> None:
-        self._kinds: dict[str, dict] = {"time": {}, "expense": {}, "done": {}}
+        self._kinds: dict[str, dict] = {kind: {} for kind in self.BY_ID}
         self._other: dict = {}
 
     def table(self, kind: str) -> dict:
         """The table of a kind's claims: by id for "time", "expense" and "done", else by whole key."""
         return self._kinds.get(kind, self._other)
+
+    def claim_all(self, keys, number: str) -> None:
+        """self[key] = number for every key (a recalled invoice's claims), without the mapping's
+        per-key dispatch."""
+        kinds, other = self._kinds, self._other
+        for key in keys:
+            table = kinds.get(key[0]) if type(key) is tuple and len(key) == 2 else None
+            if table is None:
+                other[key] = number
+            else:
+                table[key[1]] = number
 
     def _table(self, key):
         if type(key) is tuple and len(key) == 2:
@@ -289,8 +301,7 @@ class _Computer:
         recalled = memo.recall(inputs, self)
         if recalled is not None:
             outcome, claims = recalled
-            for key in claims:
-                self.billed[key] = inv.number
+            self.billed.claim_all(claims, inv.number)
             doc = outcome.doc
             for ref in doc.sows:
                 self.latest_start[ref] = max(self.latest_start.get(ref, date.min), doc.period.start)
@@ -877,19 +888,20 @@ def _caps(ledger: m.Ledger, comp: _Computer):
         if limit <= 0:
             continue
         entries: list[tuple[date, int, m.TimeEntry | m.Expense, Decimal]] = []
-        values: dict[int, Decimal] = {}  # by duration object: equal entries count the same
-        for t in index.times.get(sow.ref, ()):
-            value: Decimal | None
-            if t.person is not None and sow.cap.minutes is None and sow.pricing.kind == "hourly":
-                # an amount cap counts each entry at its own (role) rate
-                value = round_up(t.minutes, sow.increment) * entry_rate(ledger, sow, t).rate / 60
-            else:
-                value = values.get(id(t.minutes))
-            if value is None:
-                minutes = round_up(t.minutes, sow.increment)
-                value = minutes if sow.cap.minutes is not None else minutes * sow.pricing.amount.value / 60
-                values[id(t.minutes)] = value
-            if sow.pricing.kind == "hourly":
+        if sow.pricing.kind == "hourly":  # only an hourly SOW's time counts against its cap
+            by_amount = sow.cap.minutes is None
+            values: dict[int, Decimal] = {}  # by duration object: equal entries count the same
+            for t in index.times.get(sow.ref, ()):
+                value: Decimal | None
+                if t.person is not None and by_amount:
+                    # an amount cap counts each entry at its own (role) rate
+                    value = round_up(t.minutes, sow.increment) * entry_rate(ledger, sow, t).rate / 60
+                else:
+                    value = values.get(id(t.minutes))
+                    if value is None:
+                        minutes = round_up(t.minutes, sow.increment)
+                        value = minutes * sow.pricing.amount.value / 60 if by_amount else minutes
+                        values[id(t.minutes)] = value
                 entries.append((t.date, 0, t, value))
         if sow.cap.minutes is None:
             for e in index.expenses.get(sow.ref, ()):

@@ -329,12 +329,17 @@ class PersistentBooks(BooksMemo):
         for kind, first, count in probes:
             if kind is None:
                 items = [first]
+                table, by_id = billed, False
             elif first + count > len(entries):
                 return None
             else:
                 items = [(kind, id(e)) for e in entries[first:first + count]]
+                by_id = kind in billed.BY_ID  # the kind's claims by the entry's id (BilledItems.table)
+                table = billed.table(kind) if by_id else billed
             for key in items:
-                owner = claimed[key] if claimed and key in claimed else billed.get(key)
+                owner = claimed.get(key) if claimed else None
+                if owner is None:
+                    owner = table.get(key[1] if by_id else key)
                 owners.append(owner)
                 keys.append(key)
                 if owner is None:
