@@ -22,7 +22,6 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
@@ -70,6 +69,7 @@ from textbill.building.spec import (
 from textbill.core.frozen import heap_frozen
 from textbill.engine.aging import dues, overdue
 from textbill.incremental.workspace import Workspace
+from textbill.loading.forked import forkable
 from textbill.loading.loader import display_name
 from textbill.loading.writer import locked
 from textbill.render.einvoice.writers import EInvoiceError
@@ -322,11 +322,6 @@ def _costliest_first(todo: list[Job], analysis) -> list[Job]:
 HTML_FORK_MIN = 64
 
 
-def _forkable() -> bool:
-    """Forking is safe: the start method exists and this process runs no other thread."""
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
-
-
 def _run(context: Context, todo: list[Job], jobs: int | None, progress: Progress | None, done: int, total: int,
          pool=None) -> Iterator[Result]:
     """Render the jobs: in the pool given (PDFs), in forked workers when there is more than one and
@@ -335,7 +330,7 @@ def _run(context: Context, todo: list[Job], jobs: int | None, progress: Progress
     workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
     if not need_pdf:
         # pages: forked workers (a pool of another start method would be sent the whole analysis)
-        if pool is None and workers > 1 and len(todo) >= HTML_FORK_MIN and _forkable():
+        if pool is None and workers > 1 and len(todo) >= HTML_FORK_MIN and forkable():
             yield from _run_forked(context, _costliest_first(todo, context.analysis), workers, progress, done,
                                    total, need_pdf=False)
         else:
@@ -348,7 +343,7 @@ def _run(context: Context, todo: list[Job], jobs: int | None, progress: Progress
     if pool is not None:
         yield from _run_in(pool, context, todo, progress, done, total)
         return
-    if not _forkable():
+    if not forkable():
         # forking a process with threads is not safe: a fresh pool whose workers get the pages
         with new_pool(workers) as fresh:
             yield from _run_in(fresh, context, todo, progress, done, total)
@@ -385,7 +380,7 @@ def _site_ahead(analysis, rec, items, open_amounts, planned, done: dict, todo: l
     and CSV (an e-invoice may not be made; a PDF is made in a pool).  A one-off build only
     (durable): a long-lived workspace keeps what the site makes, which a child would lose."""
     workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
-    if (not durable or pool is not None or workers < 2 or len(todo) < HTML_FORK_MIN or not _forkable()
+    if (not durable or pool is not None or workers < 2 or len(todo) < HTML_FORK_MIN or not forkable()
             or any(not set(job.outputs) <= {"html", "json", "csv"} for job in todo)):
         return None
     predicted = {key: dict(entry) for key, entry in done.items()}
