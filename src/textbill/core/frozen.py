@@ -70,9 +70,13 @@ def heap_frozen() -> Iterator[None]:
     """The objects alive on entry are left out of every cyclic collection inside (gc.freeze): a
     stage that runs over a large analysis (a build) then pays only for collecting what it makes
     itself.  On exit they are collectable again (gc.unfreeze), so a long-lived process frees what
-    dies later.  Reference counting frees everything as usual."""
+    dies later -- unless the heap was frozen already on entry: then whoever froze it unfreezes it
+    (a command that ends after, whose exit then does not scan it all; watch's tidying).
+    Reference counting frees everything as usual."""
+    ours = gc.get_freeze_count() == 0
     gc.freeze()
     try:
         yield
     finally:
-        gc.unfreeze()
+        if ours:
+            gc.unfreeze()
