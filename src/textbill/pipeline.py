@@ -102,26 +102,25 @@ def analyze(path: Path, extra_checks=(), cache: bool = True, _check_cache: bool 
     """
     if workspace is None:
         workspace = Workspace()
-    workspace.every_line, workspace.one_shot = lines, one_shot
     if cache and _check_cache and not extra_checks and not overlay:
-        hit = _from_check_cache(path, workspace)
+        hit = _from_check_cache(path, workspace, lines, one_shot)
         if hit is not None:
             return hit
     # the ledger's nodes and the books are hundreds of thousands of long-lived objects without
     # cycles: a collection in the middle of the analysis would scan them all again, for nothing
     # (at 100k entries three full collections cost ~0.25 s); reference counting frees as usual
     with gc_paused(freeze=one_shot):
-        return _analyze(path, extra_checks, cache, workspace, overlay)
+        return _analyze(path, extra_checks, cache, workspace, overlay, lines)
 
 
 def _analyze(path: Path, extra_checks, cache: bool, workspace: Workspace,
-             overlay: Mapping[str, str] | None) -> Analysis:
+             overlay: Mapping[str, str] | None, lines: bool) -> Analysis:
     if cache:  # the grammar's tables as the last process sealed them, when a file needs Lark
         workspace.syntax.build = stored_lark(Path(path) if Path(path).is_dir() else Path(path).parent)
     loaded = load(path, cache=workspace.parse_cache if cache else None, syntax=workspace.syntax, overlay=overlay)
     ledger = loaded.ledger
     persistence = _persistence(workspace)
-    persistence.books.read_back = not workspace.every_line
+    persistence.books.read_back = not lines
     session = persistence.attach(loaded, cache and not overlay)  # unsaved buffers are not sealed to disk
     diags = run_checks(ledger)
     diags.extend(check_assets(ledger))
@@ -160,15 +159,17 @@ class _Cached(Analysis):
     """An unchanged ledger: diagnostics from the check cache; the rest computed if asked for."""
 
     def __init__(self, path: Path, root: Path, sources: Sources, diagnostics: list[Diagnostic],
-                 counts: tuple[int, int, int], key: str | None = None, workspace: Workspace | None = None):
+                 counts: tuple[int, int, int], key: str | None = None, workspace: Workspace | None = None,
+                 lines: bool = False, one_shot: bool = False):
         self.path, self._root, self._sources, self._workspace = path, root, sources, workspace
+        self._lines, self._one_shot = lines, one_shot  # as analyze() was asked, for the analysis made later
         self.diagnostics, self._counts, self._full = diagnostics, counts, None
         self.check_key = key  # the inputs as they were when the cache was looked up
 
     def _analysis(self) -> Analysis:
         if self._full is None:
             self._full = analyze(self.path, cache=True, _check_cache=False, workspace=self._workspace,
-                                 lines=self._workspace.every_line, one_shot=self._workspace.one_shot)
+                                 lines=self._lines, one_shot=self._one_shot)
         return self._full
 
     loaded = property(lambda self: self._analysis().loaded)
@@ -193,11 +194,11 @@ class _Cached(Analysis):
         return self._analysis().receivables(as_of)
 
 
-def _from_check_cache(path: Path, workspace: Workspace) -> Analysis | None:
+def _from_check_cache(path: Path, workspace: Workspace, lines: bool, one_shot: bool) -> Analysis | None:
     hit = cached_check(path)
     if hit is None:
         return None
-    return _Cached(path, hit.root, hit.sources, hit.diagnostics, hit.counts, hit.key, workspace)
+    return _Cached(path, hit.root, hit.sources, hit.diagnostics, hit.counts, hit.key, workspace, lines, one_shot)
 
 
 def _to_check_cache(path: Path, analysis: Analysis) -> None:

@@ -51,18 +51,15 @@ def gc_paused(freeze: bool = False) -> Iterator[None]:
     freeze: on the way out, what is alive then is left out of every later collection (gc.freeze)
     before collecting is enabled again: for a command that keeps it to its end.  Otherwise the
     first collection after the stage scans all of it (0.1-0.2 s at 100k entries)."""
-    if not gc.isenabled():
-        yield
-        if freeze:
-            gc.freeze()
-        return
+    enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if freeze:
             gc.freeze()
-        gc.enable()
+        if enabled:
+            gc.enable()
 
 
 @contextlib.contextmanager

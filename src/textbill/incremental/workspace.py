@@ -55,10 +55,6 @@ class Workspace:
         # incremental.persist.Persistence: what a new process finds again under .textbill/state/
         # (made by pipeline.analyze, which imports the engine this needs)
         self.persistence = None
-        # the next analysis is for a build that renders every document (pipeline.analyze's lines),
-        # in a process that ends after it (one_shot)
-        self.every_line = False
-        self.one_shot = False
         # a pool of PDF workers that lives as long as the workspace's owner (watch --pdf)
         self.pool = None
 
