@@ -7,17 +7,21 @@ import pickle
 import stat
 import subprocess
 import sys
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from textbill import pipeline
+from textbill.core import model as m
 from textbill.core.source import Span
 from textbill.incremental import cache as cache_mod
 from textbill.incremental import codec
 from textbill.incremental.cache import CACHE_DIR, ParseCache
 from textbill.incremental.codec import dumps, loads
 from textbill.loading.loader import load
+from textbill.syntax.fastpath import Interner
 
 LEDGER = '''company me "Me Ltd"
   currency USD
@@ -286,6 +290,27 @@ def test_nodes_of_every_class_come_back_from_their_columns_equal_with_their_span
     assert [n.span for n in again] == [n.span for n in nodes] and all(type(n.span) is Span for n in again)
     with pytest.raises(dataclasses.FrozenInstanceError):
         again[0].span = None
+
+
+def test_line_numbers_read_back_are_shared_and_a_column_of_anything_else_is_left_as_it_is():
+    shared = Interner()
+    nodes = [m.TimeEntry(date(2026, 1, 1), "acme/web", Decimal(60), span=Span(f"{f}.bill", 1000 + i, 1, 1000 + i, 9))
+             for f in "ab" for i in range(3)]
+    again = codec.from_columns(*loads(dumps(codec.to_columns(nodes))), shared)
+    assert again == nodes and [n.span for n in again] == [n.span for n in nodes]
+    assert again[0].span.line is again[3].span.line is again[0].span.end_line  # one object for 1000
+    table = shared.line_numbers(5000)
+    assert all(table[n] == n for n in range(5001)) and table[1000] is again[0].span.line
+    # a span over several lines: its end comes back as its own shared number
+    longer = [*nodes, m.TimeEntry(date(2026, 1, 2), "acme/web", Decimal(60), span=Span("c.bill", 1000, 1, 1002, 4))]
+    again = codec.from_columns(*loads(dumps(codec.to_columns(longer))), shared)
+    assert again == longer and [n.span for n in again] == [n.span for n in longer]
+    assert again[-1].span.line is table[1000] and again[-1].span.end_line is table[1002]
+    assert shared.line_numbers(10) is table  # it grows only when asked for more
+    # columns a tampered entry could hold: left as they are, never indexed into the table
+    for column in ([1.5, 2], [2, 1.5], [-1, 3], [1 << 40], ["1", "2"], [None, 3], []):
+        out = codec._shared_lines(list(column), Interner())
+        assert out == column and [type(v) for v in out] == [type(v) for v in column]
 
 
 def test_something_else_than_a_node_is_not_cached():

@@ -116,6 +116,32 @@ def test_a_forked_parse_shares_equal_numbers_between_files(tmp_path, monkeypatch
     assert all(len(ids) <= 2 for ids in minutes.values())  # one from this process, one from the children
 
 
+def test_every_span_of_a_load_shares_one_object_per_line_number(tmp_path, monkeypatch):
+    """Line numbers above 256 are objects of their own: parsed here or in a child, read back by
+    columns or not, the spans of every file hold the interner's one object per number (64 MB in
+    a ledger of a million entries), and their values are unchanged."""
+    root = _ledger(tmp_path, files=0)
+    for f in range(3):  # files longer than 256 lines
+        (root / f"long{f}.bill").write_text("".join(f'2026-01-{d:02d} time acme/web {h}h "Work"\n'
+                                                    for d in range(1, 29) for h in range(1, 16)), encoding="utf-8")
+    monkeypatch.setattr(loader, "PARALLEL_MIN_BYTES", 0)
+    for workers in (2, 1):
+        loaded = load(root, cache=False, workers=workers)
+        by_line: dict[int, set[int]] = {}
+        for t in loaded.ledger.times:
+            assert t.span.end_line is t.span.line
+            by_line.setdefault(t.span.line, set()).add(id(t.span.line))
+        high = [n for n in by_line if n > 256]
+        assert len(high) > 100 and len({t.span.file for t in loaded.ledger.times}) > 1
+        assert all(len(by_line[n]) == 1 for n in high), workers
+    assert parallel_spans(root, 2) == parallel_spans(root, 1)
+
+
+def parallel_spans(root: Path, workers: int) -> list:
+    return [(t.span.file, t.span.line, t.span.col, t.span.end_line, t.span.end_col)
+            for t in load(root, cache=False, workers=workers).ledger.times]
+
+
 def test_lock_digests_computed_ahead_in_a_child_find_the_same_changes(tmp_path, monkeypatch):
     root = _ledger(tmp_path)
     assert cli("lock", "-f", root).code == 0

@@ -7,10 +7,13 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from datetime import date
+from decimal import Decimal
 
 import pytest
 from conftest import cli, invoices_json, write_ledger
 
+from textbill import pipeline
 from textbill.syntax.parser import Syntax, parse_text
 
 TEAM = """
@@ -47,6 +50,23 @@ def test_role_rates_people_without_role_and_entries_without_by(ledger):
     inv = invoices_json(folder, "2026-01-31")["INV-2026-0001"]
     # net 225 + 60 + 50 + 25 + 100 + 15 = 475.00; VAT 23% = 109.25
     assert (inv["net"], inv["tax"], inv["total"]) == ("475.00", "109.25", "584.25")
+
+
+def test_an_invoice_keeps_its_time_amounts_per_day_and_person_and_each_line_its_entry(ledger):
+    folder = ledger(TEAM + """
+    2026-01-05 time c/h 20m "a2" by ann             ; 20 -> 30 min x 180 / 60 = 90.00, Jan 5 with "a"
+    2026-01-31 invoice INV-2026-0002 c              ; bills nothing: no time amounts
+""")
+    analysis = pipeline.analyze(folder)
+    doc = analysis.books.invoices["INV-2026-0001"]
+    assert list(doc.time_amounts()) == [
+        (date(2026, 1, 5), "ann", Decimal("315.00")), (date(2026, 1, 6), "jo", Decimal("60.00")),
+        (date(2026, 1, 7), "sam", Decimal("50.00")), (date(2026, 1, 8), None, Decimal("25.00")),
+        (date(2026, 1, 9), "dee", Decimal("100.00")), (date(2026, 1, 12), "jo", Decimal("15.00"))]
+    assert list(analysis.books.invoices["INV-2026-0002"].time_amounts()) == []
+    entries = {t.description: t for t in analysis.ledger.times}
+    for ln in doc.lines:  # each line names the entry it bills, once
+        assert ln.sources == (entries[ln.description].span,) and ln.source is entries[ln.description].span
 
 
 def test_invoice_lines_name_the_person_and_explain_says_why(ledger):

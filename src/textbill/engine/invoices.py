@@ -437,7 +437,7 @@ class _Computer:
                 amount = round_money(value, currency) if value is not None else ZERO
                 out.append(Line("retainer", f"{sow.title} — retainer {period_label(start, unit)}",
                                 Decimal(1), value if value is not None else ZERO, amount, tax, start, ref,
-                                sources=(sow.span,),
+                                source=sow.span,
                                 detail={"retainer": pricing.amount.value, "currency": price_ccy,
                                         "period": f"{start} .. {period_end(start, unit)}", "fx": conv}))
 
@@ -455,7 +455,7 @@ class _Computer:
                 amount = round_money(value, currency) if value is not None else ZERO
                 out.append(Line("milestone", f"{sow.title} — {dn.milestone}", Decimal(1),
                                 value if value is not None else ZERO, amount, tax, dn.date, ref,
-                                sources=(dn.span,), detail={"share": share, "how": how, "currency": price_ccy,
+                                source=dn.span, detail={"share": share, "how": how, "currency": price_ccy,
                                                              "fx": conv}))
 
         if pricing.kind == "hourly":
@@ -495,7 +495,7 @@ class _Computer:
                 unit_price = rate * conv[0] if conv else rate
                 # equal lines share their detail: it is read, never written (explain, e-invoices, lock)
                 out.append(_LINE("time", t.description or sow.title, hours, unit_price, amount, tax,
-                                 t.date, ref, "h", t.tags, (t.span,), detail))
+                                 t.date, ref, "h", t.tags, t.span, detail))
 
         claims = self.billed.table("expense")
         for e in self._between("expenses", ref, period):
@@ -507,7 +507,7 @@ class _Computer:
             amount = round_money(value, currency) if value is not None else ZERO
             out.append(Line("expense", e.description or "Expense", Decimal(1),
                             value if value is not None else ZERO, amount, tax, e.date, ref,
-                            tags=e.tags, sources=(e.span,),
+                            tags=e.tags, source=e.span,
                             detail={"amount": e.amount.value, "currency": source_ccy, "markup": e.markup,
                                     "fx": conv, "exact": value}))
 
@@ -530,7 +530,7 @@ class _Computer:
         amount = round_money(value, currency) if value is not None else ZERO
         unit_price = item.price.value * conv[0] if conv else item.price.value
         return Line("item", item.description, item.quantity, unit_price, amount, tax, inv.date, None,
-                    sources=(item.span if item.span.line else inv.span,),
+                    source=item.span if item.span.line else inv.span,
                     detail={"quantity": item.quantity, "price": item.price.value, "currency": source_ccy,
                             "fx": conv, "exact": value})
 
@@ -692,15 +692,15 @@ def _sow_usage(lines) -> tuple[SowUsage, ...]:
     return tuple(SowUsage(ref, *u) for ref, u in per.items())
 
 
-def _time_billed(lines) -> tuple[tuple[date, str | None, Decimal], ...]:
-    """The amounts of the time lines per day and person (in order of first line): what the team
-    report reads of an invoice."""
+def _time_billed(lines) -> tuple:
+    """The amounts of the time lines per day and person (in order of first line), flattened
+    (InvoiceDoc.time_amounts): what the team report reads of an invoice."""
     per: dict[tuple, Decimal] = {}
     for ln in lines:
         if ln.kind == "time" and ln.date is not None:
             key = (ln.date, ln.detail.get("person"))
             per[key] = per.get(key, ZERO) + ln.amount
-    return tuple((day, person, amount) for (day, person), amount in per.items())
+    return tuple(value for (day, person), amount in per.items() for value in (day, person, amount))
 
 
 def compute_books(ledger: m.Ledger, memo: InvoiceMemo | None = None) -> Books:

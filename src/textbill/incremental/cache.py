@@ -72,6 +72,7 @@ from textbill.loading.loader import (
     read_config,
 )
 from textbill.loading.writer import write_atomic
+from textbill.syntax.fastpath import Interner
 from textbill.syntax.parser import grammar_text
 
 FORMAT = 4
@@ -300,8 +301,8 @@ class ParseCache:
             return False
         return self._write(self._path(key, kind), seal(secret, f"{kind}-{key}", payload))
 
-    def get(self, key: str, numbers: dict | None = None):
-        """(nodes, diagnostics, broken) for a file key, or None; numbers: codec.from_columns's."""
+    def get(self, key: str, shared: Interner | None = None):
+        """(nodes, diagnostics, broken) for a file key, or None; shared: codec.from_columns's."""
         if not self.enabled:
             return None
         self.used.add(key)
@@ -311,7 +312,7 @@ class ParseCache:
             self.counts[key] = len(nodes)
             return list(nodes), list(diags), set(broken)
         data = self._read(key, "parse")
-        result = None if data is None else _verified_parse(data, key, numbers)
+        result = None if data is None else _verified_parse(data, key, shared)
         if result is None:
             self.misses += 1
         else:
@@ -437,13 +438,13 @@ def _read_regular(path: Path) -> bytes | None:
         os.close(fd)
 
 
-def _verified_parse(data: bytes, key: str, numbers: dict | None = None):
+def _verified_parse(data: bytes, key: str, shared: Interner | None = None):
     try:
         fmt, stored, columns, diags, broken = loads(data)
         if fmt != FORMAT or stored != key or type(columns) is not tuple or len(columns) != 2 \
                 or type(diags) is not list or type(broken) is not frozenset:
             return None
-        nodes = from_columns(*columns, numbers)
+        nodes = from_columns(*columns, shared)
         if nodes is None:
             return None
         for d in diags:

@@ -23,6 +23,7 @@ from textbill.core.diagnostics import Diagnostic
 from textbill.core.frozen import make_builder, mutable_twin
 from textbill.core.money import Amount, Money
 from textbill.core.source import Span
+from textbill.syntax.fastpath import Interner
 
 # ---------------------------------------------------------------------------- fast builders
 # A frozen dataclass's __init__ sets each field through object.__setattr__; a new
@@ -98,14 +99,16 @@ _SPAN_FIELDS = tuple(f.name for f in dataclasses.fields(Span))
 
 
 def _column_reader(cls: type):
-    """A function that makes the nodes of cls from their columns (see _column_writer), in order."""
+    """A function that makes the nodes of cls from their columns (see _column_writer), in order,
+    the number of columns, and which columns are line numbers (a span's line and end_line)."""
     names = [f.name for f in dataclasses.fields(cls)]
     env = {"_new": object.__new__, "_zip": zip, "_cls": cls, "_twin": mutable_twin(cls), "_Span": Span,
            "_span_twin": mutable_twin(Span)}
-    values, body = [], []
+    values, body, line_columns = [], [], []
     for i, name in enumerate(names):
         if name == "span":
             parts = [f"v{i}_{j}" for j in range(len(_SPAN_FIELDS))]
+            line_columns += [len(values) + _SPAN_FIELDS.index(f) for f in ("line", "end_line")]
             values += parts
             body += ["s = _new(_span_twin)", *(f"s.{f} = {v}" for f, v in zip(_SPAN_FIELDS, parts)),
                      "s.__class__ = _Span", f"o.{name} = s"]
@@ -118,7 +121,7 @@ def _column_reader(cls: type):
              "        o = _new(_twin)", *(f"        {line}" for line in body),
              "        o.__class__ = _cls", "        add(o)", "    return out"]
     exec("\n".join(lines), env)  # noqa: S102 - generated from the dataclass's own field names
-    return env["read"], len(values)
+    return env["read"], len(values), tuple(line_columns)
 
 
 def _column_writer(cls: type):
@@ -145,7 +148,8 @@ _WRITERS: dict[type, object] = {}
 
 
 def _reader_of(name: str):
-    """(read, number of columns) for the node class of that name; None for any other name."""
+    """(read, number of columns, line columns) for the node class of that name; None for any
+    other name."""
     found = _READERS.get(name)
     if found is None and name in _NODE_NAMES:
         found = _READERS[name] = _column_reader(_NODE_NAMES[name])
@@ -180,12 +184,13 @@ def to_columns(nodes) -> tuple[bytes, tuple]:
     return bytes(kinds), tuple((cls.__name__, tuple(_writer_of(cls)(group))) for cls, group in zip(index, members))
 
 
-def from_columns(kinds: bytes, groups: tuple, numbers: dict | None = None) -> list | None:
+def from_columns(kinds: bytes, groups: tuple, shared: Interner | None = None) -> list | None:
     """The nodes that to_columns stored, in order; None when the columns are not what it makes.
 
-    numbers: {text: Decimal} shared by every load of a process (fastpath.Interner.numbers): a
-    column of numbers then holds the same object for the same written number as the files read
-    before, as one parse shares them (the engine computes a time line once per duration object)."""
+    shared: the values shared by every load of a process (syntax.fastpath.Interner).  A column
+    of numbers then holds the same object for the same written number as the files read before,
+    as one parse shares them (the engine computes a time line once per duration object), and a
+    column of line numbers the interner's (unpickled, each would be an object of its own)."""
     if type(kinds) is not bytes or type(groups) is not tuple:
         return None
     made = []
@@ -197,13 +202,24 @@ def from_columns(kinds: bytes, groups: tuple, numbers: dict | None = None) -> li
         if found is None or type(columns) is not tuple or len(columns) != found[1] \
                 or not all(type(c) is list for c in columns):
             return None
-        if numbers is not None:
-            columns = tuple(_shared_numbers(c, numbers) if c and type(c[0]) is Decimal else c for c in columns)
+        if shared is not None:
+            columns = _shared_columns(columns, found[2], shared)
         made.append(iter(found[0](*columns)))  # columns of unequal length raise: a miss
     nodes = [next(made[k]) for k in kinds]  # a kind without its group, or one too many, raises
     if any(next(rest, None) is not None for rest in made):
         return None  # nodes that no kind places
     return nodes
+
+
+def _shared_columns(columns: tuple, line_columns: tuple, shared: Interner) -> tuple:
+    """The columns with their numbers and line numbers the shared objects."""
+    out = [_shared_numbers(c, shared.numbers) if c and type(c[0]) is Decimal else c for c in columns]
+    for line, end_line in zip(line_columns[0::2], line_columns[1::2], strict=True):
+        # a span's; most spans end on their first line: shared once
+        out[line] = _shared_lines(columns[line], shared)
+        out[end_line] = out[line] if columns[end_line] == columns[line] \
+            else _shared_lines(columns[end_line], shared)
+    return tuple(out)
 
 
 def _shared_numbers(column: list, numbers: dict) -> list:
@@ -216,6 +232,20 @@ def _shared_numbers(column: list, numbers: dict) -> list:
     return [same.get(id(value), value) for value in column]
 
 
+def _shared_lines(column: list, shared: Interner) -> list:
+    """A column of line numbers with each number the interner's object; the column as it is
+    when it holds anything but line numbers (a cache entry is checked, not trusted)."""
+    try:
+        top, low = max(column, default=0), min(column, default=0)
+        if low < 0 or top > MAX_SHARED_LINE:
+            return column
+        table = shared.line_numbers(int(top))
+        return list(map(table.__getitem__, column))  # a number that is not an int raises: as it is
+    except (TypeError, ValueError):
+        return column
+
+
+MAX_SHARED_LINE = 1 << 22  # past this line number (a file of 4M lines), numbers are not shared
 MAX_NUMBERS = 200_000  # a ledger of unique numbers must not grow the table without end
 
 
@@ -225,10 +255,10 @@ def dump_parse(parsed: tuple) -> bytes:
     return dumps((to_columns(nodes), list(diags), frozenset(broken)))
 
 
-def load_parse(data: bytes, numbers: dict | None = None) -> tuple[list, list, set]:
-    """(nodes, diagnostics, broken names) from dump_parse's bytes; numbers: as from_columns."""
+def load_parse(data: bytes, shared: Interner | None = None) -> tuple[list, list, set]:
+    """(nodes, diagnostics, broken names) from dump_parse's bytes; shared: as from_columns."""
     columns, diags, broken = loads(data)
-    nodes = from_columns(*columns, numbers)
+    nodes = from_columns(*columns, shared)
     if nodes is None:
         raise pickle.UnpicklingError("the nodes' columns are damaged")
     return nodes, diags, set(broken)

@@ -236,7 +236,7 @@ def _parse_all(jobs: list[tuple[str, bytes]], workers: int | None, syntax: Synta
     if workers < 2:
         return [parse_source(name, data, syntax) for name, data in jobs]
     parsed = fork_map(lambda job: _parse_job(job, syntax), jobs, workers, codec.dump_parse,
-                      lambda data: codec.load_parse(data, syntax.interner.numbers), sizes)
+                      lambda data: codec.load_parse(data, syntax.interner), sizes)
     return [(decode_source(data, name)[0], *rest) for (name, data), rest in zip(jobs, parsed, strict=True)]
 
 
@@ -270,7 +270,7 @@ def parse_files(root: Path, files: list[Path], sources: Sources, cache=None, wor
         key = cache.key(name, data) if cache is not None and cache.enabled else None
         if cache is not None:
             cache.keys.append(key or "")
-        hit = cache.get(key, syntax.interner.numbers) if key is not None else None
+        hit = cache.get(key, syntax.interner) if key is not None else None
         if hit is not None:
             sources.add_lazy(name, _decoder(data, name))
             per_file.append(("cached", name, hit))

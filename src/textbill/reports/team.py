@@ -76,7 +76,7 @@ def team_rows(ledger: m.Ledger, books: Books, as_of: date, start: date | None = 
     for doc in books.invoices.values():
         if doc.invoice.date > as_of:
             continue
-        for day, person, amount in doc.billed_time:  # the time lines' amounts per day and person
+        for day, person, amount in doc.time_amounts():  # the time lines' amounts per day and person
             if not inside(day):
                 continue
             r = row(day, person)

@@ -336,7 +336,7 @@ class Interner:
     or one watch session; each table stops growing at MAX_SHARED entries.
     """
 
-    __slots__ = ("_whole", "days", "durations", "minutes", "numbers", "strings", "tuples")
+    __slots__ = ("_lines", "_whole", "days", "durations", "minutes", "numbers", "strings", "tuples")
 
     def __init__(self) -> None:
         self.days: dict[str, date] = {}
@@ -346,8 +346,20 @@ class Interner:
         self.tuples: dict[tuple, tuple] = {}
         # numbers of nodes read back by columns (a parse cache entry, a forked parse), by their text
         self.numbers: dict[str, Decimal] = {}
+        # line numbers: table[n] is n, one object per number for the spans of every file.  A span
+        # holds its line twice (line, end_line), and a number above 256 made on its own is a
+        # 32-byte object: 64 MB in a ledger of a million entries read back by columns
+        self._lines: list[int] = list(range(1024))
         # bound once here: the dispatch of whole_line(), the hot loop of a cold parse
         self._whole = {"time": self.time_node, "expense": self.expense_node, "payment": self.payment_node}
+
+    def line_numbers(self, top: int) -> list[int]:
+        """The shared line numbers, a list in which table[n] is n for every n up to top.  It
+        grows by a longer copy, so a thread holding the old one still reads the right numbers."""
+        table = self._lines
+        if len(table) <= top:
+            table = self._lines = table + list(range(len(table), max(top + 1, 2 * len(table))))
+        return table
 
     def day(self, m) -> date | None:
         key = m.group(0)[:10]

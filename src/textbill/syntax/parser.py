@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import contextlib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -177,8 +177,11 @@ def describe_expected(syntax: Syntax, names) -> list[str]:
 
 # ---------------------------------------------------------------------------- chunks
 
-def split_chunks(text: str):
+def split_chunks(text: str, numbers: Callable[[int], Sequence[int]] | None = None):
     """Yield (first_line_number, lines, glued) per directive; orphans as (n, None, ()).
+
+    numbers: the line numbers to yield, as a table covering a given top number
+    (Interner.line_numbers: the spans of every file then share them); None: made here.
 
     A chunk starts at a line in column 0 that is neither blank nor a comment.
     Comment and blank lines before the first header belong to no chunk.  A line
@@ -188,6 +191,7 @@ def split_chunks(text: str):
     as E018, and read as the attribute the user meant).
     """
     lines = text.split("\n")
+    table = numbers(len(lines) + 1) if numbers is not None else range(len(lines) + 2)
     start = None
     attributes: frozenset[str] | None = None  # of the current block, computed when first needed
     glued: list[int] = []
@@ -206,10 +210,10 @@ def split_chunks(text: str):
                 glued.append(i - start)
                 continue
         if start is not None:
-            yield start + 1, lines[start:i], tuple(glued)
+            yield table[start + 1], lines[start:i], tuple(glued)
         start, attributes, glued = i, None, []
     if start is not None:
-        yield start + 1, lines[start:], tuple(glued)
+        yield table[start + 1], lines[start:], tuple(glued)
 
 
 # the attributes a column-0 line may start with to be read as its block's attribute: a
@@ -817,7 +821,8 @@ class _ChunkParser:
 
     def header_span(self) -> Span:
         first = self.lines[0] if self.lines else ""
-        return Span(self.file, self.offset + 1, 1, self.offset + 1, len(first.rstrip()) + 1)
+        line = self.syntax.interner.line_numbers(self.offset + 1)[self.offset + 1]
+        return Span(self.file, line, 1, line, len(first.rstrip()) + 1)
 
     def err(self, tok, code, message, hint=None):
         self.diags.append(error(self.span(tok), code, message, hint))
@@ -891,7 +896,7 @@ def parse_text(text: str, filename: str, syntax: Syntax | None = None):
     nodes = []
     broken: set[tuple[str, str]] = set()
     whole_line = syntax.interner.whole_line if syntax.fast_path else None
-    for first, lines, glued in split_chunks(text):
+    for first, lines, glued in split_chunks(text, syntax.interner.line_numbers):
         if whole_line is not None and lines is not None and len(lines) == 1:
             node = whole_line(lines[0], filename, first)
             if node is not None:
