@@ -45,6 +45,9 @@ class Analysis:
     # the persistent memos of the workspace analyzed in (incremental.persist): the documents'
     # tokens, for the build's digests
     persistence: Persistence | None = field(default=None, repr=False, compare=False)
+    # made for a command whose process ends after using it (analyze's one_shot): what it made stays
+    # frozen, and a build leaves it so (core.frozen.heap_frozen)
+    one_shot: bool = field(default=False, repr=False, compare=False)
 
     @property
     def books_key(self) -> str | None:
@@ -110,11 +113,11 @@ def analyze(path: Path, extra_checks=(), cache: bool = True, _check_cache: bool 
     # cycles: a collection in the middle of the analysis would scan them all again, for nothing
     # (at 100k entries three full collections cost ~0.25 s); reference counting frees as usual
     with gc_paused(freeze=one_shot):
-        return _analyze(path, extra_checks, cache, workspace, overlay, lines)
+        return _analyze(path, extra_checks, cache, workspace, overlay, lines, one_shot)
 
 
 def _analyze(path: Path, extra_checks, cache: bool, workspace: Workspace,
-             overlay: Mapping[str, str] | None, lines: bool) -> Analysis:
+             overlay: Mapping[str, str] | None, lines: bool, one_shot: bool) -> Analysis:
     if cache:  # the grammar's tables as the last process sealed them, when a file needs Lark
         workspace.syntax.build = stored_lark(Path(path) if Path(path).is_dir() else Path(path).parent)
     loaded = load(path, cache=workspace.parse_cache if cache else None, syntax=workspace.syntax, overlay=overlay)
@@ -141,7 +144,8 @@ def _analyze(path: Path, extra_checks, cache: bool, workspace: Workspace,
     for check in extra_checks:
         diags.extend(check(loaded, books))
     persistence.finish()
-    analysis = Analysis(loaded, books, _in_order(loaded, diags), spare=whole, persistence=persistence)
+    analysis = Analysis(loaded, books, _in_order(loaded, diags), spare=whole, persistence=persistence,
+                        one_shot=one_shot)
     if cache and not extra_checks and not overlay and loaded.cache is not None:
         _to_check_cache(path, analysis)
     return analysis
@@ -162,14 +166,14 @@ class _Cached(Analysis):
                  counts: tuple[int, int, int], key: str | None = None, workspace: Workspace | None = None,
                  lines: bool = False, one_shot: bool = False):
         self.path, self._root, self._sources, self._workspace = path, root, sources, workspace
-        self._lines, self._one_shot = lines, one_shot  # as analyze() was asked, for the analysis made later
+        self._lines, self.one_shot = lines, one_shot  # as analyze() was asked, for the analysis made later
         self.diagnostics, self._counts, self._full = diagnostics, counts, None
         self.check_key = key  # the inputs as they were when the cache was looked up
 
     def _analysis(self) -> Analysis:
         if self._full is None:
             self._full = analyze(self.path, cache=True, _check_cache=False, workspace=self._workspace,
-                                 lines=self._lines, one_shot=self._one_shot)
+                                 lines=self._lines, one_shot=self.one_shot)
         return self._full
 
     loaded = property(lambda self: self._analysis().loaded)

@@ -117,7 +117,7 @@ def build(analysis, out_dir: Path, as_of: date, *, jobs: int | None = None, form
     ledger = analysis.ledger  # the analysis, when it was answered from the check cache
     # what the analysis made (a million objects at 100k entries) is out of the collector's way
     # while the build runs: a full collection of it cost 0.5 s of a build's 2 s before the pages
-    with heap_frozen():
+    with heap_frozen(keep=analysis.one_shot or workspace.keeps_heap_frozen):
         return _build(analysis, ledger, out_dir, as_of, jobs, formats, force, progress, pool, durable,
                       workspace, first, start)
 

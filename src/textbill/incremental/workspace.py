@@ -57,6 +57,9 @@ class Workspace:
         self.persistence = None
         # a pool of PDF workers that lives as long as the workspace's owner (watch --pdf)
         self.pool = None
+        # the owner keeps the heap frozen between builds (watch's tidying): a build leaves the heap
+        # frozen rather than unfreezing it at its end (core.frozen.heap_frozen)
+        self.keeps_heap_frozen = False
 
     # ------------------------------------------------------------------ the parse cache
     def remember(self, root: Path) -> None:

@@ -457,6 +457,7 @@ class Watcher:
         self._analysis = None
         # what every analysis and build of this watch keeps for the next one, PDF workers included
         self.workspace = workspace if workspace is not None else Workspace()
+        self.workspace.keeps_heap_frozen = True  # _tidy() freezes the heap after each build
         self._primed = False  # a build has looked at everything (and filled what build.py keeps)
         # the preview folder is scratch, made again by every watch: its files need not survive a
         # power cut, so they are not fsynced (the output folder of --pdf or --out is)
