@@ -249,3 +249,23 @@ def test_thousands_of_mutated_ledgers_never_traceback(tmp_path):
             analyze(target)
         except Exception as exc:  # pragma: no cover - the failure is the point
             raise AssertionError(f"mutation {i} crashed: {exc!r}\n{target.read_text()[:2000]}") from exc
+
+
+def test_narrowing_points_the_caret_at_the_focus_word_and_keeps_everything_else():
+    import dataclasses
+
+    from textbill.core.diagnostics import Diagnostic, narrow, warning
+    from textbill.core.source import Sources, Span
+
+    sources = Sources()
+    sources.add("a.bill", '2026-01-31 invoice INV-1 acme ; INV-2\n  note "INV-2 is next"\n')
+    found = warning(Span("a.bill", 1, 1, 1, 30), "W172", "document issued but not locked", "lock it", focus="INV-1")
+    later = warning(Span("a.bill", 1, 1, 1, 30), "W172", "in a quoted attribute", focus="INV-2 is next")
+    plain = warning(Span("a.bill", 1, 1, 1, 30), "W172", "no focus")
+    narrowed, quoted, same = narrow([found, later, plain], sources)
+    assert narrowed.span == Span("a.bill", 1, 20, 1, 25) and quoted.span == Span("a.bill", 2, 8, 2, 23)
+    assert same is plain
+    for before, after in ((found, narrowed), (later, quoted)):  # every other field as it was
+        assert after.focus is None
+        assert {f.name: getattr(after, f.name) for f in dataclasses.fields(Diagnostic) if f.name not in ("span", "focus")} \
+            == {f.name: getattr(before, f.name) for f in dataclasses.fields(Diagnostic) if f.name not in ("span", "focus")}
