@@ -21,7 +21,9 @@ from textbill.incremental import codec
 from textbill.incremental.cache import CACHE_DIR, ParseCache
 from textbill.incremental.codec import dumps, loads
 from textbill.loading.loader import load
+from textbill.syntax import fastpath
 from textbill.syntax.fastpath import Interner
+from textbill.syntax.parser import Syntax, parse_text
 
 LEDGER = '''company me "Me Ltd"
   currency USD
@@ -292,7 +294,7 @@ def test_nodes_of_every_class_come_back_from_their_columns_equal_with_their_span
         again[0].span = None
 
 
-def test_line_numbers_read_back_are_shared_and_a_column_of_anything_else_is_left_as_it_is():
+def test_line_numbers_read_back_are_shared_and_a_column_of_anything_else_is_left_as_it_is(monkeypatch):
     shared = Interner()
     nodes = [m.TimeEntry(date(2026, 1, 1), "acme/web", Decimal(60), span=Span(f"{f}.bill", 1000 + i, 1, 1000 + i, 9))
              for f in "ab" for i in range(3)]
@@ -307,6 +309,17 @@ def test_line_numbers_read_back_are_shared_and_a_column_of_anything_else_is_left
     assert again == longer and [n.span for n in again] == [n.span for n in longer]
     assert again[-1].span.line is table[1000] and again[-1].span.end_line is table[1002]
     assert shared.line_numbers(10) is table  # it grows only when asked for more
+    # never past MAX_SHARED_LINE: a file of blank lines must not grow it without end
+    monkeypatch.setattr(fastpath, "MAX_SHARED_LINE", 6000)
+    assert len(shared.line_numbers(10**9)) == 6001 and shared.line(10**9) == 10**9
+    far = [m.TimeEntry(date(2026, 1, 1), "acme/web", Decimal(60), span=Span("d.bill", 7000, 1, 7000, 9))]
+    again = codec.from_columns(*loads(dumps(codec.to_columns(far))), shared)
+    assert again == far and again[0].span.line == 7000 and len(shared.line_numbers(7000)) == 6001
+    syntax = Syntax()
+    syntax.interner = shared
+    nodes, diags, _ = parse_text("\n" * 5999 + '2026-01-05 time acme/web 1h "a"\n' + "\n" * 1000
+                                 + '2026-01-06 time acme/web 2h "b"\n', "e.bill", syntax)
+    assert not diags and [n.span.line for n in nodes] == [6000, 7001] and nodes[0].span.line is shared.line(6000)
     # columns a tampered entry could hold: left as they are, never indexed into the table
     for column in ([1.5, 2], [2, 1.5], [-1, 3], [1 << 40], ["1", "2"], [None, 3], []):
         out = codec._shared_lines(list(column), Interner())

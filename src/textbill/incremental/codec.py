@@ -237,15 +237,16 @@ def _shared_lines(column: list, shared: Interner) -> list:
     when it holds anything but line numbers (a cache entry is checked, not trusted)."""
     try:
         top, low = max(column, default=0), min(column, default=0)
-        if low < 0 or top > MAX_SHARED_LINE:
+        if low < 0:
             return column
         table = shared.line_numbers(int(top))
+        if top >= len(table):  # past the shared numbers (fastpath.MAX_SHARED_LINE): as it is
+            return column
         return list(map(table.__getitem__, column))  # a number that is not an int raises: as it is
     except (TypeError, ValueError):
         return column
 
 
-MAX_SHARED_LINE = 1 << 22  # past this line number (a file of 4M lines), numbers are not shared
 MAX_NUMBERS = 200_000  # a ledger of unique numbers must not grow the table without end
 
 

@@ -325,6 +325,9 @@ def _significant_ok(text: str) -> bool:
 
 
 MAX_SHARED = 200_000  # per table: a ledger of unique values must not grow them without end
+# line numbers past this are not shared: the table holds one int per number up to the largest
+# asked for, 40 bytes each, and a file of blank lines must not make it grow without end
+MAX_SHARED_LINE = 1 << 20
 
 
 class Interner:
@@ -354,12 +357,19 @@ class Interner:
         self._whole = {"time": self.time_node, "expense": self.expense_node, "payment": self.payment_node}
 
     def line_numbers(self, top: int) -> list[int]:
-        """The shared line numbers, a list in which table[n] is n for every n up to top.  It
-        grows by a longer copy, so a thread holding the old one still reads the right numbers."""
+        """The shared line numbers, a list in which table[n] is n for every n up to top (up to
+        MAX_SHARED_LINE when top is past it: later numbers are not shared).  It grows by a longer
+        copy, so a thread holding the old one still reads the right numbers."""
         table = self._lines
-        if len(table) <= top:
-            table = self._lines = table + list(range(len(table), max(top + 1, 2 * len(table))))
+        if top >= len(table) <= MAX_SHARED_LINE:
+            end = min(max(top + 1, 2 * len(table)), MAX_SHARED_LINE + 1)
+            table = self._lines = table + list(range(len(table), end))
         return table
+
+    def line(self, number: int) -> int:
+        """The shared object for a line number (the number itself past MAX_SHARED_LINE)."""
+        table = self._lines if number < len(self._lines) else self.line_numbers(number)
+        return table[number] if number < len(table) else number
 
     def day(self, m) -> date | None:
         key = m.group(0)[:10]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import contextlib
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -177,11 +177,11 @@ def describe_expected(syntax: Syntax, names) -> list[str]:
 
 # ---------------------------------------------------------------------------- chunks
 
-def split_chunks(text: str, numbers: Callable[[int], Sequence[int]] | None = None):
+def split_chunks(text: str, shared: Callable[[int], int] | None = None):
     """Yield (first_line_number, lines, glued) per directive; orphans as (n, None, ()).
 
-    numbers: the line numbers to yield, as a table covering a given top number
-    (Interner.line_numbers: the spans of every file then share them); None: made here.
+    shared: the object to yield for a line number (Interner.line: the spans of every file then
+    share one per number); None: made here.
 
     A chunk starts at a line in column 0 that is neither blank nor a comment.
     Comment and blank lines before the first header belong to no chunk.  A line
@@ -191,7 +191,7 @@ def split_chunks(text: str, numbers: Callable[[int], Sequence[int]] | None = Non
     as E018, and read as the attribute the user meant).
     """
     lines = text.split("\n")
-    table = numbers(len(lines) + 1) if numbers is not None else range(len(lines) + 2)
+    number = shared if shared is not None else int
     start = None
     attributes: frozenset[str] | None = None  # of the current block, computed when first needed
     glued: list[int] = []
@@ -210,10 +210,10 @@ def split_chunks(text: str, numbers: Callable[[int], Sequence[int]] | None = Non
                 glued.append(i - start)
                 continue
         if start is not None:
-            yield table[start + 1], lines[start:i], tuple(glued)
+            yield number(start + 1), lines[start:i], tuple(glued)
         start, attributes, glued = i, None, []
     if start is not None:
-        yield table[start + 1], lines[start:], tuple(glued)
+        yield number(start + 1), lines[start:], tuple(glued)
 
 
 # the attributes a column-0 line may start with to be read as its block's attribute: a
@@ -821,7 +821,7 @@ class _ChunkParser:
 
     def header_span(self) -> Span:
         first = self.lines[0] if self.lines else ""
-        line = self.syntax.interner.line_numbers(self.offset + 1)[self.offset + 1]
+        line = self.syntax.interner.line(self.offset + 1)
         return Span(self.file, line, 1, line, len(first.rstrip()) + 1)
 
     def err(self, tok, code, message, hint=None):
@@ -896,7 +896,7 @@ def parse_text(text: str, filename: str, syntax: Syntax | None = None):
     nodes = []
     broken: set[tuple[str, str]] = set()
     whole_line = syntax.interner.whole_line if syntax.fast_path else None
-    for first, lines, glued in split_chunks(text, syntax.interner.line_numbers):
+    for first, lines, glued in split_chunks(text, syntax.interner.line):
         if whole_line is not None and lines is not None and len(lines) == 1:
             node = whole_line(lines[0], filename, first)
             if node is not None:
