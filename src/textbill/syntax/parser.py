@@ -177,11 +177,11 @@ def describe_expected(syntax: Syntax, names) -> list[str]:
 
 # ---------------------------------------------------------------------------- chunks
 
-def split_chunks(text: str, shared: Callable[[int], int] | None = None):
+def split_chunks(text: str, shared: Callable[[int], list[int]] | None = None):
     """Yield (first_line_number, lines, glued) per directive; orphans as (n, None, ()).
 
-    shared: the object to yield for a line number (Interner.line: the spans of every file then
-    share one per number); None: made here.
+    shared: the line numbers to yield, as a table covering a given number (Interner.line_numbers:
+    the spans of every file then share one object per number); None: made here.
 
     A chunk starts at a line in column 0 that is neither blank nor a comment.
     Comment and blank lines before the first header belong to no chunk.  A line
@@ -191,8 +191,9 @@ def split_chunks(text: str, shared: Callable[[int], int] | None = None):
     as E018, and read as the attribute the user meant).
     """
     lines = text.split("\n")
-    number = shared if shared is not None else int
-    start = None
+    table = shared(0) if shared is not None else ()
+    known = len(table)
+    start = first = None
     attributes: frozenset[str] | None = None  # of the current block, computed when first needed
     glued: list[int] = []
     for i, line in enumerate(lines):
@@ -210,10 +211,17 @@ def split_chunks(text: str, shared: Callable[[int], int] | None = None):
                 glued.append(i - start)
                 continue
         if start is not None:
-            yield number(start + 1), lines[start:i], tuple(glued)
-        start, attributes, glued = i, None, []
+            yield first, lines[start:i], tuple(glued)
+        start, attributes, glued, first = i, None, [], i + 1
+        if first < known:
+            first = table[first]
+        elif shared is not None:  # the table grows (up to its limit) as the directives go further down
+            table = shared(first)
+            known = len(table)
+            if first < known:
+                first = table[first]
     if start is not None:
-        yield number(start + 1), lines[start:], tuple(glued)
+        yield first, lines[start:], tuple(glued)
 
 
 # the attributes a column-0 line may start with to be read as its block's attribute: a
@@ -896,7 +904,7 @@ def parse_text(text: str, filename: str, syntax: Syntax | None = None):
     nodes = []
     broken: set[tuple[str, str]] = set()
     whole_line = syntax.interner.whole_line if syntax.fast_path else None
-    for first, lines, glued in split_chunks(text, syntax.interner.line):
+    for first, lines, glued in split_chunks(text, syntax.interner.line_numbers):
         if whole_line is not None and lines is not None and len(lines) == 1:
             node = whole_line(lines[0], filename, first)
             if node is not None:
