@@ -368,7 +368,7 @@ class Interner:
 
     def line(self, number: int) -> int:
         """The shared object for a line number (the number itself past MAX_SHARED_LINE)."""
-        table = self._lines if number < len(self._lines) else self.line_numbers(number)
+        table = self.line_numbers(number)
         return table[number] if number < len(table) else number
 
     def day(self, m) -> date | None:

@@ -180,8 +180,9 @@ def describe_expected(syntax: Syntax, names) -> list[str]:
 def split_chunks(text: str, shared: Callable[[int], list[int]] | None = None):
     """Yield (first_line_number, lines, glued) per directive; orphans as (n, None, ()).
 
-    shared: the line numbers to yield, as a table covering a given number (Interner.line_numbers:
-    the spans of every file then share one object per number); None: made here.
+    shared: the line numbers to yield, as a table covering up to a given number, or as far as
+    it goes (Interner.line_numbers: the spans of every file then share one object per number);
+    None: made here.
 
     A chunk starts at a line in column 0 that is neither blank nor a comment.
     Comment and blank lines before the first header belong to no chunk.  A line
@@ -191,7 +192,7 @@ def split_chunks(text: str, shared: Callable[[int], list[int]] | None = None):
     as E018, and read as the attribute the user meant).
     """
     lines = text.split("\n")
-    table = shared(0) if shared is not None else ()
+    table = shared(len(lines)) if shared is not None else ()
     known = len(table)
     start = first = None
     attributes: frozenset[str] | None = None  # of the current block, computed when first needed
@@ -212,14 +213,8 @@ def split_chunks(text: str, shared: Callable[[int], list[int]] | None = None):
                 continue
         if start is not None:
             yield first, lines[start:i], tuple(glued)
-        start, attributes, glued, first = i, None, [], i + 1
-        if first < known:
-            first = table[first]
-        elif shared is not None:  # the table grows (up to its limit) as the directives go further down
-            table = shared(first)
-            known = len(table)
-            if first < known:
-                first = table[first]
+        start, attributes, glued = i, None, []
+        first = table[i + 1] if i + 1 < known else i + 1
     if start is not None:
         yield first, lines[start:], tuple(glued)
 
