@@ -22,7 +22,7 @@ from textbill.engine.invoices import compute_books
 from textbill.engine.receivables import check_receivables, replay, seen_from
 from textbill.incremental.cache import check_key
 from textbill.incremental.checked import cached_check
-from textbill.incremental.persist import Persistence, stored_lark
+from textbill.incremental.persist import Persistence
 from textbill.incremental.workspace import Workspace
 from textbill.loading.loader import (
     CONFIG_NAME,
@@ -118,8 +118,6 @@ def analyze(path: Path, extra_checks=(), cache: bool = True, _check_cache: bool 
 
 def _analyze(path: Path, extra_checks, cache: bool, workspace: Workspace,
              overlay: Mapping[str, str] | None, lines: bool, one_shot: bool) -> Analysis:
-    if cache:  # the grammar's tables as the last process sealed them, when a file needs Lark
-        workspace.syntax.build = stored_lark(Path(path) if Path(path).is_dir() else Path(path).parent)
     loaded = load(path, cache=workspace.parse_cache if cache else None, syntax=workspace.syntax, overlay=overlay)
     ledger = loaded.ledger
     persistence = _persistence(workspace)

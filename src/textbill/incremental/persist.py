@@ -1,7 +1,6 @@
 """What a new process finds again of the last analysis and build: each invoice's outcome
 without its lines, the documents' digests for textbill.lock and for the build, each invoice's
-part of model.json, the dashboard's invoice rows and the grammar's tables, sealed like the parse
-cache.  [I/O]
+part of model.json and the dashboard's invoice rows, sealed like the parse cache.  [I/O]
 
 A CI job restores `.textbill/` and starts a new process.  Without this it computes every
 invoice, hashes every document for textbill.lock (canonical JSON and sha256 of ~1,000 invoices:
@@ -23,8 +22,6 @@ classes):
   the outcome when they give the same token; the lines are computed when first asked for.
 - digests-all-X, plan-all-X, json-all-X, rows-all-X (X a hex digit: ShardedTable): values keyed
   by a document's token and the other inputs of the value (the rows: by what they show).
-- grammar-K: the grammar's LALR tables (Lark's own plain-data serialization), keyed by the
-  grammar and the parsing code.
 
 A one-entry edit changes the parse-cache key of one file: the documents that read a node of
 that file get new tokens and are computed and hashed again; every other value is read back.
@@ -36,12 +33,7 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
-from contextlib import suppress
 from pathlib import Path
-
-import lark
-from lark.grammar import Rule
-from lark.lexer import TerminalDef
 
 from textbill.core import model as m
 from textbill.core.books import (
@@ -63,7 +55,6 @@ from textbill.incremental import cache
 from textbill.incremental.books_memo import BooksMemo
 from textbill.incremental.memo import IdentityMemo
 from textbill.loading.loader import CONFIG_NAME, read_bytes
-from textbill.syntax.parser import _build_lark
 
 STATE_DIR = Path(".textbill") / "state"
 FORMAT = 1
@@ -722,27 +713,3 @@ class Persistence:
     def finish(self) -> None:
         if self.session is not None:
             self.session.state.prune()
-
-
-# ---------------------------------------------------------------------------- the grammar's tables
-
-def stored_lark(root: Path):
-    """A function that makes the grammar's LALR parser from the tables sealed in ROOT/.textbill/state/
-    (0.02 s), else builds it (0.2 s) and seals its tables there: for syntax.parser.Syntax.build.
-    The tables are plain data (Lark's own serialization), read by the restricted unpickler."""
-    def make():
-        state = StateStore(root)
-        key = _sha(FORMAT, cache.parser_digest(), lark.__version__)
-        found = state.load("grammar", key)
-        loaded = None
-        if found is not None:
-            with suppress(Exception):  # tables that do not load are built again
-                loaded = lark.Lark.load(found)
-        if loaded is not None:
-            return loaded
-        built = _build_lark()
-        with suppress(Exception):  # a parser that cannot be kept is still a parser
-            data, memo = built.memo_serialize([TerminalDef, Rule])
-            state.save("grammar", key, {"data": data, "memo": memo})
-        return built
-    return make

@@ -14,8 +14,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from importlib import resources
-from pathlib import Path
 from types import MappingProxyType
 
 from lark import Lark, Token, Transformer, v_args
@@ -32,7 +30,8 @@ from textbill.core.einvoicing import KSEF_NUMBER, peppol_id_problem
 from textbill.core.money import CONTEXT, Amount, is_known_currency
 from textbill.core.source import Span
 from textbill.incremental.shared import shared
-from textbill.syntax import fastpath
+from textbill.syntax import fastpath, lalr
+from textbill.syntax.lalr import grammar_path, grammar_text
 
 MAX_DIGITS = fastpath.MAX_DIGITS  # significant digits of any number in a ledger
 MAX_MINUTES = fastpath.MAX_MINUTES  # one entry may not exceed a year of hours
@@ -58,18 +57,6 @@ BLOCK_ATTRIBUTES = MappingProxyType({
 })
 
 
-def grammar_path() -> Path:
-    """The grammar file: inside the installed package, else the source tree's grammar/."""
-    packaged = resources.files("textbill") / "grammar" / "textbill.lark"
-    if packaged.is_file():
-        return Path(str(packaged))
-    return Path(__file__).resolve().parents[3] / "grammar" / "textbill.lark"
-
-
-def grammar_text() -> str:
-    return grammar_path().read_text(encoding="utf-8")
-
-
 class Syntax:
     """What parsing keeps between files: the grammar's LALR parser and the shared values.
 
@@ -82,8 +69,8 @@ class Syntax:
 
     def __init__(self, fast_path: bool = True) -> None:
         self.fast_path = fast_path
-        # what makes the parser when this process has none yet (incremental.persist.stored_lark:
-        # the tables the last process sealed in .textbill/state/, else built and sealed there)
+        # what makes the parser when this process has none yet: from the tables shipped with
+        # textbill (syntax/lalr.py)
         self.build: Callable[[], Lark] = _build_lark
         self.interner = fastpath.Interner()
         self._lark: Lark | None = None
@@ -117,8 +104,7 @@ class Syntax:
 
 
 def _build_lark() -> Lark:
-    return Lark(grammar_text(), parser="lalr", lexer="contextual", start="start",
-                propagate_positions=False, maybe_placeholders=False)
+    return lalr.parser(grammar_text())
 
 
 def _literal_words(syntax: Syntax, names) -> list[str]:
