@@ -2,8 +2,10 @@
 cold parse and the lock check's digests give what one process gives."""
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -30,8 +32,29 @@ def _decode(b: bytes) -> tuple[int, int]:
     return int(pid), int(value)
 
 
-def test_children_compute_a_share_and_the_results_come_back_in_order():
-    got = forked.fork_map(_pid_and_square, list(range(50)), 2, _encode, _decode)
+def _meeting(tmp_path: Path, processes: int = 2):
+    """_pid_and_square, but each process's first item waits until every process has started
+    one: items are handed out from a queue, and a child that starts late would otherwise find
+    it emptied by this process."""
+    arrived = tmp_path / f"arrived-{len(list(tmp_path.glob('arrived-*')))}"
+    arrived.touch()
+
+    def square(x: int) -> tuple[int, int]:
+        pid = str(os.getpid())
+        if pid not in arrived.read_text().split():
+            with arrived.open("a") as out:
+                out.write(pid + "\n")
+            deadline = time.monotonic() + 60
+            while len(arrived.read_text().split()) < processes:
+                assert time.monotonic() < deadline, "the other process never took an item"
+                time.sleep(0.005)
+        return _pid_and_square(x)
+
+    return square
+
+
+def test_children_compute_a_share_and_the_results_come_back_in_order(tmp_path):
+    got = forked.fork_map(_meeting(tmp_path), list(range(50)), 2, _encode, _decode)
     assert [v for _, v in got] == [x * x for x in range(50)]
     pids = {pid for pid, _ in got}
     assert os.getpid() in pids and len(pids) == 2  # this process and one child
@@ -51,7 +74,7 @@ def test_one_worker_or_a_running_thread_means_no_fork():
     assert [v for _, v in got] == [x * x for x in range(10)]
 
 
-def test_what_a_child_cannot_send_or_dies_on_is_computed_here():
+def test_what_a_child_cannot_send_or_dies_on_is_computed_here(tmp_path):
     parent = os.getpid()
 
     def unsendable(r):
@@ -59,15 +82,18 @@ def test_what_a_child_cannot_send_or_dies_on_is_computed_here():
             raise ValueError("cannot encode")
         return _encode(r)
 
-    got = forked.fork_map(_pid_and_square, list(range(30)), 2, unsendable, _decode)
+    got = forked.fork_map(_meeting(tmp_path), list(range(30)), 2, unsendable, _decode)
     assert [v for _, v in got] == [x * x for x in range(30)]
     assert all(pid == parent for pid, v in got if v % 3 == 0)
     assert any(pid != parent for pid, _ in got)
 
+    meet = _meeting(tmp_path)
+
     def dies(x):
+        result = meet(x)  # the child takes an item too
         if os.getpid() != parent:
             os._exit(3)  # the child ends without writing all it owes
-        return _pid_and_square(x)
+        return result
 
     assert [v for _, v in forked.fork_map(dies, list(range(20)), 2, _encode, _decode)] == [x * x for x in range(20)]
 
@@ -80,11 +106,44 @@ def test_what_a_child_cannot_send_or_dies_on_is_computed_here():
         forked.fork_map(raises, list(range(20)), 2, _encode, _decode)
 
 
-def test_shares_are_even_by_weight():
-    shares = forked.shares([10, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], 2)
-    assert sorted(i for s in shares for i in s) == list(range(11))
-    assert [sum([10, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1][i] for i in s) for s in shares] == [10, 10]
+def test_a_process_busy_with_one_item_leaves_the_others_to_the_rest(tmp_path):
+    # The heavy item cannot end before the 20 light ones are done, so it ends only if the process
+    # that took it leaves them all to the other: items come from a queue, not in fixed shares
+    # (with fixed shares by weight, 10 of the light ones would wait behind it forever).
+    done = tmp_path / "light-done"
+    done.touch()
 
+    def work(x: int) -> tuple[int, int]:
+        if x == 0:
+            deadline = time.monotonic() + 60
+            while done.read_text().count("\n") < 20:
+                assert time.monotonic() < deadline, "the light items never got done"
+                time.sleep(0.01)
+        else:
+            with done.open("a") as out:
+                out.write(f"{x}\n")
+        return os.getpid(), x
+
+    got = forked.fork_map(work, list(range(21)), 2, _encode, _decode, weights=[10] + [1] * 20)
+    assert [x for _, x in got] == list(range(21))
+    heavy_pid = got[0][0]
+    assert all(pid != heavy_pid for pid, _ in got[1:])
+    assert len({pid for pid, _ in got}) == 2
+
+
+def test_beyond_the_queue_s_size_a_token_stands_for_a_run_of_items(monkeypatch, tmp_path):
+    monkeypatch.setattr(forked, "MAX_TOKENS", 4)
+    got = forked.fork_map(_meeting(tmp_path), list(range(50)), 2, _encode, _decode, weights=list(range(50)))
+    assert [v for _, v in got] == [x * x for x in range(50)]
+    assert len({pid for pid, _ in got}) == 2
+    # the order of work is the heaviest first, in runs of 13 positions: a run is done by one process
+    order = list(range(49, -1, -1))
+    runs = [order[k:k + 13] for k in range(0, 50, 13)]
+    assert all(len({got[i][0] for i in run}) == 1 for run in runs)
+
+
+def test_the_order_of_work_is_the_heaviest_first():
+    assert forked.heaviest_first([1, 5, 3, 5]) == [1, 3, 2, 0]
 
 def _ledger(root: Path, files: int = 4, days: int = 28) -> Path:
     (root / "textbill.yaml").write_text("", encoding="utf-8")
@@ -101,10 +160,27 @@ def _ledger(root: Path, files: int = 4, days: int = 28) -> Path:
     return root
 
 
+@contextlib.contextmanager
+def _both_processes_parse(monkeypatch, tmp_path: Path):
+    """Within: a forked parse's processes each parse a file at least (the child's come back by
+    columns, which is what the test looks at), whatever the order they start in."""
+    meet = _meeting(tmp_path)
+    real = loader.parse_source
+
+    def parse_source(*args):
+        meet(0)
+        return real(*args)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(loader, "parse_source", parse_source)
+        yield
+
+
 def test_a_forked_parse_shares_equal_numbers_between_files(tmp_path, monkeypatch):
     root = _ledger(tmp_path)
     monkeypatch.setattr(loader, "PARALLEL_MIN_BYTES", 0)
-    parallel = load(root, cache=False, workers=2)
+    with _both_processes_parse(monkeypatch, tmp_path):
+        parallel = load(root, cache=False, workers=2)
     serial = load(root, cache=False, workers=1)
     assert parallel.ledger.times == serial.ledger.times
     # the files parsed by the child come back with the same Decimal object per written number
@@ -126,7 +202,8 @@ def test_every_span_of_a_load_shares_one_object_per_line_number(tmp_path, monkey
                                                     for d in range(1, 29) for h in range(1, 16)), encoding="utf-8")
     monkeypatch.setattr(loader, "PARALLEL_MIN_BYTES", 0)
     for workers in (2, 1):
-        loaded = load(root, cache=False, workers=workers)
+        with _both_processes_parse(monkeypatch, tmp_path) if workers == 2 else contextlib.nullcontext():
+            loaded = load(root, cache=False, workers=workers)
         by_line: dict[int, set[int]] = {}
         for t in loaded.ledger.times:
             assert t.span.end_line is t.span.line
@@ -157,7 +234,10 @@ def test_lock_digests_computed_ahead_in_a_child_find_the_same_changes(tmp_path, 
 
     monkeypatch.setattr(locks, "fork_map", spy)
     monkeypatch.setattr(locks, "PARALLEL_MIN_DIGESTS", 2)
-    ahead = pipeline.analyze(root, cache=False)
+    meet, real_digest = _meeting(tmp_path), locks._make_digest
+    with monkeypatch.context() as patch:  # each process digests one invoice at least
+        patch.setattr(locks, "_make_digest", lambda job: (meet(0), real_digest(job))[1])
+        ahead = pipeline.analyze(root, cache=False)
     assert calls == [4]  # the four locked invoices, digested by this process and a child
     monkeypatch.setattr(locks, "PARALLEL_MIN_DIGESTS", 10_000)
     one = pipeline.analyze(root, cache=False)
