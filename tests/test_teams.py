@@ -12,6 +12,8 @@ from decimal import Decimal
 
 import pytest
 from conftest import cli, invoices_json, write_ledger
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from textbill import pipeline
 from textbill.syntax.parser import Syntax, parse_text
@@ -352,3 +354,59 @@ def test_role_rates_convert_with_fx_like_the_default_rate(ledger):
         2026-01-31 invoice INV-2026-0001 c
     """)
     assert invoices_json(folder)["INV-2026-0001"]["total"] == "357.50"
+
+
+def _reference_team_rows(ledger, books, as_of, start=None, end=None):
+    """The team report as first written: a row looked up per entry and per billed amount."""
+    from textbill.reports.team import NOBODY, TeamRow
+    rows = {}
+
+    def row(day, person):
+        pid = person or NOBODY
+        key = (f"{day.year:04d}-{day.month:02d}", pid)
+        if key not in rows:
+            p = ledger.people.get(pid)
+            rows[key] = TeamRow(key[0], pid, p.name if p else (pid or "(company)"), (p.role or "") if p else "")
+        return rows[key]
+
+    def inside(day):
+        return day <= as_of and (start is None or day >= start) and (end is None or day <= end)
+
+    for t in ledger.times:
+        if inside(t.date):
+            r = row(t.date, t.person)
+            if t.billable:
+                r.billable_minutes += t.minutes
+            else:
+                r.nonbillable_minutes += t.minutes
+    billed = {}
+    for doc in books.invoices.values():
+        if doc.invoice.date <= as_of:
+            for day, person, amount in doc.time_amounts():
+                if inside(day):
+                    r = row(day, person)
+                    per = billed.setdefault((r.month, r.person), {})
+                    per[doc.currency] = per.get(doc.currency, Decimal(0)) + amount
+    for key, per in billed.items():
+        rows[key].billed = dict(sorted(per.items()))
+    order = {pid: i for i, pid in enumerate(ledger.people)}
+    return sorted(rows.values(), key=lambda r: (r.month, order.get(r.person, len(order)), r.person))
+
+
+_DAYS = st.dates(date(2026, 1, 1), date(2026, 4, 30))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(entries=st.lists(st.tuples(_DAYS, st.sampled_from(["ann", "jo", "sam", None]), st.integers(1, 600),
+                                  st.booleans()), max_size=30),
+       invoiced=st.sets(st.integers(1, 4)), as_of=_DAYS, start=st.none() | _DAYS, end=st.none() | _DAYS)
+def test_the_team_rows_are_those_of_a_row_per_entry(tmp_path_factory, entries, invoiced, as_of, start, end):
+    from textbill.reports.team import team_rows
+    text = TEAM.split("    2026-01-05 time")[0] + "".join(
+        f'    {day} time c/h {minutes}m "w"{f" by {who}" if who else ""}{"" if billable else " nonbillable"}\n'
+        for day, who, minutes, billable in entries) + "".join(
+        f"    2026-0{month}-28 invoice INV-2026-000{month} c\n" for month in sorted(invoiced))
+    folder = write_ledger(tmp_path_factory.mktemp("team"), text)
+    analysis = pipeline.analyze(folder, cache=False)
+    assert team_rows(analysis.ledger, analysis.books, as_of, start, end) == \
+        _reference_team_rows(analysis.ledger, analysis.books, as_of, start, end)

@@ -9,7 +9,6 @@ tracked time could be billed, not how busy a person was.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -42,49 +41,44 @@ class TeamRow:
         return self.billable_minutes * 100 / total if total else None
 
 
-def _month(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
 def team_rows(ledger: m.Ledger, books: Books, as_of: date, start: date | None = None,
               end: date | None = None) -> list[TeamRow]:
     """One row per month and person (people in ledger order, the company's own time last)."""
-    rows: dict[tuple[str, str], TeamRow] = {}
-
-    def row(day: date, person: str | None) -> TeamRow:
-        pid = person or NOBODY
-        key = (_month(day), pid)
-        found = rows.get(key)
-        if found is None:
-            p = ledger.people.get(pid)
-            name = p.name if p else (pid or "(company)")
-            found = rows[key] = TeamRow(key[0], pid, name, (p.role or "") if p else "")
-        return found
-
-    def inside(day: date) -> bool:
-        return day <= as_of and (start is None or day >= start) and (end is None or day <= end)
-
+    first = start or date.min
+    last = min(as_of, end) if end is not None else as_of
+    # summed by (year, month, person) first: one pass over every time entry of the ledger (the
+    # dashboard's team page is made again on every build), without a string or a row per entry
+    minutes: dict[tuple, list[Decimal]] = {}
     for t in ledger.times:
-        if not inside(t.date):
-            continue
-        r = row(t.date, t.person)
-        if t.billable:
-            r.billable_minutes += t.minutes
-        else:
-            r.nonbillable_minutes += t.minutes
-    billed: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+        day = t.date
+        if first <= day <= last:
+            key = (day.year, day.month, t.person or NOBODY)
+            sums = minutes.get(key)
+            if sums is None:
+                sums = minutes[key] = [ZERO, ZERO]
+            sums[0 if t.billable else 1] += t.minutes
+    billed: dict[tuple, dict[str, Decimal]] = {}
     for doc in books.invoices.values():
         if doc.invoice.date > as_of:
             continue
+        currency = doc.currency
         for day, person, amount in doc.time_amounts():  # the time lines' amounts per day and person
-            if not inside(day):
-                continue
-            r = row(day, person)
-            billed[(r.month, r.person)][doc.currency] += amount
-    for key, per in billed.items():
-        rows[key].billed = dict(sorted(per.items()))
+            if first <= day <= last:
+                per = billed.setdefault((day.year, day.month, person or NOBODY), {})
+                per[currency] = per.get(currency, ZERO) + amount
+    rows = []
+    for key in minutes.keys() | billed.keys():
+        year, month, pid = key
+        p = ledger.people.get(pid)
+        row = TeamRow(f"{year:04d}-{month:02d}", pid, p.name if p else (pid or "(company)"),
+                      (p.role or "") if p else "")
+        if key in minutes:
+            row.billable_minutes, row.nonbillable_minutes = minutes[key]
+        if key in billed:
+            row.billed = dict(sorted(billed[key].items()))
+        rows.append(row)
     order = {pid: i for i, pid in enumerate(ledger.people)}
-    return sorted(rows.values(), key=lambda r: (r.month, order.get(r.person, len(order)), r.person))
+    return sorted(rows, key=lambda r: (r.month, order.get(r.person, len(order)), r.person))
 
 
 TEAM_COLUMNS = ("month", "person", "name", "role", "billable_hours", "nonbillable_hours", "hours",
