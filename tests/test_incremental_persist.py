@@ -11,6 +11,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from conftest import cli, write_ledger
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -370,7 +371,9 @@ def test_an_earlier_versions_tables_are_removed(tmp_path):
     folder = make_ledger(tmp_path / "ledger")
     new_process(folder)
     state = folder / persist.STATE_DIR
-    old = [state / "json-all.pickle", state / "digests-all.pickle"]
+    old = [state / "json-all.pickle", state / "digests-all.pickle",
+           state / "json-all-0.pickle",  # model.json's parts in sixteen shards, before 256
+           state / f"grammar-{'0' * 64}.pickle"]  # the grammar's tables, now shipped with textbill
     kept = state / f"plan-all-{'0' if not (state / 'plan-all-0.pickle').exists() else 'f'}.pickle"
     for path in [*old, kept]:
         path.write_bytes(b"x" * 100)
@@ -378,5 +381,81 @@ def test_an_earlier_versions_tables_are_removed(tmp_path):
     assert all(p.exists() for p in old)
     edit_duration(folder)
     new_process(folder)
-    assert [p.exists() for p in old] == [False, False]
+    assert [p.exists() for p in old] == [False] * len(old)
     assert kept.exists()
+
+
+class _Store:
+    """A StateStore's load and save, in memory."""
+
+    def __init__(self):
+        self.entries, self.saved = {}, []
+
+    def load(self, kind, key):
+        return self.entries.get((kind, key))
+
+    def save(self, kind, key, value):
+        self.entries[(kind, key)] = value
+        self.saved.append(key)
+
+
+@pytest.mark.parametrize("digits", [1, 2])
+def test_a_sharded_table_rewrites_only_the_shards_of_the_values_that_changed(digits):
+    names = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(5000)]  # some in every shard
+    store = _Store()
+    table = persist.ShardedTable("json", digits)
+    table.open(store)
+    for name in names:
+        table.use(name, "v1")
+    table.close(store)
+    assert sorted(store.saved) == [f"all-{i:0{digits}x}" for i in range(16 ** digits)]
+    again = persist.ShardedTable("json", digits)  # a new process
+    again.open(store)
+    assert all(again.get(name) == "v1" for name in names)
+    store.saved.clear()
+    changed = names[:3]
+    for name in names:
+        again.use(name, "v2" if name in changed else "v1")
+    again.close(store)
+    assert sorted(store.saved) == sorted({f"all-{name[:digits]}" for name in changed})
+    third = persist.ShardedTable("json", digits)
+    third.open(store)
+    assert [third.get(name) for name in names] == ["v2" if name in changed else "v1" for name in names]
+
+
+def test_model_json_parts_are_kept_in_256_shards():
+    assert persist.Persistence().json.table.digits == 2
+
+
+def test_no_run_drops_the_tables_it_does_not_read():
+    """A check reads no build's tables, and a build's analysis prunes before the build reads
+    them: the unused entries kept must outnumber every name the tables have."""
+    p = persist.Persistence()
+    tables = [p.digests.table, p.plan.table, p.json.table, p.rows.table]
+    assert 1 + sum(16 ** t.digits for t in tables) <= persist.MAX_UNUSED  # books-all and the shards
+
+
+def test_a_check_after_an_edit_prunes_the_unused_tables_beyond_the_limit(tmp_path, monkeypatch):
+    """The other side: with a limit below the names a build writes, a check that writes drops them."""
+    folder = make_ledger(tmp_path / "ledger")
+    out = tmp_path / "out"
+
+    def edit():  # new bytes, the same books: the invoices' records are written again, then pruned
+        with (folder / "entries.bill").open("a", encoding="utf-8") as f:
+            f.write("; a comment\n")
+
+    assert built(folder, out)[0] == 0
+    state = folder / persist.STATE_DIR
+    shards = sorted(p.name for p in state.glob("json-all-*.pickle"))
+    assert shards
+    edit()
+    monkeypatch.setattr(persist, "MAX_UNUSED", 1)
+    new_process(folder)
+    assert len(list(state.glob("json-all-*.pickle"))) <= 1
+    monkeypatch.setattr(persist, "MAX_UNUSED", 1024)
+    assert built(folder, out)[0] == 0
+    shards = sorted(p.name for p in state.glob("json-all-*.pickle"))  # the new tokens' (the edit re-keyed them)
+    assert shards
+    edit()
+    new_process(folder)
+    assert sorted(p.name for p in state.glob("json-all-*.pickle")) == shards

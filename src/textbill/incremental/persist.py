@@ -20,7 +20,7 @@ classes):
   (their file's parse-cache key, their position in the file), the same exactly when parsed from
   the same bytes at the same place.  A new process makes the recorded reads again and recalls
   the outcome when they give the same token; the lines are computed when first asked for.
-- digests-all-X, plan-all-X, json-all-X, rows-all-X (X a hex digit: ShardedTable): values keyed
+- digests-all-X, plan-all-X, rows-all-X, json-all-XX (X a hex digit: ShardedTable): values keyed
   by a document's token and the other inputs of the value (the rows: by what they show).
 
 A one-entry edit changes the parse-cache key of one file: the documents that read a node of
@@ -58,7 +58,10 @@ from textbill.loading.loader import CONFIG_NAME, read_bytes
 
 STATE_DIR = Path(".textbill") / "state"
 FORMAT = 1
-MAX_UNUSED = 256  # entries not used by the last run that are kept (other branches)
+# entries not used by the last run that are kept (other branches).  A run that reads only some
+# tables (a check reads no build's) must not lose the others': this is above the number of
+# names the tables have (1 + 3 x 16 + 256 shards: tests/test_incremental_persist.py)
+MAX_UNUSED = 1024
 _ID_KEYS = frozenset({"time", "expense", "done"})  # billable item keys made of (kind, id(entry))
 
 
@@ -108,7 +111,7 @@ class StateStore(cache.ParseCache):
 
 
 # the names of the entries this version writes (StateStore.save: KIND-KEY)
-_CURRENT = re.compile(r"books-all|grammar-[0-9a-f]{64}|(?:digests|plan|json|rows)-all-[0-9a-f]")
+_CURRENT = re.compile(r"books-all|(?:digests|plan|rows)-all-[0-9a-f]|json-all-[0-9a-f]{2}")
 
 
 def node_tokens(loaded) -> dict[int, str] | None:
@@ -514,14 +517,15 @@ class RecordedParties(IdentityMemo):
 
 
 class ShardedTable:
-    """name -> text, kept in entries KIND-all-0 .. KIND-all-f of the store: the values split by the
-    first hex digit of their name (a sha256), so that a run that changes a few values rewrites
-    the sixteenths they fall in, not the whole table (model.json's parts are ~55 MB at 100k)."""
+    """name -> text, kept in entries KIND-all-S of the store: the values split by the first
+    `digits` hex digits S of their name (a sha256), so that a run that changes a few values
+    rewrites the shards they fall in, not the whole table.  model.json's parts (~55 MB at 100k
+    entries) are split in 256: a one-entry edit changes ~40 invoices, which fell in 13 of 16
+    shards (45 MB sealed and written again) and fall in ~38 of 256 (~8 MB)."""
 
-    SHARDS = "0123456789abcdef"
-
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, digits: int = 1) -> None:
         self.kind = kind
+        self.digits = digits
         self.values: dict[str, str] | None = None  # None: not read yet (or another ledger's)
         self.fresh: dict[str, str] = {}  # the values this run used
 
@@ -529,11 +533,12 @@ class ShardedTable:
         self.fresh = {}
         if self.values is None:
             self.values = {}
-            for shard in self.SHARDS:
+            n = self.digits
+            for shard in (f"{i:0{n}x}" for i in range(16 ** n)):
                 found = state.load(self.kind, f"all-{shard}")
                 if type(found) is dict:
                     self.values.update((k, v) for k, v in found.items()
-                                       if type(k) is str and k[:1] == shard and type(v) is str)
+                                       if type(k) is str and k[:n] == shard and type(v) is str)
 
     def get(self, name: str) -> str | None:
         return self.values.get(name) if self.values is not None else None
@@ -544,16 +549,16 @@ class ShardedTable:
     def close(self, state: StateStore) -> None:
         """Write the shards whose values this run changed: its values, then the latest others (a
         document edited back, another branch), up to twice as many."""
-        fresh, values = self.fresh, self.values or {}
+        fresh, values, n = self.fresh, self.values or {}, self.digits
         self.fresh = {}
-        changed = {k[:1] for k, v in fresh.items() if values.get(k) != v}
+        changed = {k[:n] for k, v in fresh.items() if values.get(k) != v}
         if not changed:
             return
         values = dict(values)
         for shard in sorted(changed):
-            kept = {k: v for k, v in fresh.items() if k[:1] == shard}
+            kept = {k: v for k, v in fresh.items() if k[:n] == shard}
             limit = 2 * len(kept) + 4
-            for k, v in [(k, v) for k, v in values.items() if k[:1] == shard]:
+            for k, v in [(k, v) for k, v in values.items() if k[:n] == shard]:
                 if len(kept) < limit:
                     kept.setdefault(k, v)
                 else:
@@ -570,10 +575,10 @@ class TokenDigests(IdentityMemo):
     get(key, inputs, make): inputs are a document, then ledger nodes (or None); the value is
     stored under the key and the tokens of all of them, and used when all have a token."""
 
-    def __init__(self, docs: DocTokens, kind: str) -> None:
+    def __init__(self, docs: DocTokens, kind: str, digits: int = 1) -> None:
         super().__init__()
         self.docs = docs
-        self.table = ShardedTable(kind)
+        self.table = ShardedTable(kind, digits)
         self.session: Session | None = None
         self.computed = 0
 
@@ -687,7 +692,7 @@ class Persistence:
         self.digests = LockDigests(self.docs)
         self.recorded = RecordedParties(self.docs)
         self.plan = TokenDigests(self.docs, "plan")  # building.plan's documents' digests
-        self.json = TokenDigests(self.docs, "json")  # building.site's model.json text of each invoice
+        self.json = TokenDigests(self.docs, "json", digits=2)  # building.site's model.json text of each invoice
         self.rows = StoredTexts()  # the dashboard's invoice rows (render.dashboard._with_markup)
         self.session: Session | None = None
 
