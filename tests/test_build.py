@@ -54,7 +54,10 @@ def test_build_writes_every_document(tmp_path):
                      "statements/globex.html", "reports/overdue.html", "model.json", "index.html", MANIFEST]:
         assert expected in names, expected
     assert not any(n.endswith(".pdf") for n in names)
-    model = json.loads((out / "model.json").read_text())
+    text = (out / "model.json").read_text(encoding="utf-8")
+    model = json.loads(text)
+    # put together from its parts, it is what json.dumps writes of the whole
+    assert text == json.dumps(model, indent=2, ensure_ascii=False) + "\n"
     inv = model["invoices"][0]
     assert inv["number"] == "FV/2026/0001" and inv["total"] == "481.91" and inv["status"] == "overdue"
     assert inv["lines"][0]["description"] == "Design" and inv["tax_groups"][1]["tax"] == "VAT 8%"

@@ -182,20 +182,23 @@ def model_json(analysis, rec, items, as_of: date, files_of: dict[str, dict[str, 
         "overdue": rows,
         "reports": {"overdue": files_of.get("report:overdue", {})},
     }
-    parts = []
+    # the pieces of the text in order, joined and encoded once: the invoices are ~55 MB at 100k
+    # entries, and each concatenation of the whole would copy them again
+    pieces = ["{\n"]
     model_parts = workspace.model_parts  # key -> (value, its JSON)
-    for key, value in model.items():
+    for i, (key, value) in enumerate(model.items()):
+        pieces.append((",\n  " if i else "  ") + json.dumps(key) + ": ")
         if key == "invoices":
-            text = _encoded_list(invoices, indented=True)
+            pieces.extend(_list_pieces(invoices, indented=True))
         elif key == "overdue":
-            text = _encoded_list([_encoded_row(row, workspace.rows_json) for row in value])
+            pieces.extend(_list_pieces([_encoded_row(row, workspace.rows_json) for row in value]))
         else:
             hit = model_parts.get(key)
             if hit is None or hit[0] != value:
                 hit = model_parts[key] = (value, dumps(value).replace("\n", "\n  "))
-            text = hit[1]
-        parts.append(f"  {json.dumps(key)}: {text}")
-    return ("{\n" + ",\n".join(parts) + "\n}\n").encode("utf-8")
+            pieces.append(hit[1])
+    pieces.append("\n}\n")
+    return "".join(pieces).encode("utf-8")
 
 
 def _invoice_text(doc, state, files: dict[str, str]) -> str:
@@ -222,11 +225,17 @@ def _one_level_down(text: str) -> str:
     return "    " + text.replace("\n", "\n    ")
 
 
-def _encoded_list(items: list[str], indented: bool = False) -> str:
+def _list_pieces(items: list[str], indented: bool = False) -> list[str]:
     """A list of JSON texts (each as dumps wrote it, or already one level down: indented) as
-    dumps writes it one level down."""
+    dumps writes it one level down, in pieces to join."""
     if not items:
-        return "[]"
+        return ["[]"]
     if not indented:
         items = [_one_level_down(text) for text in items]
-    return "[\n" + ",\n".join(items) + "\n  ]"
+    pieces = ["[\n"]
+    for i, text in enumerate(items):
+        if i:
+            pieces.append(",\n")
+        pieces.append(text)
+    pieces.append("\n  ]")
+    return pieces
