@@ -87,3 +87,8 @@ _.on_any_event  # watchdog.events.FileSystemEventHandler
 
 # read by tests/test_incremental_persist.py: whether a recalled document's lines were computed
 _.lines_computed  # incremental/persist.py PersistentBooks
+
+# jinja2.BytecodeCache hooks and the attribute Jinja reads (incremental/templates.py, render/templating.py)
+_.load_bytecode
+_.dump_bytecode
+_.bytecode_cache

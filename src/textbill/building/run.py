@@ -68,6 +68,7 @@ from textbill.building.spec import (
 )
 from textbill.core.frozen import heap_frozen
 from textbill.engine.aging import dues, overdue
+from textbill.incremental.templates import sealed_templates
 from textbill.incremental.workspace import Workspace
 from textbill.loading.forked import forkable
 from textbill.loading.loader import display_name
@@ -137,6 +138,8 @@ def _build(analysis, ledger, out_dir: Path, as_of: date, jobs, formats, force: b
     persistence = getattr(analysis, "persistence", None)
     if persistence is not None and workspace.doc_digests is not persistence.plan:
         workspace.doc_digests = persistence.plan  # digests of documents found again by their tokens
+    session = persistence.session if persistence is not None else None  # None: --no-cache
+    workspace.render_memo.templates = sealed_templates(session.state) if session is not None else None
     planned = plan(analysis, rec, items, theme_digest, workspace)
     report.documents = len(planned.jobs)
 

@@ -20,6 +20,7 @@ classes):
   (their file's parse-cache key, their position in the file), the same exactly when parsed from
   the same bytes at the same place.  A new process makes the recorded reads again and recalls
   the outcome when they give the same token; the lines are computed when first asked for.
+- templates-K: Jinja's compiled templates (incremental/templates.py).
 - digests-all-X, plan-all-X, rows-all-X, json-all-XX (X a hex digit: ShardedTable): values keyed
   by a document's token and the other inputs of the value (the rows: by what they show).
 
@@ -111,7 +112,7 @@ class StateStore(cache.ParseCache):
 
 
 # the names of the entries this version writes (StateStore.save: KIND-KEY)
-_CURRENT = re.compile(r"books-all|(?:digests|plan|rows)-all-[0-9a-f]|json-all-[0-9a-f]{2}")
+_CURRENT = re.compile(r"books-all|(?:digests|plan|rows)-all-[0-9a-f]|json-all-[0-9a-f]{2}|templates-[0-9a-f]{64}")
 
 
 def node_tokens(loaded) -> dict[int, str] | None:

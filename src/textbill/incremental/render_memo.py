@@ -24,6 +24,7 @@ class RenderMemo:
         self.stylesheets: dict[tuple, Any] = {}
         self.fonts: Any = None
         self.stored: Any = None  # incremental.persist.StoredTexts during a build's dashboard
+        self.templates: Any = None  # kind -> incremental.templates.SealedTemplates, set by the build
         # forgotten at exit while the interpreter is whole: WeasyPrint's FontConfiguration
         # removes its temporary folder when it goes, which fails once modules are torn down
         atexit.register(_clear_at_exit, weakref.ref(self))

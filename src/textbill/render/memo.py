@@ -23,6 +23,9 @@ class RenderTables(Protocol):
     # rows' texts kept across processes: get(key) -> str | None, put(key, text)
     # (incremental.persist.StoredTexts, set by the build around the dashboard), or None
     stored: Any
+    # kind -> the Jinja bytecode cache of the environments of that kind (compiled templates kept
+    # across processes: incremental.templates, set by the build), or None
+    templates: Any
 
 
 class _Scratch:
@@ -38,6 +41,7 @@ class _Scratch:
         self.stylesheets: dict[tuple, Any] = {}
         self.fonts: Any = None
         self.stored: Any = None
+        self.templates: Any = None
 
 
 def scratch() -> RenderTables:

@@ -45,6 +45,8 @@ def environment(theme: Theme, kind: str, memo: RenderTables | None = None) -> Sa
         root = theme.root if theme.user else None
         env = (_documents_environment(theme.dirs, root) if kind == DOCUMENTS
                else _site_environment(theme.dirs, root))
+        if memo is not None and memo.templates is not None:
+            env.bytecode_cache = memo.templates(kind)  # compiled by an earlier process
         if memo is not None:
             if len(memo.environments) >= 16:
                 memo.environments.clear()
