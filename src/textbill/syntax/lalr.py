@@ -139,11 +139,17 @@ def main(argv: list[str]) -> int:
             print(f"{TABLES} is not the grammar's: run `python -m textbill.syntax.lalr`", file=sys.stderr)
             return 1
         return 0
+    # written beside it and renamed (syntax/ sits below loading/writer.py's write_atomic)
     fd, tmp = tempfile.mkstemp(dir=TABLES.parent, prefix=".lalr_tables.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(source)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, TABLES)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(source)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, TABLES)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise
     print(f"wrote {TABLES}")
     return 0
 
