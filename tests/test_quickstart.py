@@ -81,6 +81,14 @@ def test_the_readme_commands_work_in_a_fresh_venv_on_a_fresh_clone(tmp_path):
     pdfs = sorted(p.relative_to(build).as_posix() for p in build.rglob("*.pdf"))
     assert "invoices/FV-2026-0001.pdf" in pdfs and len(pdfs) >= 10, pdfs
     assert all((build / p).read_bytes().startswith(b"%PDF-") for p in pdfs)
+    # the installed wheel parses with the LALR tables it ships, not with tables compiled here
+    # (lalr.build is what compiles them)
+    python = str(venv / "bin" / "python")
+    code = ("from textbill.syntax import lalr; lalr.build = None; "
+            "print(type(lalr.parser(lalr.grammar_text())).__name__, lalr.__file__)")
+    shipped = sh([python, "-c", code], tmp_path, env)
+    kind, where = shipped.split()
+    assert kind == "Lark" and "site-packages" in where, shipped
 
     assert develop_and_test.endswith("&& pytest")
     collect = develop_and_test.removesuffix("pytest") + "pytest --collect-only -q"
