@@ -60,8 +60,9 @@ from textbill.loading.loader import CONFIG_NAME, read_bytes
 STATE_DIR = Path(".textbill") / "state"
 FORMAT = 1
 # entries not used by the last run that are kept (other branches).  A run that reads only some
-# tables (a check reads no build's) must not lose the others': this is above the number of
-# names the tables have (1 + 3 x 16 + 256 shards: tests/test_incremental_persist.py)
+# tables (a check reads no build's) must not lose the others': this is well above the number of
+# names the tables have (1 + 3 x 16 + 256 shards: tests/test_incremental_persist.py), with room
+# for the theme's compiled templates (a few dozen, incremental/templates.py)
 MAX_UNUSED = 1024
 _ID_KEYS = frozenset({"time", "expense", "done"})  # billable item keys made of (kind, id(entry))
 

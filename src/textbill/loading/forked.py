@@ -68,8 +68,8 @@ def fork_map(func: Callable[[T], R], items: Sequence[T], workers: int, encode: C
         queue, tokens = os.pipe()
         files.callback(os.close, queue)
         try:
-            with open(tokens, "wb") as out:  # the whole queue, before any process reads it
-                out.write(b"".join(start.to_bytes(TOKEN, "little") for start in range(0, len(order), run)))
+            with open(tokens, "wb") as writer:  # the whole queue, before any process reads it
+                writer.write(b"".join(start.to_bytes(TOKEN, "little") for start in range(0, len(order), run)))
             for _ in range(workers - 1):
                 out = files.enter_context(tempfile.TemporaryFile())
                 try:

@@ -60,8 +60,8 @@ BLOCK_ATTRIBUTES = MappingProxyType({
 class Syntax:
     """What parsing keeps between files: the grammar's LALR parser and the shared values.
 
-    The parser costs about 0.1 s to build, so it is built on first use (a ledger of one-line
-    entries may never need it) and then kept; the Interner shares repeated values between the
+    The parser is made on first use (a ledger of one-line entries may never need it) and then
+    kept; the Interner shares repeated values between the
     nodes of every file parsed with this object.  loading.load() makes one per load, a watch's
     Workspace keeps one for its lifetime; a one-off parse_text() call makes a fresh one.
     fast_path=False sends every line through Lark (the tests compare both paths).
@@ -69,9 +69,6 @@ class Syntax:
 
     def __init__(self, fast_path: bool = True) -> None:
         self.fast_path = fast_path
-        # what makes the parser when this process has none yet: from the tables shipped with
-        # textbill (syntax/lalr.py)
-        self.build: Callable[[], Lark] = _build_lark
         self.interner = fastpath.Interner()
         self._lark: Lark | None = None
         self._literals: Mapping[str, str] | None = None
@@ -83,8 +80,9 @@ class Syntax:
     @property
     def lark(self) -> Lark:
         if self._lark is None:
-            # the same tables for every ledger: built once per process (incremental.shared)
-            self._lark = shared(("lark", grammar_path()), self.build)
+            # the same tables for every ledger: loaded once per process (incremental.shared), from
+            # the ones shipped with textbill (syntax/lalr.py)
+            self._lark = shared(("lark", grammar_path()), _build_lark)
         return self._lark
 
     def terminal_literals(self) -> Mapping[str, str]:
