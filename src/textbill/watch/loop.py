@@ -55,6 +55,7 @@ from textbill.loading.loader import read_config
 from textbill.pipeline import analyze
 from textbill.render.themes import ThemeError, bundled_themes, load_theme
 from textbill.syntax.parser import parse_text
+from textbill.watch.tree import WANTED, WatchTree, left_out
 
 EVENTS_PATH = "/__textbill/events"
 STATUS_PATH = "/__textbill/status"
@@ -454,6 +455,8 @@ class Watcher:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._observer = None
+        self.tree: WatchTree | None = None  # the ledger's watches (start)
+        self._theme_watches: dict[Path, object] = {}
         self._analysis = None
         # what every analysis and build of this watch keeps for the next one, PDF workers included
         self.workspace = workspace if workspace is not None else Workspace()
@@ -500,6 +503,18 @@ class Watcher:
             return True
         return p.suffix == ".bill" or p.name in WATCHED_NAMES
 
+    def _left_out(self) -> frozenset[Path]:
+        """The folders below the ledger the watch does not look into (watch/tree.py)."""
+        return left_out(self.root, [self.out_dir, self.build_dir], self.themes)
+
+    def _watch_themes(self, observer, handler, events) -> None:
+        """Watch the theme folders outside the ledger (those inside are in its tree), a new one too."""
+        root = self.root.resolve()
+        for d in self.themes:
+            if not (d == root or root in d.parents) and d not in self._theme_watches:
+                with contextlib.suppress(OSError):
+                    self._theme_watches[d] = observer.schedule(handler, str(d), recursive=True, event_filter=events)
+
     def mark(self, path: str) -> None:
         """The file-system callback's only job: note the path and wake the worker."""
         now = time.monotonic()
@@ -519,12 +534,13 @@ class Watcher:
             self.workspace.books_memo = BooksMemo()
         handler = _Events(self)
         observer = Observer()
+        events = wanted_events()
         # the resolved folder: with a relative root ('watch .') watchdog's inotify emitter dropped
         # every event below a subfolder ("Path b'./2026' is not under watched root")
-        observer.schedule(handler, str(self.root.resolve()), recursive=True)
-        for d in self.themes:
-            if not (d == self.root.resolve() or self.root.resolve() in d.parents):
-                observer.schedule(handler, str(d), recursive=True)
+        self.tree = WatchTree(observer, handler, self.root, self._left_out, events)
+        self.tree.sync()
+        self._theme_watches = {}
+        self._watch_themes(observer, handler, events)
         observer.daemon = True
         observer.start()
         self._observer = observer
@@ -705,6 +721,9 @@ class Watcher:
         self.config = config
         self.themes = self.theme_dirs()
         self._analysis = None
+        if self.tree is not None:  # a theme inside a folder left out is watched now, one outside too
+            self.tree.sync()
+            self._watch_themes(self.tree.observer, self.tree.handler, self.tree.event_filter)
 
     def _publish_error(self, page: bytes, errors: int, warnings: int, message: str, timings: dict) -> None:
         state = self.preview.snapshot()
@@ -757,6 +776,13 @@ def _stamp(path: Path) -> tuple | None:
     return st.st_ino, st.st_mtime_ns, st.st_size
 
 
+def wanted_events() -> list:
+    """watchdog's event classes the watch acts on: the kernel is asked for those only."""
+    from watchdog import events
+
+    return [getattr(events, name) for name in WANTED]
+
+
 class _Events:
     """watchdog's handler: filter, then mark.  Built lazily so importing watch.py stays cheap."""
 
@@ -769,14 +795,20 @@ class _Events:
             def on_any_event(self, event):
                 if event.event_type in ("opened", "closed_no_write"):
                     return
-                paths = [event.src_path, getattr(event, "dest_path", "") or ""]
-                for p in paths:
+                dest = getattr(event, "dest_path", "") or ""
+                seen = True  # a folder made or moved in: watched now (the tree syncs first)
+                if event.is_directory and event.event_type in ("created", "moved", "deleted") \
+                        and watcher.tree is not None:
+                    seen = watcher.tree.touched(event.event_type, event.src_path, dest)
+                for p in (event.src_path, dest):
                     if not p:
                         continue
                     p = os.fsdecode(p)
                     if event.is_directory:
-                        # a folder moved or deleted may carry .bill files with it
-                        if event.event_type in ("moved", "deleted") and watcher.relevant(os.path.join(p, "x.bill")):
+                        # a folder moved or deleted may carry .bill files with it; one made where
+                        # folders are watched one by one may hold files written before its watch
+                        carried = event.event_type in ("moved", "deleted") or (event.event_type == "created" and seen)
+                        if carried and watcher.relevant(os.path.join(p, "x.bill")):
                             watcher.mark(p)
                     elif watcher.relevant(p):
                         watcher.mark(p)
