@@ -152,7 +152,7 @@ def _analyze(path: Path, extra_checks, cache: bool, workspace: Workspace,
 def _persistence(workspace: Workspace) -> Persistence:
     """The workspace's persistent memos, made on its first analysis."""
     if workspace.persistence is None:
-        workspace.persistence = found = Persistence()
+        workspace.persistence = found = Persistence(workspace.later)
         workspace.lock_digests, workspace.recorded_parties = found.digests, found.recorded
     return workspace.persistence
 

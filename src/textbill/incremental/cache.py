@@ -50,7 +50,7 @@ import stat
 import tempfile
 from collections.abc import Callable
 from contextlib import suppress
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 from textbill.core.diagnostics import Diagnostic
@@ -262,6 +262,8 @@ class ParseCache:
         self.hits = 0
         self.misses = 0
         self.written = 0
+        # writes and prunes kept back for the owner to run when it chooses (Workspace.later)
+        self.later: list[Callable[[], object]] | None = None
 
     def _path(self, key: str, kind: str = "parse") -> Path:
         return self.dir / f"{kind}-{key}.pickle"
@@ -339,6 +341,12 @@ class ParseCache:
             self.written += 1
 
     def _write(self, path: Path, data: bytes) -> bool:
+        if self.later is not None:
+            self.later.append(partial(self._write_now, path, data))
+            return True
+        return self._write_now(path, data)
+
+    def _write_now(self, path: Path, data: bytes) -> bool:
         if not self._own_folder():
             self.enabled = False
             return False
@@ -402,6 +410,12 @@ class ParseCache:
                       stale: Callable[[str], bool] = lambda name: False) -> None:
         """Delete the entries (NAME.pickle) not in_use beyond the `keep` most recent; stale ones
         at once.  Only after a run that wrote something, and only in the folder's own cache."""
+        if self.later is not None:
+            self.later.append(partial(self._prune_now, in_use, keep, stale))
+            return
+        self._prune_now(in_use, keep, stale)
+
+    def _prune_now(self, in_use: Callable[[str], bool], keep: int, stale: Callable[[str], bool]) -> None:
         if not self.enabled or not self.written or not self._own_folder():
             return
         try:

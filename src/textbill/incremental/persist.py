@@ -688,7 +688,8 @@ class Persistence:
     """The persistent memos of a Workspace (made by pipeline.analyze on its first analysis, so that
     a command answered from the check cache never imports the engine)."""
 
-    def __init__(self) -> None:
+    def __init__(self, later: list | None = None) -> None:
+        self.later = later  # the state's writes kept back for the workspace's owner (Workspace.later)
         self.docs = DocTokens()
         self.books = PersistentBooks(self.docs)
         self.digests = LockDigests(self.docs)
@@ -705,7 +706,9 @@ class Persistence:
         if enabled:
             tokens = node_tokens(loaded)
             if tokens is not None:
-                session = Session(StateStore(loaded.root), tokens, loaded.ledger, cache.whole_code_digest())
+                state = StateStore(loaded.root)
+                state.later = self.later
+                session = Session(state, tokens, loaded.ledger, cache.whole_code_digest())
                 if session.context is None:
                     session = None
         if session is None or self.session is None or session.state.root != self.session.state.root:

@@ -57,6 +57,10 @@ class Workspace:
         self.persistence = None
         # a pool of PDF workers that lives as long as the workspace's owner (watch --pdf)
         self.pool = None
+        # None: the caches' and the state's writes happen as they come.  A list: they are kept
+        # here, in order, until write_kept() (watch: after the pages are served; the entries
+        # are for the next process, and writing them took ~15 ms of a save's first page)
+        self.later: list | None = None
         # the owner keeps the heap frozen between builds (watch's tidying): a build leaves the heap
         # frozen rather than unfreezing it at its end (core.frozen.heap_frozen)
         self.keeps_heap_frozen = False
@@ -72,7 +76,16 @@ class Workspace:
     def parse_cache(self, root: Path, enabled: bool = True) -> ParseCache:
         """The parse cache of a ledger, with this workspace's memory of it (for load(cache=...))."""
         memory = self.parse_memory.get(str(Path(root).resolve())) if self.parse_memory and enabled else None
-        return ParseCache(root, enabled=enabled, memory=memory)
+        found = ParseCache(root, enabled=enabled, memory=memory)
+        found.later = self.later
+        return found
+
+    def write_kept(self) -> None:
+        """Run the writes kept back in `later` (a no-op when there are none)."""
+        if self.later:
+            pending, self.later[:] = list(self.later), []
+            for write in pending:
+                write()
 
     def close(self) -> None:
         """Stop the pool, if any (its workers are processes)."""

@@ -532,6 +532,7 @@ class Watcher:
         if self.cache:  # unchanged files keep their nodes, unchanged invoices their documents
             self.workspace.remember(self.root)
             self.workspace.books_memo = BooksMemo()
+            self.workspace.later = []  # .textbill's entries written after each build (rebuild)
         handler = _Events(self)
         observer = Observer()
         events = wanted_events()
@@ -627,7 +628,14 @@ class Watcher:
             raise Superseded()
 
     def rebuild(self, changed: set[str]) -> dict:
-        """Analyze (unless only theme files changed), then write the preview; publish the outcome."""
+        """Analyze (unless only theme files changed), then write the preview; publish the outcome.
+        What the build keeps in .textbill/ for the next process is written after that."""
+        try:
+            return self._rebuild(changed)
+        finally:
+            self.workspace.write_kept()
+
+    def _rebuild(self, changed: set[str]) -> dict:
         started = self._started = time.perf_counter()
         self.preview.update(building=True)
         if any(Path(p).name == "textbill.yaml" for p in changed):
