@@ -310,3 +310,24 @@ def test_only_the_scratch_preview_skips_fsync(tmp_path, monkeypatch):
     finally:
         for w in watchers:
             w.server.server_close()
+
+
+def test_the_build_lets_the_server_answer_while_it_runs(tmp_path):
+    """The server's threads wait for the interpreter lock at each blocking call while a build runs:
+    the watch offers it every SWITCH_INTERVAL instead of Python's 5 ms, and gives the process its
+    own setting back when it stops."""
+    import sys
+
+    from textbill.watch.loop import SWITCH_INTERVAL
+
+    before = sys.getswitchinterval()
+    assert SWITCH_INTERVAL < before
+    folder = write_ledger(tmp_path / "ledger", LEDGER)
+    w = Watcher(folder, tmp_path / "out", port=0, as_of=lambda: date(2026, 2, 15))
+    w.start()
+    try:
+        assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)
+        wait_build(w, 0)
+    finally:
+        w.stop()
+    assert sys.getswitchinterval() == before

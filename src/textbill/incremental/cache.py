@@ -296,12 +296,13 @@ class ParseCache:
         secret = self.secret()
         return None if secret is None else unseal(secret, f"{kind}-{key}", data)
 
-    def _store(self, key: str, kind: str, payload: bytes) -> bool:
+    def _store(self, key: str, kind: str, payload: bytes, now: bool = False) -> bool:
         secret = self.secret(create=True)
         if secret is None:
             self.enabled = False  # nothing written can be trusted later: do not write at all
             return False
-        return self._write(self._path(key, kind), seal(secret, f"{kind}-{key}", payload))
+        path, sealed = self._path(key, kind), seal(secret, f"{kind}-{key}", payload)
+        return self._write_now(path, sealed) if now else self._write(path, sealed)
 
     def get(self, key: str, shared: Interner | None = None):
         """(nodes, diagnostics, broken) for a file key, or None; shared: codec.from_columns's."""
@@ -388,12 +389,18 @@ class ParseCache:
     def put_check(self, key: str, diags, counts: tuple[int, ...], probes: tuple) -> None:
         if not self.enabled:
             return
+        self.used.add("check-" + key)
+        if self.later is not None:  # encoded then too (a list of a thousand diagnostics: ~2 ms)
+            self.later.append(partial(self._put_check, key, list(diags), tuple(counts), tuple(probes)))
+        else:
+            self._put_check(key, list(diags), tuple(counts), tuple(probes))
+
+    def _put_check(self, key: str, diags: list, counts: tuple, probes: tuple) -> None:
         try:
-            data = dumps((FORMAT, key, list(diags), tuple(counts), tuple(probes)))
+            data = dumps((FORMAT, key, diags, counts, probes))
         except Exception:  # noqa: BLE001
             return
-        self._store(key, "check", data)
-        self.used.add("check-" + key)
+        self._store(key, "check", data, now=True)
 
     def prune(self) -> None:
         """Forget entries this run did not use, beyond the most recent MAX_UNUSED (in memory: all)."""

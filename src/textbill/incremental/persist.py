@@ -34,6 +34,7 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 from textbill.core import model as m
@@ -95,14 +96,22 @@ class StateStore(cache.ParseCache):
             return None
 
     def save(self, kind: str, key: str, value) -> None:
+        """Keep value under (kind, key); with `later`, encoded and written when the owner asks
+        (value must not change until then: every caller hands over a value it no longer changes)."""
         if not self.enabled:
             return
         self.kept.add(f"{kind}-{key}")
+        if self.later is not None:
+            self.later.append(partial(self._save, kind, key, value))
+        else:
+            self._save(kind, key, value)
+
+    def _save(self, kind: str, key: str, value) -> None:
         try:
             data = cache.dumps((FORMAT, key, value))
         except Exception:  # noqa: BLE001 - an unpicklable value is a reason not to keep it, not to fail
             return
-        if self._store(key, kind, data):
+        if self._store(key, kind, data, now=True):
             self.written += 1
 
     def prune(self) -> None:

@@ -82,7 +82,7 @@ class Workspace:
 
     def write_kept(self) -> None:
         """Run the writes kept back in `later` (a no-op when there are none)."""
-        if self.later:
+        while self.later:  # in order; what a write keeps back in turn runs after
             pending, self.later[:] = list(self.later), []
             for write in pending:
                 write()

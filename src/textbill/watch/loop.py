@@ -33,6 +33,7 @@ import json
 import os
 import signal
 import stat
+import sys
 import threading
 import time
 import traceback
@@ -63,6 +64,10 @@ WATCHED_NAMES = ("textbill.yaml", "textbill.lock")
 DEBOUNCE = 0.025  # seconds of quiet before a build starts: an editor's save (write, or write and rename)
 # is a burst of a few ms, and a build a later event supersedes is abandoned (webpack's watcher waits 20 ms)
 MAX_DELAY = 1.0  # a folder that never goes quiet still builds this often
+# how often the build's thread offers the interpreter lock to a waiting one (Python's default: 5 ms).
+# The server answers while the rest of a build runs: each of its blocking calls waited up to the
+# interval for the lock, ~15-20 ms from a save's first publication to its page (bench/README.md)
+SWITCH_INTERVAL = 0.0005
 FULL_COLLECTION = 20  # builds between collections that look at everything
 
 
@@ -457,6 +462,7 @@ class Watcher:
         self._observer = None
         self.tree: WatchTree | None = None  # the ledger's watches (start)
         self._theme_watches: dict[Path, object] = {}
+        self._switch: float | None = None  # the process's switch interval before start()
         self._analysis = None
         # what every analysis and build of this watch keeps for the next one, PDF workers included
         self.workspace = workspace if workspace is not None else Workspace()
@@ -545,6 +551,8 @@ class Watcher:
         observer.daemon = True
         observer.start()
         self._observer = observer
+        self._switch = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL)
         server = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.2},
                                   name="textbill-preview", daemon=True)
         worker = threading.Thread(target=self._work, name="textbill-build", daemon=True)
@@ -568,6 +576,9 @@ class Watcher:
         self.workspace.forget(self.root)
         gc.unfreeze()
         self.workspace.close()
+        if self._switch is not None:
+            sys.setswitchinterval(self._switch)
+            self._switch = None
 
     # ------------------------------------------------------------------ the worker
     def _work(self) -> None:
