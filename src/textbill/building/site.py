@@ -65,7 +65,9 @@ def write_client_pages(analysis, rec, open_amounts, planned: Plan, done: dict, o
     """Only the dashboard pages of these clients, from their own figures (watch serves them before
     the rest of the site).  The pages are kept in the workspace: write_site, which follows, finds
     them again when nothing else changed."""
-    refs, _ = _refs(analysis, planned, done)
+    # a client's page links its own documents and the overdue report: not the other 1,000 (the
+    # page's memo key holds its links, so the whole site that follows would make it again if not)
+    refs, _ = _refs(analysis, planned, done, lambda client: client is None or client in clients)
     figures = dashboard_figures(analysis.ledger, analysis.books, rec, open_amounts, clients)
     try:
         site = render_site(analysis, rec, refs, figures=figures, memo=workspace.render_memo, only=clients)
@@ -75,15 +77,19 @@ def write_client_pages(analysis, rec, open_amounts, planned: Plan, done: dict, o
     _write(outputs, out_dir, written_now, workspace, durable)
 
 
-def _refs(analysis, planned: Plan, done: dict) -> tuple[list[DocRef], dict[str, dict[str, str]]]:
-    """Every document as the dashboard links it, and each document's files by format."""
+def _refs(analysis, planned: Plan, done: dict, wanted=None) -> tuple[list[DocRef], dict[str, dict[str, str]]]:
+    """Every document as the dashboard links it (wanted(client): only those of the clients it
+    accepts), and each document's files by format."""
     refs: list[DocRef] = []
     files_of: dict[str, dict[str, str]] = {}
     for job in planned.jobs:
+        client = client_of(analysis, job)
+        if wanted is not None and not wanted(client):
+            continue
         entry = done.get(job.key, {})
         files = {name: entry[name]["files"][0] for name in OUTPUTS if entry.get(name, {}).get("files")}
         files_of[job.key] = files
-        refs.append(DocRef(job.kind, job.ref, client_of(analysis, job), files.get("html"), files.get("pdf")))
+        refs.append(DocRef(job.kind, job.ref, client, files.get("html"), files.get("pdf")))
     return refs, files_of
 
 

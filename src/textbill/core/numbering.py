@@ -17,9 +17,11 @@ class Pattern:
     def __init__(self, text: str):
         self.text = text
         parts, pos, names = [], 0, []
+        pieces: list[str | tuple[str, str]] = []  # the text's literal runs and its (field, format) places
         for mt in _PLACEHOLDER.finditer(text):
             parts.append(re.escape(text[pos:mt.start()]))
             name, spec = mt.group(1), mt.group(2) or ""
+            pieces += [text[pos:mt.start()], (name, "02" if name == "yy" and not spec else spec)]
             if name not in self.FIELDS:
                 raise ValueError(f"unknown placeholder {{{name}}}")
             if spec and not re.fullmatch(r"0?\d{1,2}", spec):
@@ -30,6 +32,8 @@ class Pattern:
             parts.append(f"(?P<{name}>{self.FIELDS[name]})")
             pos = mt.end()
         parts.append(re.escape(text[pos:]))
+        pieces.append(text[pos:])
+        self._pieces = tuple(pieces)
         if "seq" not in names:
             raise ValueError("the pattern has no {seq}")
         self.regex = re.compile("".join(parts))
@@ -37,13 +41,8 @@ class Pattern:
         self.names = names
 
     def format(self, day, seq: int) -> str:
-        def sub(mt):
-            name, spec = mt.group(1), mt.group(2) or ""
-            value = {"year": day.year, "yy": day.year % 100, "month": day.month, "seq": seq}[name]
-            if name == "yy" and not spec:
-                spec = "02"
-            return format(value, spec)
-        return _PLACEHOLDER.sub(sub, self.text)
+        values = {"year": day.year, "yy": day.year % 100, "month": day.month, "seq": seq}
+        return "".join(p if type(p) is str else format(values[p[0]], p[1]) for p in self._pieces)
 
     def parse(self, number: str) -> dict | None:
         mt = self.regex.fullmatch(number)

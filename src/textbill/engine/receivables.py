@@ -241,8 +241,17 @@ def seen_from(rec: Receivables, as_of: date) -> Receivables:
     left as it was; the new invoice states share its allocations and plans, which a finished
     replay no longer changes."""
     assert rec.as_of == date.max and (rec.last_day is None or rec.last_day <= as_of)
-    states = {number: replace(state, status=status_of(state, as_of)) for number, state in rec.invoices.items()}
+    states = {number: _with_status(state, status_of(state, as_of)) for number, state in rec.invoices.items()}
     return replace(rec, as_of=as_of, invoices=states)
+
+
+def _with_status(state: InvoiceState, status: str) -> InvoiceState:
+    """replace(state, status=status) without its per-call look at the fields (a watch's save: 1,000
+    invoices, ~3 ms): the same fields, the same values."""
+    new = object.__new__(InvoiceState)
+    new.__dict__.update(state.__dict__)
+    new.status = status
+    return new
 
 
 def check_receivables(ledger: m.Ledger, books: Books, rec: Receivables | None = None) -> list[Diagnostic]:

@@ -11,8 +11,9 @@ below a hidden folder (loading.loader.ledger_files).
 So the watch covers the root without those folders: `watch_plan` lists (folder, recursive)
 watches (the root on its own, each folder below it recursively unless something inside it is
 left out, and those one level at a time down to what is); `WatchTree` keeps the observer's
-watches equal to that plan when folders come and go.  The kernel is asked only for the events the watch uses (`WANTED`, by class name:
-watchdog's opened and closed-unchanged events are most of what reading a ledger produces).
+watches equal to that plan when folders come and go.  The kernel is asked only for the events
+the watch uses (`WANTED`, by class name: watchdog's opened and closed-unchanged events are most
+of what reading a ledger produces).
 """
 from __future__ import annotations
 
