@@ -148,3 +148,38 @@ def test_after_edits_the_preview_is_what_a_build_writes(tmp_path, seed):
     finally:
         w.workspace.close()
         w.server.server_close()
+
+
+@pytest.mark.parametrize("seed", [3, 17, 2024, 77])
+def test_a_client_page_made_alone_is_the_one_the_whole_site_makes(tmp_path, seed):
+    """write_client_pages (the pages served first) computes only those clients' figures and links;
+    every client's page so made is byte for byte the page of the whole site."""
+    from textbill.building.site import write_client_pages
+
+    ledger = tmp_path / "ledger"
+    ledger.mkdir()
+    write(ledger, split(generate(seed), "by-client"))
+    out = tmp_path / "out"
+    workspace = Workspace()
+    analysis = analyze(ledger, workspace=workspace, _check_cache=False)
+    if not analysis.ok:
+        pytest.skip("the generated ledger has errors")
+    build(analysis, out, AS_OF, formats=("html",), jobs=1, workspace=workspace)
+    whole = {p.name: p.read_bytes() for p in (out / "clients").glob("*.html")}
+    assert whole
+    from textbill.building.manifest import MANIFEST, read_manifest
+    from textbill.building.plan import plan
+    from textbill.engine.aging import dues, overdue
+
+    rec = analysis.receivables(AS_OF)
+    open_amounts = dues(rec, analysis.ledger.company)
+    planned = plan(analysis, rec, overdue(rec, analysis.ledger.company, open_amounts), "theme", Workspace())
+    done = read_manifest(out / MANIFEST, Workspace()).get("documents", {})
+    for cid in analysis.ledger.clients:
+        alone = tmp_path / f"alone-{cid}"
+        written: list[str] = []
+        write_client_pages(analysis, rec, open_amounts, planned, done, alone, frozenset({cid}), written, Workspace(),
+                           durable=False)
+        assert written, cid
+        for rel in written:
+            assert (alone / rel).read_bytes() == whole[Path(rel).name], (cid, rel)

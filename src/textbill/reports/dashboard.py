@@ -157,8 +157,13 @@ def dashboard_figures(ledger: m.Ledger, books: Books, rec: Receivables,
         aging[cid] = _aging(its_dues)
         monthly[cid] = _monthly(events_of.get(cid, []), rec.as_of)
         table[cid] = _table(states)
-    return DashboardFigures(rec.as_of, items, totals, _balances(ledger, rec, items), aging, monthly,
-                            _budgets(ledger, books, rec), table)
+    if clients is None:
+        return DashboardFigures(rec.as_of, items, totals, _balances(ledger, rec, items), aging, monthly,
+                                _budgets(ledger, books, rec), table)
+    # the balances are the index's (each client's bar is scaled to the largest), the budgets only
+    # those of these clients' SOWs: what their pages show, in the same order
+    sows = frozenset(ref for ref, sow in ledger.sows.items() if sow.client in clients)
+    return DashboardFigures(rec.as_of, items, totals, (), aging, monthly, _budgets(ledger, books, rec, sows), table)
 
 
 def _totals(states: Iterable[InvoiceState], items: Iterable[Due]) -> tuple[Totals, ...]:
@@ -264,12 +269,13 @@ def _table(states: Iterable[InvoiceState]) -> tuple[TableSums, ...]:
 
 # ---------------------------------------------------------------------------- budgets
 
-def _budgets(ledger: m.Ledger, books: Books, rec: Receivables) -> tuple[Budget, ...]:
+def _budgets(ledger: m.Ledger, books: Books, rec: Receivables,
+             sows: frozenset[str] | None = None) -> tuple[Budget, ...]:
     """SOW budget burn: hours or money used against the cap, or billed against a fixed fee.
 
     Billed usage is read from what each invoice bills of each SOW (the sums of its lines the
     engine computed: InvoiceDoc.usage); unbilled hours are the billable time entries not on an
-    invoice yet, rounded up to the SOW increment."""
+    invoice yet, rounded up to the SOW increment.  sows: only these SOWs' budgets."""
     usage: dict[str, list] = defaultdict(list)
     for number in rec.invoices:
         doc = books.invoices[number]
@@ -277,12 +283,16 @@ def _budgets(ledger: m.Ledger, books: Books, rec: Receivables) -> tuple[Budget, 
             usage[u.sow].append((doc, u))
     unbilled_min: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for t in ledger.times:
+        if sows is not None and t.sow not in sows:
+            continue
         if t.billable and t.date <= rec.as_of and ("time", id(t)) not in books.billed:
             sow = ledger.sows.get(t.sow)
             if sow is not None and sow.pricing is not None and sow.pricing.kind == "hourly":
                 unbilled_min[t.sow] += round_up(t.minutes, sow.increment)
     out = []
     for ref, sow in ledger.sows.items():
+        if sows is not None and ref not in sows:
+            continue
         budget = _budget(ledger, ref, sow, usage.get(ref, []), unbilled_min.get(ref, ZERO))
         if budget is not None:
             out.append(budget)
