@@ -60,8 +60,16 @@ def watcher(tmp_path):
     w = Watcher(folder, port=0, as_of=lambda: date(2026, 2, 15))  # the preview: build/.preview, in the ledger
     w.start()
     _built(w, 0)
+    _settled(w)
     yield w
     w.stop()
+
+
+def _settled(w: Watcher) -> None:
+    """The first build's entries for the next process written (after its publication: that makes
+    .textbill/), and the events of what it made handed out."""
+    _wait(lambda: not w.workspace.later and (w.root / ".textbill").is_dir())
+    time.sleep(0.3)
 
 
 def _counting(w: Watcher) -> list:

@@ -538,7 +538,8 @@ class Watcher:
         if self.cache:  # unchanged files keep their nodes, unchanged invoices their documents
             self.workspace.remember(self.root)
             self.workspace.books_memo = BooksMemo()
-            self.workspace.later = []  # .textbill's entries written after each build (rebuild)
+            if self.workspace.later is None:  # .textbill's entries written after each build (rebuild)
+                self.workspace.later = []
         handler = _Events(self)
         observer = Observer()
         events = wanted_events()
