@@ -9,8 +9,12 @@ from datetime import date
 from pathlib import Path
 
 from conftest import write_ledger
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_incremental_persist import EDITS, fresh, make_ledger, new_process, outcome
 
 from textbill.building.run import build
+from textbill.incremental.books_memo import BooksMemo
 from textbill.incremental.workspace import Workspace
 from textbill.pipeline import analyze
 from textbill.watch.loop import Watcher
@@ -109,3 +113,26 @@ def test_the_watch_serves_the_pages_before_writing_the_entries(tmp_path):
     assert seen["first"] == before  # the edited invoice's page was out, nothing written yet
     assert after != before  # then the edited file's parse entry and the new state
     assert any(k.startswith("cache/parse-") and k not in before for k in after)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(EDITS), min_size=1, max_size=5))
+def test_what_a_watch_keeps_back_serves_a_new_process_after_any_edits(tmp_path_factory, edits):
+    """A long-lived workspace that keeps its writes back, as the watch's (parse results remembered,
+    invoices in its books memo), analyses after each edit and then writes what it kept: a new
+    process then reports what a fresh `--no-cache` one does (incremental/persist.py's trust rules
+    hold for entries written late)."""
+    folder = make_ledger(tmp_path_factory.mktemp("kept") / "ledger")
+    watch = Workspace()
+    watch.remember(folder)
+    watch.books_memo = BooksMemo()
+    watch.later = []
+    for change in (None, *edits):
+        if change is not None:
+            change(folder)
+        assert outcome(analyze(folder, workspace=watch, _check_cache=False)) == fresh(folder)
+        watch.write_kept()
+        found, persistence = new_process(folder)
+        assert found == fresh(folder), change and change.__name__
+        # what the watch wrote is what the new process read: every invoice, none computed again
+        assert persistence.books.revived == len(found[1]), change and change.__name__

@@ -205,6 +205,7 @@ class PersistentBooks(BooksMemo):
         self.docs = docs
         self.session: Session | None = None
         self._last: dict[str, tuple] = {}  # number -> (doc, token) of the last run
+        self._context: str | None = None  # the context the tokens in _last were made in
         self._round: dict[str, tuple] = {}
         # number -> a record, sealed on its own (cache.dumps of (token, slices, probes, summary)): an
         # edit re-encodes one record, and the table is written as so many byte strings
@@ -225,6 +226,14 @@ class PersistentBooks(BooksMemo):
 
     def begin(self, ledger: m.Ledger) -> None:
         super().begin(ledger)
+        context = self.session.context if self.session is not None else None
+        if context is not None:
+            if self._context is not None and context != self._context:
+                # textbill.yaml (or the code) changed under a long-lived workspace: the documents it
+                # holds carry tokens of the old context, which no new process would find again
+                # (their records would be written all the same).  Computed again, they get this one's.
+                self.invoices, self._last = {}, {}
+            self._context = context
         self._round, self._records, self.revived = {}, {}, 0
         self._lines = None
         if self.session is not None and self._stored is None:
