@@ -135,7 +135,7 @@ def dashboard_figures(ledger: m.Ledger, books: Books, rec: Receivables,
                       clients: Collection[str] | None = None) -> DashboardFigures:
     """The dashboard's figures at rec.as_of.  open_amounts: aging.dues(rec, company), when the caller
     has them already.  clients: only these clients' own figures (their pages; the whole ledger's,
-    keyed None, are then left empty)."""
+    keyed None, and the index's balances are then left empty, the budgets are their SOWs')."""
     items = dues(rec, ledger.company) if open_amounts is None else open_amounts
     states_of: dict[str, list[InvoiceState]] = defaultdict(list)
     for state in rec.invoices.values():
