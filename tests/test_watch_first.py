@@ -12,8 +12,12 @@ from ledgergen import generate
 from test_incremental_build import outputs
 from test_incremental_engine import edit, split, write
 
+from textbill.building.manifest import MANIFEST, read_manifest
+from textbill.building.plan import plan
 from textbill.building.run import build
+from textbill.building.site import write_client_pages
 from textbill.building.spec import BuildError
+from textbill.engine.aging import dues, overdue
 from textbill.incremental.books_memo import BooksMemo
 from textbill.incremental.workspace import Workspace
 from textbill.pipeline import analyze
@@ -154,8 +158,6 @@ def test_after_edits_the_preview_is_what_a_build_writes(tmp_path, seed):
 def test_a_client_page_made_alone_is_the_one_the_whole_site_makes(tmp_path, seed):
     """write_client_pages (the pages served first) computes only those clients' figures and links;
     every client's page so made is byte for byte the page of the whole site."""
-    from textbill.building.site import write_client_pages
-
     ledger = tmp_path / "ledger"
     ledger.mkdir()
     write(ledger, split(generate(seed), "by-client"))
@@ -167,10 +169,6 @@ def test_a_client_page_made_alone_is_the_one_the_whole_site_makes(tmp_path, seed
     build(analysis, out, AS_OF, formats=("html",), jobs=1, workspace=workspace)
     whole = {p.name: p.read_bytes() for p in (out / "clients").glob("*.html")}
     assert whole
-    from textbill.building.manifest import MANIFEST, read_manifest
-    from textbill.building.plan import plan
-    from textbill.engine.aging import dues, overdue
-
     rec = analysis.receivables(AS_OF)
     open_amounts = dues(rec, analysis.ledger.company)
     planned = plan(analysis, rec, overdue(rec, analysis.ledger.company, open_amounts), "theme", Workspace())

@@ -262,7 +262,7 @@ class ParseCache:
         self.hits = 0
         self.misses = 0
         self.written = 0
-        # writes and prunes kept back for the owner to run when it chooses (Workspace.later)
+        # entries to encode and write, and prunes, kept back for the owner to run (Workspace.later)
         self.later: list[Callable[[], object]] | None = None
 
     def _path(self, key: str, kind: str = "parse") -> Path:
@@ -296,13 +296,20 @@ class ParseCache:
         secret = self.secret()
         return None if secret is None else unseal(secret, f"{kind}-{key}", data)
 
-    def _store(self, key: str, kind: str, payload: bytes, now: bool = False) -> bool:
+    def _in_turn(self, work: Callable[..., object], *args) -> None:
+        """work(*args) now, or kept in `later` for the owner to run (the values handed over are
+        not changed afterwards: every caller passes copies or values it no longer changes)."""
+        if self.later is not None:
+            self.later.append(partial(work, *args))
+        else:
+            work(*args)
+
+    def _store(self, key: str, kind: str, payload: bytes) -> bool:
         secret = self.secret(create=True)
         if secret is None:
             self.enabled = False  # nothing written can be trusted later: do not write at all
             return False
-        path, sealed = self._path(key, kind), seal(secret, f"{kind}-{key}", payload)
-        return self._write_now(path, sealed) if now else self._write(path, sealed)
+        return self._write(self._path(key, kind), seal(secret, f"{kind}-{key}", payload))
 
     def get(self, key: str, shared: Interner | None = None):
         """(nodes, diagnostics, broken) for a file key, or None; shared: codec.from_columns's."""
@@ -334,20 +341,17 @@ class ParseCache:
         self.used.add(key)
         self.counts[key] = len(nodes)
         self._remember(key, nodes, diags, broken)
+        self._in_turn(self._put, key, tuple(nodes), tuple(diags), frozenset(broken))
+
+    def _put(self, key: str, nodes: tuple, diags: tuple, broken: frozenset) -> None:
         try:
-            data = dumps((FORMAT, key, to_columns(nodes), list(diags), frozenset(broken)))
+            data = dumps((FORMAT, key, to_columns(nodes), list(diags), broken))
         except Exception:  # noqa: BLE001 - an unpicklable node is a reason not to cache, not to fail
             return
         if self._store(key, "parse", data):
             self.written += 1
 
     def _write(self, path: Path, data: bytes) -> bool:
-        if self.later is not None:
-            self.later.append(partial(self._write_now, path, data))
-            return True
-        return self._write_now(path, data)
-
-    def _write_now(self, path: Path, data: bytes) -> bool:
         if not self._own_folder():
             self.enabled = False
             return False
@@ -390,17 +394,14 @@ class ParseCache:
         if not self.enabled:
             return
         self.used.add("check-" + key)
-        if self.later is not None:  # encoded then too (a list of a thousand diagnostics: ~2 ms)
-            self.later.append(partial(self._put_check, key, list(diags), tuple(counts), tuple(probes)))
-        else:
-            self._put_check(key, list(diags), tuple(counts), tuple(probes))
+        self._in_turn(self._put_check, key, list(diags), tuple(counts), tuple(probes))
 
     def _put_check(self, key: str, diags: list, counts: tuple, probes: tuple) -> None:
         try:
             data = dumps((FORMAT, key, diags, counts, probes))
         except Exception:  # noqa: BLE001
             return
-        self._store(key, "check", data, now=True)
+        self._store(key, "check", data)
 
     def prune(self) -> None:
         """Forget entries this run did not use, beyond the most recent MAX_UNUSED (in memory: all)."""
@@ -417,10 +418,7 @@ class ParseCache:
                       stale: Callable[[str], bool] = lambda name: False) -> None:
         """Delete the entries (NAME.pickle) not in_use beyond the `keep` most recent; stale ones
         at once.  Only after a run that wrote something, and only in the folder's own cache."""
-        if self.later is not None:
-            self.later.append(partial(self._prune_now, in_use, keep, stale))
-            return
-        self._prune_now(in_use, keep, stale)
+        self._in_turn(self._prune_now, in_use, keep, stale)
 
     def _prune_now(self, in_use: Callable[[str], bool], keep: int, stale: Callable[[str], bool]) -> None:
         if not self.enabled or not self.written or not self._own_folder():

@@ -34,7 +34,6 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
-from functools import partial
 from pathlib import Path
 
 from textbill.core import model as m
@@ -101,17 +100,14 @@ class StateStore(cache.ParseCache):
         if not self.enabled:
             return
         self.kept.add(f"{kind}-{key}")
-        if self.later is not None:
-            self.later.append(partial(self._save, kind, key, value))
-        else:
-            self._save(kind, key, value)
+        self._in_turn(self._save, kind, key, value)
 
     def _save(self, kind: str, key: str, value) -> None:
         try:
             data = cache.dumps((FORMAT, key, value))
         except Exception:  # noqa: BLE001 - an unpicklable value is a reason not to keep it, not to fail
             return
-        if self._store(key, kind, data, now=True):
+        if self._store(key, kind, data):
             self.written += 1
 
     def prune(self) -> None:

@@ -82,9 +82,9 @@ class Workspace:
 
     def write_kept(self) -> None:
         """Run the writes kept back in `later` (a no-op when there are none)."""
-        while self.later:  # in order; what a write keeps back in turn runs after
+        if self.later:
             pending, self.later[:] = list(self.later), []
-            for write in pending:
+            for write in pending:  # in order: a prune after the writes it follows
                 write()
 
     def close(self) -> None:

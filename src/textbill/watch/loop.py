@@ -56,7 +56,7 @@ from textbill.loading.loader import read_config
 from textbill.pipeline import analyze
 from textbill.render.themes import ThemeError, bundled_themes, load_theme
 from textbill.syntax.parser import parse_text
-from textbill.watch.tree import WANTED, WatchTree, left_out
+from textbill.watch.tree import WatchTree, left_out, wanted_events
 
 EVENTS_PATH = "/__textbill/events"
 STATUS_PATH = "/__textbill/status"
@@ -794,13 +794,6 @@ def _stamp(path: Path) -> tuple | None:
     except OSError:
         return None
     return st.st_ino, st.st_mtime_ns, st.st_size
-
-
-def wanted_events() -> list:
-    """watchdog's event classes the watch acts on: the kernel is asked for those only."""
-    from watchdog import events
-
-    return [getattr(events, name) for name in WANTED]
 
 
 class _Events:

@@ -28,6 +28,13 @@ WANTED = ("FileCreatedEvent", "FileModifiedEvent", "FileDeletedEvent", "FileMove
           "DirCreatedEvent", "DirDeletedEvent", "DirMovedEvent")
 
 
+def wanted_events() -> list:
+    """WANTED as watchdog's classes (imported here: watchdog is slow to import)."""
+    from watchdog import events
+
+    return [getattr(events, name) for name in WANTED]
+
+
 def left_out(root: Path, outputs: Iterable[Path], themes: Iterable[Path]) -> frozenset[Path]:
     """The folders below root that no build reads: the output folders, and the hidden folders at
     the top (`.textbill`, `.git`), unless a theme folder lies in one of them."""
@@ -93,24 +100,22 @@ class WatchTree:
         self.watches: dict[tuple[Path, bool], object] = {}
         self._lock = threading.RLock()
 
-    def covers(self, folder: Path) -> bool:
-        """Whether events below folder reach the handler (it is not left out, nor inside one that is)."""
-        folder = Path(folder)
-        return not any(s == folder or s in folder.parents for s in self.skipped())
-
     def touched(self, event_type: str, path: str, dest: str = "") -> bool:
         """A folder was created, deleted or moved (watchdog's directory events): sync the watches.
-        True when the folder it is now (dest for a move) is watched."""
+        True when the folder it is now (dest for a move) is watched: not left out, nor inside one
+        that is."""
         gone = {Path(os.fsdecode(path))} if event_type in ("deleted", "moved") else set()
-        self.sync(gone)
+        skipped = self.sync(gone)
         now = Path(os.fsdecode(dest or path))
-        return event_type != "deleted" and self.covers(now)
+        return event_type != "deleted" and not any(s == now or s in now.parents for s in skipped)
 
-    def sync(self, gone: set[Path] = frozenset()) -> None:
+    def sync(self, gone: set[Path] = frozenset()) -> frozenset[Path]:
         """Schedule the plan's missing watches and drop those of folders gone (deleted or moved
-        away: their watches are dead even if a folder of that name is made again)."""
+        away: their watches are dead even if a folder of that name is made again).  Returns the
+        folders left out."""
         with self._lock:
-            wanted = set(watch_plan(self.root, self.skipped()))
+            skipped = self.skipped()
+            wanted = set(watch_plan(self.root, skipped))
             for key, watch in list(self.watches.items()):
                 folder = key[0]
                 if key not in wanted or folder in gone or not folder.is_dir():
@@ -122,3 +127,4 @@ class WatchTree:
                 with contextlib.suppress(OSError):  # gone since the plan was made: its event syncs again
                     self.watches[key] = self.observer.schedule(self.handler, str(folder), recursive=recursive,
                                                                event_filter=self.event_filter)
+        return skipped
