@@ -418,3 +418,25 @@ def test_a_site_made_ahead_from_other_files_is_made_again(tmp_path, monkeypatch)
     assert sorted(files[0]) == sorted(files[1])
     for name in files[0]:
         assert files[0][name] == files[1][name], name
+
+
+def test_the_terminal_progress_bar_runs_no_thread_so_the_build_may_fork(monkeypatch):
+    """The bar is drawn as the build reports: no refresh thread, so forkable() stays true."""
+    import io
+    import threading
+
+    from rich.console import Console
+
+    from textbill.cli import build as build_cli
+    from textbill.loading.forked import forkable
+
+    screen = io.StringIO()
+    monkeypatch.setattr(build_cli, "stderr_is_tty", lambda: True)
+    monkeypatch.setattr(build_cli, "Console", lambda **kw: Console(file=screen, force_terminal=True, width=100))
+    before = threading.active_count()
+    with build_cli._progress() as update:
+        assert update is not None
+        update(0, 3, "")
+        update(2, 3, "invoice:INV-1")
+        assert threading.active_count() == before and (before > 1 or forkable())
+        assert "2/3" in screen.getvalue() and "invoice:INV-1" in screen.getvalue()

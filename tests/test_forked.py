@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import threading
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -245,3 +247,83 @@ def test_lock_digests_computed_ahead_in_a_child_find_the_same_changes(tmp_path, 
     found = [(d.code, d.span, d.message) for d in ahead.diagnostics]
     assert found == [(d.code, d.span, d.message) for d in one.diagnostics]
     assert [code for code, _, _ in found if code.startswith("E")] == ["E170"]  # the edited entry, found by both
+
+
+def _site_ledger(tmp_path: Path) -> Path:
+    """Two clients, paid and unpaid invoices: a dashboard with rows, a model with invoices."""
+    root = tmp_path / "site-ledger"
+    root.mkdir()
+    (root / "ledger.bill").write_text(
+        'company me "Me Ltd"\n  currency EUR\n\n'
+        'client acme "Acme"\n\nclient zeta "Zeta"\n\n'
+        'sow acme/web "Web"\n  hourly 100 EUR\n\nsow zeta/ops "Ops"\n  hourly 80 EUR\n\n'
+        '2026-01-05 time acme/web 2h "Design"\n2026-01-06 time zeta/ops 3h "Review"\n'
+        '2026-02-03 time acme/web 1h "Fixes"\n\n'
+        '2026-01-31 invoice INV-2026-0001 acme\n  period 2026-01-01 .. 2026-01-31\n\n'
+        '2026-01-31 invoice INV-2026-0002 zeta\n  period 2026-01-01 .. 2026-01-31\n\n'
+        '2026-02-28 invoice INV-2026-0003 acme\n  period 2026-02-01 .. 2026-02-28\n\n'
+        '2026-02-10 payment acme 200.00 EUR for INV-2026-0001\n', encoding="utf-8")
+    return root
+
+
+def _site_files(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and not p.name.startswith(".textbill-build")}
+
+
+def test_model_json_and_the_dashboard_made_at_once_are_what_one_process_makes(tmp_path, monkeypatch):
+    """A one-off build makes model.json in one process and the dashboard in the other
+    (building.site.write_site); the files are the ones a build on one job writes, and the rows the
+    dashboard's maker keeps in .textbill/state are there for the next process, whichever made them."""
+    from textbill.building import site
+    from textbill.building.run import build
+    from textbill.incremental.workspace import Workspace
+
+    root = _site_ledger(tmp_path)
+    day = date(2026, 4, 20)
+    log = tmp_path / "parts"
+    real_model, real_dashboard = site.model_json, site._dashboard
+    meet = None
+
+    def logged(part, real):
+        def made(*args, **kwargs):
+            if meet is not None:
+                meet(0)  # each process takes one part
+            with log.open("a") as out:
+                out.write(f"{part} {os.getpid()}\n")
+            return real(*args, **kwargs)
+        return made
+
+    log.write_text("")
+    with monkeypatch.context() as patch:  # one job: both parts here
+        patch.setattr(site, "model_json", logged("model", real_model))
+        patch.setattr(site, "_dashboard", logged("dashboard", real_dashboard))
+        build(pipeline.analyze(root, cache=False, workspace=Workspace()), tmp_path / "one", day,
+              formats=("html",), jobs=1, workspace=Workspace())
+    assert sorted(log.read_text().split()) == sorted(["model", "dashboard", str(os.getpid()), str(os.getpid())])
+    expected = _site_files(tmp_path / "one")
+    assert "model.json" in expected and "index.html" in expected and len(expected) > 6
+
+    child_made_dashboard = False
+    for attempt in range(20):  # until the child has taken the dashboard once (the order they start in varies)
+        meet = _meeting(tmp_path)
+        log.write_text("")
+
+        state = root / ".textbill"
+        if state.exists():
+            shutil.rmtree(state)
+        with monkeypatch.context() as patch:
+            patch.setattr(site, "model_json", logged("model", real_model))
+            patch.setattr(site, "_dashboard", logged("dashboard", real_dashboard))
+            out = tmp_path / f"two-{attempt}"
+            build(pipeline.analyze(root, workspace=Workspace()), out, day, formats=("html",), jobs=2,
+                  workspace=Workspace())
+        makers = dict(line.split() for line in log.read_text().splitlines())
+        assert sorted(makers) == ["dashboard", "model"] and len(set(makers.values())) == 2
+        assert str(os.getpid()) in makers.values()  # this process made one part, a child the other
+        assert _site_files(out) == expected
+        if makers["dashboard"] != str(os.getpid()):
+            child_made_dashboard = True
+            assert list((state / "state").glob("rows-all-*.pickle"))  # the child's writes are kept
+            break
+    assert child_made_dashboard

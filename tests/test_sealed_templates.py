@@ -13,14 +13,36 @@ from textbill.incremental import cache, persist
 from textbill.incremental.templates import KIND
 
 
+class _Compiled:
+    """The names of the templates Jinja compiled, in this process and in the children it forks
+    (a one-off build makes its dashboard in one: building.site.write_site), kept in a file."""
+
+    def __init__(self, path):
+        self.path = path
+        path.write_text("")
+
+    def add(self, name) -> None:
+        with self.path.open("a") as out:
+            out.write(f"{name}\n")
+
+    def clear(self) -> None:
+        self.path.write_text("")
+
+    def __iter__(self):
+        return iter(self.path.read_text().splitlines())
+
+    def __eq__(self, other):
+        return list(self) == other
+
+
 @pytest.fixture
-def compiled(monkeypatch):
+def compiled(monkeypatch, tmp_path):
     """The names of the templates Jinja compiles from their source."""
-    names: list[str] = []
+    names = _Compiled(tmp_path / "compiled.txt")
     real = jinja2.Environment.compile
 
     def compile(self, source, name=None, filename=None, raw=False, defer_init=False):
-        names.append(name)
+        names.add(name)
         return real(self, source, name, filename, raw, defer_init)
 
     monkeypatch.setattr(jinja2.Environment, "compile", compile)

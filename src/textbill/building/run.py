@@ -70,7 +70,7 @@ from textbill.core.frozen import heap_frozen
 from textbill.engine.aging import dues, overdue
 from textbill.incremental.templates import sealed_templates
 from textbill.incremental.workspace import Workspace
-from textbill.loading.forked import forkable
+from textbill.loading.forked import available_cpus, forkable
 from textbill.loading.loader import display_name
 from textbill.loading.writer import locked
 from textbill.render.einvoice.writers import EInvoiceError
@@ -204,8 +204,10 @@ def _build(analysis, ledger, out_dir: Path, as_of: date, jobs, formats, force: b
             standing.extend(said)
         else:
             try:
+                # a one-off build makes model.json and the dashboard at once (site.write_site)
                 site_files = write_site(analysis, rec, items, open_amounts, planned, done, out_dir, as_of,
-                                        report.written, standing, workspace, durable)
+                                        report.written, standing, workspace, durable,
+                                        min(2, jobs or available_cpus()) if durable else 1)
             except ThemeError as exc:  # a user's dashboard template: the documents are built all the same
                 site_error = exc
                 site_files = list(old.get("site", ()))

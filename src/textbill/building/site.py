@@ -8,6 +8,7 @@ with its file.
 from __future__ import annotations
 
 import json
+import marshal
 import os
 from datetime import date
 from pathlib import Path
@@ -17,6 +18,7 @@ from textbill.building.outputs import credit_json
 from textbill.building.plan import Plan
 from textbill.building.spec import OUTPUTS
 from textbill.incremental.workspace import Workspace
+from textbill.loading.forked import fork_map
 from textbill.loading.writer import write_atomic
 from textbill.render.dashboard import DocRef, render_site
 from textbill.render.json import dumps, invoice_doc, overdue_row
@@ -27,30 +29,26 @@ ROWS_KEPT = 100_000  # overdue rows' JSON kept by a workspace, at most
 
 
 def write_site(analysis, rec, items, open_amounts, planned: Plan, done: dict, out_dir: Path, as_of: date,
-               written_now: list[str], standing: list[str], workspace: Workspace, durable: bool) -> list[str]:
+               written_now: list[str], standing: list[str], workspace: Workspace, durable: bool,
+               workers: int = 1) -> list[str]:
     """Write model.json and the dashboard, each when its content changed; returns the site's files.
 
-    written_now: the files whose content changed are added to it; standing: warnings of the build."""
+    written_now: the files whose content changed are added to it; standing: warnings of the build.
+    workers: 2 makes model.json and the dashboard at the same time, one of them in a forked child
+    (loading.forked.fork_map), for a one-off build: a long-lived workspace keeps what each part
+    makes (the dashboard's pages, model.json's parts), which a child would lose."""
     refs, files_of = _refs(analysis, planned, done)
-    outputs: dict[str, bytes] = {}
-    memo = workspace.render_memo
-    persistence = getattr(analysis, "persistence", None)
-    stored = persistence.rows if persistence is not None else None
-    if stored is not None:  # the invoice rows an earlier process rendered (sealed in .textbill/state)
-        stored.open(persistence.session.state if persistence.session is not None else None)
-        memo.stored = stored
-    try:
-        figures = dashboard_figures(analysis.ledger, analysis.books, rec, open_amounts)
-        # first: a theme error writes nothing
-        site = render_site(analysis, rec, refs, figures=figures, memo=memo)
-    except NotImplementedError:
-        site = {}
-    finally:
-        if stored is not None:
-            memo.stored = None
-            stored.close()
-    # made every time (its parts are kept in the workspace: see model_json)
-    outputs["model.json"] = model_json(analysis, rec, items, as_of, files_of, planned.overdue_rows, workspace)
+
+    def make(part: str) -> dict[str, bytes]:
+        if part == "dashboard":  # a theme error raises before anything is written
+            return _dashboard(analysis, rec, open_amounts, refs, workspace)
+        # made every time (its parts are kept in the workspace: see model_json)
+        return {"model.json": model_json(analysis, rec, items, as_of, files_of, planned.overdue_rows, workspace)}
+
+    # model.json first: this process, which takes the first part as the child starts, then does not
+    # read back its 30 MB (at 100k entries) from the child, only the dashboard's pages
+    model, site = fork_map(make, ("model", "dashboard"), workers, marshal.dumps, marshal.loads)
+    outputs: dict[str, bytes] = dict(model)
     for rel, data in site.items():
         safe = safe_rel(rel)
         if safe is None:
@@ -58,6 +56,26 @@ def write_site(analysis, rec, items, open_amounts, planned: Plan, done: dict, ou
             continue
         outputs[safe] = data
     return _write(outputs, out_dir, written_now, workspace, durable)
+
+
+def _dashboard(analysis, rec, open_amounts, refs: list[DocRef], workspace: Workspace) -> dict[str, bytes]:
+    """The dashboard's files, rendered with the invoice rows an earlier process rendered (sealed in
+    .textbill/state) and those this one renders kept there in turn."""
+    memo = workspace.render_memo
+    persistence = getattr(analysis, "persistence", None)
+    stored = persistence.rows if persistence is not None else None
+    if stored is not None:
+        stored.open(persistence.session.state if persistence.session is not None else None)
+        memo.stored = stored
+    try:
+        figures = dashboard_figures(analysis.ledger, analysis.books, rec, open_amounts)
+        return render_site(analysis, rec, refs, figures=figures, memo=memo)
+    except NotImplementedError:
+        return {}
+    finally:
+        if stored is not None:
+            memo.stored = None
+            stored.close()
 
 
 def write_client_pages(analysis, rec, open_amounts, planned: Plan, done: dict, out_dir: Path, clients: frozenset[str],

@@ -160,7 +160,9 @@ def _usable_out(out_dir: Path, hint: str) -> None:
 
 
 class _progress:
-    """A rich progress bar on a terminal; nothing otherwise."""
+    """A rich progress bar on a terminal; nothing otherwise.  It is drawn as the build reports,
+    not by a refresh thread of its own: a process that runs no other thread may fork (the pages'
+    workers, the site's processes: loading.forked.forkable)."""
 
     def __enter__(self):
         self.bar = None
@@ -168,16 +170,16 @@ class _progress:
             return None
         self.bar = Progress(TextColumn("[bold]building"), BarColumn(), MofNCompleteColumn(),
                             TimeElapsedColumn(), TextColumn("{task.description}"),
-                            console=Console(stderr=True), transient=True)
+                            console=Console(stderr=True), transient=True, auto_refresh=False)
         self.task = None
         return self.update
 
     def update(self, done: int, total: int, key: str) -> None:
         if self.task is None:
-            # started on the first call: the worker pool is forked before the bar's refresh thread runs
             self.bar.start()
             self.task = self.bar.add_task("", total=total)
         self.bar.update(self.task, completed=done, total=total, description=key)
+        self.bar.refresh()
 
     def __exit__(self, *exc):
         if self.bar is not None and self.task is not None:
