@@ -187,3 +187,65 @@ def test_a_theme_in_a_hidden_folder_is_still_watched(tmp_path):
         _wait(lambda: "rebeccapurple" in (w.out_dir / "site.css").read_text())
     finally:
         w.stop()
+
+
+def _marks(w: Watcher) -> list[tuple[str, bool]]:
+    """Every (path, settled) the handler marks from now on (and marked as before)."""
+    seen: list[tuple[str, bool]] = []
+    mark = w.mark
+
+    def recording(path, settled=False):
+        seen.append((path, settled))
+        mark(path, settled)
+
+    w.mark = recording
+    return seen
+
+
+def test_a_save_that_completes_a_file_is_marked_settled_and_one_that_may_not_is_not(watcher):
+    """A file closed after writing, or renamed into place, is whole: the build then waits only
+    SETTLED for the rest of a "save all", not the whole debounce.  A file renamed away (an editor
+    that keeps a backup, then writes the file anew) is not: the new file is still to come."""
+    bill = watcher.root / "2026" / "jan.bill"
+    name = str(bill)
+    seen = _marks(watcher)
+    bill.write_text(invoice(1) + invoice(2))  # written in place: modified, then closed
+    _wait(lambda: (name, True) in seen)
+    assert (name, False) in seen and seen[-1] == (name, True)
+
+    seen.clear()
+    spare = watcher.root / "2026" / ".jan.bill.tmp"  # a hidden file: its own events are not relevant
+    spare.write_text(invoice(1) + invoice(2) + invoice(3))
+    spare.rename(bill)  # renamed into place
+    _wait(lambda: seen)
+    time.sleep(0.2)
+    assert seen == [(name, True)]
+
+    seen.clear()
+    bill.rename(bill.with_name("jan.bill~"))  # renamed away: the path marked, not settled
+    _wait(lambda: seen)
+    time.sleep(0.2)
+    assert seen == [(name, False)]
+    bill.write_text(invoice(1) + invoice(2) + invoice(3) + invoice(4))
+    _wait(lambda: seen[-1] == (name, True))
+    _wait(lambda: "INV-2026-0004" in _invoices(watcher))  # built from the new file
+    assert _wait(lambda: (s := _status(watcher)) and not s["building"] and s)["ok"]
+
+
+def test_the_quiet_a_build_waits_for_follows_the_last_event(tmp_path):
+    from textbill.watch.loop import MAX_DELAY, SETTLED
+
+    folder = write_ledger(tmp_path / "ledger", CLIENT)
+    w = Watcher(folder, port=0, as_of=lambda: date(2026, 2, 15))  # not started: marks only
+    assert SETTLED < w.debounce
+    w.mark(str(folder / "a.bill"), settled=True)
+    assert w._quiet_at() == w._last_event + SETTLED
+    w.mark(str(folder / "b.bill"))  # another file, still being written: the whole debounce
+    assert w._quiet_at() == w._last_event + w.debounce
+    w.mark(str(folder / "b.bill"), settled=True)
+    assert w._quiet_at() == w._last_event + SETTLED
+    w._last_event = w._first_event + MAX_DELAY  # a folder that never goes quiet still builds
+    assert w._quiet_at() == w._first_event + MAX_DELAY
+    quick = Watcher(folder, port=0, as_of=lambda: date(2026, 2, 15), debounce=0.001)
+    quick.mark(str(folder / "a.bill"), settled=True)
+    assert quick._quiet_at() == quick._last_event + 0.001  # never longer than the debounce asked for

@@ -4,7 +4,8 @@ Three parts, as in MkDocs' livereload:
 
 * the watchdog callback only marks work: it records a changed path and wakes
   the worker; it never builds;
-* one worker thread debounces (waits until the folder is quiet for ~25 ms),
+* one worker thread debounces (waits until the folder is quiet for ~25 ms, or
+  ~4 ms when the last event was a file closed after writing or renamed into place),
   re-analyzes the ledger, and rebuilds HTML first (PDFs may follow), then
   publishes the build's number; a failed build publishes its diagnostics and
   the watch goes on.  A build that re-renders documents publishes twice: once
@@ -63,6 +64,9 @@ STATUS_PATH = "/__textbill/status"
 WATCHED_NAMES = ("textbill.yaml", "textbill.lock")
 DEBOUNCE = 0.025  # seconds of quiet before a build starts: an editor's save (write, or write and rename)
 # is a burst of a few ms, and a build a later event supersedes is abandoned (webpack's watcher waits 20 ms)
+# ... and when the last event says a file's save is complete (closed after writing, or renamed into
+# place): the quiet that still gathers the other files of one "save all" (each a burst of <1 ms)
+SETTLED = 0.004
 MAX_DELAY = 1.0  # a folder that never goes quiet still builds this often
 # how often the build's thread offers the interpreter lock to a waiting one (Python's default: 5 ms).
 # The server answers while the rest of a build runs: each of its blocking calls waited up to the
@@ -456,6 +460,8 @@ class Watcher:
         self._dirty: set[str] = set()
         self._first_event = 0.0
         self._last_event = 0.0
+        self._settled = False  # the last event completed a file's save (mark)
+        self._nudge = threading.Event()  # set by every mark: the debounce looks at its moment again
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -521,15 +527,25 @@ class Watcher:
                 with contextlib.suppress(OSError):
                     self._theme_watches[d] = observer.schedule(handler, str(d), recursive=True, event_filter=events)
 
-    def mark(self, path: str) -> None:
-        """The file-system callback's only job: note the path and wake the worker."""
+    def mark(self, path: str, settled: bool = False) -> None:
+        """The file-system callback's only job: note the path and wake the worker.  settled: the
+        event completes the file's save (closed after writing, renamed into place), so the build
+        need not wait the whole debounce for more of it."""
         now = time.monotonic()
         with self._lock:
             if not self._dirty:
                 self._first_event = now
             self._dirty.add(path)
             self._last_event = now
+            self._settled = settled
             self._wake.set()
+            self._nudge.set()
+
+    def _quiet_at(self) -> float:
+        """When the build may start: the folder quiet since the last event, or MAX_DELAY after the first."""
+        with self._lock:
+            quiet = SETTLED if self._settled else self.debounce
+            return min(self._last_event + min(quiet, self.debounce), self._first_event + MAX_DELAY)
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -565,6 +581,7 @@ class Watcher:
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
+        self._nudge.set()
         self.preview.stop()
         if self._observer is not None:
             with contextlib.suppress(Exception):
@@ -587,14 +604,12 @@ class Watcher:
             self._wake.wait()
             if self._stop.is_set():
                 return
-            while True:  # debounce: wait until the folder is quiet
-                with self._lock:
-                    quiet_at = self._last_event + self.debounce
-                    give_up_at = self._first_event + MAX_DELAY
-                wait = min(quiet_at, give_up_at) - time.monotonic()
+            while True:  # debounce: wait until the folder is quiet (each event may move the moment)
+                self._nudge.clear()
+                wait = self._quiet_at() - time.monotonic()
                 if wait <= 0 or self._stop.is_set():
                     break
-                time.sleep(wait)
+                self._nudge.wait(wait)
             with self._lock:
                 changed, self._dirty = self._dirty, set()
                 self._wake.clear()
@@ -824,7 +839,9 @@ class _Events:
                         if carried and watcher.relevant(os.path.join(p, "x.bill")):
                             watcher.mark(p)
                     elif watcher.relevant(p):
-                        watcher.mark(p)
+                        # a file closed after writing, or renamed into place (not away), is whole
+                        watcher.mark(p, event.event_type == "closed"
+                                     or (event.event_type == "moved" and p == os.fsdecode(dest)))
 
         return Handler()
 
