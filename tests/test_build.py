@@ -425,14 +425,15 @@ def test_the_terminal_progress_bar_runs_no_thread_so_the_build_may_fork(monkeypa
     import io
     import threading
 
-    from rich.console import Console
+    import rich.console
 
     from textbill.cli import build as build_cli
     from textbill.loading.forked import forkable
 
     screen = io.StringIO()
+    real = rich.console.Console
     monkeypatch.setattr(build_cli, "stderr_is_tty", lambda: True)
-    monkeypatch.setattr(build_cli, "Console", lambda **kw: Console(file=screen, force_terminal=True, width=100))
+    monkeypatch.setattr(rich.console, "Console", lambda **kw: real(file=screen, force_terminal=True, width=100))
     before = threading.active_count()
     with build_cli._progress() as update:
         assert update is not None

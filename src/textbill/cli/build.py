@@ -7,14 +7,6 @@ import time
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 import textbill
 from textbill.assets import output_problem
@@ -168,6 +160,16 @@ class _progress:
         self.bar = None
         if not stderr_is_tty():
             return None
+        # imported here: rich takes ~40 ms to import, which a build without a terminal never needs
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         self.bar = Progress(TextColumn("[bold]building"), BarColumn(), MofNCompleteColumn(),
                             TimeElapsedColumn(), TextColumn("{task.description}"),
                             console=Console(stderr=True), transient=True, auto_refresh=False)
