@@ -20,6 +20,7 @@ LOCAL_IMPORTS_ALLOWED = frozenset({
     "weasyprint", "pydyf", "fontTools", "watchdog", "lxml", "saxonche", "facturx", "segno",
     "zxingcpp", "selenium", "schwifty", "num2words", "smtplib", "cProfile", "pstats", "pypdf",
     "ofxtools",
+    "rich",  # build's progress bar, only on a terminal: ~40 ms of every other build's start
 })
 
 # What each layer must never import (STYLE.md, "Never").
