@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from textbill.checks import locks
+from textbill.core.source import Span
 from textbill.incremental import cache, persist
 from textbill.incremental.workspace import Workspace
 from textbill.pipeline import analyze
@@ -459,3 +460,95 @@ def test_a_check_after_an_edit_prunes_the_unused_tables_beyond_the_limit(tmp_pat
     edit()
     new_process(folder)
     assert sorted(p.name for p in state.glob("json-all-*.pickle")) == shards
+
+
+TWO_CLIENTS = """
+    client globex "Globex"
+      currency USD
+    client initech "Initech"
+      currency USD
+    sow globex/web "Web"
+      period 2026-01-01 .. 2026-12-31
+      hourly 100.00
+    sow initech/ops "Ops"
+      period 2026-01-01 .. 2026-12-31
+      hourly 80.00
+    2026-01-05 time globex/web 2h "Kickoff"
+    2026-01-06 time initech/ops 3h "Audit"
+    2026-01-07 time globex/web 1h "Review"
+    2026-01-08 time initech/ops 1h "Patch"
+    2026-01-31 invoice INV-2026-0001 globex
+      period 2026-01-01 .. 2026-01-31
+    2026-01-31 invoice INV-2026-0002 initech
+      period 2026-01-01 .. 2026-01-31
+"""
+
+
+def test_an_edited_entry_recomputes_its_invoice_not_every_invoice_of_its_file(tmp_path):
+    """A node's token is what it is parsed from (its text and place), not its file's key: the
+    invoice that reads an edited entry is computed again, the other one of the same file is read
+    back.  Lines added above an entry move it, and so change its token (and its diagnostics' places)."""
+    folder = write_ledger(tmp_path / "ledger", TWO_CLIENTS)
+    (_, before), _ = new_process(folder)
+    bill = folder / "ledger.bill"
+    bill.write_text(bill.read_text(encoding="utf-8").replace('3h "Audit"', '4h "Audit"'), encoding="utf-8")
+    found, persistence = new_process(folder)
+    assert found == fresh(folder)
+    assert persistence.books.revived == 1  # Globex's invoice; Initech's is computed again
+    assert found[1]["INV-2026-0001"] == before["INV-2026-0001"] and found[1]["INV-2026-0002"] != before["INV-2026-0002"]
+    found, persistence = new_process(folder)  # nothing changed
+    assert found == fresh(folder) and persistence.books.revived == 2
+    # an indented line of a block (its span names its first line only): Initech's rate
+    bill.write_text(bill.read_text(encoding="utf-8").replace("hourly 80.00", "hourly 90.00"), encoding="utf-8")
+    found, persistence = new_process(folder)
+    assert found == fresh(folder) and persistence.books.revived == 1
+    assert found[1]["INV-2026-0002"] != before["INV-2026-0002"]
+    # a line added at the top moves every node below it: nothing is read back, all is as fresh
+    bill.write_text("; a note\n" + bill.read_text(encoding="utf-8"), encoding="utf-8")
+    found, persistence = new_process(folder)
+    assert found == fresh(folder)
+    assert persistence.books.revived == 0
+    # a line added below the entries moves only the invoices: each is computed again, and found
+    # again by the next process
+    text = bill.read_text(encoding="utf-8")
+    assert text.count("2026-01-31 invoice INV-2026-0001") == 1
+    bill.write_text(text.replace("2026-01-31 invoice INV-2026-0001", "; billed\n2026-01-31 invoice INV-2026-0001"),
+                    encoding="utf-8")
+    found, persistence = new_process(folder)
+    assert found == fresh(folder) and persistence.books.revived == 0
+    found, persistence = new_process(folder)
+    assert found == fresh(folder) and persistence.books.revived == 2
+
+
+def test_node_tokens_are_the_text_and_place_of_each_directive():
+    """A block's token covers its indented lines (its span names its first line only), up to the
+    next directive."""
+    def nodes(file, *lines):
+        return [type("N", (), {"span": Span(file, line, 1, line, 5)})() for line in lines]
+
+    text = 'client x "X"\n  currency USD\n; a note\n2026-01-05 time x/y 1h\n'
+    first = persist.node_tokens_of(nodes("a.bill", 1, 4), text, "a.bill")
+    assert first is not None and len(set(first)) == 2
+    assert persist.node_tokens_of(nodes("a.bill", 1, 4), text, "a.bill") == first  # a pure function of its inputs
+    edited = persist.node_tokens_of(nodes("a.bill", 1, 4), text.replace("USD", "EUR"), "a.bill")
+    assert edited[0] != first[0] and edited[1] == first[1]  # the block whose indented line changed
+    noted = persist.node_tokens_of(nodes("a.bill", 1, 4), text.replace("a note", "another"), "a.bill")
+    assert noted[0] != first[0] and noted[1] == first[1]  # what lies between the two: the first one's
+    assert persist.node_tokens_of(nodes("a.bill", 1, 4), text, "b.bill") is None  # nodes of another file
+    assert set(persist.node_tokens_of(nodes("b.bill", 1, 4), text, "b.bill")).isdisjoint(first)  # the name counts
+    moved = persist.node_tokens_of(nodes("a.bill", 2, 5), "\n" + text, "a.bill")
+    assert set(moved).isdisjoint(first)  # and the place
+    assert persist.node_tokens_of(nodes("a.bill", 1, 4), None, "a.bill") is None
+
+
+def test_the_tokens_of_a_file_as_it_was_are_removed(tmp_path):
+    folder = write_ledger(tmp_path / "ledger", TWO_CLIENTS)
+    new_process(folder)
+    state = folder / persist.STATE_DIR
+    before = sorted(p.name for p in state.glob("tokens-*.pickle"))
+    assert len(before) == len(list(folder.glob("*.bill")))  # one entry per file
+    bill = folder / "ledger.bill"
+    bill.write_text(bill.read_text(encoding="utf-8").replace('3h "Audit"', '4h "Audit"'), encoding="utf-8")
+    new_process(folder)
+    after = sorted(p.name for p in state.glob("tokens-*.pickle"))
+    assert len(after) == len(before) and after != before  # the edited file's new tokens, not its old ones

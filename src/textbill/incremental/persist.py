@@ -17,19 +17,25 @@ classes):
   client and SOWs, the end of the client's previous period, its currency, the entries of its
   SOWs in its period and the owner of every item it tried to take, and, for a document drawn
   with the parties textbill.lock recorded, those details.  Ledger nodes are named by a token:
-  (their file's parse-cache key, their position in the file), the same exactly when parsed from
-  the same bytes at the same place.  A new process makes the recorded reads again and recalls
-  the outcome when they give the same token; the lines are computed when first asked for.
+  the hash of what the node is parsed from -- the parser, its file's name, its line and column
+  and the text of its lines, up to the next directive -- the same exactly when parsed from the
+  same text at the same place.
+  A new process makes the recorded reads again and recalls the outcome when they give the same
+  token; the lines are computed when first asked for.
+- tokens-K: the tokens of the nodes of the file whose parse-cache key is K (node_tokens), so that
+  a new process hashes the nodes of the files it parsed, not of every file.
 - templates-K: Jinja's compiled templates (incremental/templates.py).
 - digests-all-X, plan-all-X, rows-all-X, json-all-XX (X a hex digit: ShardedTable): values keyed
   by a document's token and the other inputs of the value (the rows: by what they show).
 
-A one-entry edit changes the parse-cache key of one file: the documents that read a node of
-that file get new tokens and are computed and hashed again; every other value is read back.
-Results are those of a fresh process (tests/test_incremental_persist.py).
+A one-entry edit changes the token of that entry's node (and of the nodes below it in its file,
+when it adds or removes lines): the documents that read one of them are computed and hashed
+again; every other value is read back.  Results are those of a fresh process
+(tests/test_incremental_persist.py).
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import re
@@ -55,7 +61,7 @@ from textbill.engine.invoices import (
 from textbill.incremental import cache
 from textbill.incremental.books_memo import BooksMemo
 from textbill.incremental.memo import IdentityMemo
-from textbill.loading.loader import CONFIG_NAME, read_bytes
+from textbill.loading.loader import CONFIG_NAME, display_name, read_bytes
 
 STATE_DIR = Path(".textbill") / "state"
 FORMAT = 1
@@ -113,34 +119,84 @@ class StateStore(cache.ParseCache):
     def prune(self) -> None:
         """Forget entries this run did not use, beyond the most recent MAX_UNUSED, and at once
         those of a name this version never writes (an earlier version's whole tables: 55 MB of
-        model.json's parts at 100k entries)."""
-        self._prune_folder(self.kept.__contains__, MAX_UNUSED, lambda name: _CURRENT.fullmatch(name) is None)
+        model.json's parts at 100k entries) and the tokens of files no longer there as they were
+        (each run that prunes has read every current file's)."""
+        self._prune_folder(self.kept.__contains__, MAX_UNUSED,
+                           lambda name: _CURRENT.fullmatch(name) is None or name.startswith("tokens-"))
 
 
 # the names of the entries this version writes (StateStore.save: KIND-KEY)
-_CURRENT = re.compile(r"books-all|(?:digests|plan|rows)-all-[0-9a-f]|json-all-[0-9a-f]{2}|templates-[0-9a-f]{64}")
+_CURRENT = re.compile(r"books-all|(?:digests|plan|rows)-all-[0-9a-f]|json-all-[0-9a-f]{2}"
+                      r"|(?:templates|tokens)-[0-9a-f]{64}")
 
 
-def node_tokens(loaded) -> dict[int, str] | None:
-    """id(node) -> (its file's parse-cache key, its position in the file), for every directive of
-    a ledger loaded through an enabled parse cache; None when some file has no key."""
+def node_tokens(loaded, known: dict[str, tuple[str, ...]], state: StateStore) -> dict[int, str] | None:
+    """id(node) -> its token (node_tokens_of), for every directive of a ledger loaded through an
+    enabled parse cache; None when some file has no key, or a node no place in its file's text.
+
+    known: parse-cache key -> the tokens of that file's nodes (a long-lived workspace's; left
+    holding the current files' only); state: where they are kept between processes (tokens-KEY)."""
     store = loaded.cache
     directives = loaded.ledger.directives
     if store is None or not store.enabled or len(store.keys) != len(loaded.files):
         return None
     out: dict[int, str] = {}
+    current: dict[str, tuple[str, ...]] = {}
     at = 0
-    for key in store.keys:
+    for path, key in zip(loaded.files, store.keys):
         if not key or ":" in key:
             continue  # unreadable: no nodes
         n = store.counts.get(key)
         if n is None:
             return None
-        short = key[:32]
-        for i, node in enumerate(directives[at:at + n]):
-            out[id(node)] = f"{short}:{i}"
+        nodes = directives[at:at + n]
+        tokens = known.get(key)
+        if tokens is None:
+            found = state.load("tokens", key)
+            if type(found) is tuple and len(found) == n and all(type(t) is str for t in found):
+                tokens = found
+            else:
+                name = display_name(path)
+                tokens = node_tokens_of(nodes, loaded.sources.text(name), name)
+                if tokens is None:
+                    return None
+                state.save("tokens", key, tokens)
+        else:
+            state.kept.add(f"tokens-{key}")  # in use: not pruned as another version's
+        if len(tokens) != n:
+            return None
+        current[key] = tokens
+        out.update(zip(map(id, nodes), tokens))
         at += n
+    known.clear()
+    known.update(current)
     return out if at == len(directives) else None
+
+
+def node_tokens_of(nodes: Sequence, text: str | None, name: str) -> tuple[str, ...] | None:
+    """Each node's token: the hash of the parser, the file's name, the node's line and column and
+    the text from its first line to the line before the next directive of the file (a block's
+    indented lines belong to it; its span names its first line only).  A directive is parsed
+    from those lines alone, so an equal token is an equal node, spans included: an unchanged
+    directive of an edited file keeps its token.  None when a node has no place in this text."""
+    if text is None:
+        return None
+    lines = text.split("\n")
+    starts = sorted(node.span.line for node in nodes)
+    base = hashlib.blake2b(digest_size=16, person=b"textbill-node")
+    base.update(cache.parser_digest().encode() + b"\0" + name.encode("utf-8", "surrogatepass") + b"\0")
+    out = []
+    for node in nodes:
+        span = node.span
+        if span.file != name or not 1 <= span.line <= len(lines):
+            return None
+        later = bisect.bisect_right(starts, span.line)
+        end = max(starts[later] - 1 if later < len(starts) else len(lines), span.end_line, span.line)
+        h = base.copy()
+        h.update(f"{span.line}\0{span.col}\0".encode())
+        h.update("\n".join(lines[span.line - 1:end]).encode("utf-8", "surrogatepass"))
+        out.append(h.hexdigest())
+    return tuple(out)
 
 
 class DocTokens:
@@ -274,7 +330,11 @@ class PersistentBooks(BooksMemo):
                 if record is not None and record[0] == last[1]:
                     self._records[inputs.number] = blob
             return found
-        blob, record = self._record(inputs.number) if self.read_back else (None, None)
+        # read back what this process does not hold: an invoice the last run computed here (watch)
+        # is computed again with its lines, which a document read back would compute for the whole
+        # ledger when first asked for (an edited file's unchanged directives are new objects)
+        fresh = self.read_back and inputs.number not in self._last
+        blob, record = self._record(inputs.number) if fresh else (None, None)
         if record is None:
             return None
         revived = self._revive(record, inputs, state)
@@ -711,6 +771,7 @@ class Persistence:
         self.plan = TokenDigests(self.docs, "plan")  # building.plan's documents' digests
         self.json = TokenDigests(self.docs, "json", digits=2)  # building.site's model.json text of each invoice
         self.rows = StoredTexts()  # the dashboard's invoice rows (render.dashboard._with_markup)
+        self.file_tokens: dict[str, tuple[str, ...]] = {}  # node_tokens' known
         self.session: Session | None = None
 
     def attach(self, loaded, enabled: bool) -> Session | None:
@@ -718,10 +779,10 @@ class Persistence:
         self.docs.clear()
         session = None
         if enabled:
-            tokens = node_tokens(loaded)
+            state = StateStore(loaded.root)
+            state.later = self.later
+            tokens = node_tokens(loaded, self.file_tokens, state)
             if tokens is not None:
-                state = StateStore(loaded.root)
-                state.later = self.later
                 session = Session(state, tokens, loaded.ledger, cache.whole_code_digest())
                 if session.context is None:
                     session = None
