@@ -552,3 +552,40 @@ def test_the_tokens_of_a_file_as_it_was_are_removed(tmp_path):
     new_process(folder)
     after = sorted(p.name for p in state.glob("tokens-*.pickle"))
     assert len(after) == len(before) and after != before  # the edited file's new tokens, not its old ones
+
+
+def test_a_new_process_reads_back_the_lock_as_an_earlier_one_parsed_it(tmp_path, monkeypatch):
+    """textbill.lock parsed once per text (.textbill/state/lockparse-KEY): a new process with the same
+    lock finds the same entries and problems without parsing it; an edited lock is parsed again,
+    and its old parse removed."""
+    folder = make_ledger(tmp_path / "ledger")
+    lock = folder / "textbill.lock"
+    lock.write_text(lock.read_text(encoding="utf-8") + "not a lock line\n", encoding="utf-8")  # an E173 too
+    parsed = []
+    real = locks.parse_lock
+    monkeypatch.setattr(locks, "parse_lock", lambda text, name: (parsed.append(name), real(text, name))[1])
+
+    def parses(run) -> int:
+        before = len(parsed)
+        run()
+        return len(parsed) - before
+
+    assert parses(lambda: new_process(folder)) == 1
+    expected = fresh(folder)
+    assert "E173" in [code for code, _, _ in expected[0]]
+    state = folder / persist.STATE_DIR
+    kept = sorted(state.glob(f"{locks.LOCK_PARSE}-*.pickle"))
+    assert len(kept) == 1
+    workspace = Workspace()
+    assert parses(lambda: analyze(folder, workspace=workspace, _check_cache=False)) == 0  # read back
+    assert new_process(folder)[0] == expected
+    read = locks.read_lock(folder)  # parsed here: the entries themselves, `l:` records included
+    _, entries, problems = workspace.lock_parse
+    assert entries == read.entries and problems == read.problems
+    assert [e.lines for e in entries.values()] == [e.lines for e in read.entries.values()]
+    assert any(e.lines for e in entries.values())
+    drop_lock_line(folder)
+    assert parses(lambda: new_process(folder)) == 1
+    assert new_process(folder)[0] == fresh(folder)
+    now = sorted(state.glob(f"{locks.LOCK_PARSE}-*.pickle"))
+    assert len(now) == 1 and now != kept  # the old text's parse is removed

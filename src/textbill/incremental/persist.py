@@ -24,6 +24,7 @@ classes):
   token; the lines are computed when first asked for.
 - tokens-K: the tokens of the nodes of the file whose parse-cache key is K (node_tokens), so that
   a new process hashes the nodes of the files it parsed, not of every file.
+- lockparse-K: textbill.lock parsed (checks.locks._parsed_kept), K the hash of the code and its text.
 - templates-K: Jinja's compiled templates (incremental/templates.py).
 - digests-all-X, plan-all-X, rows-all-X, json-all-XX (X a hex digit: ShardedTable): values keyed
   by a document's token and the other inputs of the value (the rows: by what they show).
@@ -119,15 +120,16 @@ class StateStore(cache.ParseCache):
     def prune(self) -> None:
         """Forget entries this run did not use, beyond the most recent MAX_UNUSED, and at once
         those of a name this version never writes (an earlier version's whole tables: 55 MB of
-        model.json's parts at 100k entries) and the tokens of files no longer there as they were
-        (each run that prunes has read every current file's)."""
+        model.json's parts at 100k entries) and the tokens and lock parses of files no longer there
+        as they were (each run that prunes has read those of the current files)."""
         self._prune_folder(self.kept.__contains__, MAX_UNUSED,
-                           lambda name: _CURRENT.fullmatch(name) is None or name.startswith("tokens-"))
+                           lambda name: _CURRENT.fullmatch(name) is None or name.startswith(_ONE_VERSION))
 
 
 # the names of the entries this version writes (StateStore.save: KIND-KEY)
 _CURRENT = re.compile(r"books-all|(?:digests|plan|rows)-all-[0-9a-f]|json-all-[0-9a-f]{2}"
-                      r"|(?:templates|tokens)-[0-9a-f]{64}")
+                      r"|(?:templates|tokens|lockparse)-[0-9a-f]{64}")
+_ONE_VERSION = ("tokens-", "lockparse-")  # kept for the files as they are now only: read by every run that prunes
 
 
 def node_tokens(loaded, known: dict[str, tuple[str, ...]], state: StateStore) -> dict[int, str] | None:
