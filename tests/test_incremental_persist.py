@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from textbill.checks import locks
 from textbill.core.source import Span
 from textbill.incremental import cache, persist
+from textbill.incremental.books_memo import BooksMemo
 from textbill.incremental.workspace import Workspace
 from textbill.pipeline import analyze
 
@@ -589,3 +590,23 @@ def test_a_new_process_reads_back_the_lock_as_an_earlier_one_parsed_it(tmp_path,
     assert new_process(folder)[0] == fresh(folder)
     now = sorted(state.glob(f"{locks.LOCK_PARSE}-*.pickle"))
     assert len(now) == 1 and now != kept  # the old text's parse is removed
+
+
+def test_a_long_lived_workspace_computes_again_the_invoices_it_holds(tmp_path):
+    """The watch's workspace holds every invoice of its last analysis.  After an edit, the other
+    invoice of the edited file (its directives are new objects, their tokens the same) is computed
+    again with its lines, not read back: a document read back computes the whole ledger's lines
+    when a page first asks for them.  A new process reads it back."""
+    folder = write_ledger(tmp_path / "ledger", TWO_CLIENTS)
+    workspace = Workspace()
+    workspace.remember(folder)  # as the watch keeps it
+    workspace.books_memo = BooksMemo()
+    analyze(folder, workspace=workspace, _check_cache=False)
+    bill = folder / "ledger.bill"
+    bill.write_text(bill.read_text(encoding="utf-8").replace('3h "Audit"', '4h "Audit"'), encoding="utf-8")
+    analysis = analyze(folder, workspace=workspace, _check_cache=False)
+    books = workspace.persistence.books
+    assert books.revived == 0 and not books.lines_computed
+    assert outcome(analysis) == fresh(folder)
+    _, persistence = new_process(folder)
+    assert persistence.books.revived == 2
