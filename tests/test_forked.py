@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import cli
+from test_incremental_build import outputs
 
 from textbill import pipeline
 from textbill.checks import locks
@@ -266,11 +267,6 @@ def _site_ledger(tmp_path: Path) -> Path:
     return root
 
 
-def _site_files(out: Path) -> dict[str, bytes]:
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
-            if p.is_file() and not p.name.startswith(".textbill-build")}
-
-
 def test_model_json_and_the_dashboard_made_at_once_are_what_one_process_makes(tmp_path, monkeypatch):
     """A one-off build makes model.json in one process and the dashboard in the other
     (building.site.write_site); the files are the ones a build on one job writes, and the rows the
@@ -301,7 +297,7 @@ def test_model_json_and_the_dashboard_made_at_once_are_what_one_process_makes(tm
         build(pipeline.analyze(root, cache=False, workspace=Workspace()), tmp_path / "one", day,
               formats=("html",), jobs=1, workspace=Workspace())
     assert sorted(log.read_text().split()) == sorted(["model", "dashboard", str(os.getpid()), str(os.getpid())])
-    expected = _site_files(tmp_path / "one")
+    expected = outputs(tmp_path / "one")
     assert "model.json" in expected and "index.html" in expected and len(expected) > 6
 
     child_made_dashboard = False
@@ -321,7 +317,7 @@ def test_model_json_and_the_dashboard_made_at_once_are_what_one_process_makes(tm
         makers = dict(line.split() for line in log.read_text().splitlines())
         assert sorted(makers) == ["dashboard", "model"] and len(set(makers.values())) == 2
         assert str(os.getpid()) in makers.values()  # this process made one part, a child the other
-        assert _site_files(out) == expected
+        assert outputs(out) == expected
         if makers["dashboard"] != str(os.getpid()):
             child_made_dashboard = True
             assert list((state / "state").glob("rows-all-*.pickle"))  # the child's writes are kept

@@ -163,10 +163,8 @@ def node_tokens(loaded, known: dict[str, tuple[str, ...]], state: StateStore) ->
                 if tokens is None:
                     return None
                 state.save("tokens", key, tokens)
-        else:
+        else:  # made for this very key, so for its n nodes
             state.kept.add(f"tokens-{key}")  # in use: not pruned as another version's
-        if len(tokens) != n:
-            return None
         current[key] = tokens
         out.update(zip(map(id, nodes), tokens))
         at += n
