@@ -33,6 +33,7 @@ import argparse
 import json
 import os
 import platform
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -107,7 +108,11 @@ def machine() -> str:
 
 
 def edit_one_entry(ledger: Path):
-    """Toggle the duration of the first time entry of the largest monthly file."""
+    """A tag of the first time entry of the largest monthly file, new at every edit.
+
+    The tag holds a random part: a counter alone would give the file a text that an earlier run of
+    the same code on the same data has seen, and the check cache, which keeps the diagnostics of
+    more than one text, would answer without checking."""
     target = max(ledger.rglob("*.bill"), key=lambda p: p.stat().st_size)
     state = {"n": 0}
 
@@ -117,7 +122,7 @@ def edit_one_entry(ledger: Path):
         line_end = text.index("\n", i)
         line = text[i:line_end]
         state["n"] += 1
-        marker = f' #edit{state["n"]}'
+        marker = f' #edit{state["n"]}-{secrets.token_hex(4)}'
         line = line.split(" #edit")[0] + marker
         target.write_text(text[:i] + line + text[line_end:], encoding="utf-8")
     return edit, target
