@@ -34,7 +34,7 @@ sys.path.insert(0, str(HERE))
 
 import run as bench  # bench/run.py: measure, edit_one_entry, ensure_data, machine
 
-# the modules a check imported, found by running one in a child (printed as JSON on stdout)
+# the modules a check after an edit imported, found by running one in a child (printed as JSON on stdout)
 FIND_MODULES = """
 import json, sys
 from textbill.cli.main import run
@@ -100,7 +100,7 @@ def main(argv=None) -> None:
         "cold check (`check --no-cache`)": (tb + ["check", "--no-cache", str(ledger)], None),
         "edit + check": (tb + ["check", str(ledger)], edit),
         "interpreter (`python -c pass`)": ([py, "-c", "pass"], None),
-        "+ the modules a check imports": ([py, "-c", IMPORTS, modules], None),
+        "+ the modules a check after an edit imports": ([py, "-c", IMPORTS, modules], None),
         "+ loading the ledger from the parse cache": ([py, "-c", LOADING, modules, str(ledger)], None),
         "+ parsing the edited file alone": ([py, "-c", ONE_FILE, modules, str(edited)], None),
     }
